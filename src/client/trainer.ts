@@ -1,0 +1,24 @@
+import type { ExperimentConfig, LiveParam } from '../core/config';
+import type { RunFile } from '../core/runfile';
+import type { ManualOverride } from '../core/types';
+import type { FromWorker } from '../protocol/messages';
+
+/**
+ * Where training runs is invisible to the app: a Web Worker normally, the main thread when a
+ * worker cannot start (and in Node tests). Both implementations speak the same protocol.
+ */
+export interface Trainer {
+  /** 'worker' or 'in-thread'. */
+  readonly where: 'worker' | 'in-thread';
+  /** (Re)initialise with a config: builds data, model and backend; answers with a `ready` message. */
+  init(config: ExperimentConfig): void;
+  play(): void;
+  pause(): void;
+  step(count: number): void;
+  setParam(name: LiveParam, value: number): void;
+  override(id: string, mode: ManualOverride | null): void;
+  exportRun(): Promise<RunFile>;
+  /** Subscribe to every message from the trainer; returns an unsubscribe function. */
+  subscribe(listener: (msg: FromWorker) => void): () => void;
+  dispose(): void;
+}

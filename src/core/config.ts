@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/** Which model family the lab trains. Only `bert` exists so far; the others are reserved. */
+export const MODELS = ['bert'] as const;
+export const POLICIES = ['vanilla', 'mat', 'random'] as const;
+export const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export const REFS = ['mean', 'median', 'max'] as const;
+export const KERNELS = ['trace', 'loss'] as const;
+export const STOP_MODES = ['recheck', 'sticky'] as const;
+/** Parameters a user may change while a run goes on; each change is logged as an event. */
+export const LIVE_PARAMS = ['alpha', 'beta'] as const;
+
+export type ModelName = (typeof MODELS)[number];
+export type PolicyName = (typeof POLICIES)[number];
+export type BackendChoice = (typeof BACKENDS)[number];
+export type LiveParam = (typeof LIVE_PARAMS)[number];
+
+/**
+ * A change of a live parameter. `step` is the number of completed training steps at which the
+ * new value took effect (the evaluation it was applied at, or the paused step), so replaying
+ * the log applies it at exactly the same point of the run.
+ */
+export interface ParamEvent {
+  step: number;
+  name: LiveParam;
+  value: number;
+}
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.number().min(min).max(max);
+
+/** Every field of an experiment; the URL holds all of them, so a link replays the run. */
+export const ExperimentSchema = z
+  .object({
+    model: z.enum(MODELS),
+    data: z.enum(['austen']),
+    /** Transformer depth L. */
+    layers: int(1, 8),
+    /** Attention heads per layer H; each head is one MAT module. */
+    heads: int(1, 16),
+    /** Model width d; must be divisible by `heads` (head width d_h = d / H). */
+    dModel: int(8, 512),
+    /** FFN hidden width. */
+    dFF: int(8, 2048),
+    /** Sequence length T. */
+    seqLen: int(4, 256),
+    /** Vocabulary cap V: token ids ≥ V become [UNK]. */
+    vocab: int(16, 8192),
+    batch: int(1, 256),
+    lr: num(1e-6, 1),
+    policy: z.enum(POLICIES),
+    /** Modular threshold: module active iff λmax ≥ α · ref(λmax over modules of its kind). */
+    alpha: num(0, 10),
+    /** Temporal threshold: module stops when |Δλmax| / λmax over `window` evaluations < β. */
+    beta: num(0, 1),
+    /** Evaluation interval K in steps. */
+    K: int(1, 1000),
+    /** Warm-up W0: steps with every module active before MAT decides. */
+    warmup: int(0, 100000),
+    /** Look-back w of the temporal rule, in evaluations. */
+    window: int(1, 100),
+    ref: z.enum(REFS),
+    stop: z.enum(STOP_MODES),
+    /** Probe batch size n (kernel is n × n). */
+    probe: int(2, 64),
+    /** Random output projections R for the trace kernel when k > 16. */
+    R: int(1, 64),
+    kernel: z.enum(KERNELS),
+    seed: int(0, 2 ** 31 - 1),
+    backend: z.enum(BACKENDS),
+    /** Validation perplexity every this many steps. */
+    valEvery: int(1, 100000),
+    /** Number of validation batches (of `batch` windows). */
+    valBatches: int(1, 64),
+    autoplay: z.boolean(),
+    /** Pause when this many steps are done (0: never). */
+    stopAt: int(0, 10_000_000),
+    events: z
+      .array(
+        z.object({ step: int(0, 10_000_000), name: z.enum(LIVE_PARAMS), value: num(0, 10) }),
+      )
+      .max(1000),
+  })
+  .strict()
+  .refine((c) => c.dModel % c.heads === 0, {
+    message: 'dModel must be divisible by heads',
+    path: ['dModel'],
+  });
+
+export type ExperimentConfig = z.infer<typeof ExperimentSchema>;
+
+/** Defaults: a step is interactive on a laptop GPU and MAT shows a mix of active and frozen heads. */
+export const DEFAULT_CONFIG: ExperimentConfig = {
+  model: 'bert',
+  data: 'austen',
+  layers: 2,
+  heads: 4,
+  dModel: 64,
+  dFF: 128,
+  seqLen: 32,
+  vocab: 2000,
+  batch: 16,
+  lr: 2e-3,
+  policy: 'mat',
+  alpha: 0.9,
+  beta: 0.02,
+  K: 10,
+  warmup: 50,
+  window: 3,
+  ref: 'mean',
+  stop: 'recheck',
+  probe: 16,
+  R: 4,
+  kernel: 'trace',
+  seed: 1,
+  backend: 'auto',
+  valEvery: 50,
+  valBatches: 4,
+  autoplay: false,
+  stopAt: 0,
+  events: [],
+};

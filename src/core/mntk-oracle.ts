@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TinyBert } from './models/bert';
+import { tokenLosses } from './models/bert';
+import type { Probe } from './mntk';
+
+/**
+ * The brute-force reference (METHOD.md's oracle): for every probe sample alone (batch of one)
+ * and every scalar function s_r, one backward pass to the module's own variables, flattened
+ * into the row G_r[i]; then Θ_m = w Σ_r G_r G_rᵀ accumulated in float64 on the CPU side.
+ * It shares nothing with the fast path but the model's forward function: no taps, no batching
+ * over samples, no per-sample matmul tricks. Returns [modules, n, n] row-major (float64).
+ */
+export function oracleHeadKernels(model: TinyBert, probe: Probe, vocab: number): Float64Array {
+  const { batch } = probe;
+  const { batch: n, seqLen: T, masked: M } = batch;
+  const mods = model.modules.length;
+  const Rp = probe.numProjections;
+  const k = probe.outputs;
+  // rows[m][r][i] = flattened gradient of s_r(x_i) w.r.t. module m's parameters
+  const rows: Float64Array[][][] = Array.from({ length: mods }, () =>
+    Array.from({ length: Rp }, () => new Array<Float64Array>(n)),
+  );
+  const moduleVars = model.modules.map((_, m) => model.moduleVariables(m));
+  const varList = moduleVars.flat();
+  for (let i = 0; i < n; i++) {
+    const tokens = tf.tensor2d(batch.inputs.slice(i * T, (i + 1) * T), [1, T], 'int32');
+    const pos = tf.tensor1d(
+      Array.from(batch.positions.slice(i * M, (i + 1) * M), (p) => p - i * T),
+      'int32',
+    );
+    const oneHot = tf.tidy(
+      () => tf.oneHot(tf.tensor1d(batch.targets.slice(i * M, (i + 1) * M), 'int32'), vocab).toFloat() as tf.Tensor2D,
+    );
+    for (let r = 0; r < Rp; r++) {
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = model.forward({ tokens, positions: pos }, { allHeads: true });
+        if (probe.kernel === 'loss') return tokenLosses(logits, oneHot).mean();
+        const p = tf.tensor1d(probe.projections.slice(r * k, (r + 1) * k));
+        return logits.reshape([k]).mul(p).sum();
+      }, varList);
+      value.dispose();
+      moduleVars.forEach((vars, m) => {
+        const parts = vars.map((v) => grads[v.name]!.dataSync());
+        const len = parts.reduce((a, p) => a + p.length, 0);
+        const row = new Float64Array(len);
+        let off = 0;
+        for (const p of parts) {
+          row.set(p, off);
+          off += p.length;
+        }
+        rows[m]![r]![i] = row;
+      });
+      for (const g of Object.values(grads)) g.dispose();
+    }
+    tokens.dispose();
+    pos.dispose();
+    oneHot.dispose();
+  }
+  const out = new Float64Array(mods * n * n);
+  for (let m = 0; m < mods; m++) {
+    for (let r = 0; r < Rp; r++) {
+      const G = rows[m]![r]!;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const a = G[i]!;
+          const b = G[j]!;
+          let dot = 0;
+          for (let p = 0; p < a.length; p++) dot += a[p]! * b[p]!;
+          out[m * n * n + i * n + j] += probe.weight * dot;
+        }
+      }
+    }
+  }
+  return out;
+}

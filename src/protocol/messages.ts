@@ -1,0 +1,90 @@
+/**
+ * The worker protocol, both directions, in one file. Every message is keyed by `type` so a
+ * `switch` narrows it without casts; `assertNever` makes the switch exhaustive.
+ */
+import type { ExperimentConfig, LiveParam, ParamEvent } from '../core/config';
+import type { DecisionReason, ManualOverride, ModuleInfo } from '../core/types';
+import type { RunFile } from '../core/runfile';
+
+export const PROTOCOL_VERSION = 1;
+
+/** What the trainer actually runs on; shown on the backend badge, never silently different. */
+export interface BackendInfo {
+  /** tf.getBackend() after initialisation. */
+  backend: 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+  /** What the config asked for. */
+  requested: ExperimentConfig['backend'];
+  /** Adapter vendor / architecture / description, '' when not WebGPU. */
+  adapter: string;
+  isFallbackAdapter: boolean;
+  /** Set when the requested backend could not be used; a sentence for the user. */
+  fallbackReason: string | null;
+}
+
+// ---- main → worker ------------------------------------------------------------------------
+export type ToWorker =
+  | { type: 'init'; version: number; config: ExperimentConfig }
+  | { type: 'play' }
+  | { type: 'pause' }
+  | { type: 'step'; count: number }
+  | { type: 'setParam'; name: LiveParam; value: number }
+  | { type: 'override'; id: string; mode: ManualOverride | null }
+  | { type: 'export'; requestId: number }
+  | { type: 'dispose' };
+
+// ---- worker → main ------------------------------------------------------------------------
+/** Per-step metrics since the last push, as transferable typed arrays. */
+export interface MetricsBatch {
+  steps: Int32Array;
+  loss: Float32Array;
+  /** Cumulative charged training FLOPs after each step (policy's own, mNTK included). */
+  flops: Float64Array;
+  /** Cumulative FLOPs vanilla would have spent for the same steps. */
+  vanillaFlops: Float64Array;
+}
+
+export interface EvaluationMsg {
+  step: number;
+  lambdaMax: Float64Array;
+  spectra: Float64Array;
+  effRank: Float64Array;
+  /** Decisions taken at this evaluation, in module order. */
+  updating: Uint8Array;
+  reasons: DecisionReason[];
+  /** Wall-clock ms of this mNTK evaluation (probe forward/backward, Grams, eigen). */
+  ms: number;
+}
+
+export type FromWorker =
+  | {
+      type: 'ready';
+      version: number;
+      backend: BackendInfo;
+      config: ExperimentConfig;
+      modules: ModuleInfo[];
+      /** Analytic FLOPs of one vanilla step and of one mNTK evaluation. */
+      flopsPerVanillaStep: number;
+      flopsPerEvaluation: number;
+      probeOutputs: { k: number; projections: number; exact: boolean };
+    }
+  | { type: 'metrics'; batch: MetricsBatch; medianStepMs: number | null }
+  | { type: 'validation'; step: number; perplexity: number }
+  | { type: 'evaluation'; evaluation: EvaluationMsg }
+  | { type: 'decisions'; step: number; updating: Uint8Array; reasons: DecisionReason[] }
+  | { type: 'event'; event: ParamEvent; from: number }
+  | { type: 'status'; running: boolean; step: number }
+  | { type: 'exported'; requestId: number; run: RunFile }
+  | { type: 'error'; code: TrainerErrorCode; message: string; fatal: boolean };
+
+export type TrainerErrorCode =
+  | 'no-webgpu'
+  | 'device-lost'
+  | 'nan-loss'
+  | 'data'
+  | 'config'
+  | 'worker-crashed'
+  | 'internal';
+
+export function assertNever(x: never): never {
+  throw new Error(`Unexpected message: ${JSON.stringify(x)}`);
+}
