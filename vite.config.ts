@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 
 /** Cross-origin isolation lets the WASM backend use threads (SharedArrayBuffer). */

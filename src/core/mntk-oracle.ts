@@ -66,7 +66,8 @@ export function oracleHeadKernels(model: TinyBert, probe: Probe, vocab: number):
           const b = G[j]!;
           let dot = 0;
           for (let p = 0; p < a.length; p++) dot += a[p]! * b[p]!;
-          out[m * n * n + i * n + j] += probe.weight * dot;
+          const idx = m * n * n + i * n + j;
+          out[idx] = out[idx]! + probe.weight * dot;
         }
       }
     }

@@ -118,7 +118,7 @@ describe('spectrum', () => {
     const A = new Float64Array(9);
     for (let i = 0; i < 3; i++)
       for (let j = 0; j < 3; j++)
-        for (let k = 0; k < 3; k++) A[i * 3 + j] += Q[i]![k]! * D[k]! * Q[j]![k]!;
+        for (let k = 0; k < 3; k++) A[i * 3 + j] = A[i * 3 + j]! + Q[i]![k]! * D[k]! * Q[j]![k]!;
     const sp = spectrum(A, 3);
     expect(sp.lambdaMax).toBeCloseTo(5, 10);
     expect(Array.from(sp.values)).toEqual([expect.closeTo(5, 10), expect.closeTo(2, 10), expect.closeTo(0.5, 10)]);

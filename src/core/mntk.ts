@@ -88,7 +88,7 @@ export function probeTensors(probe: Probe, vocab: number): ProbeTensors {
     for (let j = 0; j < n * M; j++) positions[r * n * M + j] = batch.positions[j]! + r * n * T;
     targets.set(batch.targets, r * n * M);
   }
-  return tf.tidy(() => ({
+  const made = tf.tidy(() => ({
     tokens: tf.keep(tf.tensor2d(tokens, [Rp * n, T], 'int32')),
     positions: tf.keep(tf.tensor1d(positions, 'int32')),
     oneHot: probe.kernel === 'loss' ? tf.keep(tf.oneHot(tf.tensor1d(targets, 'int32'), vocab).toFloat() as tf.Tensor2D) : null,
@@ -96,7 +96,8 @@ export function probeTensors(probe: Probe, vocab: number): ProbeTensors {
       probe.kernel === 'trace'
         ? tf.keep(tf.tensor3d(probe.projections, [Rp, 1, probe.outputs]))
         : null,
-  }));
+  }) as unknown as tf.TensorContainerObject);
+  return made as unknown as ProbeTensors;
 }
 
 export function disposeProbeTensors(p: ProbeTensors): void {

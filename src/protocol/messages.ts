@@ -5,21 +5,11 @@
 import type { ExperimentConfig, LiveParam, ParamEvent } from '../core/config';
 import type { DecisionReason, ManualOverride, ModuleInfo } from '../core/types';
 import type { RunFile } from '../core/runfile';
+import type { BackendInfo } from '../core/backend';
 
 export const PROTOCOL_VERSION = 1;
 
-/** What the trainer actually runs on; shown on the backend badge, never silently different. */
-export interface BackendInfo {
-  /** tf.getBackend() after initialisation. */
-  backend: 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-  /** What the config asked for. */
-  requested: ExperimentConfig['backend'];
-  /** Adapter vendor / architecture / description, '' when not WebGPU. */
-  adapter: string;
-  isFallbackAdapter: boolean;
-  /** Set when the requested backend could not be used; a sentence for the user. */
-  fallbackReason: string | null;
-}
+export type { BackendInfo } from '../core/backend';
 
 // ---- main → worker ------------------------------------------------------------------------
 export type ToWorker =

@@ -68,7 +68,7 @@ const INIT_STD = 0.02;
 
 function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPS))).mul(g).add(b);
+  return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPS))).mul(g).add(b) as tf.Tensor2D;
 }
 
 /**
@@ -229,7 +229,7 @@ export class TinyBert {
     input: ForwardInput,
     opts: { taps?: Taps; capture?: Captured; allHeads?: boolean } = {},
   ): tf.Tensor2D {
-    const { seqLen: T, dModel: d } = this.size;
+    const { seqLen: T } = this.size;
     const dh = this.dHead;
     const N = input.tokens.shape[0];
     const groups = opts.taps || opts.allHeads ? this.allHeadGroups() : this.groups;
@@ -244,8 +244,8 @@ export class TinyBert {
       const ctxParts: tf.Tensor2D[] = [];
       for (const group of groups[l]!) {
         const g = group.heads.length;
-        const wqkv = group.cached?.qkv ?? (tf.concat(group.heads.map((h) => L.qkv[h]!), 1) as tf.Tensor2D);
-        const wo = group.cached?.o ?? (tf.concat(group.heads.map((h) => L.o[h]!), 0) as tf.Tensor2D);
+        const wqkv: tf.Tensor2D = group.cached?.qkv ?? tf.concat(group.heads.map((h) => L.qkv[h]! as tf.Tensor2D), 1);
+        const wo: tf.Tensor2D = group.cached?.o ?? tf.concat(group.heads.map((h) => L.o[h]! as tf.Tensor2D), 0);
         let qkv = tf.matMul(xAug, wqkv);
         if (opts.taps) qkv = qkv.add(opts.taps.qkv[l]!);
         const heads = qkv.reshape([N, T, g, 3 * dh]).transpose([0, 2, 1, 3]).reshape([N * g, T, 3 * dh]);
@@ -259,25 +259,24 @@ export class TinyBert {
           .transpose([0, 2, 1, 3])
           .reshape([N * T, g * dh]) as tf.Tensor2D;
         if (opts.capture) ctxParts.push(ctx);
-        const yg = tf.matMul(ctx, wo);
-        y = y === null ? yg : y.add(yg);
+        const yg = tf.matMul(ctx, wo) as tf.Tensor2D;
+        y = y === null ? yg : (y.add(yg) as tf.Tensor2D);
       }
       if (opts.capture) {
         const ctxAll = ctxParts.length === 1 ? ctxParts[0]! : tf.concat(ctxParts, 1);
         opts.capture.ctx.push(tf.keep(ctxAll as tf.Tensor2D));
       }
       let attn = y!.add(L.bo) as tf.Tensor2D;
-      if (opts.taps) attn = attn.add(opts.taps.y[l]!);
-      x = layerNorm(x.add(attn), L.ln1g, L.ln1b);
+      if (opts.taps) attn = attn.add(opts.taps.y[l]!) as tf.Tensor2D;
+      x = layerNorm(x.add(attn) as tf.Tensor2D, L.ln1g, L.ln1b);
       const hidden = tf.fused.matMul({ a: x, b: L.w1 as tf.Tensor2D, bias: L.b1, activation: 'relu' });
       const ffn = tf.fused.matMul({ a: hidden, b: L.w2 as tf.Tensor2D, bias: L.b2 });
-      x = layerNorm(x.add(ffn), L.ln2g, L.ln2b);
+      x = layerNorm(x.add(ffn) as tf.Tensor2D, L.ln2g, L.ln2b);
     });
-    void d;
-    const masked = tf.gather(x, input.positions);
-    const t = tf.fused.matMul({ a: masked, b: this.mlmW as tf.Tensor2D, bias: this.mlmB, activation: 'relu' });
+    const masked = tf.gather(x, input.positions) as tf.Tensor2D;
+    const t = tf.fused.matMul({ a: masked, b: this.mlmW as tf.Tensor2D, bias: this.mlmB, activation: 'relu' }) as tf.Tensor2D;
     const tn = layerNorm(t, this.mlmLnG, this.mlmLnB);
-    return tf.fused.matMul({ a: tn, b: this.tokEmb as tf.Tensor2D, transposeB: true, bias: this.decB });
+    return tf.fused.matMul({ a: tn, b: this.tokEmb as tf.Tensor2D, transposeB: true, bias: this.decB }) as tf.Tensor2D;
   }
 
   dispose(): void {

@@ -77,8 +77,8 @@ export class FusedAdam {
     const vs = tf.split(this.flatV, sizes);
     this.active.forEach((v, i) => {
       const s = this.slot(v.name);
-      s.m = tf.keep(ms[i] as tf.Tensor1D);
-      s.v = tf.keep(vs[i] as tf.Tensor1D);
+      s.m = tf.keep(ms[i]!) as tf.Tensor1D;
+      s.v = tf.keep(vs[i]!) as tf.Tensor1D;
     });
     this.flatM.dispose();
     this.flatV.dispose();
@@ -146,8 +146,8 @@ export class FusedAdam {
     });
     this.flatM!.dispose();
     this.flatV!.dispose();
-    this.flatM = tf.keep(newM);
-    this.flatV = tf.keep(newV);
+    this.flatM = tf.keep(newM) as tf.Tensor1D;
+    this.flatV = tf.keep(newV) as tf.Tensor1D;
     const parts = tf.split(newW, vars.map((v) => v.size));
     newW.dispose();
     vars.forEach((v, i) => {

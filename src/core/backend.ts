@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendChoice } from './config';
+
+/** What the trainer actually runs on; shown on the backend badge, never silently different. */
+export interface BackendInfo {
+  /** tf.getBackend() after initialisation. */
+  backend: 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+  /** What the config asked for. */
+  requested: BackendChoice;
+  /** Adapter vendor · architecture (or description), '' when not WebGPU. */
+  adapter: string;
+  isFallbackAdapter: boolean;
+  /** Set when the requested backend could not be used; a sentence for the user. */
+  fallbackReason: string | null;
+}
+
+/** The environment's hooks: Web Worker / page or Node (Dawn). */
+export interface BackendEnv {
+  /** `navigator.gpu` where it exists (browser) or Dawn's `create([])` (Node). */
+  gpu?: GPU | undefined;
+  /** Where the WASM binaries are served (browser bundles); Node finds them itself. */
+  wasmPaths?: Record<string, string> | undefined;
+  /** Called once if the WebGPU device is lost after initialisation. */
+  onDeviceLost?: ((message: string) => void) | undefined;
+  /** Wraps requestAdapter options, e.g. `{ featureLevel: 'compatibility' }` for GLES Dawn. */
+  adapterOptions?: GPURequestAdapterOptions | undefined;
+}
+
+export class NoWebGPUError extends Error {
+  override name = 'NoWebGPUError';
+}
+export class BackendInitError extends Error {
+  override name = 'BackendInitError';
+}
+
+interface AdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+
+function describeAdapter(info: AdapterInfoLike): string {
+  const parts = [info.vendor, info.architecture].filter((s): s is string => !!s);
+  if (parts.length === 0 && info.description) parts.push(info.description);
+  return parts.join(' · ') || 'unknown adapter';
+}
+
+async function initWebGPU(env: BackendEnv): Promise<{ adapter: string; isFallback: boolean }> {
+  const gpu = env.gpu;
+  if (!gpu) throw new NoWebGPUError('this browser exposes no WebGPU (navigator.gpu is missing)');
+  const adapter = await gpu.requestAdapter({
+    powerPreference: 'high-performance',
+    ...(env.adapterOptions ?? {}),
+  });
+  if (!adapter) throw new NoWebGPUError('no WebGPU adapter is available (requestAdapter returned null)');
+  const a = adapter as GPUAdapter & { isFallbackAdapter?: boolean; info?: GPUAdapterInfo };
+  const info = (a.info ?? {}) as AdapterInfoLike;
+  const isFallback = Boolean(info.isFallbackAdapter ?? a.isFallbackAdapter ?? false);
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  const l = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredFeatures,
+    requiredLimits: {
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+    },
+  });
+  void device.lost.then((lost) => {
+    if (lost.reason !== 'destroyed') env.onDeviceLost?.(lost.message || 'the GPU device was lost');
+  });
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => new WebGPUBackend(device, a.info), 10);
+  if (!(await tf.setBackend('webgpu')) || tf.getBackend() !== 'webgpu') {
+    throw new BackendInitError('the WebGPU backend failed to initialise');
+  }
+  return { adapter: describeAdapter(info), isFallback };
+}
+
+async function useSimple(name: 'wasm' | 'webgl' | 'cpu', env: BackendEnv): Promise<void> {
+  if (name === 'wasm' && env.wasmPaths) setWasmPaths(env.wasmPaths);
+  const ok = await tf.setBackend(name);
+  if (!ok || tf.getBackend() !== name) throw new BackendInitError(`the ${name} backend failed to initialise`);
+}
+
+/**
+ * Sets the TF.js backend for a run. `auto` prefers WebGPU and falls back to WASM with a stated
+ * reason; an explicit choice that fails is an error (tests force `webgpu` to catch the silent
+ * WebGL fallback TF.js would otherwise make).
+ */
+export async function initBackend(choice: BackendChoice, env: BackendEnv): Promise<BackendInfo> {
+  const base = { requested: choice, adapter: '', isFallbackAdapter: false, fallbackReason: null };
+  if (choice === 'webgpu' || choice === 'auto') {
+    try {
+      const { adapter, isFallback } = await initWebGPU(env);
+      return { ...base, backend: 'webgpu', adapter, isFallbackAdapter: isFallback };
+    } catch (e) {
+      if (choice === 'webgpu') throw e;
+      await useSimple('wasm', env);
+      const why = e instanceof Error ? e.message : String(e);
+      return { ...base, backend: 'wasm', fallbackReason: why };
+    }
+  }
+  await useSimple(choice, env);
+  return { ...base, backend: choice };
+}

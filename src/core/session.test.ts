@@ -1,0 +1,96 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ExperimentConfig } from './config';
+import { DEFAULT_CONFIG } from './config';
+import type { Corpus } from './data/corpus';
+import { Session } from './session';
+import { loadCorpusFromDisk } from '../node/deps';
+
+let corpus: Corpus;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  corpus = loadCorpusFromDisk();
+});
+
+const tiny: ExperimentConfig = {
+  ...DEFAULT_CONFIG,
+  layers: 2,
+  heads: 4,
+  dModel: 16,
+  dFF: 32,
+  seqLen: 12,
+  vocab: 200,
+  batch: 8,
+  probe: 6,
+  R: 2,
+  K: 5,
+  warmup: 10,
+  valEvery: 1000,
+  valBatches: 1,
+  lr: 5e-3,
+};
+
+async function run(cfg: ExperimentConfig, steps: number) {
+  const s = new Session(cfg, corpus);
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const r = await s.advance();
+    losses.push((await r.loss.data())[0]!);
+    r.loss.dispose();
+  }
+  return { s, losses };
+}
+
+describe('Session', () => {
+  it('trains: the loss falls, decisions mix after warm-up, and no tensor leaks', async () => {
+    const { s, losses } = await run({ ...tiny, alpha: 1, beta: 0 }, 40);
+    const first = losses.slice(0, 5).reduce((a, b) => a + b) / 5;
+    const last = losses.slice(-5).reduce((a, b) => a + b) / 5;
+    expect(last).toBeLessThan(first);
+    expect(s.history.length).toBe(8);
+    // α = 1 with ref = mean: some heads are below the mean, some above.
+    const on = s.decisions.filter((d) => d.updating).length;
+    expect(on).toBeGreaterThan(0);
+    expect(on).toBeLessThan(s.modules.length);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) (await s.advance()).loss.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const ppl = await s.validate();
+    expect(ppl).toBeGreaterThan(1);
+    expect(ppl).toBeLessThan(400);
+    s.dispose();
+  });
+
+  it('is deterministic: the same config gives the same λmax and losses', async () => {
+    const a = await run(tiny, 16);
+    const b = await run(tiny, 16);
+    expect(b.losses).toEqual(a.losses);
+    expect(Array.from(b.s.history[3]!.lambdaMax)).toEqual(Array.from(a.s.history[3]!.lambdaMax));
+    a.s.dispose();
+    b.s.dispose();
+  });
+
+  it('replays logged slider events exactly', async () => {
+    const live = new Session({ ...tiny, alpha: 0.5 }, corpus);
+    for (let i = 0; i < 12; i++) (await live.advance()).loss.dispose();
+    // Running: waits for the evaluation at step 15.
+    live.setParam('alpha', 1.2, false);
+    for (let i = 0; i < 6; i++) (await live.advance()).loss.dispose();
+    // Paused at step 18: applies at once.
+    live.setParam('beta', 0.3, true);
+    for (let i = 0; i < 10; i++) (await live.advance()).loss.dispose();
+    expect(live.events.map((e) => [e.step, e.name, e.to])).toEqual([
+      [15, 'alpha', 1.2],
+      [18, 'beta', 0.3],
+    ]);
+    const replay = new Session(
+      { ...tiny, alpha: 0.5, events: live.events.map((e) => ({ step: e.step, name: e.name, value: e.to })) },
+      corpus,
+    );
+    for (let i = 0; i < 28; i++) (await replay.advance()).loss.dispose();
+    expect(replay.history.map((e) => Array.from(e.lambdaMax))).toEqual(live.history.map((e) => Array.from(e.lambdaMax)));
+    expect(replay.decisionLog).toEqual(live.decisionLog);
+    live.dispose();
+    replay.dispose();
+  });
+});

@@ -1,0 +1,371 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
+import type { Corpus } from './data/corpus';
+import { capVocab } from './data/corpus';
+import type { MlmBatch } from './data/mlm';
+import { fixedMlmBatches, maskCount, sampleMlmBatch } from './data/mlm';
+import { bertEvaluationFlops, bertStepFlops } from './flops';
+import { TinyBert, tokenLosses } from './models/bert';
+import type { Probe, ProbeTensors } from './mntk';
+import { disposeProbeTensors, fastHeadKernels, makeProbe, probeTensors, spectrum } from './mntk';
+import { FusedAdam } from './optim/adam';
+import { getPolicy } from './policies/registry';
+import type { Policy, PolicyParams } from './policies/types';
+import type { Rng } from './rng';
+import { createRng } from './rng';
+import type { RunFile, SavedTensor } from './runfile';
+import { RUN_FORMAT, RUN_FORMAT_VERSION } from './runfile';
+import type { Decision, Evaluation, ManualOverride, ModuleInfo } from './types';
+import { now } from './clock';
+
+/** A live-parameter change as logged: when it took effect, and the old and new values. */
+export interface LoggedEvent {
+  step: number;
+  name: LiveParam;
+  from: number;
+  to: number;
+}
+
+/** What one call of `advance` did. */
+export interface StepResult {
+  /** Completed steps after this one. */
+  step: number;
+  /** Mean masked-token cross-entropy of the step; the caller reads it and disposes it. */
+  loss: tf.Scalar;
+  evaluation: (Evaluation & { ms: number }) | null;
+  /** Set when the decisions changed (at an evaluation or a replayed event). */
+  decisions: Decision[] | null;
+  events: LoggedEvent[];
+  /** FLOPs charged to this step (mNTK included when the policy needs it) and vanilla's. */
+  flops: number;
+  vanillaFlops: number;
+}
+
+export class NanLossError extends Error {
+  override name = 'NanLossError';
+}
+
+/**
+ * One training run: model, data, optimizer, probe, policy, and the log that makes it
+ * reproducible. Pure TF.js; the backend must be set before `create`.
+ */
+export class Session {
+  readonly config: ExperimentConfig;
+  readonly model: TinyBert;
+  readonly modules: ModuleInfo[];
+  readonly probe: Probe;
+  readonly policy: Policy;
+  readonly flopsPerVanillaStep: number;
+  readonly flopsPerEvaluation: number;
+  step = 0;
+  decisions: Decision[];
+  readonly history: Evaluation[] = [];
+  readonly decisionLog: { step: number; decisions: Decision[] }[] = [];
+  readonly events: LoggedEvent[] = [];
+  readonly overrides = new Map<string, ManualOverride>();
+  params: PolicyParams;
+  private prevDecisions: Decision[] | null = null;
+  private lastEvalStep = -1;
+  private pending: { name: LiveParam; value: number }[] = [];
+  private readonly replay: ParamEvent[];
+  private readonly train: Uint16Array;
+  private readonly valBatches: MlmBatch[];
+  private readonly batchRng: Rng;
+  private readonly policyRng: Rng;
+  private readonly optimizer: FusedAdam;
+  private readonly probeT: ProbeTensors;
+  private stepFlopsCache = new Map<string, number>();
+
+  constructor(config: ExperimentConfig, corpus: Corpus) {
+    this.config = config;
+    const rng = createRng(config.seed);
+    const V = config.vocab;
+    this.train = capVocab(corpus.train, V);
+    const val = capVocab(corpus.val, V);
+    this.model = new TinyBert(
+      {
+        layers: config.layers,
+        heads: config.heads,
+        dModel: config.dModel,
+        dFF: config.dFF,
+        seqLen: config.seqLen,
+        vocab: V,
+      },
+      rng.fork('init'),
+    );
+    this.modules = this.model.modules;
+    this.batchRng = rng.fork('batches');
+    this.policyRng = rng.fork('policy');
+    this.valBatches = fixedMlmBatches(val, config.valBatches, config.batch, config.seqLen, V, rng.fork('val'));
+    const probeBatch = sampleMlmBatch(this.train, config.probe, config.seqLen, V, rng.fork('probe'));
+    this.probe = makeProbe(probeBatch, V, config.kernel, config.R, rng.fork('projections'));
+    this.probeT = probeTensors(this.probe, V);
+    this.policy = getPolicy(config.policy);
+    this.params = {
+      alpha: config.alpha,
+      beta: config.beta,
+      warmup: config.warmup,
+      window: config.window,
+      ref: config.ref,
+      stop: config.stop,
+    };
+    this.replay = [...config.events].sort((a, b) => a.step - b.step);
+    this.optimizer = new FusedAdam({ lr: config.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    this.decisions = this.modules.map(() => ({ updating: true, reason: 'warmup' as const }));
+    this.applyDecisions();
+    this.flopsPerVanillaStep = bertStepFlops(this.model.size, config.batch, this.modules.map(() => true)).total;
+    this.flopsPerEvaluation = bertEvaluationFlops(this.model.size, config.probe, this.probe.numProjections).total;
+  }
+
+  /** Charged FLOPs of one training step under the current decisions. */
+  private stepFlops(): number {
+    const key = this.decisions.map((d) => (d.updating ? 1 : 0)).join('');
+    let f = this.stepFlopsCache.get(key);
+    if (f === undefined) {
+      const H = this.config.heads;
+      const groups = Array.from({ length: this.config.layers }, (_, l) => {
+        const on = this.decisions.slice(l * H, (l + 1) * H).filter((d) => d.updating).length;
+        return on === 0 || on === H ? 1 : 2;
+      });
+      f = bertStepFlops(this.model.size, this.config.batch, this.decisions.map((d) => d.updating), groups).total;
+      this.stepFlopsCache.set(key, f);
+    }
+    return f;
+  }
+
+  private applyDecisions(): void {
+    const updating = this.decisions.map((d) => d.updating);
+    this.model.setGroups(updating);
+    const vars = [...this.model.backboneVariables()];
+    updating.forEach((u, m) => {
+      if (u) vars.push(...this.model.moduleVariables(m));
+    });
+    this.optimizer.setActive(vars);
+  }
+
+  private decide(): void {
+    this.decisions = this.policy.decide({
+      step: this.step,
+      modules: this.modules,
+      history: this.history,
+      previous: this.prevDecisions,
+      params: this.params,
+      overrides: this.overrides,
+      // A stream per step: re-deciding at the same step (a paused slider move) draws the same.
+      rng: this.policyRng.fork(`decide@${this.step}`),
+    });
+    const last = this.decisionLog[this.decisionLog.length - 1];
+    if (last && last.step === this.step) last.decisions = this.decisions;
+    else this.decisionLog.push({ step: this.step, decisions: this.decisions });
+    this.applyDecisions();
+  }
+
+  private setLive(name: LiveParam, value: number): LoggedEvent | null {
+    const from = this.params[name];
+    if (from === value) return null;
+    this.params = { ...this.params, [name]: value };
+    const ev = { step: this.step, name, from, to: value };
+    this.events.push(ev);
+    return ev;
+  }
+
+  /**
+   * A slider move. While running it waits for the next evaluation; while paused it applies
+   * at once and re-decides, unless an evaluation is due at this very step (then it waits
+   * for it, which is the same point of the run). Either way the logged step is where it
+   * took effect, so a replay applies it identically.
+   */
+  setParam(name: LiveParam, value: number, paused: boolean): { event: LoggedEvent | null; decisions: Decision[] | null } {
+    const evalDue = this.step % this.config.K === 0 && this.lastEvalStep !== this.step;
+    if (!paused || evalDue) {
+      this.pending = this.pending.filter((p) => p.name !== name);
+      this.pending.push({ name, value });
+      return { event: null, decisions: null };
+    }
+    const event = this.setLive(name, value);
+    if (!event || this.history.length === 0) return { event, decisions: null };
+    this.decide();
+    return { event, decisions: this.decisions };
+  }
+
+  /** Forces a module on or off (or clears the override); takes effect at once. */
+  override(id: string, mode: ManualOverride | null): Decision[] {
+    if (mode === null) this.overrides.delete(id);
+    else this.overrides.set(id, mode);
+    if (this.history.length > 0 || mode !== null) this.decide();
+    return this.decisions;
+  }
+
+  /** Every head's kernel spectrum at the current weights. */
+  async evaluate(): Promise<Evaluation & { ms: number }> {
+    const t0 = now();
+    const grams = await fastHeadKernels(this.model, this.probe, this.probeT);
+    const n = this.config.probe;
+    const M = this.modules.length;
+    const lambdaMax = new Float64Array(M);
+    const effRank = new Float64Array(M);
+    const spectra = new Float64Array(M * n);
+    for (let m = 0; m < M; m++) {
+      const s = spectrum(grams, n, m * n * n);
+      lambdaMax[m] = s.lambdaMax;
+      effRank[m] = s.effRank;
+      spectra.set(s.values, m * n);
+    }
+    return { step: this.step, lambdaMax, effRank, spectra, ms: now() - t0 };
+  }
+
+  /** One training step, preceded by an evaluation when one is due (every K steps). */
+  async advance(): Promise<StepResult> {
+    const t = this.step;
+    let evaluation: StepResult['evaluation'] = null;
+    let redecide = false;
+    const events: LoggedEvent[] = [];
+    let flops = 0;
+    if (t % this.config.K === 0 && this.lastEvalStep !== t) {
+      evaluation = await this.evaluate();
+      this.history.push(evaluation);
+      this.lastEvalStep = t;
+      if (this.policy.needsKernel) flops += this.flopsPerEvaluation;
+      for (const p of this.pending) {
+        const ev = this.setLive(p.name, p.value);
+        if (ev) events.push(ev);
+      }
+      this.pending = [];
+      this.prevDecisions = this.decisions;
+      redecide = true;
+    }
+    while (this.replay.length > 0 && this.replay[0]!.step <= t) {
+      const e = this.replay.shift()!;
+      if (e.step < t) continue;
+      const ev = this.setLive(e.name, e.value);
+      if (ev) events.push(ev);
+      redecide = true;
+    }
+    if (redecide && this.history.length > 0) this.decide();
+    flops += this.stepFlops();
+    const loss = this.trainStep();
+    this.step = t + 1;
+    return {
+      step: this.step,
+      loss,
+      evaluation,
+      decisions: redecide ? this.decisions : null,
+      events,
+      flops,
+      vanillaFlops: this.flopsPerVanillaStep,
+    };
+  }
+
+  private trainStep(): tf.Scalar {
+    const { batch, seqLen, vocab } = this.config;
+    const b = sampleMlmBatch(this.train, batch, seqLen, vocab, this.batchRng);
+    const vars = this.activeVariables();
+    return tf.tidy(() => {
+      const tokens = tf.tensor2d(b.inputs, [batch, seqLen], 'int32');
+      const positions = tf.tensor1d(b.positions, 'int32');
+      const oneHot = tf.oneHot(tf.tensor1d(b.targets, 'int32'), vocab).toFloat() as tf.Tensor2D;
+      const { value, grads } = tf.variableGrads(
+        () => tokenLosses(this.model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar,
+        vars,
+      );
+      this.optimizer.apply(vars.map((v) => grads[v.name]!));
+      return value;
+    });
+  }
+
+  private activeVariables(): tf.Variable[] {
+    const vars = [...this.model.backboneVariables()];
+    this.decisions.forEach((d, m) => {
+      if (d.updating) vars.push(...this.model.moduleVariables(m));
+    });
+    return vars;
+  }
+
+  /** Validation perplexity exp(mean masked-token cross-entropy) over the fixed val batches. */
+  async validate(): Promise<number> {
+    const { vocab } = this.config;
+    let total = 0;
+    let count = 0;
+    for (const b of this.valBatches) {
+      const sum = tf.tidy(() => {
+        const tokens = tf.tensor2d(b.inputs, [b.batch, b.seqLen], 'int32');
+        const positions = tf.tensor1d(b.positions, 'int32');
+        const oneHot = tf.oneHot(tf.tensor1d(b.targets, 'int32'), vocab).toFloat() as tf.Tensor2D;
+        return tokenLosses(this.model.forward({ tokens, positions }), oneHot).sum();
+      });
+      total += (await sum.data())[0]!;
+      sum.dispose();
+      count += b.positions.length;
+    }
+    return Math.exp(total / count);
+  }
+
+  /** Masked positions per sequence (M) and the probe's output count k. */
+  get masked(): number {
+    return maskCount(this.config.seqLen);
+  }
+
+  async exportRun(
+    backend: RunFile['backend'],
+    metrics: RunFile['metrics'],
+    validation: RunFile['validation'],
+  ): Promise<RunFile> {
+    const weights: SavedTensor[] = [];
+    for (const v of this.model.allVariables()) {
+      weights.push({
+        name: v.name.replace(/^bert[0-9a-z]+\//, '').replace(/#\d+$/, ''),
+        shape: v.shape.slice(),
+        values: Array.from(await v.data()),
+      });
+    }
+    const b = this.probe.batch;
+    const decisionAt = (step: number) => {
+      let d = this.decisionLog[0]?.decisions ?? this.decisions;
+      for (const e of this.decisionLog) if (e.step <= step) d = e.decisions;
+      return d;
+    };
+    const n = this.config.probe;
+    return {
+      format: RUN_FORMAT,
+      version: RUN_FORMAT_VERSION,
+      createdAt: new Date().toISOString(),
+      config: { ...this.config, events: this.events.map((e) => ({ step: e.step, name: e.name, value: e.to })) },
+      backend,
+      modules: this.modules,
+      events: this.events.slice(),
+      metrics,
+      validation,
+      evaluations: this.history.map((e) => {
+        const d = decisionAt(e.step);
+        return {
+          step: e.step,
+          lambdaMax: Array.from(e.lambdaMax),
+          spectra: this.modules.map((_, m) => Array.from(e.spectra.subarray(m * n, (m + 1) * n))),
+          effRank: Array.from(e.effRank),
+          updating: d.map((x) => x.updating),
+          reasons: d.map((x) => x.reason),
+        };
+      }),
+      probe: {
+        inputs: Array.from(b.inputs),
+        positions: Array.from(b.positions),
+        targets: Array.from(b.targets),
+        n: b.batch,
+        seqLen: b.seqLen,
+        masked: b.masked,
+        projections: Array.from(this.probe.projections),
+        numProjections: this.probe.numProjections,
+        weight: this.probe.weight,
+        kernel: this.probe.kernel,
+      },
+      weights,
+      step: this.step,
+    };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    disposeProbeTensors(this.probeT);
+    this.model.dispose();
+  }
+}

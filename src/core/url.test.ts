@@ -1,0 +1,422 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BACKENDS,
+  DEFAULT_CONFIG,
+  ExperimentSchema,
+  KERNELS,
+  LIVE_PARAMS,
+  MODELS,
+  POLICIES,
+  REFS,
+  STOP_MODES,
+} from './config';
+import type { ExperimentConfig, ParamEvent } from './config';
+import type { Rng } from './rng';
+import { testRng } from './testing/fake-rng';
+import {
+  MAX_PARAMS,
+  echo,
+  experimentToParams,
+  formatEvents,
+  parseEvents,
+  parseExperimentParams,
+} from './url';
+
+type Entries = [string, string][];
+
+/** Default entries with `key` replaced (or appended) by `value`. */
+function withParam(key: string, value: string): Entries {
+  const entries = experimentToParams(DEFAULT_CONFIG).filter(([k]) => k !== key);
+  entries.push([key, value]);
+  return entries;
+}
+
+function pick<T>(rng: Rng, items: readonly T[]): T {
+  const item = items[rng.int(items.length)];
+  if (item === undefined) throw new Error('empty');
+  return item;
+}
+
+const intIn = (rng: Rng, lo: number, hi: number) => lo + rng.int(hi - lo + 1);
+/** A double in [lo, hi] with awkward digits, sometimes an end point. */
+function numIn(rng: Rng, lo: number, hi: number): number {
+  const r = rng.next();
+  if (r < 0.05) return lo;
+  if (r < 0.1) return hi;
+  const x = lo + (hi - lo) * rng.next() ** 3;
+  return Math.min(hi, Math.max(lo, x));
+}
+
+function randomConfig(rng: Rng): ExperimentConfig {
+  const heads = intIn(rng, 1, 16);
+  const minMult = Math.ceil(8 / heads);
+  const dModel = heads * intIn(rng, minMult, Math.floor(512 / heads));
+  const events: ParamEvent[] = [];
+  const nEvents = rng.int(12);
+  for (let i = 0; i < nEvents; i++) {
+    const name = pick(rng, LIVE_PARAMS);
+    events.push({
+      step: intIn(rng, 0, 10_000_000),
+      name,
+      value: numIn(rng, 0, name === 'alpha' ? 10 : 1),
+    });
+  }
+  events.sort((a, b) => a.step - b.step);
+  return {
+    model: pick(rng, MODELS),
+    data: 'austen',
+    layers: intIn(rng, 1, 8),
+    heads,
+    dModel,
+    dFF: intIn(rng, 8, 2048),
+    seqLen: intIn(rng, 4, 256),
+    vocab: intIn(rng, 16, 8192),
+    batch: intIn(rng, 1, 256),
+    lr: numIn(rng, 1e-6, 1),
+    policy: pick(rng, POLICIES),
+    alpha: numIn(rng, 0, 10),
+    beta: numIn(rng, 0, 1),
+    K: intIn(rng, 1, 1000),
+    warmup: intIn(rng, 0, 100000),
+    window: intIn(rng, 1, 100),
+    ref: pick(rng, REFS),
+    stop: pick(rng, STOP_MODES),
+    probe: intIn(rng, 2, 64),
+    R: intIn(rng, 1, 64),
+    kernel: pick(rng, KERNELS),
+    seed: intIn(rng, 0, 2 ** 31 - 1),
+    backend: pick(rng, BACKENDS),
+    valEvery: intIn(rng, 1, 100000),
+    valBatches: intIn(rng, 1, 64),
+    autoplay: rng.next() < 0.5,
+    stopAt: intIn(rng, 0, 10_000_000),
+    events,
+  };
+}
+
+/** The field's error is reported and the field is back at its default; nothing else changed. */
+function expectRejected(entries: Entries, field: keyof ExperimentConfig) {
+  const result = parseExperimentParams(entries);
+  const errors = result.errors.filter((e) => e.field === field);
+  expect(errors.length).toBeGreaterThan(0);
+  for (const e of errors) expect(e.message.startsWith(`${field}:`)).toBe(true);
+  expect(result.config[field]).toEqual(DEFAULT_CONFIG[field]);
+  expect(ExperimentSchema.safeParse(result.config).success).toBe(true);
+  return result;
+}
+
+describe('experiment URL round trip', () => {
+  it('writes every field and reads the defaults back exactly', () => {
+    const entries = experimentToParams(DEFAULT_CONFIG);
+    expect(entries.map(([k]) => k).sort()).toEqual(Object.keys(DEFAULT_CONFIG).sort());
+    const { config, errors, extras } = parseExperimentParams(entries);
+    expect(errors).toEqual([]);
+    expect(extras).toEqual({});
+    expect(config).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('round-trips 300 random valid configs exactly', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const original = randomConfig(testRng(seed));
+      expect(ExperimentSchema.safeParse(original).success).toBe(true);
+      const { config, errors } = parseExperimentParams(experimentToParams(original));
+      expect(errors).toEqual([]);
+      expect(config).toEqual(original);
+      // Exact doubles, not approximately equal ones.
+      expect(Object.is(config.lr, original.lr) && Object.is(config.alpha, original.alpha)).toBe(
+        true,
+      );
+      // Also through a real query string.
+      const query = new URLSearchParams(experimentToParams(original)).toString();
+      expect(parseExperimentParams(new URLSearchParams(query)).config).toEqual(original);
+    }
+  });
+
+  it('onlyNonDefault writes just the changed fields, and they still round-trip', () => {
+    expect(experimentToParams(DEFAULT_CONFIG, { onlyNonDefault: true })).toEqual([]);
+    const changed: ExperimentConfig = {
+      ...DEFAULT_CONFIG,
+      alpha: 0.1 + 0.2,
+      events: [{ step: 40, name: 'alpha', value: 1.2 }],
+    };
+    const entries = experimentToParams(changed, { onlyNonDefault: true });
+    expect(entries).toEqual([
+      ['alpha', '0.30000000000000004'],
+      ['events', '40:alpha:1.2'],
+    ]);
+    expect(parseExperimentParams(entries).config).toEqual(changed);
+  });
+
+  it('does not share the events array with DEFAULT_CONFIG', () => {
+    const { config } = parseExperimentParams([]);
+    expect(config.events).not.toBe(DEFAULT_CONFIG.events);
+  });
+});
+
+describe('events encoding', () => {
+  it('writes step:name:value sorted by step, stably', () => {
+    const events: ParamEvent[] = [
+      { step: 80, name: 'beta', value: 0.05 },
+      { step: 40, name: 'alpha', value: 1.2 },
+      { step: 40, name: 'alpha', value: 1.5 },
+    ];
+    expect(formatEvents(events)).toBe('40:alpha:1.2,40:alpha:1.5,80:beta:0.05');
+    const parsed = parseEvents('80:beta:0.05,40:alpha:1.2,40:alpha:1.5');
+    expect(parsed).toEqual({
+      ok: true,
+      events: [
+        { step: 40, name: 'alpha', value: 1.2 },
+        { step: 40, name: 'alpha', value: 1.5 },
+        { step: 80, name: 'beta', value: 0.05 },
+      ],
+    });
+    expect(parseEvents('')).toEqual({ ok: true, events: [] });
+  });
+
+  it.each([
+    ['40:alpha', '"40:alpha"'],
+    ['40:alpha:1.2:3', '"40:alpha:1.2:3"'],
+    ['x:alpha:1', '"x:alpha:1"'],
+    ['1.5:alpha:1', '"1.5:alpha:1"'],
+    ['-1:alpha:1', '"-1:alpha:1"'],
+    ['40:gamma:1', '"40:gamma:1"'],
+    ['40:beta:2', '"40:beta:2"'],
+    ['40:alpha:NaN', '"40:alpha:NaN"'],
+    ['40:alpha:Infinity', '"40:alpha:Infinity"'],
+    ['40:alpha:', '"40:alpha:"'],
+    ['', '""'],
+  ])('rejects the whole field for a malformed entry %s', (bad, echoed) => {
+    const result = expectRejected(withParam('events', `10:alpha:1,${bad},90:beta:0.1`), 'events');
+    expect(result.config.events).toEqual([]);
+    expect(result.errors[0]?.message).toContain(`entry ${echoed}`);
+  });
+
+  it('accepts exactly 1000 entries and rejects 1001', () => {
+    const entry = (i: number) => `${i}:alpha:${(i % 100) / 10}`;
+    const ok = Array.from({ length: 1000 }, (_, i) => entry(i)).join(',');
+    const okResult = parseExperimentParams(withParam('events', ok));
+    expect(okResult.errors).toEqual([]);
+    expect(okResult.config.events).toHaveLength(1000);
+    const tooMany = `${ok},${entry(1000)}`;
+    const result = expectRejected(withParam('events', tooMany), 'events');
+    expect(result.errors[0]?.message).toContain('at most 1000 entries');
+  });
+});
+
+describe('bad parameters', () => {
+  it('reports an unknown key without failing, and keeps the rest', () => {
+    const { config, errors } = parseExperimentParams([
+      ['alpah', '2'],
+      ['alpha', '2'],
+    ]);
+    expect(errors).toEqual([{ field: 'alpah', message: '"alpah": unknown parameter, ignored.' }]);
+    expect(config).toEqual({ ...DEFAULT_CONFIG, alpha: 2 });
+  });
+
+  it('passes allow-listed extras through', () => {
+    const { extras, errors, config } = parseExperimentParams([['preset', 'tiny-bert']]);
+    expect(errors).toEqual([]);
+    expect(extras).toEqual({ preset: 'tiny-bert' });
+    expect(config).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('names the field and its range in the message', () => {
+    const { errors, config } = parseExperimentParams([
+      ['alpha', 'abc'],
+      ['beta', '0.5'],
+    ]);
+    expect(errors).toEqual([
+      {
+        field: 'alpha',
+        message: 'alpha: expected a number between 0 and 10, got "abc"; using the default 0.9.',
+      },
+    ]);
+    expect(config.alpha).toBe(DEFAULT_CONFIG.alpha);
+    expect(config.beta).toBe(0.5);
+  });
+
+  it.each([
+    ['layers', '9'],
+    ['layers', '0'],
+    ['dModel', '1024'],
+    ['heads', '-1'],
+    ['vocab', '1e9'],
+    ['alpha', '10.000001'],
+    ['beta', '-0.1'],
+    ['lr', '0'],
+  ] as const)('rejects out-of-range %s=%s', (field, value) => {
+    expectRejected(withParam(field, value), field);
+  });
+
+  it.each(['NaN', 'Infinity', '-Infinity', '', ' ', ' 1', '0x10', '1e', '--1', '1,5'])(
+    'rejects the non-number %j',
+    (value) => {
+      const result = expectRejected(withParam('alpha', value), 'alpha');
+      expect(result.errors[0]?.message).toContain('expected a number between 0 and 10');
+    },
+  );
+
+  it('rejects a 10 kB value without echoing it whole', () => {
+    const huge = 'x'.repeat(10_240);
+    const result = expectRejected(withParam('alpha', huge), 'alpha');
+    const message = result.errors[0]?.message ?? '';
+    expect(message).toContain('10240 characters');
+    expect(message.length).toBeLessThan(300);
+    expect(message).not.toContain('x'.repeat(41));
+    // Extras obey the same limit.
+    const extra = parseExperimentParams([['preset', huge]]);
+    expect(extra.extras).toEqual({});
+    expect(extra.errors[0]?.field).toBe('preset');
+  });
+
+  it('escapes markup so it is harmless as text', () => {
+    const script = '<script>alert(1)</script>';
+    const result = expectRejected(withParam('policy', script), 'policy');
+    const message = result.errors[0]?.message ?? '';
+    expect(message).not.toMatch(/[<>]/);
+    expect(message).toContain('\\u003cscript\\u003ealert(1)\\u003c/script\\u003e');
+    const unknown = parseExperimentParams([[script, script]]);
+    expect(unknown.errors).toHaveLength(1);
+    for (const e of unknown.errors) {
+      expect(e.field).not.toMatch(/[<>]/);
+      expect(e.message).not.toMatch(/[<>]/);
+    }
+    expect(echo('"\n')).toBe('"\\"\\n"');
+  });
+
+  it('rejects a bad enum value and names the options', () => {
+    const result = expectRejected(withParam('ref', 'mode'), 'ref');
+    expect(result.errors[0]?.message).toBe(
+      'ref: expected one of mean, median, max, got "mode"; using the default mean.',
+    );
+    expectRejected(withParam('backend', 'WEBGPU'), 'backend');
+    expectRejected(withParam('autoplay', 'yes'), 'autoplay');
+  });
+
+  it('reads booleans as 1/0/true/false', () => {
+    for (const [text, value] of [
+      ['1', true],
+      ['true', true],
+      ['0', false],
+      ['false', false],
+    ] as const) {
+      expect(parseExperimentParams([['autoplay', text]]).config.autoplay).toBe(value);
+    }
+  });
+
+  it.each([
+    ['layers', '2.5'],
+    ['seed', '1e-3'],
+    ['K', '10.1'],
+  ] as const)('rejects a non-integer for the integer field %s', (field, value) => {
+    const result = expectRejected(withParam(field, value), field);
+    expect(result.errors[0]?.message).toContain('expected an integer between');
+  });
+
+  it('resets dModel and heads when dModel is not divisible by heads', () => {
+    const { config, errors } = parseExperimentParams([
+      ['dModel', '60'],
+      ['heads', '8'],
+      ['alpha', '1.5'],
+    ]);
+    expect(errors.map((e) => e.field).sort()).toEqual(['dModel', 'heads']);
+    expect(errors[0]?.message).toContain('divisible');
+    expect(errors[0]?.message).toContain('dModel = 60, heads = 8');
+    expect(config).toEqual({ ...DEFAULT_CONFIG, alpha: 1.5 });
+    // heads alone can break the rule against the default dModel (64).
+    expectRejected([['heads', '3']], 'heads');
+    expectRejected([['heads', '3']], 'dModel');
+  });
+
+  it('uses the last of duplicate keys and says so', () => {
+    const { config, errors } = parseExperimentParams([
+      ['alpha', '1'],
+      ['alpha', 'junk'],
+      ['alpha', '2'],
+    ]);
+    expect(config.alpha).toBe(2);
+    expect(errors).toEqual([
+      { field: 'alpha', message: 'alpha: given 3 times; the last value is used.' },
+    ]);
+    // A bad last value falls back to the default, not to an earlier good one.
+    expectRejected(
+      [
+        ['alpha', '1'],
+        ['alpha', 'junk'],
+      ],
+      'alpha',
+    );
+  });
+
+  it(`reads at most ${MAX_PARAMS} parameters`, () => {
+    const entries: Entries = Array.from({ length: MAX_PARAMS }, (_, i) => [
+      'alpha',
+      String(i / 10),
+    ]);
+    entries.push(['beta', '0.5']);
+    const { config, errors } = parseExperimentParams(entries);
+    expect(config.beta).toBe(DEFAULT_CONFIG.beta);
+    expect(config.alpha).toBe((MAX_PARAMS - 1) / 10);
+    expect(
+      errors.some((e) => e.field === 'url' && e.message.includes(`${MAX_PARAMS + 1} parameters`)),
+    ).toBe(true);
+  });
+
+  it('is safe against prototype keys', () => {
+    const { config, errors, extras } = parseExperimentParams([
+      ['__proto__', '1'],
+      ['constructor', 'x'],
+      ['toString', 'y'],
+    ]);
+    expect(errors.map((e) => e.field)).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(config).toEqual(DEFAULT_CONFIG);
+    expect(Object.keys(extras)).toEqual([]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('garbage never throws', () => {
+  it('500 random garbage values for random keys give a valid config', () => {
+    const rng = testRng(2024);
+    const keys = [...Object.keys(DEFAULT_CONFIG), 'preset', 'bogus', '', '__proto__'];
+    const alphabet = [
+      '0',
+      '1',
+      '9',
+      '.',
+      '-',
+      'e',
+      ':',
+      ',',
+      'a',
+      'alpha',
+      'beta',
+      '<',
+      '>',
+      '%',
+      ' ',
+      '\u0000',
+      '😀',
+      'NaN',
+    ];
+    for (let trial = 0; trial < 500; trial++) {
+      const entries: Entries = [];
+      const n = 1 + rng.int(5);
+      for (let j = 0; j < n; j++) {
+        const len = rng.next() < 0.02 ? 300 + rng.int(2000) : rng.int(20);
+        let value = '';
+        for (let c = 0; c < len; c++) value += pick(rng, alphabet);
+        entries.push([pick(rng, keys), value]);
+      }
+      let result: ReturnType<typeof parseExperimentParams> | undefined;
+      expect(() => {
+        result = parseExperimentParams(entries);
+      }).not.toThrow();
+      expect(result && ExperimentSchema.safeParse(result.config).success).toBe(true);
+      for (const e of result?.errors ?? []) {
+        expect(e.message.length).toBeLessThan(400);
+        expect(e.message).not.toMatch(/[<>]/);
+      }
+    }
+  });
+});
