@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { ExperimentConfig, ParamEvent } from './config';
+import { ExperimentSchema, LIVE_PARAMS } from './config';
 import type { DecisionReason, ModuleInfo } from './types';
 
 export const RUN_FORMAT = 'mat-lab-run';
@@ -50,4 +52,79 @@ export interface RunFile {
   /** Final weights, including every module's variables. */
   weights: SavedTensor[];
   step: number;
+}
+
+const num = z.number();
+const RunFileSchema = z.object({
+  format: z.literal(RUN_FORMAT),
+  version: z.number().int().min(1).max(RUN_FORMAT_VERSION),
+  createdAt: z.string().max(64),
+  config: ExperimentSchema,
+  backend: z.object({ backend: z.string().max(32), adapter: z.string().max(256), isFallbackAdapter: z.boolean() }),
+  modules: z
+    .array(
+      z.object({
+        id: z.string().max(32),
+        kind: z.enum(['head', 'expert', 'filters', 'neuron', 'ffn']),
+        layer: z.number().int().min(0),
+        index: z.number().int().min(0),
+        params: z.number().int().min(0),
+      }),
+    )
+    .max(4096),
+  events: z.array(z.object({ step: z.number().int().min(0), name: z.enum(LIVE_PARAMS), from: num, to: num })).max(10000),
+  metrics: z.object({ step: z.array(num), loss: z.array(num.nullable()), flops: z.array(num), vanillaFlops: z.array(num) }),
+  validation: z.object({ step: z.array(num), perplexity: z.array(num.nullable()) }),
+  evaluations: z.array(
+    z.object({
+      step: z.number().int().min(0),
+      lambdaMax: z.array(num.nullable()),
+      spectra: z.array(z.array(num.nullable())),
+      effRank: z.array(num.nullable()),
+      updating: z.array(z.boolean()),
+      reasons: z.array(z.string().max(32)),
+    }),
+  ),
+  probe: z.object({
+    inputs: z.array(num),
+    positions: z.array(num),
+    targets: z.array(num),
+    n: z.number().int().min(1),
+    seqLen: z.number().int().min(1),
+    masked: z.number().int().min(1),
+    projections: z.array(num),
+    numProjections: z.number().int().min(1),
+    weight: num,
+    kernel: z.enum(['trace', 'loss']),
+  }),
+  weights: z.array(z.object({ name: z.string().max(128), shape: z.array(z.number().int().min(0)), values: z.array(num) })),
+  step: z.number().int().min(0),
+});
+
+export class RunFileError extends Error {
+  override name = 'RunFileError';
+}
+
+/** Largest run file accepted on import (the weights of the default model are ≈ 2 MB of JSON). */
+export const MAX_RUN_FILE_BYTES = 200 * 1024 * 1024;
+
+/**
+ * Parses and validates an imported run file. Throws RunFileError with a sentence naming the
+ * first bad field; never returns a partially valid run.
+ */
+export function validateRunFile(json: unknown): RunFile {
+  const r = RunFileSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const where = issue.path.join('.') || 'file';
+    throw new RunFileError(`This is not a valid MAT Lab run file: ${where}: ${issue.message}.`);
+  }
+  const run = r.data as RunFile;
+  const M = run.modules.length;
+  for (const e of run.evaluations) {
+    if (e.lambdaMax.length !== M || e.updating.length !== M) {
+      throw new RunFileError(`This run file is inconsistent: the evaluation at step ${e.step} does not cover all ${M} modules.`);
+    }
+  }
+  return run;
 }

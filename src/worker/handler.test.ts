@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../core/config';
+import type { ExperimentConfig } from '../core/config';
+import { DataError } from '../core/data/corpus';
+import { validateRunFile } from '../core/runfile';
+import { nodeDeps } from '../node/deps';
+import type { FromWorker } from '../protocol/messages';
+import { PROTOCOL_VERSION } from '../protocol/messages';
+import { createHandler } from './handler';
+
+const tiny: ExperimentConfig = {
+  ...DEFAULT_CONFIG,
+  layers: 1,
+  heads: 2,
+  dModel: 8,
+  dFF: 16,
+  seqLen: 8,
+  vocab: 64,
+  batch: 4,
+  probe: 4,
+  R: 2,
+  K: 2,
+  warmup: 2,
+  valEvery: 4,
+  valBatches: 1,
+  backend: 'cpu',
+};
+
+/** A handler wired to a fake postMessage that records every message. */
+function harness(deps = nodeDeps) {
+  const msgs: FromWorker[] = [];
+  const handle = createHandler((m) => msgs.push(m), deps);
+  const of = <T extends FromWorker['type']>(t: T) => msgs.filter((m): m is Extract<FromWorker, { type: T }> => m.type === t);
+  const until = async (pred: () => boolean, ms = 60_000) => {
+    const t0 = Date.now();
+    while (!pred()) {
+      if (Date.now() - t0 > ms) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  return { msgs, handle, of, until };
+}
+
+describe('worker protocol handler', () => {
+  it('initialises, steps, reports evaluations and validation, and exports a valid run', async () => {
+    const h = harness();
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
+    const ready = h.of('ready')[0]!;
+    expect(ready.backend.backend).toBe('cpu');
+    expect(ready.modules.map((m) => m.id)).toEqual(['L0.H0', 'L0.H1']);
+    expect(ready.probeOutputs).toEqual({ k: 64, projections: 2, exact: false });
+    await h.handle({ type: 'step', count: 5 });
+    await h.until(() => h.of('status').some((s) => !s.running && s.step === 5));
+    const steps = h.of('metrics').flatMap((m) => Array.from(m.batch.steps));
+    expect(steps).toEqual([1, 2, 3, 4, 5]);
+    expect(h.of('evaluation').map((e) => e.evaluation.step)).toEqual([0, 2, 4]);
+    expect(h.of('validation').map((v) => v.step)).toEqual([4]);
+    const flops = h.of('metrics').flatMap((m) => Array.from(m.batch.flops));
+    expect(flops.every((f, i) => i === 0 || f > flops[i - 1]!)).toBe(true);
+    await h.handle({ type: 'export', requestId: 7 });
+    const run = validateRunFile(JSON.parse(JSON.stringify(h.of('exported')[0]!.run)));
+    expect(run.step).toBe(5);
+    expect(run.evaluations).toHaveLength(3);
+    expect(run.weights.find((w) => w.name === 'L0.H1.qkv')?.shape).toEqual([9, 12]);
+  });
+
+  it('logs a paused slider change at once with old and new values', async () => {
+    const h = harness();
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
+    await h.handle({ type: 'step', count: 3 });
+    await h.until(() => h.of('status').some((s) => !s.running && s.step === 3));
+    await h.handle({ type: 'setParam', name: 'alpha', value: 2 });
+    expect(h.of('event')).toEqual([{ type: 'event', event: { step: 3, name: 'alpha', value: 2 }, from: 0.9 }]);
+    // α = 2 × mean freezes every head (λ ≤ 2·mean for two heads unless one is 3× the other).
+    const d = h.of('decisions').at(-1)!;
+    expect(d.step).toBe(3);
+  });
+
+  it('play then pause stops the loop', async () => {
+    const h = harness();
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
+    await h.handle({ type: 'play' });
+    await h.until(() => h.of('metrics').length > 0);
+    await h.handle({ type: 'pause' });
+    const at = h.of('status').at(-1)!;
+    expect(at.running).toBe(false);
+    const n = h.msgs.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.msgs.length).toBe(n);
+  });
+
+  it('stops by itself at stopAt', async () => {
+    const h = harness();
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: { ...tiny, stopAt: 4 } });
+    await h.handle({ type: 'play' });
+    await h.until(() => h.of('status').some((s) => !s.running && s.step === 4));
+  });
+
+  it('reports unreadable data as a data error, and a bad protocol version as a config error', async () => {
+    const h = harness({
+      ...nodeDeps,
+      loadCorpus: async () => {
+        throw new DataError('vocab.json answered 404 Not Found');
+      },
+    });
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
+    expect(h.of('error')[0]).toMatchObject({ code: 'data', fatal: true });
+    expect(h.of('error')[0]!.message).toContain('404');
+    await h.handle({ type: 'init', version: 99, config: tiny });
+    expect(h.of('error')[1]).toMatchObject({ code: 'config' });
+  });
+
+  it('says clearly when WebGPU is forced but there is none', async () => {
+    const h = harness();
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: { ...tiny, backend: 'webgpu' } });
+    expect(h.of('error')[0]).toMatchObject({ code: 'no-webgpu', fatal: true });
+    expect(h.of('ready')).toHaveLength(0);
+  });
+});
