@@ -66,6 +66,28 @@ const LN_EPS = 1e-5;
 let instances = 0;
 const INIT_STD = 0.02;
 
+/**
+ * Row gather whose gradient is a scatter-add. TF.js's gather gradient needs the
+ * UnsortedSegmentSum kernel, which the WASM backend lacks; there the scatter runs as
+ * oneHot(ids)ᵀ·dy instead (same values, more arithmetic).
+ */
+const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [table, ids, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([ids]);
+  const rows = table.shape[0]!;
+  return {
+    value: tf.gather(table, ids),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const g = dy as tf.Tensor2D;
+      const idx = saved[0]! as tf.Tensor1D;
+      const scatter = tf.getKernel('UnsortedSegmentSum', tf.getBackend())
+        ? tf.unsortedSegmentSum(g, idx, rows)
+        : tf.matMul(tf.oneHot(idx, rows).toFloat(), g, true, false);
+      return [scatter, tf.zerosLike(idx)];
+    },
+  };
+}) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor2D;
+
 function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true);
   return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPS))).mul(g).add(b) as tf.Tensor2D;
@@ -233,7 +255,7 @@ export class TinyBert {
     const dh = this.dHead;
     const N = input.tokens.shape[0];
     const groups = opts.taps || opts.allHeads ? this.allHeadGroups() : this.groups;
-    const tok = tf.gather(this.tokEmb, input.tokens.reshape([-1]));
+    const tok = gatherRows(this.tokEmb, input.tokens.reshape([-1]));
     const pos = tf.tile(this.posEmb, [N, 1]);
     let x = layerNorm(tok.add(pos) as tf.Tensor2D, this.embLnG, this.embLnB);
     const scale = 1 / Math.sqrt(dh);
@@ -273,7 +295,7 @@ export class TinyBert {
       const ffn = tf.fused.matMul({ a: hidden, b: L.w2 as tf.Tensor2D, bias: L.b2 });
       x = layerNorm(x.add(ffn) as tf.Tensor2D, L.ln2g, L.ln2b);
     });
-    const masked = tf.gather(x, input.positions) as tf.Tensor2D;
+    const masked = gatherRows(x, input.positions);
     const t = tf.fused.matMul({ a: masked, b: this.mlmW as tf.Tensor2D, bias: this.mlmB, activation: 'relu' }) as tf.Tensor2D;
     const tn = layerNorm(t, this.mlmLnG, this.mlmLnB);
     return tf.fused.matMul({ a: tn, b: this.tokEmb as tf.Tensor2D, transposeB: true, bias: this.decB }) as tf.Tensor2D;
