@@ -32,6 +32,8 @@ async function setup(): Promise<string> {
     Object.assign(globalThis, globals);
     const gles = process.argv.includes('--gles');
     const gpu = create(gles ? ['backend=opengles'] : []);
+    // The WebGPU backend checks navigator.gpu when it is constructed.
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
     const info = await initBackend('webgpu', {
       gpu,
       adapterOptions: gles ? ({ featureLevel: 'compatibility' } as GPURequestAdapterOptions) : undefined,

@@ -1,0 +1,108 @@
+/**
+ * The real tfjs-backend-webgpu code path (WGSL shaders, buffers, readback) in Node through Dawn
+ * on SwiftShader (WEBGPU-TESTING.md). Needs Debian's chromium (for the SwiftShader Vulkan ICD)
+ * and libvulkan1, which .ci/run installs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from './backend';
+import type { BackendInfo } from './backend';
+import { DEFAULT_CONFIG } from './config';
+import { TinyBert } from './models/bert';
+import { fastHeadKernels, makeProbe, probeTensors, disposeProbeTensors, spectrum } from './mntk';
+import { oracleHeadKernels } from './mntk-oracle';
+import { Session } from './session';
+import { testRng } from './testing/fake-rng';
+import { loadCorpusFromDisk } from '../node/deps';
+
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+let info: BackendInfo;
+
+beforeAll(async () => {
+  expect(existsSync(ICD), `${ICD} is missing: install Debian's chromium`).toBe(true);
+  process.env.VK_ICD_FILENAMES ??= ICD;
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  info = await initBackend('webgpu', { gpu });
+}, 60_000);
+
+const tinyConfig = {
+  ...DEFAULT_CONFIG,
+  layers: 1,
+  heads: 2,
+  dModel: 16,
+  dFF: 32,
+  seqLen: 8,
+  vocab: 100,
+  batch: 4,
+  probe: 4,
+  R: 2,
+  K: 2,
+  warmup: 2,
+};
+
+describe('WebGPU backend (Dawn, SwiftShader)', () => {
+  it('really runs on webgpu, with the adapter reported', () => {
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(info.backend).toBe('webgpu');
+    expect(info.adapter.length).toBeGreaterThan(0);
+  });
+
+  it('fast mNTK on WebGPU matches the float64 brute-force oracle', async () => {
+    const size = { layers: 2, heads: 2, dModel: 8, dFF: 16, seqLen: 6, vocab: 20 };
+    tf.setBackend('webgpu');
+    const model = new TinyBert(size, testRng(7));
+    model.allVariables().forEach((v, i) => tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 300 + i))));
+    const rng = testRng(4);
+    const n = 4;
+    const T = 6;
+    const inputs = Int32Array.from({ length: n * T }, () => 4 + rng.int(16));
+    const positions = Int32Array.from({ length: n }, (_, i) => i * T + 2);
+    const targets = Int32Array.from({ length: n }, () => 4 + rng.int(16));
+    const batch = { inputs, positions, targets, batch: n, seqLen: T, masked: 1 };
+    const probe = makeProbe(batch, 20, 'trace', 3, testRng(2));
+    const pt = probeTensors(probe, 20);
+    const fast = await fastHeadKernels(model, probe, pt);
+    disposeProbeTensors(pt);
+    // Oracle: weights copied to the cpu backend, per-sample per-projection backward passes.
+    const weights = await Promise.all(model.allVariables().map((v) => v.data()));
+    await tf.setBackend('cpu');
+    const ref = new TinyBert(size, testRng(7));
+    ref.allVariables().forEach((v, i) => v.assign(tf.tensor(weights[i]!, v.shape)));
+    const oracle = oracleHeadKernels(ref, probe, 20);
+    await tf.setBackend('webgpu');
+    // GPU float32 reductions run in another order than the CPU's; over sums of ~10³ terms the
+    // rounding stays ~1e-6 relative (measured 1.5e-7 on λmax), so the CPU bound 1e-4 holds.
+    for (let m = 0; m < 4; m++) {
+      const a = spectrum(fast, n, m * n * n).lambdaMax;
+      const b = spectrum(oracle, n, m * n * n).lambdaMax;
+      expect(Math.abs(a - b) / b).toBeLessThan(1e-4);
+    }
+    model.dispose();
+  });
+
+  it('trains like the cpu backend: same losses and λmax to float32 rounding', async () => {
+    const run = async () => {
+      const s = new Session(tinyConfig, loadCorpusFromDisk());
+      const losses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const r = await s.advance();
+        losses.push((await r.loss.data())[0]!);
+        r.loss.dispose();
+      }
+      const lam = Array.from(s.history.at(-1)!.lambdaMax);
+      s.dispose();
+      return { losses, lam };
+    };
+    await tf.setBackend('webgpu');
+    const g = await run();
+    await tf.setBackend('cpu');
+    const c = await run();
+    await tf.setBackend('webgpu');
+    g.losses.forEach((l, i) => expect(Math.abs(l - c.losses[i]!)).toBeLessThan(1e-4));
+    g.lam.forEach((l, i) => expect(Math.abs(l - c.lam[i]!) / c.lam[i]!).toBeLessThan(1e-4));
+  });
+});
