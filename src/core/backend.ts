@@ -73,9 +73,9 @@ async function initWebGPU(env: BackendEnv): Promise<{ adapter: string; isFallbac
       maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
     },
   });
-  void device.lost.then((lost) => {
-    if (lost.reason !== 'destroyed') env.onDeviceLost?.(lost.message || 'the GPU device was lost');
-  });
+  // We never destroy the device ourselves, so any loss (driver reset, GPU process crash, a
+  // destroy by the browser) ends the run.
+  void device.lost.then((lost) => env.onDeviceLost?.(lost.message || `reason: ${lost.reason}`));
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, a.info), 10);
   if (!(await tf.setBackend('webgpu')) || tf.getBackend() !== 'webgpu') {

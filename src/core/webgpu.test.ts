@@ -14,7 +14,11 @@ import { fastHeadKernels, makeProbe, probeTensors, disposeProbeTensors, spectrum
 import { oracleHeadKernels } from './mntk-oracle';
 import { Session } from './session';
 import { testRng } from './testing/fake-rng';
-import { loadCorpusFromDisk } from '../node/deps';
+import { loadCorpusFromDisk, nodeDeps } from '../node/deps';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { createHandler } from '../worker/handler';
+import type { FromWorker } from '../protocol/messages';
+import { PROTOCOL_VERSION } from '../protocol/messages';
 
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 let info: BackendInfo;
@@ -104,5 +108,23 @@ describe('WebGPU backend (Dawn, SwiftShader)', () => {
     await tf.setBackend('webgpu');
     g.losses.forEach((l, i) => expect(Math.abs(l - c.losses[i]!)).toBeLessThan(1e-4));
     g.lam.forEach((l, i) => expect(Math.abs(l - c.lam[i]!) / c.lam[i]!).toBeLessThan(1e-4));
+  });
+
+  // Last: it destroys the device.
+  it('reports a lost device as a fatal, clearly worded error and stops training', async () => {
+    const msgs: FromWorker[] = [];
+    const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
+    const handle = createHandler((m) => msgs.push(m), { ...nodeDeps, backendEnv: { gpu } });
+    await handle({ type: 'init', version: PROTOCOL_VERSION, config: { ...tinyConfig, backend: 'webgpu' } });
+    expect(msgs.find((m) => m.type === 'ready')).toBeDefined();
+    await handle({ type: 'play' });
+    (tf.backend() as WebGPUBackend).device.destroy();
+    const t0 = Date.now();
+    while (!msgs.some((m) => m.type === 'error') && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+    const err = msgs.find((m): m is Extract<FromWorker, { type: 'error' }> => m.type === 'error');
+    expect(err).toMatchObject({ code: 'device-lost', fatal: true });
+    expect(err!.message).toMatch(/GPU device was lost/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(msgs.filter((m) => m.type === 'error')).toHaveLength(1);
   });
 });

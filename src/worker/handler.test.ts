@@ -1,4 +1,6 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { Session } from '../core/session';
 import { DEFAULT_CONFIG } from '../core/config';
 import type { ExperimentConfig } from '../core/config';
 import { DataError } from '../core/data/corpus';
@@ -115,5 +117,32 @@ describe('worker protocol handler', () => {
     await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: { ...tiny, backend: 'webgpu' } });
     expect(h.of('error')[0]).toMatchObject({ code: 'no-webgpu', fatal: true });
     expect(h.of('ready')).toHaveLength(0);
+  });
+});
+
+describe('failure handling', () => {
+  it('pauses with a clear message when the loss becomes NaN', async () => {
+    class NanAt3 extends Session {
+      override async advance() {
+        const r = await super.advance();
+        if (r.step === 3) {
+          r.loss.dispose();
+          return { ...r, loss: tf.scalar(NaN) };
+        }
+        return r;
+      }
+    }
+    const h = harness({ ...nodeDeps, createSession: (c, k) => new NanAt3(c, k) });
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
+    await h.handle({ type: 'play' });
+    await h.until(() => h.of('error').length > 0);
+    const err = h.of('error')[0]!;
+    expect(err.code).toBe('nan-loss');
+    expect(err.message).toContain('step 3');
+    await h.until(() => h.of('status').some((s) => !s.running));
+    // Nothing is lost: the metrics up to the bad step were delivered, and the run can be exported.
+    expect(h.of('metrics').flatMap((m) => Array.from(m.batch.steps))).toContain(3);
+    await h.handle({ type: 'export', requestId: 1 });
+    expect(h.of('exported')).toHaveLength(1);
   });
 });

@@ -15,6 +15,8 @@ import { assertNever, PROTOCOL_VERSION } from '../protocol/messages';
 export interface HandlerDeps {
   loadCorpus(config: ExperimentConfig): Promise<Corpus>;
   backendEnv: Omit<BackendEnv, 'onDeviceLost'>;
+  /** Builds the session; tests substitute a subclass to provoke failures (NaN losses). */
+  createSession?: (config: ExperimentConfig, corpus: Corpus) => Session;
 }
 
 export type Post = (msg: FromWorker, transfer?: Transferable[]) => void;
@@ -52,6 +54,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
   const metricLog = { step: [] as number[], loss: [] as number[], flops: [] as number[], vanillaFlops: [] as number[] };
   const valLog = { step: [] as number[], perplexity: [] as number[] };
   let generation = 0;
+  /** Set when the GPU device is lost: the loop stops and the next init builds a new backend. */
+  let deviceLost = false;
 
   const fail = (code: TrainerErrorCode, message: string, fatal: boolean) => {
     running = false;
@@ -177,7 +181,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
       }
       await flush();
     } catch (e) {
-      if (gen !== generation) return;
+      if (gen !== generation || deviceLost) return;
       const message = e instanceof Error ? e.message : String(e);
       fail('internal', `Training stopped with an error: ${message}`, true);
     } finally {
@@ -215,15 +219,21 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
     valLog.perplexity = [];
     const gen = generation;
     try {
-      if (!backend || backend.requested !== config.backend) {
+      if (!backend || backend.requested !== config.backend || deviceLost) {
+        deviceLost = false;
         backend = await initBackend(config.backend, {
           ...deps.backendEnv,
-          onDeviceLost: (m) => fail('device-lost', `The GPU device was lost (${m}). Reset to start again.`, true),
+          onDeviceLost: (m) => {
+            deviceLost = true;
+            generation++;
+            fail('device-lost', `The GPU device was lost (${m}); the run stopped. Reset to start again on a new device.`, true);
+            status();
+          },
         });
       }
       const corpus = await deps.loadCorpus(config);
       if (gen !== generation) return;
-      session = new Session(config, corpus);
+      session = (deps.createSession ?? ((c, k) => new Session(c, k)))(config, corpus);
     } catch (e) {
       backend = null;
       const message = e instanceof Error ? e.message : String(e);

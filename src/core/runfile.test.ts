@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from './config';
+import { RunFileError, validateRunFile } from './runfile';
+import type { RunFile } from './runfile';
+import { Session } from './session';
+import { loadCorpusFromDisk } from '../node/deps';
+
+let good: RunFile;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  const s = new Session(
+    { ...DEFAULT_CONFIG, layers: 1, heads: 2, dModel: 8, dFF: 8, seqLen: 8, vocab: 50, batch: 2, probe: 3, K: 2 },
+    loadCorpusFromDisk(),
+  );
+  for (let i = 0; i < 3; i++) (await s.advance()).loss.dispose();
+  good = JSON.parse(
+    JSON.stringify(
+      await s.exportRun(
+        { backend: 'cpu', adapter: '', isFallbackAdapter: false },
+        { step: [1, 2, 3], loss: [4, NaN, 3], flops: [1, 2, 3], vanillaFlops: [1, 2, 3] },
+        { step: [], perplexity: [] },
+      ),
+    ),
+  ) as RunFile;
+  s.dispose();
+});
+
+const bad = (mutate: (r: Record<string, unknown>) => void) => {
+  const copy = structuredClone(good) as unknown as Record<string, unknown>;
+  mutate(copy);
+  return copy;
+};
+
+describe('run files', () => {
+  it('accepts an exported run after a JSON round trip (NaN becomes null)', () => {
+    const r = validateRunFile(good);
+    expect(r.evaluations.map((e) => e.step)).toEqual([0, 2]);
+    expect(r.metrics.loss[1]).toBeNull();
+  });
+
+  it.each([
+    ['not an object', () => 'hello', /file/],
+    ['null', () => null, /file/],
+    ['another format', () => bad((r) => (r.format = 'something-else')), /format/],
+    ['a future version', () => bad((r) => (r.version = 99)), /version/],
+    ['a hostile config value', () => bad((r) => ((r.config as Record<string, unknown>).layers = 1e9)), /config\.layers/],
+    ['an unknown config key', () => bad((r) => ((r.config as Record<string, unknown>).__proto__evil = 1)), /config/],
+    ['markup where a number belongs', () => bad((r) => ((r.metrics as Record<string, unknown>).loss = ['<script>'])), /metrics\.loss/],
+    ['an overlong adapter string', () => bad((r) => ((r.backend as Record<string, unknown>).adapter = 'x'.repeat(10_000))), /backend\.adapter/],
+    ['an evaluation missing modules', () => bad((r) => ((r.evaluations as { lambdaMax: number[] }[])[0]!.lambdaMax = [1])), /does not cover/],
+  ])('refuses %s with a message naming the field', (_name, make, pattern) => {
+    expect(() => validateRunFile(make())).toThrow(RunFileError);
+    expect(() => validateRunFile(make())).toThrow(pattern);
+  });
+});
