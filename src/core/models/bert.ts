@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
 import type { ModuleInfo } from '../types';
+import type { LabModel } from './types';
 
 /** Sizes of the tiny BERT (post-LayerNorm encoder, ReLU FFN, tied MLM decoder). */
 export interface BertSize {
@@ -98,7 +99,7 @@ function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
  * MAT can drop a frozen head from the optimizer's variable list and TF.js prunes its
  * weight-gradient kernels.
  */
-export class TinyBert {
+export class TinyBert implements LabModel {
   readonly size: BertSize;
   readonly dHead: number;
   readonly modules: ModuleInfo[];

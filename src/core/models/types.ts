@@ -1,0 +1,19 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ModuleInfo } from '../types';
+
+/**
+ * What every model offers MAT: modules whose parameters are their own variables (so a frozen
+ * module is simply left out of the optimizer's list), the always-trained backbone, and a hook
+ * to regroup the computation when decisions change (e.g. updated vs frozen heads run as two
+ * matmuls, the frozen group's weights cached).
+ */
+export interface LabModel {
+  readonly modules: ModuleInfo[];
+  backboneVariables(): tf.Variable[];
+  /** The variables of module `m` (index into `modules`). */
+  moduleVariables(m: number): tf.Variable[];
+  allVariables(): tf.Variable[];
+  /** Called whenever decisions change; `updating[m]` for every module. */
+  setGroups(updating: boolean[]): void;
+  dispose(): void;
+}
