@@ -23,7 +23,7 @@ const arg = (name: string, dflt: string) => {
   return i >= 0 ? process.argv[i + 1]! : dflt;
 };
 const backendName = arg('backend', 'wasm') as ExperimentConfig['backend'];
-const steps = Number(arg('steps', '120'));
+const steps = Number(arg('steps', '500'));
 const here = dirname(fileURLToPath(import.meta.url));
 
 async function setup(): Promise<string> {
@@ -52,9 +52,15 @@ async function timeRun(cfg: ExperimentConfig) {
   let evalMs = 0;
   let trainMs = 0;
   const mem0: number[] = [];
+  let charged = 0;
+  let vanillaEq = 0;
+  const updatedShare: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     const r = await s.advance();
+    charged += r.flops;
+    vanillaEq += r.vanillaFlops;
+    updatedShare.push(s.decisions.filter((d) => d.updating).length / s.modules.length);
     await r.loss.data(); // sync so the time is the step's, not its dispatch
     r.loss.dispose();
     const dt = performance.now() - t0;
@@ -70,6 +76,7 @@ async function timeRun(cfg: ExperimentConfig) {
   }
   const updating = s.decisions.filter((d) => d.updating).length;
   const flopsPerStep = s.flopsPerVanillaStep;
+  const perplexity = await s.validate();
   s.dispose();
   return {
     medianStepMs: median(stepMs),
@@ -80,6 +87,11 @@ async function timeRun(cfg: ExperimentConfig) {
     tensorsAtEnd: mem0[1],
     headsUpdatingAtEnd: updating,
     flopsPerVanillaStep: flopsPerStep,
+    chargedFlops: charged,
+    vanillaEquivalentFlops: vanillaEq,
+    flopSaving: 1 - charged / vanillaEq,
+    meanShareOfHeadsUpdated: updatedShare.reduce((a, b) => a + b, 0) / updatedShare.length,
+    validationPerplexity: perplexity,
   };
 }
 

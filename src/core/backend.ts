@@ -84,7 +84,7 @@ async function initWebGPU(env: BackendEnv): Promise<{ adapter: string; isFallbac
   return { adapter: describeAdapter(info), isFallback };
 }
 
-async function useSimple(name: 'wasm' | 'webgl' | 'cpu', env: BackendEnv): Promise<void> {
+async function setSimpleBackend(name: 'wasm' | 'webgl' | 'cpu', env: BackendEnv): Promise<void> {
   if (name === 'wasm' && env.wasmPaths) setWasmPaths(env.wasmPaths);
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) throw new BackendInitError(`the ${name} backend failed to initialise`);
@@ -103,11 +103,11 @@ export async function initBackend(choice: BackendChoice, env: BackendEnv): Promi
       return { ...base, backend: 'webgpu', adapter, isFallbackAdapter: isFallback };
     } catch (e) {
       if (choice === 'webgpu') throw e;
-      await useSimple('wasm', env);
+      await setSimpleBackend('wasm', env);
       const why = e instanceof Error ? e.message : String(e);
       return { ...base, backend: 'wasm', fallbackReason: why };
     }
   }
-  await useSimple(choice, env);
+  await setSimpleBackend(choice, env);
   return { ...base, backend: choice };
 }

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { backboneParams, bertEvaluationFlops, bertStepFlops, headParams } from './flops';
 import { TinyBert } from './models/bert';

@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { now } from './clock';
 import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
 import type { Corpus } from './data/corpus';
-import { capVocab } from './data/corpus';
-import type { MlmBatch } from './data/mlm';
-import { fixedMlmBatches, maskCount, sampleMlmBatch } from './data/mlm';
-import { bertEvaluationFlops, bertStepFlops } from './flops';
-import { TinyBert, tokenLosses } from './models/bert';
-import type { Probe, ProbeTensors } from './mntk';
-import { disposeProbeTensors, fastHeadKernels, makeProbe, probeTensors, spectrum } from './mntk';
+import { spectrum } from './mntk';
 import { FusedAdam } from './optim/adam';
 import { getPolicy } from './policies/registry';
 import type { Policy, PolicyParams } from './policies/types';
@@ -15,8 +10,10 @@ import type { Rng } from './rng';
 import { createRng } from './rng';
 import type { RunFile, SavedTensor } from './runfile';
 import { RUN_FORMAT, RUN_FORMAT_VERSION } from './runfile';
+import { BertMlmTask } from './tasks/bert-mlm';
+import type { LabModel } from './models/types';
+import type { Task } from './tasks/types';
 import type { Decision, Evaluation, ManualOverride, ModuleInfo } from './types';
-import { now } from './clock';
 
 /** A live-parameter change as logged: when it took effect, and the old and new values. */
 export interface LoggedEvent {
@@ -51,9 +48,9 @@ export class NanLossError extends Error {
  */
 export class Session {
   readonly config: ExperimentConfig;
-  readonly model: TinyBert;
+  readonly task: Task;
+  readonly model: LabModel;
   readonly modules: ModuleInfo[];
-  readonly probe: Probe;
   readonly policy: Policy;
   readonly flopsPerVanillaStep: number;
   readonly flopsPerEvaluation: number;
@@ -68,38 +65,19 @@ export class Session {
   private lastEvalStep = -1;
   private pending: { name: LiveParam; value: number }[] = [];
   private readonly replay: ParamEvent[];
-  private readonly train: Uint16Array;
-  private readonly valBatches: MlmBatch[];
   private readonly batchRng: Rng;
   private readonly policyRng: Rng;
   private readonly optimizer: FusedAdam;
-  private readonly probeT: ProbeTensors;
   private stepFlopsCache = new Map<string, number>();
 
   constructor(config: ExperimentConfig, corpus: Corpus) {
     this.config = config;
     const rng = createRng(config.seed);
-    const V = config.vocab;
-    this.train = capVocab(corpus.train, V);
-    const val = capVocab(corpus.val, V);
-    this.model = new TinyBert(
-      {
-        layers: config.layers,
-        heads: config.heads,
-        dModel: config.dModel,
-        dFF: config.dFF,
-        seqLen: config.seqLen,
-        vocab: V,
-      },
-      rng.fork('init'),
-    );
-    this.modules = this.model.modules;
+    this.task = new BertMlmTask(config, corpus, rng);
+    this.model = this.task.model;
+    this.modules = this.task.modules;
     this.batchRng = rng.fork('batches');
     this.policyRng = rng.fork('policy');
-    this.valBatches = fixedMlmBatches(val, config.valBatches, config.batch, config.seqLen, V, rng.fork('val'));
-    const probeBatch = sampleMlmBatch(this.train, config.probe, config.seqLen, V, rng.fork('probe'));
-    this.probe = makeProbe(probeBatch, V, config.kernel, config.R, rng.fork('projections'));
-    this.probeT = probeTensors(this.probe, V);
     this.policy = getPolicy(config.policy);
     this.params = {
       alpha: config.alpha,
@@ -113,8 +91,8 @@ export class Session {
     this.optimizer = new FusedAdam({ lr: config.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     this.decisions = this.modules.map(() => ({ updating: true, reason: 'warmup' as const }));
     this.applyDecisions();
-    this.flopsPerVanillaStep = bertStepFlops(this.model.size, config.batch, this.modules.map(() => true)).total;
-    this.flopsPerEvaluation = bertEvaluationFlops(this.model.size, config.probe, this.probe.numProjections).total;
+    this.flopsPerVanillaStep = this.task.stepFlops(this.modules.map(() => true));
+    this.flopsPerEvaluation = this.task.evaluationFlops();
   }
 
   /** Charged FLOPs of one training step under the current decisions. */
@@ -122,12 +100,7 @@ export class Session {
     const key = this.decisions.map((d) => (d.updating ? 1 : 0)).join('');
     let f = this.stepFlopsCache.get(key);
     if (f === undefined) {
-      const H = this.config.heads;
-      const groups = Array.from({ length: this.config.layers }, (_, l) => {
-        const on = this.decisions.slice(l * H, (l + 1) * H).filter((d) => d.updating).length;
-        return on === 0 || on === H ? 1 : 2;
-      });
-      f = bertStepFlops(this.model.size, this.config.batch, this.decisions.map((d) => d.updating), groups).total;
+      f = this.task.stepFlops(this.decisions.map((d) => d.updating));
       this.stepFlopsCache.set(key, f);
     }
     return f;
@@ -199,8 +172,8 @@ export class Session {
   /** Every head's kernel spectrum at the current weights. */
   async evaluate(): Promise<Evaluation & { ms: number }> {
     const t0 = now();
-    const grams = await fastHeadKernels(this.model, this.probe, this.probeT);
-    const n = this.config.probe;
+    const grams = await this.task.kernels();
+    const n = this.task.probeSize;
     const M = this.modules.length;
     const lambdaMax = new Float64Array(M);
     const effRank = new Float64Array(M);
@@ -257,20 +230,15 @@ export class Session {
   }
 
   private trainStep(): tf.Scalar {
-    const { batch, seqLen, vocab } = this.config;
-    const b = sampleMlmBatch(this.train, batch, seqLen, vocab, this.batchRng);
+    const batch = this.task.sampleBatch(this.batchRng);
     const vars = this.activeVariables();
-    return tf.tidy(() => {
-      const tokens = tf.tensor2d(b.inputs, [batch, seqLen], 'int32');
-      const positions = tf.tensor1d(b.positions, 'int32');
-      const oneHot = tf.oneHot(tf.tensor1d(b.targets, 'int32'), vocab).toFloat() as tf.Tensor2D;
-      const { value, grads } = tf.variableGrads(
-        () => tokenLosses(this.model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar,
-        vars,
-      );
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => this.task.loss(batch), vars);
       this.optimizer.apply(vars.map((v) => grads[v.name]!));
       return value;
     });
+    for (const t of batch.tensors) t.dispose();
+    return loss;
   }
 
   private activeVariables(): tf.Variable[] {
@@ -281,28 +249,9 @@ export class Session {
     return vars;
   }
 
-  /** Validation perplexity exp(mean masked-token cross-entropy) over the fixed val batches. */
-  async validate(): Promise<number> {
-    const { vocab } = this.config;
-    let total = 0;
-    let count = 0;
-    for (const b of this.valBatches) {
-      const sum = tf.tidy(() => {
-        const tokens = tf.tensor2d(b.inputs, [b.batch, b.seqLen], 'int32');
-        const positions = tf.tensor1d(b.positions, 'int32');
-        const oneHot = tf.oneHot(tf.tensor1d(b.targets, 'int32'), vocab).toFloat() as tf.Tensor2D;
-        return tokenLosses(this.model.forward({ tokens, positions }), oneHot).sum();
-      });
-      total += (await sum.data())[0]!;
-      sum.dispose();
-      count += b.positions.length;
-    }
-    return Math.exp(total / count);
-  }
-
-  /** Masked positions per sequence (M) and the probe's output count k. */
-  get masked(): number {
-    return maskCount(this.config.seqLen);
+  /** The task's validation metric (perplexity for MLM) over its fixed validation set. */
+  validate(): Promise<number> {
+    return this.task.validate();
   }
 
   async exportRun(
@@ -313,18 +262,17 @@ export class Session {
     const weights: SavedTensor[] = [];
     for (const v of this.model.allVariables()) {
       weights.push({
-        name: v.name.replace(/^bert[0-9a-z]+\//, '').replace(/#\d+$/, ''),
+        name: this.task.exportName(v.name),
         shape: v.shape.slice(),
         values: Array.from(await v.data()),
       });
     }
-    const b = this.probe.batch;
     const decisionAt = (step: number) => {
       let d = this.decisionLog[0]?.decisions ?? this.decisions;
       for (const e of this.decisionLog) if (e.step <= step) d = e.decisions;
       return d;
     };
-    const n = this.config.probe;
+    const n = this.task.probeSize;
     return {
       format: RUN_FORMAT,
       version: RUN_FORMAT_VERSION,
@@ -346,18 +294,7 @@ export class Session {
           reasons: d.map((x) => x.reason),
         };
       }),
-      probe: {
-        inputs: Array.from(b.inputs),
-        positions: Array.from(b.positions),
-        targets: Array.from(b.targets),
-        n: b.batch,
-        seqLen: b.seqLen,
-        masked: b.masked,
-        projections: Array.from(this.probe.projections),
-        numProjections: this.probe.numProjections,
-        weight: this.probe.weight,
-        kernel: this.probe.kernel,
-      },
+      probe: this.task.exportProbe(),
       weights,
       step: this.step,
     };
@@ -365,7 +302,6 @@ export class Session {
 
   dispose(): void {
     this.optimizer.dispose();
-    disposeProbeTensors(this.probeT);
-    this.model.dispose();
+    this.task.dispose();
   }
 }

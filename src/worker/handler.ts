@@ -250,11 +250,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
       modules: session.modules,
       flopsPerVanillaStep: session.flopsPerVanillaStep,
       flopsPerEvaluation: session.policy.needsKernel ? session.flopsPerEvaluation : 0,
-      probeOutputs: {
-        k: session.probe.outputs,
-        projections: session.probe.numProjections,
-        exact: session.probe.exact,
-      },
+      probeOutputs: session.task.probeInfo,
     });
     status();
   }

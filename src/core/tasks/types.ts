@@ -1,0 +1,54 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { RunFile } from '../runfile';
+import type { ModuleInfo } from '../types';
+import type { LabModel } from '../models/types';
+import type { Rng } from '../rng';
+
+/** The validation metric of a task, and which direction is better. */
+export interface MetricInfo {
+  name: 'perplexity' | 'accuracy';
+  higherIsBetter: boolean;
+}
+
+/** What the probe computes, for the interface ("R random projections" vs exact). */
+export interface ProbeInfo {
+  /** Outputs per sample k. */
+  k: number;
+  /** Scalar functions s_r per sample (R'). */
+  projections: number;
+  exact: boolean;
+}
+
+/**
+ * A model on its data: everything model-specific the Session needs. Batches are drawn from the
+ * rng the Session passes in, so the Session owns the run's randomness.
+ */
+export interface Task {
+  readonly model: LabModel;
+  readonly modules: ModuleInfo[];
+  readonly metric: MetricInfo;
+  readonly probeInfo: ProbeInfo;
+  /** One training batch as tensors (created outside the gradient tape), and its disposal. */
+  sampleBatch(rng: Rng): TaskBatch;
+  /** Mean training loss on a batch; called inside tf.variableGrads. */
+  loss(batch: TaskBatch): tf.Scalar;
+  /** Every module's n × n kernel Θ_m at the current weights, [modules, n, n] row-major. */
+  kernels(): Promise<Float32Array>;
+  /** Probe batch size n. */
+  readonly probeSize: number;
+  /** The validation metric over the fixed validation set. */
+  validate(): Promise<number>;
+  /** Analytic FLOPs of one step with `updating` modules updated. */
+  stepFlops(updating: boolean[]): number;
+  /** Analytic FLOPs of one mNTK evaluation. */
+  evaluationFlops(): number;
+  /** The probe as written into run files (see docs/run-format.md). */
+  exportProbe(): RunFile['probe'];
+  /** Prefix to strip from variable names in exports. */
+  exportName(variableName: string): string;
+  dispose(): void;
+}
+
+export interface TaskBatch {
+  tensors: tf.Tensor[];
+}
