@@ -36,7 +36,9 @@ async function setup(): Promise<string> {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
     const info = await initBackend('webgpu', {
       gpu,
-      adapterOptions: gles ? ({ featureLevel: 'compatibility' } as GPURequestAdapterOptions) : undefined,
+      adapterOptions: gles
+        ? ({ featureLevel: 'compatibility' } as GPURequestAdapterOptions)
+        : undefined,
     });
     return `webgpu · ${info.adapter}${info.isFallbackAdapter ? ' (software)' : ''}`;
   }
@@ -105,7 +107,9 @@ async function kernelsPerStep(cfg: ExperimentConfig) {
       r.loss.dispose();
     });
     // Reshape and Identity share the input's buffer on webgpu and wasm: no dispatch.
-    const dispatching = info.kernels.filter((k) => k.name !== 'Reshape' && k.name !== 'Identity').length;
+    const dispatching = info.kernels.filter(
+      (k) => k.name !== 'Reshape' && k.name !== 'Identity',
+    ).length;
     return { all: info.kernels.length, dispatching };
   };
   const all = await count();
@@ -117,7 +121,9 @@ async function kernelsPerStep(cfg: ExperimentConfig) {
     await s.evaluate();
   });
   s.dispose();
-  const evalDispatching = evalInfo.kernels.filter((k) => k.name !== 'Reshape' && k.name !== 'Identity').length;
+  const evalDispatching = evalInfo.kernels.filter(
+    (k) => k.name !== 'Reshape' && k.name !== 'Identity',
+  ).length;
   return {
     allHeadsUpdated: all,
     halfHeadsFrozen: half,
@@ -157,7 +163,9 @@ async function main() {
       ['mat ms/step', mat.medianStepMs, b.mat.medianStepMs],
     ] as const) {
       const change = now / then - 1;
-      console.log(`${name}: ${now.toFixed(1)} vs baseline ${then.toFixed(1)} (${(change * 100).toFixed(1)} %)${change > 0.1 ? '  ← slower by more than 10 %' : ''}`);
+      console.log(
+        `${name}: ${now.toFixed(1)} vs baseline ${then.toFixed(1)} (${(change * 100).toFixed(1)} %)${change > 0.1 ? '  ← slower by more than 10 %' : ''}`,
+      );
     }
   }
   process.exit(0);

@@ -17,7 +17,10 @@ export class WorkerTrainer implements Trainer {
   }
 
   private spawn(): Worker {
-    const w = new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'mat-lab-trainer' });
+    const w = new Worker(new URL('../worker/entry.ts', import.meta.url), {
+      type: 'module',
+      name: 'mat-lab-trainer',
+    });
     w.onmessage = (e: MessageEvent<FromWorker>) => this.events.emit(e.data);
     w.onerror = (e: ErrorEvent) => {
       e.preventDefault();
@@ -31,7 +34,12 @@ export class WorkerTrainer implements Trainer {
       this.crashed = true;
     };
     w.onmessageerror = () =>
-      this.events.emit({ type: 'error', code: 'internal', message: 'A message from the worker could not be read.', fatal: false });
+      this.events.emit({
+        type: 'error',
+        code: 'internal',
+        message: 'A message from the worker could not be read.',
+        fatal: false,
+      });
     return w;
   }
 

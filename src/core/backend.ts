@@ -55,7 +55,8 @@ async function initWebGPU(env: BackendEnv): Promise<{ adapter: string; isFallbac
     powerPreference: 'high-performance',
     ...(env.adapterOptions ?? {}),
   });
-  if (!adapter) throw new NoWebGPUError('no WebGPU adapter is available (requestAdapter returned null)');
+  if (!adapter)
+    throw new NoWebGPUError('no WebGPU adapter is available (requestAdapter returned null)');
   const a = adapter as GPUAdapter & { isFallbackAdapter?: boolean; info?: GPUAdapterInfo };
   const info = (a.info ?? {}) as AdapterInfoLike;
   const isFallback = Boolean(info.isFallbackAdapter ?? a.isFallbackAdapter ?? false);
@@ -87,7 +88,8 @@ async function initWebGPU(env: BackendEnv): Promise<{ adapter: string; isFallbac
 async function setSimpleBackend(name: 'wasm' | 'webgl' | 'cpu', env: BackendEnv): Promise<void> {
   if (name === 'wasm' && env.wasmPaths) setWasmPaths(env.wasmPaths);
   const ok = await tf.setBackend(name);
-  if (!ok || tf.getBackend() !== name) throw new BackendInitError(`the ${name} backend failed to initialise`);
+  if (!ok || tf.getBackend() !== name)
+    throw new BackendInitError(`the ${name} backend failed to initialise`);
 }
 
 /**

@@ -76,9 +76,7 @@ export const ExperimentSchema = z
     /** Pause when this many steps are done (0: never). */
     stopAt: int(0, 10_000_000),
     events: z
-      .array(
-        z.object({ step: int(0, 10_000_000), name: z.enum(LIVE_PARAMS), value: num(0, 10) }),
-      )
+      .array(z.object({ step: int(0, 10_000_000), name: z.enum(LIVE_PARAMS), value: num(0, 10) }))
       .max(1000),
   })
   .strict()

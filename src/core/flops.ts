@@ -101,7 +101,13 @@ export function bertStepFlops(
   for (const u of updating) if (u) updatedHeads++;
   weightGrad += updatedHeads * (2 * N * (d + 1) * 3 * dh + 2 * N * dh * d);
   const optimizer = ADAM_FLOPS_PER_PARAM * (backboneParams(size) + updatedHeads * headParams(size));
-  return { forward, inputGrad, weightGrad, optimizer, total: forward + inputGrad + weightGrad + optimizer };
+  return {
+    forward,
+    inputGrad,
+    weightGrad,
+    optimizer,
+    total: forward + inputGrad + weightGrad + optimizer,
+  };
 }
 
 export interface EvaluationFlops {
@@ -119,7 +125,11 @@ export interface EvaluationFlops {
  * below layer 0's q|k|v output), the per-sample gradients X̃ᵢᵀDᵢ and ctxᵢᵀDᵢ, the Grams, and a
  * dense symmetric eigen-solve per module (≈ 9n³).
  */
-export function bertEvaluationFlops(size: BertSize, n: number, projections: number): EvaluationFlops {
+export function bertEvaluationFlops(
+  size: BertSize,
+  n: number,
+  projections: number,
+): EvaluationFlops {
   const masked = Math.max(1, Math.round(0.15 * size.seqLen));
   const Np = n * projections;
   const s: Shape = { ...size, batch: Np, masked };
@@ -137,5 +147,12 @@ export function bertEvaluationFlops(size: BertSize, n: number, projections: numb
   const P = headParams(size);
   const gram = L * H * projections * 2 * n * n * P + L * H * projections * n * n;
   const eigen = L * H * 9 * n * n * n;
-  return { forward, backward, perSample, gram, eigen, total: forward + backward + perSample + gram + eigen };
+  return {
+    forward,
+    backward,
+    perSample,
+    gram,
+    eigen,
+    total: forward + backward + perSample + gram + eigen,
+  };
 }

@@ -29,7 +29,10 @@ export function oracleHeadKernels(model: TinyBert, probe: Probe, vocab: number):
       'int32',
     );
     const oneHot = tf.tidy(
-      () => tf.oneHot(tf.tensor1d(batch.targets.slice(i * M, (i + 1) * M), 'int32'), vocab).toFloat() as tf.Tensor2D,
+      () =>
+        tf
+          .oneHot(tf.tensor1d(batch.targets.slice(i * M, (i + 1) * M), 'int32'), vocab)
+          .toFloat() as tf.Tensor2D,
     );
     for (let r = 0; r < Rp; r++) {
       const { value, grads } = tf.variableGrads(() => {

@@ -19,11 +19,13 @@ function randomBatch(n: number, T: number, M: number, V: number, seed: number): 
     for (let t = 0; t < T; t++) inputs[i * T + t] = 4 + rng.int(V - 4);
     const chosen = new Set<number>();
     while (chosen.size < M) chosen.add(rng.int(T));
-    [...chosen].sort((a, b) => a - b).forEach((t, j) => {
-      positions[i * M + j] = i * T + t;
-      targets[i * M + j] = inputs[i * T + t]!;
-      inputs[i * T + t] = 2;
-    });
+    [...chosen]
+      .sort((a, b) => a - b)
+      .forEach((t, j) => {
+        positions[i * M + j] = i * T + t;
+        targets[i * M + j] = inputs[i * T + t]!;
+        inputs[i * T + t] = 2;
+      });
   }
   return { inputs, positions, targets, batch: n, seqLen: T, masked: M };
 }
@@ -37,9 +39,45 @@ function randomBatch(n: number, T: number, M: number, V: number, seed: number): 
 const TOL = 1e-4;
 
 const cases = [
-  { name: 'exact trace kernel, k = 16', layers: 2, heads: 2, d: 8, ff: 16, T: 6, V: 16, M: 1, n: 4, kernel: 'trace' as const, R: 4 },
-  { name: 'random projections, k = 40, R = 3', layers: 2, heads: 4, d: 8, ff: 12, T: 5, V: 20, M: 2, n: 5, kernel: 'trace' as const, R: 3 },
-  { name: 'loss-gradient kernel', layers: 1, heads: 3, d: 6, ff: 8, T: 7, V: 24, M: 2, n: 4, kernel: 'loss' as const, R: 4 },
+  {
+    name: 'exact trace kernel, k = 16',
+    layers: 2,
+    heads: 2,
+    d: 8,
+    ff: 16,
+    T: 6,
+    V: 16,
+    M: 1,
+    n: 4,
+    kernel: 'trace' as const,
+    R: 4,
+  },
+  {
+    name: 'random projections, k = 40, R = 3',
+    layers: 2,
+    heads: 4,
+    d: 8,
+    ff: 12,
+    T: 5,
+    V: 20,
+    M: 2,
+    n: 5,
+    kernel: 'trace' as const,
+    R: 3,
+  },
+  {
+    name: 'loss-gradient kernel',
+    layers: 1,
+    heads: 3,
+    d: 6,
+    ff: 8,
+    T: 7,
+    V: 24,
+    M: 2,
+    n: 4,
+    kernel: 'loss' as const,
+    R: 4,
+  },
 ];
 
 describe('fast mNTK vs brute-force oracle', () => {
@@ -51,7 +89,11 @@ describe('fast mNTK vs brute-force oracle', () => {
         testRng(7),
       );
       // Larger weights than the 0.02 init so every term of the kernel matters.
-      model.allVariables().forEach((v, i) => tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 100 + i))));
+      model
+        .allVariables()
+        .forEach((v, i) =>
+          tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 100 + i))),
+        );
       const batch = randomBatch(c.n, c.T, c.M, c.V, 11);
       const probe = makeProbe(batch, c.V, c.kernel, c.R, testRng(5));
       const pt = probeTensors(probe, c.V);
@@ -81,14 +123,33 @@ describe('fast mNTK vs brute-force oracle', () => {
 
   it('the projected estimate is unbiased: many projections approach the exact kernel', async () => {
     const c = { layers: 1, heads: 2, d: 8, ff: 8, T: 5, V: 18, M: 1, n: 3 };
-    const model = new TinyBert({ layers: c.layers, heads: c.heads, dModel: c.d, dFF: c.ff, seqLen: c.T, vocab: c.V }, testRng(3));
-    model.allVariables().forEach((v, i) => tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 200 + i))));
+    const model = new TinyBert(
+      { layers: c.layers, heads: c.heads, dModel: c.d, dFF: c.ff, seqLen: c.T, vocab: c.V },
+      testRng(3),
+    );
+    model
+      .allVariables()
+      .forEach((v, i) =>
+        tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 200 + i))),
+      );
     const batch = randomBatch(c.n, c.T, c.M, c.V, 2);
     // Exact: one-hot rows over all k = 18 outputs, built by hand with weight 1/k.
     const k = c.M * c.V;
     const exactP = new Float32Array(k * k);
     for (let i = 0; i < k; i++) exactP[i * k + i] = 1;
-    const exact = oracleHeadKernels(model, { batch, kernel: 'trace', outputs: k, numProjections: k, exact: true, projections: exactP, weight: 1 / k }, c.V);
+    const exact = oracleHeadKernels(
+      model,
+      {
+        batch,
+        kernel: 'trace',
+        outputs: k,
+        numProjections: k,
+        exact: true,
+        projections: exactP,
+        weight: 1 / k,
+      },
+      c.V,
+    );
     const probe = makeProbe(batch, c.V, 'trace', 400, testRng(1));
     const pt = probeTensors(probe, c.V);
     const est = await fastHeadKernels(model, probe, pt);
@@ -121,7 +182,11 @@ describe('spectrum', () => {
         for (let k = 0; k < 3; k++) A[i * 3 + j] = A[i * 3 + j]! + Q[i]![k]! * D[k]! * Q[j]![k]!;
     const sp = spectrum(A, 3);
     expect(sp.lambdaMax).toBeCloseTo(5, 10);
-    expect(Array.from(sp.values)).toEqual([expect.closeTo(5, 10), expect.closeTo(2, 10), expect.closeTo(0.5, 10)]);
+    expect(Array.from(sp.values)).toEqual([
+      expect.closeTo(5, 10),
+      expect.closeTo(2, 10),
+      expect.closeTo(0.5, 10),
+    ]);
     const p = D.map((x) => x / 7.5);
     expect(sp.effRank).toBeCloseTo(Math.exp(-p.reduce((a, x) => a + x * Math.log(x), 0)), 10);
   });

@@ -41,16 +41,40 @@ export function makeProbe(
 ): Probe {
   const k = batch.masked * vocab;
   if (kernel === 'loss') {
-    return { batch, kernel, outputs: k, numProjections: 1, exact: true, projections: new Float32Array(0), weight: 1 };
+    return {
+      batch,
+      kernel,
+      outputs: k,
+      numProjections: 1,
+      exact: true,
+      projections: new Float32Array(0),
+      weight: 1,
+    };
   }
   if (k <= EXACT_OUTPUTS_MAX) {
     const p = new Float32Array(k * k);
     for (let c = 0; c < k; c++) p[c * k + c] = 1;
-    return { batch, kernel, outputs: k, numProjections: k, exact: true, projections: p, weight: 1 / k };
+    return {
+      batch,
+      kernel,
+      outputs: k,
+      numProjections: k,
+      exact: true,
+      projections: p,
+      weight: 1 / k,
+    };
   }
   const p = new Float32Array(R * k);
   for (let i = 0; i < p.length; i++) p[i] = rng.next() < 0.5 ? -1 : 1;
-  return { batch, kernel, outputs: k, numProjections: R, exact: false, projections: p, weight: 1 / (R * k) };
+  return {
+    batch,
+    kernel,
+    outputs: k,
+    numProjections: R,
+    exact: false,
+    projections: p,
+    weight: 1 / (R * k),
+  };
 }
 
 /** Σ_r Σ_i s_r(x_i) for the replicated batch (copy r of sample i is row r·n + i). */
@@ -63,7 +87,10 @@ function probeObjective(
   const { batch: n, masked: M } = probe.batch;
   const Rp = probe.numProjections;
   if (probe.kernel === 'loss') {
-    return tokenLosses(logits, oneHot!).reshape([Rp * n, M]).mean(1).sum();
+    return tokenLosses(logits, oneHot!)
+      .reshape([Rp * n, M])
+      .mean(1)
+      .sum();
   }
   return logits.reshape([Rp, n, probe.outputs]).mul(projections!).sum();
 }
@@ -88,15 +115,21 @@ export function probeTensors(probe: Probe, vocab: number): ProbeTensors {
     for (let j = 0; j < n * M; j++) positions[r * n * M + j] = batch.positions[j]! + r * n * T;
     targets.set(batch.targets, r * n * M);
   }
-  const made = tf.tidy(() => ({
-    tokens: tf.keep(tf.tensor2d(tokens, [Rp * n, T], 'int32')),
-    positions: tf.keep(tf.tensor1d(positions, 'int32')),
-    oneHot: probe.kernel === 'loss' ? tf.keep(tf.oneHot(tf.tensor1d(targets, 'int32'), vocab).toFloat() as tf.Tensor2D) : null,
-    projections:
-      probe.kernel === 'trace'
-        ? tf.keep(tf.tensor3d(probe.projections, [Rp, 1, probe.outputs]))
-        : null,
-  }) as unknown as tf.TensorContainerObject);
+  const made = tf.tidy(
+    () =>
+      ({
+        tokens: tf.keep(tf.tensor2d(tokens, [Rp * n, T], 'int32')),
+        positions: tf.keep(tf.tensor1d(positions, 'int32')),
+        oneHot:
+          probe.kernel === 'loss'
+            ? tf.keep(tf.oneHot(tf.tensor1d(targets, 'int32'), vocab).toFloat() as tf.Tensor2D)
+            : null,
+        projections:
+          probe.kernel === 'trace'
+            ? tf.keep(tf.tensor3d(probe.projections, [Rp, 1, probe.outputs]))
+            : null,
+      }) as unknown as tf.TensorContainerObject,
+  );
   return made as unknown as ProbeTensors;
 }
 
@@ -114,7 +147,11 @@ export function disposeProbeTensors(p: ProbeTensors): void {
  * X̃_iᵀ D_i (tokens summed, bias via the ones column) for q|k|v and ctx_iᵀ D_i for its output
  * rows, and Θ = w Σ_r G_r G_rᵀ. Returns [modules, n, n] row-major, module order L0.H0, L0.H1, …
  */
-export async function fastHeadKernels(model: TinyBert, probe: Probe, pt: ProbeTensors): Promise<Float32Array> {
+export async function fastHeadKernels(
+  model: TinyBert,
+  probe: Probe,
+  pt: ProbeTensors,
+): Promise<Float32Array> {
   const { layers: Lc, heads: H, dModel: d, seqLen: T } = model.size;
   const dh = model.dHead;
   const n = probe.batch.batch;
@@ -129,7 +166,10 @@ export async function fastHeadKernels(model: TinyBert, probe: Probe, pt: ProbeTe
     const f = (...t: tf.Tensor[]) => {
       const logits = model.forward(
         { tokens: pt.tokens, positions: pt.positions },
-        { taps: { qkv: t.slice(0, Lc) as tf.Tensor2D[], y: t.slice(Lc) as tf.Tensor2D[] }, capture },
+        {
+          taps: { qkv: t.slice(0, Lc) as tf.Tensor2D[], y: t.slice(Lc) as tf.Tensor2D[] },
+          capture,
+        },
       );
       return probeObjective(logits, probe, pt.oneHot, pt.projections);
     };
@@ -145,7 +185,10 @@ export async function fastHeadKernels(model: TinyBert, probe: Probe, pt: ProbeTe
         .reshape([H, N, (d + 1) * 3 * dh]);
       const ctx = capture.ctx[l]!.reshape([N, T, H * dh]);
       const dy = D[Lc + l]!.reshape([N, T, d]);
-      const go = tf.matMul(ctx, dy, true, false).reshape([N, H, dh * d]).transpose([1, 0, 2]);
+      const go = tf
+        .matMul(ctx, dy, true, false)
+        .reshape([N, H, dh * d])
+        .transpose([1, 0, 2]);
       const G = tf.concat([gq, go], 2).reshape([H * Rp, n, -1]);
       perLayer.push(tf.matMul(G, G, false, true).reshape([H, Rp, n, n]).sum(1));
     }

@@ -15,7 +15,11 @@ const dh = 4;
 function batchTensors() {
   const rng = testRng(3);
   const B = 4;
-  const tokens = tf.tensor2d(Array.from({ length: B * 8 }, () => 4 + rng.int(56)), [B, 8], 'int32');
+  const tokens = tf.tensor2d(
+    Array.from({ length: B * 8 }, () => 4 + rng.int(56)),
+    [B, 8],
+    'int32',
+  );
   const positions = tf.tensor1d([1, 9, 17, 25], 'int32');
   const oneHot = tf.oneHot(tf.tensor1d([5, 6, 7, 8], 'int32'), 60).toFloat() as tf.Tensor2D;
   return { tokens, positions, oneHot };
@@ -25,7 +29,10 @@ function batchTensors() {
 async function profileStep(model: TinyBert, on: boolean[]) {
   const { tokens, positions, oneHot } = batchTensors();
   model.setGroups(on);
-  const vars = [...model.backboneVariables(), ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : []))];
+  const vars = [
+    ...model.backboneVariables(),
+    ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
+  ];
   const opt = new FusedAdam({ lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   opt.setActive(vars);
   const info = await tf.profile(() => {
@@ -93,7 +100,12 @@ describe('FusedAdam', () => {
     const ref = tf.train.adam(0.01, 0.9, 0.999, 1e-8);
     const mine = new FusedAdam({ lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     mine.setActive(b);
-    const loss = (vs: tf.Variable[]) => () => vs[0]!.square().sum().add(vs[1]!.sin().sum()).add(vs[0]!.sum().mul(vs[1]!.sum())) as tf.Scalar;
+    const loss = (vs: tf.Variable[]) => () =>
+      vs[0]!
+        .square()
+        .sum()
+        .add(vs[1]!.sin().sum())
+        .add(vs[0]!.sum().mul(vs[1]!.sum())) as tf.Scalar;
     for (let i = 0; i < 25; i++) {
       ref.minimize(loss(a), false, a);
       tf.tidy(() => {
@@ -120,7 +132,10 @@ describe('FusedAdam', () => {
     const opt = new FusedAdam({ lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     const step = (vs: tf.Variable[]) =>
       tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => v1.square().sum().add(v2.square().sum()) as tf.Scalar, vs);
+        const { value, grads } = tf.variableGrads(
+          () => v1.square().sum().add(v2.square().sum()) as tf.Scalar,
+          vs,
+        );
         opt.apply(vs.map((v) => grads[v.name]!));
         value.dispose();
       });

@@ -10,7 +10,18 @@ let good: RunFile;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   const s = new Session(
-    { ...DEFAULT_CONFIG, layers: 1, heads: 2, dModel: 8, dFF: 8, seqLen: 8, vocab: 50, batch: 2, probe: 3, K: 2 },
+    {
+      ...DEFAULT_CONFIG,
+      layers: 1,
+      heads: 2,
+      dModel: 8,
+      dFF: 8,
+      seqLen: 8,
+      vocab: 50,
+      batch: 2,
+      probe: 3,
+      K: 2,
+    },
     loadCorpusFromDisk(),
   );
   for (let i = 0; i < 3; i++) (await s.advance()).loss.dispose();
@@ -44,11 +55,31 @@ describe('run files', () => {
     ['null', () => null, /file/],
     ['another format', () => bad((r) => (r.format = 'something-else')), /format/],
     ['a future version', () => bad((r) => (r.version = 99)), /version/],
-    ['a hostile config value', () => bad((r) => ((r.config as Record<string, unknown>).layers = 1e9)), /config\.layers/],
-    ['an unknown config key', () => bad((r) => ((r.config as Record<string, unknown>).__proto__evil = 1)), /config/],
-    ['markup where a number belongs', () => bad((r) => ((r.metrics as Record<string, unknown>).loss = ['<script>'])), /metrics\.loss/],
-    ['an overlong adapter string', () => bad((r) => ((r.backend as Record<string, unknown>).adapter = 'x'.repeat(10_000))), /backend\.adapter/],
-    ['an evaluation missing modules', () => bad((r) => ((r.evaluations as { lambdaMax: number[] }[])[0]!.lambdaMax = [1])), /does not cover/],
+    [
+      'a hostile config value',
+      () => bad((r) => ((r.config as Record<string, unknown>).layers = 1e9)),
+      /config\.layers/,
+    ],
+    [
+      'an unknown config key',
+      () => bad((r) => ((r.config as Record<string, unknown>).__proto__evil = 1)),
+      /config/,
+    ],
+    [
+      'markup where a number belongs',
+      () => bad((r) => ((r.metrics as Record<string, unknown>).loss = ['<script>'])),
+      /metrics\.loss/,
+    ],
+    [
+      'an overlong adapter string',
+      () => bad((r) => ((r.backend as Record<string, unknown>).adapter = 'x'.repeat(10_000))),
+      /backend\.adapter/,
+    ],
+    [
+      'an evaluation missing modules',
+      () => bad((r) => ((r.evaluations as { lambdaMax: number[] }[])[0]!.lambdaMax = [1])),
+      /does not cover/,
+    ],
   ])('refuses %s with a message naming the field', (_name, make, pattern) => {
     expect(() => validateRunFile(make())).toThrow(RunFileError);
     expect(() => validateRunFile(make())).toThrow(pattern);

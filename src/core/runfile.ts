@@ -60,7 +60,11 @@ const RunFileSchema = z.object({
   version: z.number().int().min(1).max(RUN_FORMAT_VERSION),
   createdAt: z.string().max(64),
   config: ExperimentSchema,
-  backend: z.object({ backend: z.string().max(32), adapter: z.string().max(256), isFallbackAdapter: z.boolean() }),
+  backend: z.object({
+    backend: z.string().max(32),
+    adapter: z.string().max(256),
+    isFallbackAdapter: z.boolean(),
+  }),
   modules: z
     .array(
       z.object({
@@ -72,8 +76,17 @@ const RunFileSchema = z.object({
       }),
     )
     .max(4096),
-  events: z.array(z.object({ step: z.number().int().min(0), name: z.enum(LIVE_PARAMS), from: num, to: num })).max(10000),
-  metrics: z.object({ step: z.array(num), loss: z.array(num.nullable()), flops: z.array(num), vanillaFlops: z.array(num) }),
+  events: z
+    .array(
+      z.object({ step: z.number().int().min(0), name: z.enum(LIVE_PARAMS), from: num, to: num }),
+    )
+    .max(10000),
+  metrics: z.object({
+    step: z.array(num),
+    loss: z.array(num.nullable()),
+    flops: z.array(num),
+    vanillaFlops: z.array(num),
+  }),
   validation: z.object({ step: z.array(num), perplexity: z.array(num.nullable()) }),
   evaluations: z.array(
     z.object({
@@ -97,7 +110,13 @@ const RunFileSchema = z.object({
     weight: num,
     kernel: z.enum(['trace', 'loss']),
   }),
-  weights: z.array(z.object({ name: z.string().max(128), shape: z.array(z.number().int().min(0)), values: z.array(num) })),
+  weights: z.array(
+    z.object({
+      name: z.string().max(128),
+      shape: z.array(z.number().int().min(0)),
+      values: z.array(num),
+    }),
+  ),
   step: z.number().int().min(0),
 });
 
@@ -123,7 +142,9 @@ export function validateRunFile(json: unknown): RunFile {
   const M = run.modules.length;
   for (const e of run.evaluations) {
     if (e.lambdaMax.length !== M || e.updating.length !== M) {
-      throw new RunFileError(`This run file is inconsistent: the evaluation at step ${e.step} does not cover all ${M} modules.`);
+      throw new RunFileError(
+        `This run file is inconsistent: the evaluation at step ${e.step} does not cover all ${M} modules.`,
+      );
     }
   }
   return run;

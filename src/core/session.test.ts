@@ -84,11 +84,17 @@ describe('Session', () => {
       [18, 'beta', 0.3],
     ]);
     const replay = new Session(
-      { ...tiny, alpha: 0.5, events: live.events.map((e) => ({ step: e.step, name: e.name, value: e.to })) },
+      {
+        ...tiny,
+        alpha: 0.5,
+        events: live.events.map((e) => ({ step: e.step, name: e.name, value: e.to })),
+      },
       corpus,
     );
     for (let i = 0; i < 28; i++) (await replay.advance()).loss.dispose();
-    expect(replay.history.map((e) => Array.from(e.lambdaMax))).toEqual(live.history.map((e) => Array.from(e.lambdaMax)));
+    expect(replay.history.map((e) => Array.from(e.lambdaMax))).toEqual(
+      live.history.map((e) => Array.from(e.lambdaMax)),
+    );
     expect(replay.decisionLog).toEqual(live.decisionLog);
     live.dispose();
     replay.dispose();

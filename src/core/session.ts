@@ -148,7 +148,11 @@ export class Session {
    * for it, which is the same point of the run). Either way the logged step is where it
    * took effect, so a replay applies it identically.
    */
-  setParam(name: LiveParam, value: number, paused: boolean): { event: LoggedEvent | null; decisions: Decision[] | null } {
+  setParam(
+    name: LiveParam,
+    value: number,
+    paused: boolean,
+  ): { event: LoggedEvent | null; decisions: Decision[] | null } {
     const evalDue = this.step % this.config.K === 0 && this.lastEvalStep !== this.step;
     if (!paused || evalDue) {
       this.pending = this.pending.filter((p) => p.name !== name);
@@ -277,7 +281,10 @@ export class Session {
       format: RUN_FORMAT,
       version: RUN_FORMAT_VERSION,
       createdAt: new Date().toISOString(),
-      config: { ...this.config, events: this.events.map((e) => ({ step: e.step, name: e.name, value: e.to })) },
+      config: {
+        ...this.config,
+        events: this.events.map((e) => ({ step: e.step, name: e.name, value: e.to })),
+      },
       backend,
       modules: this.modules,
       events: this.events.slice(),

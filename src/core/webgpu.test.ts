@@ -59,7 +59,11 @@ describe('WebGPU backend (Dawn, SwiftShader)', () => {
     const size = { layers: 2, heads: 2, dModel: 8, dFF: 16, seqLen: 6, vocab: 20 };
     tf.setBackend('webgpu');
     const model = new TinyBert(size, testRng(7));
-    model.allVariables().forEach((v, i) => tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 300 + i))));
+    model
+      .allVariables()
+      .forEach((v, i) =>
+        tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 300 + i))),
+      );
     const rng = testRng(4);
     const n = 4;
     const T = 6;
@@ -115,12 +119,17 @@ describe('WebGPU backend (Dawn, SwiftShader)', () => {
     const msgs: FromWorker[] = [];
     const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
     const handle = createHandler((m) => msgs.push(m), { ...nodeDeps, backendEnv: { gpu } });
-    await handle({ type: 'init', version: PROTOCOL_VERSION, config: { ...tinyConfig, backend: 'webgpu' } });
+    await handle({
+      type: 'init',
+      version: PROTOCOL_VERSION,
+      config: { ...tinyConfig, backend: 'webgpu' },
+    });
     expect(msgs.find((m) => m.type === 'ready')).toBeDefined();
     await handle({ type: 'play' });
     (tf.backend() as WebGPUBackend).device.destroy();
     const t0 = Date.now();
-    while (!msgs.some((m) => m.type === 'error') && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+    while (!msgs.some((m) => m.type === 'error') && Date.now() - t0 < 20_000)
+      await new Promise((r) => setTimeout(r, 20));
     const err = msgs.find((m): m is Extract<FromWorker, { type: 'error' }> => m.type === 'error');
     expect(err).toMatchObject({ code: 'device-lost', fatal: true });
     expect(err!.message).toMatch(/GPU device was lost/);

@@ -7,7 +7,8 @@ import type { HandlerDeps } from '../worker/handler';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const toBuffer = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+const toBuffer = (b: Buffer): ArrayBuffer =>
+  b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
 /** The committed Austen corpus read from public/data (Node: tests, bench, CLI). */
 export function loadCorpusFromDisk(): Corpus {

@@ -67,13 +67,7 @@ export type FromWorker =
   | { type: 'error'; code: TrainerErrorCode; message: string; fatal: boolean };
 
 export type TrainerErrorCode =
-  | 'no-webgpu'
-  | 'device-lost'
-  | 'nan-loss'
-  | 'data'
-  | 'config'
-  | 'worker-crashed'
-  | 'internal';
+  'no-webgpu' | 'device-lost' | 'nan-loss' | 'data' | 'config' | 'worker-crashed' | 'internal';
 
 export function assertNever(x: never): never {
   throw new Error(`Unexpected message: ${JSON.stringify(x)}`);

@@ -32,7 +32,8 @@ const tiny: ExperimentConfig = {
 function harness(deps = nodeDeps) {
   const msgs: FromWorker[] = [];
   const handle = createHandler((m) => msgs.push(m), deps);
-  const of = <T extends FromWorker['type']>(t: T) => msgs.filter((m): m is Extract<FromWorker, { type: T }> => m.type === t);
+  const of = <T extends FromWorker['type']>(t: T) =>
+    msgs.filter((m): m is Extract<FromWorker, { type: T }> => m.type === t);
   const until = async (pred: () => boolean, ms = 60_000) => {
     const t0 = Date.now();
     while (!pred()) {
@@ -72,7 +73,9 @@ describe('worker protocol handler', () => {
     await h.handle({ type: 'step', count: 3 });
     await h.until(() => h.of('status').some((s) => !s.running && s.step === 3));
     await h.handle({ type: 'setParam', name: 'alpha', value: 2 });
-    expect(h.of('event')).toEqual([{ type: 'event', event: { step: 3, name: 'alpha', value: 2 }, from: 0.9 }]);
+    expect(h.of('event')).toEqual([
+      { type: 'event', event: { step: 3, name: 'alpha', value: 2 }, from: 0.9 },
+    ]);
     // α = 2 × mean freezes every head (λ ≤ 2·mean for two heads unless one is 3× the other).
     const d = h.of('decisions').at(-1)!;
     expect(d.step).toBe(3);
@@ -114,7 +117,11 @@ describe('worker protocol handler', () => {
 
   it('says clearly when WebGPU is forced but there is none', async () => {
     const h = harness();
-    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: { ...tiny, backend: 'webgpu' } });
+    await h.handle({
+      type: 'init',
+      version: PROTOCOL_VERSION,
+      config: { ...tiny, backend: 'webgpu' },
+    });
     expect(h.of('error')[0]).toMatchObject({ code: 'no-webgpu', fatal: true });
     expect(h.of('ready')).toHaveLength(0);
   });

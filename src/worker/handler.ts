@@ -51,7 +51,12 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
   let chunkStart = now();
   let chunkSteps = 0;
   let lastPush = now();
-  const metricLog = { step: [] as number[], loss: [] as number[], flops: [] as number[], vanillaFlops: [] as number[] };
+  const metricLog = {
+    step: [] as number[],
+    loss: [] as number[],
+    flops: [] as number[],
+    vanillaFlops: [] as number[],
+  };
   const valLog = { step: [] as number[], perplexity: [] as number[] };
   let generation = 0;
   /** Set when the GPU device is lost: the loop stops and the next init builds a new backend. */
@@ -146,7 +151,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
         reasons: r.decisions.map((d) => d.reason),
       });
     }
-    for (const ev of r.events) post({ type: 'event', event: { step: ev.step, name: ev.name, value: ev.to }, from: ev.from });
+    for (const ev of r.events)
+      post({ type: 'event', event: { step: ev.step, name: ev.name, value: ev.to }, from: ev.from });
   }
 
   async function runOne(): Promise<void> {
@@ -226,7 +232,11 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
           onDeviceLost: (m) => {
             deviceLost = true;
             generation++;
-            fail('device-lost', `The GPU device was lost (${m}); the run stopped. Reset to start again on a new device.`, true);
+            fail(
+              'device-lost',
+              `The GPU device was lost (${m}); the run stopped. Reset to start again on a new device.`,
+              true,
+            );
             status();
           },
         });
@@ -237,8 +247,14 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
     } catch (e) {
       backend = null;
       const message = e instanceof Error ? e.message : String(e);
-      if (e instanceof NoWebGPUError) fail('no-webgpu', `WebGPU is not available: ${message}. Choose backend=wasm or auto.`, true);
-      else if (e instanceof DataError) fail('data', `The training data could not be loaded: ${message}`, true);
+      if (e instanceof NoWebGPUError)
+        fail(
+          'no-webgpu',
+          `WebGPU is not available: ${message}. Choose backend=wasm or auto.`,
+          true,
+        );
+      else if (e instanceof DataError)
+        fail('data', `The training data could not be loaded: ${message}`, true);
       else fail('internal', `The experiment could not start: ${message}`, true);
       return;
     }
@@ -259,7 +275,11 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
     switch (msg.type) {
       case 'init':
         if (msg.version !== PROTOCOL_VERSION) {
-          fail('config', `Protocol version ${msg.version} does not match ${PROTOCOL_VERSION}.`, true);
+          fail(
+            'config',
+            `Protocol version ${msg.version} does not match ${PROTOCOL_VERSION}.`,
+            true,
+          );
           return;
         }
         await init(msg.config);
@@ -284,7 +304,12 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
         if (!session) return;
         const paused = !running && !looping;
         const { event, decisions } = session.setParam(msg.name, msg.value, paused);
-        if (event) post({ type: 'event', event: { step: event.step, name: event.name, value: event.to }, from: event.from });
+        if (event)
+          post({
+            type: 'event',
+            event: { step: event.step, name: event.name, value: event.to },
+            from: event.from,
+          });
         if (decisions) {
           post({
             type: 'decisions',
@@ -309,8 +334,17 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
       case 'export': {
         if (!session || !backend) return;
         const run: RunFile = await session.exportRun(
-          { backend: backend.backend, adapter: backend.adapter, isFallbackAdapter: backend.isFallbackAdapter },
-          { step: [...metricLog.step], loss: [...metricLog.loss], flops: [...metricLog.flops], vanillaFlops: [...metricLog.vanillaFlops] },
+          {
+            backend: backend.backend,
+            adapter: backend.adapter,
+            isFallbackAdapter: backend.isFallbackAdapter,
+          },
+          {
+            step: [...metricLog.step],
+            loss: [...metricLog.loss],
+            flops: [...metricLog.flops],
+            vanillaFlops: [...metricLog.vanillaFlops],
+          },
           { step: [...valLog.step], perplexity: [...valLog.perplexity] },
         );
         post({ type: 'exported', requestId: msg.requestId, run });

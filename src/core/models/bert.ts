@@ -91,7 +91,11 @@ const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 
 function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPS))).mul(g).add(b) as tf.Tensor2D;
+  return x
+    .sub(mean)
+    .mul(tf.rsqrt(variance.add(LN_EPS)))
+    .mul(g)
+    .add(b) as tf.Tensor2D;
 }
 
 /**
@@ -146,7 +150,11 @@ export class TinyBert implements LabModel {
         // Bias row starts at zero: draw the weights, then zero the last row.
         const w = new Float32Array((d + 1) * 3 * dh);
         for (let i = 0; i < d * 3 * dh; i++) w[i] = rng.normal() * INIT_STD;
-        qkv.push(tf.tidy(() => tf.variable(tf.tensor2d(w, [d + 1, 3 * dh]), true, nm(`L${l}.H${h}.qkv#${counter++}`))));
+        qkv.push(
+          tf.tidy(() =>
+            tf.variable(tf.tensor2d(w, [d + 1, 3 * dh]), true, nm(`L${l}.H${h}.qkv#${counter++}`)),
+          ),
+        );
         o.push(normal([dh, d], nm(`L${l}.H${h}.o`)));
         this.modules.push({
           id: `L${l}.H${h}`,
@@ -199,7 +207,10 @@ export class TinyBert implements LabModel {
   }
 
   allVariables(): tf.Variable[] {
-    return [...this.backboneVariables(), ...this.modules.flatMap((_, m) => this.moduleVariables(m))];
+    return [
+      ...this.backboneVariables(),
+      ...this.modules.flatMap((_, m) => this.moduleVariables(m)),
+    ];
   }
 
   /**
@@ -219,8 +230,14 @@ export class TinyBert implements LabModel {
       if (on.length > 0) groups.push({ heads: on, cached: null });
       if (off.length > 0) {
         const cached = tf.tidy(() => ({
-          qkv: tf.concat(off.map((h) => L.qkv[h]!), 1) as tf.Tensor2D,
-          o: tf.concat(off.map((h) => L.o[h]!), 0) as tf.Tensor2D,
+          qkv: tf.concat(
+            off.map((h) => L.qkv[h]!),
+            1,
+          ) as tf.Tensor2D,
+          o: tf.concat(
+            off.map((h) => L.o[h]!),
+            0,
+          ) as tf.Tensor2D,
         }));
         groups.push({ heads: off, cached: { qkv: tf.keep(cached.qkv), o: tf.keep(cached.o) } });
       }
@@ -267,11 +284,24 @@ export class TinyBert implements LabModel {
       const ctxParts: tf.Tensor2D[] = [];
       for (const group of groups[l]!) {
         const g = group.heads.length;
-        const wqkv: tf.Tensor2D = group.cached?.qkv ?? tf.concat(group.heads.map((h) => L.qkv[h]! as tf.Tensor2D), 1);
-        const wo: tf.Tensor2D = group.cached?.o ?? tf.concat(group.heads.map((h) => L.o[h]! as tf.Tensor2D), 0);
+        const wqkv: tf.Tensor2D =
+          group.cached?.qkv ??
+          tf.concat(
+            group.heads.map((h) => L.qkv[h]! as tf.Tensor2D),
+            1,
+          );
+        const wo: tf.Tensor2D =
+          group.cached?.o ??
+          tf.concat(
+            group.heads.map((h) => L.o[h]! as tf.Tensor2D),
+            0,
+          );
         let qkv = tf.matMul(xAug, wqkv);
         if (opts.taps) qkv = qkv.add(opts.taps.qkv[l]!);
-        const heads = qkv.reshape([N, T, g, 3 * dh]).transpose([0, 2, 1, 3]).reshape([N * g, T, 3 * dh]);
+        const heads = qkv
+          .reshape([N, T, g, 3 * dh])
+          .transpose([0, 2, 1, 3])
+          .reshape([N * g, T, 3 * dh]);
         const q = heads.slice([0, 0, 0], [-1, -1, dh]).mul(scale);
         const k = heads.slice([0, 0, dh], [-1, -1, dh]);
         const v = heads.slice([0, 0, 2 * dh], [-1, -1, dh]);
@@ -292,14 +322,29 @@ export class TinyBert implements LabModel {
       let attn = y!.add(L.bo) as tf.Tensor2D;
       if (opts.taps) attn = attn.add(opts.taps.y[l]!) as tf.Tensor2D;
       x = layerNorm(x.add(attn) as tf.Tensor2D, L.ln1g, L.ln1b);
-      const hidden = tf.fused.matMul({ a: x, b: L.w1 as tf.Tensor2D, bias: L.b1, activation: 'relu' });
+      const hidden = tf.fused.matMul({
+        a: x,
+        b: L.w1 as tf.Tensor2D,
+        bias: L.b1,
+        activation: 'relu',
+      });
       const ffn = tf.fused.matMul({ a: hidden, b: L.w2 as tf.Tensor2D, bias: L.b2 });
       x = layerNorm(x.add(ffn) as tf.Tensor2D, L.ln2g, L.ln2b);
     });
     const masked = gatherRows(x, input.positions);
-    const t = tf.fused.matMul({ a: masked, b: this.mlmW as tf.Tensor2D, bias: this.mlmB, activation: 'relu' }) as tf.Tensor2D;
+    const t = tf.fused.matMul({
+      a: masked,
+      b: this.mlmW as tf.Tensor2D,
+      bias: this.mlmB,
+      activation: 'relu',
+    }) as tf.Tensor2D;
     const tn = layerNorm(t, this.mlmLnG, this.mlmLnB);
-    return tf.fused.matMul({ a: tn, b: this.tokEmb as tf.Tensor2D, transposeB: true, bias: this.decB }) as tf.Tensor2D;
+    return tf.fused.matMul({
+      a: tn,
+      b: this.tokEmb as tf.Tensor2D,
+      transposeB: true,
+      bias: this.decB,
+    }) as tf.Tensor2D;
   }
 
   dispose(): void {

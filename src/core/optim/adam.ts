@@ -136,7 +136,12 @@ export class FusedAdam {
       const m0 = this.flatM!;
       const v0 = this.flatV!;
       const m = m0.add(g.sub(m0).mul(1 - beta1));
-      const v = v0.add(g.square().sub(v0).mul(1 - beta2));
+      const v = v0.add(
+        g
+          .square()
+          .sub(v0)
+          .mul(1 - beta2),
+      );
       const seg = this.segment!;
       const a = tf.gather(tf.tensor1d(stepSize), seg);
       const e = tf.gather(tf.tensor1d(epsScaled), seg);
@@ -148,7 +153,10 @@ export class FusedAdam {
     this.flatV!.dispose();
     this.flatM = tf.keep(newM) as tf.Tensor1D;
     this.flatV = tf.keep(newV) as tf.Tensor1D;
-    const parts = tf.split(newW, vars.map((v) => v.size));
+    const parts = tf.split(
+      newW,
+      vars.map((v) => v.size),
+    );
     newW.dispose();
     vars.forEach((v, i) => {
       const p = parts[i]!;

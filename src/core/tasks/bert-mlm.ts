@@ -38,8 +38,21 @@ export class BertMlmTask implements Task {
       },
       rng.fork('init'),
     );
-    this.valBatches = fixedMlmBatches(val, config.valBatches, config.batch, config.seqLen, V, rng.fork('val'));
-    const probeBatch = sampleMlmBatch(this.train, config.probe, config.seqLen, V, rng.fork('probe'));
+    this.valBatches = fixedMlmBatches(
+      val,
+      config.valBatches,
+      config.batch,
+      config.seqLen,
+      V,
+      rng.fork('val'),
+    );
+    const probeBatch = sampleMlmBatch(
+      this.train,
+      config.probe,
+      config.seqLen,
+      V,
+      rng.fork('probe'),
+    );
     this.probe = makeProbe(probeBatch, V, config.kernel, config.R, rng.fork('projections'));
     this.probeT = probeTensors(this.probe, V);
   }
@@ -53,7 +66,11 @@ export class BertMlmTask implements Task {
   }
 
   get probeInfo() {
-    return { k: this.probe.outputs, projections: this.probe.numProjections, exact: this.probe.exact };
+    return {
+      k: this.probe.outputs,
+      projections: this.probe.numProjections,
+      exact: this.probe.exact,
+    };
   }
 
   sampleBatch(rng: Rng): TaskBatch {
@@ -85,7 +102,11 @@ export class BertMlmTask implements Task {
     let count = 0;
     for (const b of this.valBatches) {
       const sum = tf.tidy(() => {
-        const [tokens, positions, oneHot] = this.batchTensors(b) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
+        const [tokens, positions, oneHot] = this.batchTensors(b) as [
+          tf.Tensor2D,
+          tf.Tensor1D,
+          tf.Tensor2D,
+        ];
         return tokenLosses(this.model.forward({ tokens, positions }), oneHot).sum();
       });
       total += (await sum.data())[0]!;
