@@ -1,8 +1,20 @@
 import { z } from 'zod';
 
-/** Which model family the lab trains. Only `bert` exists so far; the others are reserved. */
-export const MODELS = ['bert'] as const;
-export const POLICIES = ['vanilla', 'mat', 'random'] as const;
+/** Which model family the lab trains. */
+export const MODELS = ['bert', 'switch', 'mlp', 'vgg'] as const;
+export const POLICIES = ['vanilla', 'mat', 'random', 'progressive'] as const;
+/** Data sets: the Austen corpus (bert, switch), Fashion-MNIST (vgg), 2D toy sets (mlp). */
+export const DATASETS = [
+  'austen',
+  'fashion',
+  'spiral',
+  'circles',
+  'xor',
+  'blobs',
+  'moons',
+] as const;
+export const TOY_DATASETS = ['spiral', 'circles', 'xor', 'blobs', 'moons'] as const;
+export const ACTIVATIONS = ['tanh', 'relu'] as const;
 export const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export const REFS = ['mean', 'median', 'max'] as const;
 export const KERNELS = ['trace', 'loss'] as const;
@@ -11,6 +23,15 @@ export const STOP_MODES = ['recheck', 'sticky'] as const;
 export const LIVE_PARAMS = ['alpha', 'beta'] as const;
 
 export type ModelName = (typeof MODELS)[number];
+export type DatasetName = (typeof DATASETS)[number];
+
+/** The data sets each model can train on; the first is its default. */
+export const MODEL_DATA: Readonly<Record<ModelName, readonly DatasetName[]>> = {
+  bert: ['austen'],
+  switch: ['austen'],
+  mlp: TOY_DATASETS,
+  vgg: ['fashion'],
+};
 export type PolicyName = (typeof POLICIES)[number];
 export type BackendChoice = (typeof BACKENDS)[number];
 export type LiveParam = (typeof LIVE_PARAMS)[number];
@@ -33,7 +54,7 @@ const num = (min: number, max: number) => z.number().min(min).max(max);
 export const ExperimentSchema = z
   .object({
     model: z.enum(MODELS),
-    data: z.enum(['austen']),
+    data: z.enum(DATASETS),
     /** Transformer depth L. */
     layers: int(1, 8),
     /** Attention heads per layer H; each head is one MAT module. */
@@ -47,6 +68,32 @@ export const ExperimentSchema = z
     /** Vocabulary cap V: token ids ≥ V become [UNK]. */
     vocab: int(16, 8192),
     batch: int(1, 256),
+    /** Switch-Transformer: experts per layer (each a MAT module) and capacity factor. */
+    experts: int(1, 16),
+    capacity: num(1, 4),
+    /** MLP: hidden layer widths, comma-separated (each neuron a MAT module). */
+    hidden: z.string().regex(/^\d{1,3}(,\d{1,3}){0,5}$/, 'comma-separated widths, e.g. 8,8'),
+    activation: z.enum(ACTIVATIONS),
+    /** MLP input features, comma-separated from x, y, x2, y2, xy, sinx, siny. */
+    features: z
+      .string()
+      .regex(
+        /^(x|y|x2|y2|xy|sinx|siny)(,(x|y|x2|y2|xy|sinx|siny)){0,6}$/,
+        'features from x, y, x2, y2, xy, sinx, siny',
+      ),
+    /** 2D toy data: points, Gaussian noise, share held out for testing. */
+    points: int(40, 5000),
+    noise: num(0, 1),
+    testRatio: num(0.1, 0.9),
+    /** VGG: output channels per stage, comma-separated, and filter-group size g. */
+    channels: z
+      .string()
+      .regex(/^\d{1,3}(,\d{1,3}){0,3}$/, 'comma-separated channel counts, e.g. 16,32'),
+    groupSize: int(1, 64),
+    /** VGG: training images used (the committed subset has 6,000; more loads the full set). */
+    images: int(100, 60000),
+    /** Progressive freezing: steps between freezing successive layers of modules. */
+    progSpan: int(1, 1_000_000),
     lr: num(1e-6, 1),
     policy: z.enum(POLICIES),
     /** Modular threshold: module active iff λmax ≥ α · ref(λmax over modules of its kind). */
@@ -83,6 +130,10 @@ export const ExperimentSchema = z
   .refine((c) => c.dModel % c.heads === 0, {
     message: 'dModel must be divisible by heads',
     path: ['dModel'],
+  })
+  .refine((c) => MODEL_DATA[c.model].includes(c.data), {
+    message: 'this data set does not fit the model',
+    path: ['data'],
   });
 
 export type ExperimentConfig = z.infer<typeof ExperimentSchema>;
@@ -98,6 +149,18 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   seqLen: 32,
   vocab: 2000,
   batch: 16,
+  experts: 4,
+  capacity: 1.25,
+  hidden: '8,8',
+  activation: 'tanh',
+  features: 'x,y',
+  points: 400,
+  noise: 0.1,
+  testRatio: 0.3,
+  channels: '16,32',
+  groupSize: 8,
+  images: 2000,
+  progSpan: 100,
   lr: 2e-3,
   policy: 'mat',
   alpha: 0.9,

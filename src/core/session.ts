@@ -10,7 +10,8 @@ import type { Rng } from './rng';
 import { createRng } from './rng';
 import type { RunFile, SavedTensor } from './runfile';
 import { RUN_FORMAT, RUN_FORMAT_VERSION } from './runfile';
-import { BertMlmTask } from './tasks/bert-mlm';
+import { createTask } from './tasks';
+import type { TaskData } from './tasks';
 import type { LabModel } from './models/types';
 import type { Task } from './tasks/types';
 import type { Decision, Evaluation, ManualOverride, ModuleInfo } from './types';
@@ -70,10 +71,11 @@ export class Session {
   private readonly optimizer: FusedAdam;
   private stepFlopsCache = new Map<string, number>();
 
-  constructor(config: ExperimentConfig, corpus: Corpus) {
+  constructor(config: ExperimentConfig, data: Corpus | TaskData | null) {
     this.config = config;
     const rng = createRng(config.seed);
-    this.task = new BertMlmTask(config, corpus, rng);
+    const taskData: TaskData = data && 'train' in data ? { corpus: data } : (data ?? {});
+    this.task = createTask(config, taskData, rng);
     this.model = this.task.model;
     this.modules = this.task.modules;
     this.batchRng = rng.fork('batches');
@@ -86,6 +88,7 @@ export class Session {
       window: config.window,
       ref: config.ref,
       stop: config.stop,
+      progSpan: config.progSpan,
     };
     this.replay = [...config.events].sort((a, b) => a.step - b.step);
     this.optimizer = new FusedAdam({ lr: config.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });

@@ -22,6 +22,7 @@ export interface ModuleInfo {
  * - `frozen-alpha`: λmax < α·ref (modular rule).
  * - `stopped-beta`: λmax has settled, relative change < β over the window (temporal rule).
  * - `random-on` / `random-off`: chosen by the random matched-budget control.
+ * - `frozen-schedule`: frozen by the progressive (FreezeOut-style) depth schedule.
  * - `forced-on` / `forced-off`: manual override by the user.
  */
 export type DecisionReason =
@@ -32,6 +33,7 @@ export type DecisionReason =
   | 'stopped-beta'
   | 'random-on'
   | 'random-off'
+  | 'frozen-schedule'
   | 'forced-on'
   | 'forced-off';
 

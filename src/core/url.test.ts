@@ -6,6 +6,8 @@ import {
   KERNELS,
   LIVE_PARAMS,
   MODELS,
+  MODEL_DATA,
+  ACTIVATIONS,
   POLICIES,
   REFS,
   STOP_MODES,
@@ -62,9 +64,25 @@ function randomConfig(rng: Rng): ExperimentConfig {
     });
   }
   events.sort((a, b) => a.step - b.step);
+  const model = pick(rng, MODELS);
+  const widths = (max: number, count: number) =>
+    Array.from({ length: 1 + rng.int(count) }, () => intIn(rng, 1, max)).join(',');
+  const features = ['x', 'y', 'x2', 'y2', 'xy', 'sinx', 'siny'].filter(() => rng.next() < 0.5);
   return {
-    model: pick(rng, MODELS),
-    data: 'austen',
+    model,
+    data: pick(rng, MODEL_DATA[model]),
+    experts: intIn(rng, 1, 16),
+    capacity: numIn(rng, 1, 4),
+    hidden: widths(999, 6),
+    activation: pick(rng, ACTIVATIONS),
+    features: (features.length > 0 ? features : ['x']).join(','),
+    points: intIn(rng, 40, 5000),
+    noise: numIn(rng, 0, 1),
+    testRatio: numIn(rng, 0.1, 0.9),
+    channels: widths(999, 4),
+    groupSize: intIn(rng, 1, 64),
+    images: intIn(rng, 100, 60000),
+    progSpan: intIn(rng, 1, 1_000_000),
     layers: intIn(rng, 1, 8),
     heads,
     dModel,
@@ -214,9 +232,9 @@ describe('bad parameters', () => {
   });
 
   it('passes allow-listed extras through', () => {
-    const { extras, errors, config } = parseExperimentParams([['preset', 'tiny-bert']]);
+    const { extras, errors, config } = parseExperimentParams([['preset', 'bert-austen']]);
     expect(errors).toEqual([]);
-    expect(extras).toEqual({ preset: 'tiny-bert' });
+    expect(extras).toEqual({ preset: 'bert-austen' });
     expect(config).toEqual(DEFAULT_CONFIG);
   });
 
@@ -418,5 +436,43 @@ describe('garbage never throws', () => {
         expect(e.message).not.toMatch(/[<>]/);
       }
     }
+  });
+});
+
+describe('presets and model-dependent data', () => {
+  it('a preset is the base that explicit parameters refine', () => {
+    const r = parseExperimentParams([
+      ['preset', 'mlp-spiral'],
+      ['lr', '0.01'],
+    ]);
+    expect(r.errors).toEqual([]);
+    expect(r.config.model).toBe('mlp');
+    expect(r.config.data).toBe('spiral');
+    expect(r.config.features).toBe('x,y,sinx,siny');
+    expect(r.config.lr).toBe(0.01);
+    expect(r.extras.preset).toBe('mlp-spiral');
+  });
+
+  it('an unknown preset is reported and the defaults are used', () => {
+    const r = parseExperimentParams([['preset', '<b>nope</b>']]);
+    expect(r.errors.map((e) => e.field)).toEqual(['preset']);
+    expect(r.errors[0]!.message).not.toContain('<b>');
+    expect(r.config).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('a model given without data gets its own default data set', () => {
+    const r = parseExperimentParams([['model', 'mlp']]);
+    expect(r.errors).toEqual([]);
+    expect(r.config.data).toBe('spiral');
+  });
+
+  it('a data set the model cannot use is reported and replaced', () => {
+    const r = parseExperimentParams([
+      ['model', 'bert'],
+      ['data', 'moons'],
+    ]);
+    expect(r.errors.map((e) => e.field)).toEqual(['data']);
+    expect(r.errors[0]!.message).toMatch(/does not fit model bert/);
+    expect(r.config.data).toBe('austen');
   });
 });

@@ -6,7 +6,8 @@
  * values. Core code has no DOM, so the caller turns `URLSearchParams` into entries.
  */
 import { z } from 'zod';
-import { DEFAULT_CONFIG, ExperimentSchema, LIVE_PARAMS } from './config';
+import { DEFAULT_CONFIG, ExperimentSchema, LIVE_PARAMS, MODEL_DATA } from './config';
+import { PRESET_IDS, presetConfig } from './presets';
 import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
 
 /** Keys that are not part of the experiment but are passed through for later features. */
@@ -199,7 +200,17 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
     });
   }
 
-  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  // A preset is the base the other parameters refine.
+  const presetId = values.get('preset')?.at(-1);
+  const preset = presetId === undefined ? undefined : presetConfig(presetId);
+  if (presetId !== undefined && !preset) {
+    errors.push({
+      field: 'preset',
+      message: `preset: unknown preset ${echo(presetId)}; known: ${PRESET_IDS.join(', ')}.`,
+    });
+  }
+  const base: ExperimentConfig = preset ?? DEFAULT_CONFIG;
+  const config: Record<string, unknown> = { ...base, events: [...base.events] };
   for (const [key, list] of values) {
     const known = FIELD_SET.has(key);
     const extra = EXTRA_SET.has(key);
@@ -242,6 +253,20 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
         message: `${field}: expected ${expected(field)}, got ${echo(raw)}; using ${defaultText(field)}.`,
       });
     }
+  }
+
+  // The data set follows the model: a model given without data gets its default data set; a
+  // data set the model cannot use is reported and replaced by the model's default.
+  const model = config.model as ExperimentConfig['model'];
+  const allowed: readonly string[] = MODEL_DATA[model];
+  if (!allowed.includes(config.data as string)) {
+    if (values.has('data')) {
+      errors.push({
+        field: 'data',
+        message: `data: ${echo(String(config.data))} does not fit model ${model} (it trains on ${allowed.join(', ')}); using ${allowed[0]}.`,
+      });
+    }
+    config.data = allowed[0];
   }
 
   // Cross-field rules (dModel % heads): reset every field a failing rule involves.

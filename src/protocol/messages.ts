@@ -6,6 +6,7 @@ import type { ExperimentConfig, LiveParam, ParamEvent } from '../core/config';
 import type { DecisionReason, ManualOverride, ModuleInfo } from '../core/types';
 import type { RunFile } from '../core/runfile';
 import type { BackendInfo } from '../core/backend';
+import type { MetricInfo } from '../core/tasks/types';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -56,6 +57,8 @@ export type FromWorker =
       flopsPerVanillaStep: number;
       flopsPerEvaluation: number;
       probeOutputs: { k: number; projections: number; exact: boolean };
+      /** The task's validation metric: the `validation` messages' `perplexity` field holds it. */
+      metric: MetricInfo;
     }
   | { type: 'metrics'; batch: MetricsBatch; medianStepMs: number | null }
   | { type: 'validation'; step: number; perplexity: number }

@@ -8,6 +8,8 @@ import { DataError } from '../core/data/corpus';
 import type { RunFile } from '../core/runfile';
 import type { StepResult } from '../core/session';
 import { Session } from '../core/session';
+import type { TaskData } from '../core/tasks';
+import { needsCorpus } from '../core/tasks';
 import type { FromWorker, ToWorker, TrainerErrorCode } from '../protocol/messages';
 import { assertNever, PROTOCOL_VERSION } from '../protocol/messages';
 
@@ -16,7 +18,7 @@ export interface HandlerDeps {
   loadCorpus(config: ExperimentConfig): Promise<Corpus>;
   backendEnv: Omit<BackendEnv, 'onDeviceLost'>;
   /** Builds the session; tests substitute a subclass to provoke failures (NaN losses). */
-  createSession?: (config: ExperimentConfig, corpus: Corpus) => Session;
+  createSession?: (config: ExperimentConfig, data: TaskData) => Session;
 }
 
 export type Post = (msg: FromWorker, transfer?: Transferable[]) => void;
@@ -241,9 +243,9 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
           },
         });
       }
-      const corpus = await deps.loadCorpus(config);
+      const data: TaskData = needsCorpus(config) ? { corpus: await deps.loadCorpus(config) } : {};
       if (gen !== generation) return;
-      session = (deps.createSession ?? ((c, k) => new Session(c, k)))(config, corpus);
+      session = (deps.createSession ?? ((c, k) => new Session(c, k)))(config, data);
     } catch (e) {
       backend = null;
       const message = e instanceof Error ? e.message : String(e);
@@ -267,6 +269,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
       flopsPerVanillaStep: session.flopsPerVanillaStep,
       flopsPerEvaluation: session.policy.needsKernel ? session.flopsPerEvaluation : 0,
       probeOutputs: session.task.probeInfo,
+      metric: session.task.metric,
     });
     status();
   }

@@ -141,6 +141,7 @@ const VERDICT_WORDS: Record<DecisionReason, string> = {
   'stopped-beta': 'stopped by the temporal rule (β)',
   'random-on': 'trains (picked at random)',
   'random-off': 'frozen (not picked at random)',
+  'frozen-schedule': 'frozen by the progressive depth schedule',
   'forced-on': 'trains (forced on by you)',
   'forced-off': 'frozen (forced off by you)',
 };

@@ -8,6 +8,7 @@ import { POLICY_REGISTRY, getPolicy, listPolicies } from './registry';
 import type { PolicyEvaluation, PolicyInput, PolicyParams } from './types';
 
 const PARAMS: PolicyParams = {
+  progSpan: 100,
   alpha: 1,
   beta: 0.1,
   warmup: 0,

@@ -1,6 +1,7 @@
 import { POLICIES } from '../config';
 import type { PolicyName } from '../config';
 import { matPolicy } from './mat';
+import { progressivePolicy } from './progressive';
 import { randomPolicy } from './random';
 import type { Policy } from './types';
 import { vanillaPolicy } from './vanilla';
@@ -14,6 +15,7 @@ export const POLICY_REGISTRY: Readonly<Record<PolicyName, Policy>> = {
   vanilla: vanillaPolicy,
   mat: matPolicy,
   random: randomPolicy,
+  progressive: progressivePolicy,
 };
 
 export function getPolicy(name: PolicyName): Policy {

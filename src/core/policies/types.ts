@@ -7,7 +7,7 @@ import type { Decision, ManualOverride, ModuleInfo } from '../types';
  * (warm-up in steps), w (look-back in evaluations), the reference statistic and the stop mode.
  */
 export type PolicyParams = Readonly<
-  Pick<ExperimentConfig, 'alpha' | 'beta' | 'warmup' | 'window' | 'ref' | 'stop'>
+  Pick<ExperimentConfig, 'alpha' | 'beta' | 'warmup' | 'window' | 'ref' | 'stop' | 'progSpan'>
 >;
 
 /** One mNTK evaluation as a policy sees it: λmax of every module, in `modules` order. */
