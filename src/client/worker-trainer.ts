@@ -24,14 +24,17 @@ export class WorkerTrainer implements Trainer {
     w.onmessage = (e: MessageEvent<FromWorker>) => this.events.emit(e.data);
     w.onerror = (e: ErrorEvent) => {
       e.preventDefault();
+      // One crash can raise several error events (nested WASM threads too): report it once.
+      if (this.crashed || w !== this.worker) return;
+      this.crashed = true;
+      const detail = typeof e.message === 'string' && e.message && !e.message.includes('[object') ? e.message : 'no details were given';
       this.events.emit({
         type: 'error',
         code: 'worker-crashed',
-        message: `The training worker crashed${e.message ? `: ${e.message}` : ''}. Reset to start a new one.`,
+        message: `The run stopped (${detail}). Reset to start a new worker; nothing you configured is lost.`,
         fatal: true,
       });
-      this.worker.terminate();
-      this.crashed = true;
+      w.terminate();
     };
     w.onmessageerror = () =>
       this.events.emit({

@@ -22,6 +22,11 @@ export interface BackendEnv {
   gpu?: GPU | undefined;
   /** Where the WASM binaries are served (browser bundles); Node finds them itself. */
   wasmPaths?: Record<string, string> | undefined;
+  /**
+   * Whether the WASM backend may use threads. Off in the browser bundle: TF.js builds its
+   * thread workers from function source text, which minification breaks (tfjs#4107).
+   */
+  wasmThreads?: boolean | undefined;
   /** Called once if the WebGPU device is lost after initialisation. */
   onDeviceLost?: ((message: string) => void) | undefined;
   /** Wraps requestAdapter options, e.g. `{ featureLevel: 'compatibility' }` for GLES Dawn. */
@@ -86,7 +91,10 @@ async function initWebGPU(env: BackendEnv): Promise<{ adapter: string; isFallbac
 }
 
 async function setSimpleBackend(name: 'wasm' | 'webgl' | 'cpu', env: BackendEnv): Promise<void> {
-  if (name === 'wasm' && env.wasmPaths) setWasmPaths(env.wasmPaths);
+  if (name === 'wasm') {
+    if (env.wasmPaths) setWasmPaths(env.wasmPaths);
+    if (env.wasmThreads === false) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  }
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name)
     throw new BackendInitError(`the ${name} backend failed to initialise`);

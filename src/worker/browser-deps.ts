@@ -36,5 +36,6 @@ export const browserDeps: HandlerDeps = {
       'tfjs-backend-wasm-simd.wasm': wasmSimd,
       'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
     },
+    wasmThreads: false,
   },
 };

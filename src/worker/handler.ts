@@ -157,6 +157,11 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
       post({ type: 'event', event: { step: ev.step, name: ev.name, value: ev.to }, from: ev.from });
   }
 
+  async function postView(step: number): Promise<void> {
+    const view = await session?.task.view?.();
+    if (view) post({ type: 'view', step, view });
+  }
+
   async function runOne(): Promise<void> {
     const s = session!;
     const r = await s.advance();
@@ -170,6 +175,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
       valLog.step.push(r.step);
       valLog.perplexity.push(ppl);
       post({ type: 'validation', step: r.step, perplexity: ppl });
+      await postView(r.step);
     }
   }
 
@@ -271,6 +277,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
       probeOutputs: session.task.probeInfo,
       metric: session.task.metric,
     });
+    await postView(0);
     status();
   }
 
