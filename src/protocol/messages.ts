@@ -6,7 +6,7 @@ import type { ExperimentConfig, LiveParam, ParamEvent } from '../core/config';
 import type { DecisionReason, ManualOverride, ModuleInfo } from '../core/types';
 import type { RunFile } from '../core/runfile';
 import type { BackendInfo } from '../core/backend';
-import type { MetricInfo } from '../core/tasks/types';
+import type { MetricInfo, ModelView } from '../core/tasks/types';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -62,6 +62,8 @@ export type FromWorker =
     }
   | { type: 'metrics'; batch: MetricsBatch; medianStepMs: number | null }
   | { type: 'validation'; step: number; perplexity: number }
+  /** The model-specific view (decision boundary, confusion matrix, router load). */
+  | { type: 'view'; step: number; view: ModelView }
   | { type: 'evaluation'; evaluation: EvaluationMsg }
   | { type: 'decisions'; step: number; updating: Uint8Array; reasons: DecisionReason[] }
   | { type: 'event'; event: ParamEvent; from: number }

@@ -9,7 +9,11 @@ import type { MlpProbe } from '../mntk-mlp';
 import { fastNeuronKernels, sampleMlpProbe } from '../mntk-mlp';
 import type { Rng } from '../rng';
 import type { RunFile } from '../runfile';
-import type { Task, TaskBatch } from './types';
+import type { ModelView, Task, TaskBatch } from './types';
+
+/** Half-width of the decision-boundary map (the toy sets live in about [−1, 1]²). */
+const EXTENT = 1.2;
+const RESOLUTION = 48;
 
 /** Parses a comma-separated list of widths (validated by the config schema). */
 export const parseWidths = (s: string): number[] => s.split(',').map(Number);
@@ -105,14 +109,27 @@ export class MlpToyTask implements Task {
     return ok / Math.max(1, this.testY.length);
   }
 
-  /** Class probabilities on a grid over [−1.2, 1.2]², for the decision-boundary map. */
+  /** The decision-boundary map with the data points. */
+  async view(): Promise<ModelView> {
+    return {
+      kind: 'boundary',
+      resolution: RESOLUTION,
+      extent: EXTENT,
+      classes: this.data.classes,
+      probs: await this.boundary(RESOLUTION),
+      train: this.data.train,
+      test: this.data.test,
+    };
+  }
+
+  /** Class probabilities on a grid over [−EXTENT, EXTENT]², for the decision-boundary map. */
   async boundary(resolution: number): Promise<Float32Array> {
     const pts = new Float32Array(resolution * resolution * 2);
     for (let r = 0; r < resolution; r++) {
       for (let c = 0; c < resolution; c++) {
         const i = r * resolution + c;
-        pts[2 * i] = -1.2 + (2.4 * (c + 0.5)) / resolution;
-        pts[2 * i + 1] = 1.2 - (2.4 * (r + 0.5)) / resolution;
+        pts[2 * i] = -EXTENT + (2 * EXTENT * (c + 0.5)) / resolution;
+        pts[2 * i + 1] = EXTENT - (2 * EXTENT * (r + 0.5)) / resolution;
       }
     }
     const probs = tf.tidy(() =>

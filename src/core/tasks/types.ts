@@ -44,10 +44,42 @@ export interface Task {
   evaluationFlops(): number;
   /** The probe as written into run files (see docs/run-format.md). */
   exportProbe(): RunFile['probe'];
+  /** The model-specific view at the current weights, if the task has one. */
+  view?(): Promise<ModelView>;
   /** Prefix to strip from variable names in exports. */
   exportName(variableName: string): string;
   dispose(): void;
 }
+
+/**
+ * The model-specific picture next to the charts: the MLP's decision boundary, the VGG's
+ * confusion matrix, the Switch-Transformer's router load. Sent after each validation.
+ */
+export type ModelView =
+  | {
+      kind: 'boundary';
+      /** Grid cells per side; the grid spans [−extent, extent]², row 0 at the top. */
+      resolution: number;
+      extent: number;
+      classes: number;
+      /** Class probabilities per cell, [resolution², classes] row-major. */
+      probs: Float32Array;
+      /** Training and test points [N, 2] and their labels. */
+      train: { x: Float32Array; y: Int32Array };
+      test: { x: Float32Array; y: Int32Array };
+    }
+  | {
+      kind: 'confusion';
+      classes: string[];
+      /** counts [true, predicted] row-major */ matrix: Int32Array;
+    }
+  | {
+      kind: 'router';
+      /** tokens routed to each expert on the probe batch, per module id */ load: Record<
+        string,
+        number
+      >;
+    };
 
 export interface TaskBatch {
   tensors: tf.Tensor[];
