@@ -1,0 +1,41 @@
+/**
+ * `window.__lab`: a typed read-only view of the store for end-to-end tests, installed in dev and
+ * test builds only (or with VITE_LAB_HOOK=1). Values come from the store, i.e. from the
+ * messages the trainer pushed, so tests see what the page shows.
+ */
+import type { HookHistory, HookModule, HookStatus } from './store/selectors';
+import { hookHistory, hookModules, hookStatus } from './store/selectors';
+import { flushMessages } from './store/actions';
+import { useLabStore } from './store/store';
+
+export interface LabHook {
+  /** Backend (null before `ready`), adapter, step counter, running state, model and policy. */
+  status(): Promise<HookStatus>;
+  /** Every module at the latest evaluation ([] before the first one). */
+  modules(): Promise<HookModule[]>;
+  /** Every evaluation (λmax and decisions by module id) and every logged α/β change. */
+  history(): Promise<HookHistory>;
+}
+
+declare global {
+  interface Window {
+    __lab?: LabHook;
+  }
+}
+
+export function labHookEnabled(): boolean {
+  return import.meta.env.DEV || import.meta.env.MODE === 'test' || import.meta.env.VITE_LAB_HOOK === '1';
+}
+
+export function installLabHook(): void {
+  if (!labHookEnabled()) return;
+  const get = () => {
+    flushMessages();
+    return useLabStore.getState();
+  };
+  window.__lab = {
+    status: () => Promise.resolve(hookStatus(get())),
+    modules: () => Promise.resolve(hookModules(get())),
+    history: () => Promise.resolve(hookHistory(get())),
+  };
+}

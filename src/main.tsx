@@ -1,0 +1,33 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createTrainer } from './client';
+import { installLabHook } from './lab-hook';
+import { addErrors, bootLab } from './store/actions';
+import { App } from './ui/App';
+import { startUrlSync } from './ui/url-sync';
+import './styles.css';
+
+installLabHook();
+try {
+  bootLab(location.search, (opts) => createTrainer(opts));
+} catch (e) {
+  // The page must never be blank: say why training could not start and keep the controls.
+  addErrors([
+    {
+      source: 'trainer',
+      code: 'internal',
+      message: `The trainer could not be created: ${e instanceof Error ? e.message : String(e)}.`,
+      fatal: true,
+    },
+  ]);
+}
+startUrlSync();
+
+const root = document.getElementById('root');
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}

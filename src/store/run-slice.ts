@@ -1,0 +1,131 @@
+/** Run/status slice: what the trainer runs, where, and how far it got. */
+import type { ExperimentConfig, LiveParam } from '../core/config';
+import type { MetricInfo, ModelView } from '../core/tasks/types';
+import type { ModuleInfo } from '../core/types';
+import type { FromWorker } from '../protocol/messages';
+
+/** The backend a run used, as shown on the badge (live runs: the `ready` message; imports: the file). */
+export interface BackendView {
+  /** `tf.getBackend()`: webgpu, webgl, wasm or cpu. */
+  backend: string;
+  /** What the config asked for (`auto`, …); null when not recorded (imported runs). */
+  requested: string | null;
+  /** Adapter vendor · architecture, '' when not WebGPU. */
+  adapter: string;
+  /** True when the WebGPU adapter is a software fallback (e.g. SwiftShader). */
+  isFallbackAdapter: boolean;
+  /** Why the requested backend could not be used, as a sentence; null when it was. */
+  fallbackReason: string | null;
+}
+
+/** A live-parameter change as the trainer logged it: from `from` to `to` at `step`. */
+export interface LoggedEvent {
+  step: number;
+  name: LiveParam;
+  from: number;
+  to: number;
+}
+
+export interface ProbeOutputs {
+  /** Outputs k of f(x) per probe sample. */
+  k: number;
+  /** Output projections R used for the trace (k itself when exact). */
+  projections: number;
+  /** Whether the kernel is the exact trace over all k outputs. */
+  exact: boolean;
+}
+
+export interface RunState {
+  /** `starting`: init sent, no `ready` yet; `ready`: a run exists; `failed`: a fatal error stopped it. */
+  phase: 'starting' | 'ready' | 'failed';
+  running: boolean;
+  /** Completed training steps. */
+  step: number;
+  backend: BackendView | null;
+  modules: ModuleInfo[];
+  /** Analytic FLOPs of one vanilla step; null when unknown. */
+  flopsPerVanillaStep: number | null;
+  /** Analytic FLOPs charged per mNTK evaluation (0 when the policy does not need λmax); null when unknown. */
+  flopsPerEvaluation: number | null;
+  probeOutputs: ProbeOutputs | null;
+  /** The experiment this run was started with (α, β are their values at step 0). */
+  runConfig: ExperimentConfig;
+  /** Live-parameter changes the trainer applied, in order. */
+  events: LoggedEvent[];
+  /** α and β in force in the trainer (the sliders may show a value still pending). */
+  live: Record<LiveParam, number>;
+  /** Measured median wall-clock ms per training step (trainer-side), null until measured. */
+  medianStepMs: number | null;
+  /** What `validation` values are (perplexity: lower is better; accuracy: higher is better). */
+  metric: MetricInfo;
+  /** The latest model-specific view (decision boundary, confusion matrix, router load). */
+  modelView: { step: number; view: ModelView } | null;
+}
+
+/** The validation metric a model reports, for runs whose `ready` message is not at hand. */
+export function metricOf(model: string): MetricInfo {
+  return model === 'bert' || model === 'switch'
+    ? { name: 'perplexity', higherIsBetter: false }
+    : { name: 'accuracy', higherIsBetter: true };
+}
+
+export function initialRunState(config: ExperimentConfig): RunState {
+  return {
+    phase: 'starting',
+    running: false,
+    step: 0,
+    backend: null,
+    modules: [],
+    flopsPerVanillaStep: null,
+    flopsPerEvaluation: null,
+    probeOutputs: null,
+    runConfig: config,
+    events: [],
+    live: { alpha: config.alpha, beta: config.beta },
+    medianStepMs: null,
+    metric: metricOf(config.model),
+    modelView: null,
+  };
+}
+
+/** The run slice's part of handling one trainer message (null: nothing changes). */
+export function reduceRun(s: RunState, msg: FromWorker): Partial<RunState> | null {
+  switch (msg.type) {
+    case 'ready':
+      return {
+        ...initialRunState(msg.config),
+        phase: 'ready',
+        backend: { ...msg.backend },
+        modules: msg.modules,
+        flopsPerVanillaStep: msg.flopsPerVanillaStep,
+        flopsPerEvaluation: msg.flopsPerEvaluation,
+        probeOutputs: { ...msg.probeOutputs },
+        metric: { ...msg.metric },
+      };
+    case 'status':
+      return { running: msg.running, step: Math.max(s.step, msg.step) };
+    case 'metrics': {
+      const last = msg.batch.steps[msg.batch.steps.length - 1];
+      return {
+        step: last === undefined ? s.step : Math.max(s.step, last),
+        medianStepMs: msg.medianStepMs ?? s.medianStepMs,
+      };
+    }
+    case 'event': {
+      const e = msg.event;
+      return {
+        events: [...s.events, { step: e.step, name: e.name, from: msg.from, to: e.value }],
+        live: { ...s.live, [e.name]: e.value },
+      };
+    }
+    case 'error':
+      return msg.fatal ? { phase: 'failed', running: false } : null;
+    case 'view':
+      return { modelView: { step: msg.step, view: msg.view } };
+    case 'validation':
+    case 'evaluation':
+    case 'decisions':
+    case 'exported':
+      return null;
+  }
+}

@@ -1,0 +1,108 @@
+/** Derived values, as pure functions of the state (used by components and the lab hook). */
+import type { DecisionReason } from '../core/types';
+import type { LabState, RunData } from './store';
+
+export interface ComputeSummary {
+  /** Steps covered by the FLOP counts. */
+  steps: number;
+  /** Cumulative charged training FLOPs of the policy, mNTK evaluations included. */
+  charged: number;
+  /** Cumulative FLOPs vanilla would have spent for the same steps. */
+  vanilla: number;
+  /** 1 − charged / vanilla (negative when the policy spent more). NaN before any step. */
+  saving: number;
+  /** FLOPs charged for mNTK evaluations within `charged`; null when unknown (imported runs). */
+  mntk: number | null;
+  /** Evaluations charged so far. */
+  evaluations: number;
+}
+
+export function computeSummary(d: Pick<RunData, 'metrics' | 'evaluations' | 'flopsPerEvaluation'>): ComputeSummary {
+  const n = d.metrics.length;
+  const steps = n > 0 ? (d.metrics.steps[n - 1] ?? 0) : 0;
+  const charged = n > 0 ? (d.metrics.flops[n - 1] ?? NaN) : 0;
+  const vanilla = n > 0 ? (d.metrics.vanillaFlops[n - 1] ?? NaN) : 0;
+  // An evaluation at step t is charged to training step t + 1, whose metrics may lag behind.
+  let evaluations = 0;
+  for (const e of d.evaluations) if (e.step < steps) evaluations++;
+  const mntk = d.flopsPerEvaluation === null ? null : evaluations * d.flopsPerEvaluation;
+  const saving = vanilla > 0 ? 1 - charged / vanilla : NaN;
+  return { steps, charged, vanilla, saving, mntk, evaluations };
+}
+
+/** Module label for rows: `L0·H3` for a head (layer 0, head 3). */
+export function moduleLabel(m: { id: string; kind: string; layer: number; index: number }): string {
+  const letter = m.kind === 'head' ? 'H' : m.kind === 'expert' ? 'E' : m.kind === 'ffn' ? 'F' : m.kind === 'neuron' ? 'N' : 'G';
+  return `L${m.layer}·${letter}${m.index}`;
+}
+
+/** Words for a decision, for tooltips and the drill-down. */
+export const REASON_WORDS: Record<DecisionReason, string> = {
+  warmup: 'updated (warm-up)',
+  all: 'updated (vanilla trains everything)',
+  active: 'updated (λmax ≥ α·ref, not settled)',
+  'frozen-alpha': 'frozen by α (λmax < α·ref)',
+  'stopped-beta': 'stopped by β (λmax settled)',
+  'random-on': 'updated (picked at random)',
+  'random-off': 'frozen (not picked at random)',
+  'frozen-schedule': 'frozen by the progressive depth schedule',
+  'forced-on': 'forced on by you',
+  'forced-off': 'forced off by you',
+};
+
+export interface HookStatus {
+  backend: string | null;
+  adapter: string;
+  isFallbackAdapter: boolean;
+  step: number;
+  running: boolean;
+  model: string;
+  policy: string;
+}
+
+export interface HookModule {
+  id: string;
+  kind: string;
+  lambdaMax: number;
+  updating: boolean;
+}
+
+export interface HookHistory {
+  evaluations: { step: number; lambdaMax: Record<string, number>; updating: Record<string, boolean> }[];
+  events: { step: number; name: string; from: number; to: number }[];
+}
+
+export function hookStatus(s: LabState): HookStatus {
+  return {
+    backend: s.backend?.backend ?? null,
+    adapter: s.backend?.adapter ?? '',
+    isFallbackAdapter: s.backend?.isFallbackAdapter ?? false,
+    step: s.step,
+    running: s.running,
+    model: s.runConfig.model,
+    policy: s.runConfig.policy,
+  };
+}
+
+/** Every module at the latest evaluation; [] before the first one. */
+export function hookModules(s: LabState): HookModule[] {
+  const last = s.evaluations[s.evaluations.length - 1];
+  if (!last) return [];
+  return s.modules.map((m, i) => ({
+    id: m.id,
+    kind: m.kind,
+    lambdaMax: last.lambdaMax[i] ?? NaN,
+    updating: (last.updating[i] ?? 0) === 1,
+  }));
+}
+
+export function hookHistory(s: LabState): HookHistory {
+  return {
+    evaluations: s.evaluations.map((e) => ({
+      step: e.step,
+      lambdaMax: Object.fromEntries(s.modules.map((m, i) => [m.id, e.lambdaMax[i] ?? NaN])),
+      updating: Object.fromEntries(s.modules.map((m, i) => [m.id, (e.updating[i] ?? 0) === 1])),
+    })),
+    events: s.events.map((e) => ({ step: e.step, name: e.name, from: e.from, to: e.to })),
+  };
+}

@@ -1,0 +1,278 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../core/config';
+import type { RunFile } from '../core/runfile';
+import { parseExperimentParams } from '../core/url';
+import {
+  applySettings, backToLive, bootLab, configureMessageCommit, exportRun, flushMessages, importRunText, play, reset,
+  setLiveParam,
+} from './actions';
+import { appendColumn } from './evaluations-slice';
+import { computeSummary, hookHistory, hookModules, hookStatus, moduleLabel } from './selectors';
+import { resetStore, useLabStore } from './store';
+import { evaluationMsg, FakeTrainer, metricsMsg, MODULES, readyMsg } from './testing';
+import { mergeEvents, shareableConfig, shareableSearch, splitPageParams } from './url-state';
+
+const get = useLabStore.getState;
+
+function boot(search = ''): FakeTrainer {
+  const t = new FakeTrainer();
+  bootLab(search, () => t);
+  return t;
+}
+
+beforeEach(() => resetStore());
+
+describe('booting from a URL', () => {
+  it('initialises the trainer with the parsed config and reports bad fields', () => {
+    const t = boot('?alpha=abc&layers=3&worker=0');
+    expect(t.inits).toHaveLength(1);
+    expect(t.inits[0]?.layers).toBe(3);
+    expect(t.inits[0]?.alpha).toBe(DEFAULT_CONFIG.alpha);
+    const errors = get().errors;
+    expect(errors.map((e) => e.source)).toEqual(['url']);
+    expect(errors[0]?.message).toContain('alpha');
+    expect(get().passThrough).toEqual([['worker', '0']]);
+    expect(get().phase).toBe('starting');
+    expect(hookStatus(get()).backend).toBeNull();
+  });
+
+  it('plays once ready when the link says autoplay', () => {
+    const t = boot('?autoplay=1');
+    expect(t.calls).toEqual(['init']);
+    t.emit(readyMsg(t.inits[0]!));
+    expect(t.calls).toEqual(['init', 'play']);
+    expect(get().phase).toBe('ready');
+    expect(hookStatus(get())).toMatchObject({ backend: 'webgpu', adapter: 'test · gpu', step: 0, model: 'bert', policy: 'mat' });
+  });
+});
+
+describe('routing trainer messages', () => {
+  it('fills metrics, evaluations, decisions and events', () => {
+    const t = boot();
+    const cfg = t.inits[0]!;
+    t.emit(readyMsg(cfg));
+    t.emit(evaluationMsg(0, [2, 1], [true, true]));
+    t.emit(metricsMsg(1, [5, 4, 3]));
+    t.emit({ type: 'validation', step: 3, perplexity: 90 });
+    t.emit({ type: 'status', running: true, step: 3 });
+    expect(get().step).toBe(3);
+    expect(get().running).toBe(true);
+    expect(get().metrics.length).toBe(3);
+    expect(get().validation.perplexity).toEqual([90]);
+    expect(hookModules(get())).toEqual([
+      { id: 'L0.H0', kind: 'head', lambdaMax: 2, updating: true },
+      { id: 'L0.H1', kind: 'head', lambdaMax: 1, updating: true },
+    ]);
+
+    // A decision change while paused amends the latest column.
+    t.emit({ type: 'decisions', step: 3, updating: Uint8Array.of(1, 0), reasons: ['active', 'forced-off'] });
+    expect(get().evaluations[0]?.amendedAt).toBe(3);
+    expect(hookModules(get())[1]?.updating).toBe(false);
+
+    t.emit({ type: 'event', event: { step: 10, name: 'alpha', value: 1.2 }, from: 0.9 });
+    expect(get().live.alpha).toBe(1.2);
+    expect(hookHistory(get()).events).toEqual([{ step: 10, name: 'alpha', from: 0.9, to: 1.2 }]);
+    expect(hookHistory(get()).evaluations[0]).toEqual({
+      step: 0,
+      lambdaMax: { 'L0.H0': 2, 'L0.H1': 1 },
+      updating: { 'L0.H0': true, 'L0.H1': false },
+    });
+  });
+
+  it('drops messages of the previous run while a reset is pending', () => {
+    const t = boot();
+    t.emit(readyMsg(t.inits[0]!));
+    t.emit(metricsMsg(1, [5]));
+    reset();
+    expect(get().metrics.length).toBe(0);
+    t.emit(metricsMsg(2, [4])); // posted by the old run before it saw `init`
+    t.emit(evaluationMsg(2, [1, 1], [true, true]));
+    expect(get().metrics.length).toBe(0);
+    expect(get().evaluations).toHaveLength(0);
+    t.emit(readyMsg(t.inits[1]!));
+    t.emit(metricsMsg(1, [6]));
+    expect(get().metrics.length).toBe(1);
+    expect(get().step).toBe(1);
+  });
+
+  it('stops on a fatal error and shows it; reset clears it', () => {
+    const t = boot();
+    t.emit(readyMsg(t.inits[0]!));
+    t.emit({ type: 'status', running: true, step: 5 });
+    t.emit({ type: 'error', code: 'device-lost', message: 'The GPU device was lost.', fatal: true });
+    expect(get().phase).toBe('failed');
+    expect(get().running).toBe(false);
+    expect(get().errors[0]).toMatchObject({ source: 'trainer', code: 'device-lost', fatal: true });
+    t.emit({ type: 'error', code: 'device-lost', message: 'The GPU device was lost.', fatal: true });
+    expect(get().errors).toHaveLength(1);
+    expect(get().errors[0]?.count).toBe(2);
+    play();
+    reset();
+    expect(get().errors).toEqual([]);
+    expect(t.inits).toHaveLength(2);
+  });
+});
+
+describe('buffered commits', () => {
+  it('reduces many messages into one store update', () => {
+    configureMessageCommit(10_000);
+    try {
+      const t = boot();
+      t.emit(readyMsg(t.inits[0]!));
+      let updates = 0;
+      const unsub = useLabStore.subscribe(() => updates++);
+      for (let i = 0; i < 200; i++) {
+        t.emit(evaluationMsg(i * 2, [2, 1], [true, false]));
+        t.emit(metricsMsg(i * 2 + 1, [5, 4]));
+      }
+      expect(get().evaluations).toHaveLength(0);
+      flushMessages();
+      expect(updates).toBe(1);
+      expect(get().evaluations).toHaveLength(200);
+      expect(get().metrics.length).toBe(400);
+      expect(get().step).toBe(400);
+      t.emit(metricsMsg(401, [3]));
+      reset();
+      flushMessages();
+      expect(get().metrics.length).toBe(0);
+      unsub();
+    } finally {
+      configureMessageCommit(0);
+    }
+  });
+});
+
+describe('controls', () => {
+  it('sends slider values to the trainer and restarts from the settings on reset', () => {
+    const t = boot();
+    t.emit(readyMsg(t.inits[0]!));
+    setLiveParam('alpha', 1.5);
+    expect(t.params).toEqual([['alpha', 1.5]]);
+    expect(get().settings.alpha).toBe(1.5);
+    expect(get().live.alpha).toBe(DEFAULT_CONFIG.alpha);
+    reset();
+    expect(t.inits[1]).toMatchObject({ alpha: 1.5, events: [] });
+    applySettings({ policy: 'random', K: 5 });
+    expect(t.inits[2]).toMatchObject({ policy: 'random', K: 5, alpha: 1.5 });
+  });
+
+  it('rejects an export the trainer never answers', async () => {
+    boot();
+    await expect(exportRun(10)).rejects.toThrow('did not answer');
+  });
+});
+
+function runFile(): RunFile {
+  return {
+    format: 'mat-lab-run',
+    version: 1,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    config: { ...DEFAULT_CONFIG, seed: 5, events: [{ step: 10, name: 'alpha', value: 1.5 }] },
+    backend: { backend: 'wasm', adapter: '', isFallbackAdapter: false },
+    modules: MODULES,
+    events: [{ step: 10, name: 'alpha', from: 0.9, to: 1.5 }],
+    metrics: { step: [1, 2], loss: [5, 4], flops: [80, 160], vanillaFlops: [100, 200] },
+    validation: { step: [2], perplexity: [70] },
+    evaluations: [
+      { step: 0, lambdaMax: [2, 1], spectra: [[2, 1], [1, 0.5]], effRank: [1.9, 1.9], updating: [true, false], reasons: ['active', 'frozen-alpha'] },
+    ],
+    probe: { inputs: [1], positions: [0], targets: [1], n: 2, seqLen: 4, masked: 1, projections: [1], numProjections: 1, weight: 1, kernel: 'trace' },
+    weights: [],
+    step: 2,
+  };
+}
+
+describe('importing a run file', () => {
+  it('shows a valid file read-only and goes back to the live run', () => {
+    const t = boot();
+    t.emit(readyMsg(t.inits[0]!));
+    t.emit(metricsMsg(1, [9, 9, 9]));
+    expect(importRunText(JSON.stringify(runFile()), 'run.json')).toBe(true);
+    expect(t.calls).toContain('pause');
+    expect(get().view).toBe('imported');
+    expect(get().metrics.length).toBe(2);
+    expect(get().live.alpha).toBe(1.5);
+    expect(get().backend?.backend).toBe('wasm');
+    expect(hookModules(get()).map((m) => m.updating)).toEqual([true, false]);
+    // Live messages keep updating the hidden live run.
+    t.emit(metricsMsg(4, [8]));
+    expect(get().metrics.length).toBe(2);
+    backToLive();
+    expect(get().view).toBe('live');
+    expect(get().metrics.length).toBe(4);
+  });
+
+  it('explains why a file is rejected', () => {
+    boot();
+    expect(importRunText('not json', 'a.json')).toBe(false);
+    expect(get().errors.at(-1)?.message).toContain('not JSON');
+    expect(importRunText(JSON.stringify({ format: 'nope' }), 'b.json')).toBe(false);
+    const errors = get().errors.filter((e) => e.source === 'import');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toContain('b.json');
+    expect(get().view).toBe('live');
+  });
+});
+
+describe('the shareable link', () => {
+  it('merges the run’s events with the logged ones without duplicates', () => {
+    const merged = mergeEvents(
+      [{ step: 4, name: 'alpha', value: 1.2 }],
+      [
+        { step: 4, name: 'alpha', from: 0.9, to: 1.2 },
+        { step: 2, name: 'beta', from: 0.02, to: 0.05 },
+      ],
+    );
+    expect(merged).toEqual([
+      { step: 2, name: 'beta', value: 0.05 },
+      { step: 4, name: 'alpha', value: 1.2 },
+    ]);
+  });
+
+  it('round-trips through the URL codec with page parameters kept', () => {
+    const cfg = shareableConfig({ ...DEFAULT_CONFIG, stopAt: 8 }, [{ step: 6, name: 'alpha', from: 0.9, to: 2 }]);
+    const search = shareableSearch(cfg, [['worker', '0']]);
+    expect(search).toContain('stopAt=8');
+    const { experiment, page } = splitPageParams(new URLSearchParams(search).entries());
+    expect(page).toEqual([['worker', '0']]);
+    const parsed = parseExperimentParams(experiment);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.config).toEqual(cfg);
+  });
+});
+
+describe('selectors', () => {
+  it('counts charged FLOPs, the mNTK share and the saving', () => {
+    const t = boot();
+    t.emit(readyMsg(t.inits[0]!));
+    t.emit(evaluationMsg(0, [2, 1], [true, false]));
+    t.emit(evaluationMsg(10, [2, 1], [true, false]));
+    t.emit(metricsMsg(1, [5, 4, 3]));
+    const c = computeSummary(get());
+    expect(c).toMatchObject({ steps: 3, charged: 240, vanilla: 300, evaluations: 1, mntk: 50 });
+    expect(c.saving).toBeCloseTo(0.2, 10);
+  });
+
+  it('labels modules as layer·head', () => {
+    expect(moduleLabel({ id: 'L2.H3', kind: 'head', layer: 2, index: 3 })).toBe('L2·H3');
+  });
+
+  it('drops old spectra to bound memory', () => {
+    let list = appendColumn([], { ...col(0) }, 2);
+    for (let i = 1; i < 5; i++) list = appendColumn(list, col(i), 2);
+    expect(list.map((c) => c.spectra !== null)).toEqual([false, false, false, true, true]);
+  });
+});
+
+function col(step: number) {
+  return {
+    step,
+    lambdaMax: new Float64Array(1),
+    effRank: new Float64Array(1),
+    spectra: new Float64Array(2),
+    updating: new Uint8Array(1),
+    reasons: [],
+    ms: null,
+    amendedAt: null,
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The one store, built from slices (zustand's slices pattern). It holds plain numbers and typed
+ * arrays only, never tensors. Actions live at module level in `actions.ts`.
+ */
+import { create } from 'zustand';
+import type { StateCreator } from 'zustand';
+import { DEFAULT_CONFIG } from '../core/config';
+import type { ControlsState } from './controls-slice';
+import { initialControlsState } from './controls-slice';
+import type { EvaluationsState } from './evaluations-slice';
+import { initialEvaluationsState } from './evaluations-slice';
+import type { MetricsState } from './metrics-slice';
+import { initialMetricsState } from './metrics-slice';
+import type { RunState } from './run-slice';
+import { initialRunState } from './run-slice';
+import type { UiState } from './ui-slice';
+import { initialUiState } from './ui-slice';
+
+/** Everything that belongs to one run (cleared by Reset, replaced by an imported run file). */
+export type RunData = RunState & MetricsState & EvaluationsState;
+export type LabState = RunData & ControlsState & UiState;
+
+type Slice<T> = StateCreator<LabState, [], [], T>;
+
+const createRunSlice: Slice<RunState> = () => initialRunState(DEFAULT_CONFIG);
+const createMetricsSlice: Slice<MetricsState> = () => initialMetricsState();
+const createEvaluationsSlice: Slice<EvaluationsState> = () => initialEvaluationsState();
+const createControlsSlice: Slice<ControlsState> = () => initialControlsState();
+const createUiSlice: Slice<UiState> = () => initialUiState();
+
+export const useLabStore = create<LabState>()((...a) => ({
+  ...createRunSlice(...a),
+  ...createMetricsSlice(...a),
+  ...createEvaluationsSlice(...a),
+  ...createControlsSlice(...a),
+  ...createUiSlice(...a),
+}));
+
+/** Back to the state at module load (tests, and a fresh start). */
+export function resetStore(): void {
+  useLabStore.setState(useLabStore.getInitialState(), true);
+}

@@ -1,0 +1,62 @@
+/** UI slice: errors shown to the user, what is being viewed, and panel state. */
+
+export type ErrorSource = 'url' | 'trainer' | 'import' | 'export';
+
+/** A problem shown in the error panel, as a sentence. */
+export interface LabError {
+  id: number;
+  source: ErrorSource;
+  /** Trainer error code or URL field; null when none. */
+  code: string | null;
+  message: string;
+  /** A fatal trainer error stopped the run; only Reset continues. */
+  fatal: boolean;
+  /** How many times this same problem was reported (a crashing worker may report it repeatedly). */
+  count: number;
+}
+
+export interface UiState {
+  errors: LabError[];
+  /** Id of the next error. */
+  errorSeq: number;
+  /** `imported`: the charts show a run file, read-only; the live run waits behind it. */
+  view: 'live' | 'imported';
+  importedName: string | null;
+  /** Where training runs; null before a trainer is connected. */
+  where: 'worker' | 'in-thread' | null;
+  /** Module whose drill-down is open. */
+  selectedModule: string | null;
+  /**
+   * Median ms/step measured on this page, by `policy|backend|model shape`, so a policy's time
+   * can be put beside vanilla's measured on the same backend and model.
+   */
+  measured: Record<string, number>;
+  /** URL parameters that are not experiment fields (e.g. `worker=0`), kept in the shared link. */
+  passThrough: [string, string][];
+}
+
+export function initialUiState(): UiState {
+  return {
+    errors: [],
+    errorSeq: 1,
+    view: 'live',
+    importedName: null,
+    where: null,
+    selectedModule: null,
+    measured: {},
+    passThrough: [],
+  };
+}
+
+/** `s.errors` with new errors appended (ids assigned); a repeat of a shown error only counts up. */
+export function withErrors(s: UiState, errors: Omit<LabError, 'id' | 'count'>[]): Pick<UiState, 'errors' | 'errorSeq'> {
+  let seq = s.errorSeq;
+  const out = [...s.errors];
+  for (const e of errors) {
+    const same = out.findIndex((o) => o.source === e.source && o.code === e.code && o.message === e.message);
+    const prev = out[same];
+    if (prev) out[same] = { ...prev, count: prev.count + 1, fatal: prev.fatal || e.fatal };
+    else out.push({ ...e, id: seq++, count: 1 });
+  }
+  return { errors: out, errorSeq: seq };
+}

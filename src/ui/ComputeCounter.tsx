@@ -1,0 +1,85 @@
+import { useShallow } from 'zustand/react/shallow';
+import { getPolicy } from '../core/policies/registry';
+import { measureKey } from '../store/actions';
+import { computeSummary } from '../store/selectors';
+import { useLabStore } from '../store/store';
+import { formatCount, formatFlops, formatMs, formatPercent } from './format';
+
+
+/** Charged FLOPs vs vanilla for the same steps, and the measured step time: side by side. */
+export function ComputeCounter() {
+  const s = useLabStore(
+    useShallow((st) => ({
+      metrics: st.metrics,
+      evaluations: st.evaluations,
+      flopsPerEvaluation: st.flopsPerEvaluation,
+      medianStepMs: st.medianStepMs,
+      runConfig: st.runConfig,
+      backend: st.backend,
+      measured: st.measured,
+      view: st.view,
+    })),
+  );
+  const c = computeSummary(s);
+  const policy = getPolicy(s.runConfig.policy).label;
+  const vanillaKey = s.backend ? measureKey({ ...s.runConfig, policy: 'vanilla' }, s.backend.backend) : null;
+  const vanillaMs = vanillaKey !== null && s.runConfig.policy !== 'vanilla' ? s.measured[vanillaKey] : undefined;
+  const mntkShare = c.mntk !== null && c.charged > 0 ? c.mntk / c.charged : NaN;
+  const saved = c.saving;
+  return (
+    <section className="card compute" data-testid="counter.compute" aria-labelledby="compute-title">
+      <header className="card-head">
+        <h2 id="compute-title">Compute</h2>
+        <p className="card-sub">
+          Analytic training FLOPs after {formatCount(c.steps)} steps. The policy is charged for its mNTK evaluations too.
+          Validation passes are monitoring and are not charged.
+        </p>
+      </header>
+      <div className="stats">
+        <div className="stat">
+          <span className="stat-label">{policy} (charged)</span>
+          <span className="stat-value">{formatFlops(c.charged)}</span>
+          <span className="stat-note">
+            {c.mntk === null
+              ? s.view === 'imported'
+                ? 'mNTK share not recorded in this file'
+                : 'mNTK cost known once the run is ready'
+              : s.flopsPerEvaluation === 0
+                ? 'no mNTK cost: this policy does not need λmax (shown for reference only)'
+                : c.evaluations === 0
+                  ? `each mNTK evaluation is charged ${formatFlops(s.flopsPerEvaluation ?? NaN)}`
+                  : `incl. mNTK ${formatFlops(c.mntk)} (${formatPercent(mntkShare)}) for ${c.evaluations} evaluations`}
+          </span>
+        </div>
+        <div className="stat">
+          <span className="stat-label">vanilla, same steps</span>
+          <span className="stat-value">{formatFlops(c.vanilla)}</span>
+          <span className="stat-note">every module trained every step, no mNTK</span>
+        </div>
+        <div className={`stat ${saved > 0 ? 'good' : saved < 0 ? 'bad' : ''}`}>
+          <span className="stat-label">{saved < 0 ? 'extra vs vanilla' : 'saving vs vanilla'}</span>
+          <span className="stat-value">{formatPercent(Math.abs(saved))}</span>
+          <span className="stat-note">1 − charged / vanilla FLOPs{saved < 0 ? ' (the policy spent more)' : ''}</span>
+        </div>
+        <div className="stat">
+          <span className="stat-label">measured time</span>
+          <span className="stat-value">{formatMs(s.medianStepMs)}<small> /step</small></span>
+          <span className="stat-note">
+            median wall-clock of recent steps{s.backend ? ` on ${s.backend.backend}` : ''}
+            {s.view === 'imported'
+              ? '; not recorded in run files'
+              : vanillaMs !== undefined
+                ? `; vanilla measured here: ${formatMs(vanillaMs)}/step`
+                : s.runConfig.policy !== 'vanilla'
+                  ? '; run vanilla on this page to compare times'
+                  : ''}
+          </span>
+        </div>
+      </div>
+      <p className="note">
+        FLOPs count the work the policy chose to do; the time shows what the backend made of it. Fewer FLOPs need not
+        mean faster steps on a GPU that is bound by kernel launches.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,113 @@
+import { useMemo } from 'react';
+import { Bar, BarChart, CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { useShallow } from 'zustand/react/shallow';
+import { strideIndices } from '../store/metrics';
+import { overrideModule, selectModule } from '../store/actions';
+import { moduleLabel, REASON_WORDS } from '../store/selectors';
+import { useLabStore } from '../store/store';
+import { formatValue } from './format';
+import { useElementWidth } from './use-element-width';
+
+/** One module: its latest kernel spectrum, effective rank, λmax over time, and manual override. */
+export function ModuleDrilldown() {
+  const s = useLabStore(
+    useShallow((st) => ({ id: st.selectedModule, modules: st.modules, evaluations: st.evaluations, n: st.runConfig.probe, view: st.view })),
+  );
+  const [ref, width] = useElementWidth<HTMLDivElement>(600);
+  const row = s.modules.findIndex((m) => m.id === s.id);
+  const module = s.modules[row];
+  const latest = useMemo(() => {
+    for (let i = s.evaluations.length - 1; i >= 0; i--) {
+      const e = s.evaluations[i];
+      if (e?.spectra) return e;
+    }
+    return undefined;
+  }, [s.evaluations]);
+  const spectrum = useMemo(() => {
+    if (!latest?.spectra || row < 0) return [];
+    const n = latest.spectra.length / Math.max(1, s.modules.length);
+    return Array.from(latest.spectra.subarray(row * n, (row + 1) * n), (v, i) => ({ i: i + 1, v }));
+  }, [latest, row, s.modules.length]);
+  const trajectory = useMemo(
+    () => (row < 0 ? [] : strideIndices(s.evaluations.length, 500).map((i) => ({ step: s.evaluations[i]?.step ?? 0, v: s.evaluations[i]?.lambdaMax[row] ?? NaN }))),
+    [s.evaluations, row],
+  );
+  if (!module) return null;
+  const last = s.evaluations[s.evaluations.length - 1];
+  const reason = last?.reasons[row];
+  const half = Math.max(260, Math.floor((width - 24) / 2));
+  return (
+    <section className="card drilldown" aria-labelledby="drill-title">
+      <header className="card-head row">
+        <h2 id="drill-title">
+          {moduleLabel(module)} <span className="muted">({module.id}, {module.params.toLocaleString('en-US')} parameters)</span>
+        </h2>
+        <label className="inline">
+          <span className="visually-hidden">Module</span>
+          <select value={module.id} onChange={(e) => selectModule(e.target.value)}>
+            {s.modules.map((m) => (
+              <option key={m.id} value={m.id}>
+                {moduleLabel(m)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={() => selectModule(null)} aria-label="Close the module details">
+          Close
+        </button>
+      </header>
+      <dl className="readouts">
+        <div>
+          <dt>λmax</dt>
+          <dd>{latest ? formatValue(latest.lambdaMax[row] ?? NaN) : '—'}</dd>
+        </div>
+        <div>
+          <dt>effective rank</dt>
+          <dd>
+            {latest ? formatValue(latest.effRank[row] ?? NaN, 3) : '—'} <small>of {s.n}</small>
+          </dd>
+        </div>
+        <div>
+          <dt>now</dt>
+          <dd className="small">{reason ? REASON_WORDS[reason] : '—'}</dd>
+        </div>
+      </dl>
+      {s.view === 'live' && (
+        <div className="inline" role="group" aria-label="Manual override">
+          <span>Override:</span>
+          <button type="button" onClick={() => overrideModule(module.id, 'on')} aria-pressed={reason === 'forced-on'}>
+            Force on
+          </button>
+          <button type="button" onClick={() => overrideModule(module.id, 'off')} aria-pressed={reason === 'forced-off'}>
+            Force off
+          </button>
+          <button type="button" onClick={() => overrideModule(module.id, null)}>
+            Let the policy decide
+          </button>
+        </div>
+      )}
+      <div ref={ref} className="drill-charts">
+        <figure>
+          <figcaption>Eigenvalues of Θ at step {latest?.step ?? '—'} (descending); effective rank = exp(−Σ p ln p), p = λ/Σλ</figcaption>
+          <BarChart width={half} height={200} data={spectrum} margin={{ top: 4, right: 8, bottom: 4, left: 0 }}>
+            <CartesianGrid stroke="#e5e7eb" vertical={false} />
+            <XAxis dataKey="i" tick={{ fontSize: 12 }} />
+            <YAxis tickFormatter={(v: number) => formatValue(v, 2)} tick={{ fontSize: 12 }} width={56} />
+            <Tooltip isAnimationActive={false} formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λ']} labelFormatter={(i) => `λ${String(i)}`} />
+            <Bar dataKey="v" fill="#1d4ed8" isAnimationActive={false} />
+          </BarChart>
+        </figure>
+        <figure>
+          <figcaption>λmax over training (log scale)</figcaption>
+          <LineChart width={half} height={200} data={trajectory.filter((p) => p.v > 0)} margin={{ top: 4, right: 8, bottom: 4, left: 0 }}>
+            <CartesianGrid stroke="#e5e7eb" />
+            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 12 }} />
+            <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tickFormatter={(v: number) => formatValue(v, 2)} tick={{ fontSize: 12 }} width={56} />
+            <Tooltip isAnimationActive={false} formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λmax']} labelFormatter={(st) => `step ${String(st)}`} />
+            <Line dataKey="v" stroke="#0f766e" strokeWidth={2} dot={false} isAnimationActive={false} />
+          </LineChart>
+        </figure>
+      </div>
+    </section>
+  );
+}

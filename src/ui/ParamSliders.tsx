@@ -1,0 +1,41 @@
+import { useShallow } from 'zustand/react/shallow';
+import { useLabStore } from '../store/store';
+import { moduleWords } from './model-words';
+import { ParamSlider } from './ParamSlider';
+
+/** α and β, the two live parameters of MAT. */
+export function ParamSliders() {
+  const s = useLabStore(useShallow((st) => ({ phase: st.phase, view: st.view, policy: st.runConfig.policy, K: st.runConfig.K, ref: st.runConfig.ref, window: st.runConfig.window, model: st.runConfig.model })));
+  const one = moduleWords(s.model).one;
+  const disabled = s.phase !== 'ready' || s.view !== 'live';
+  return (
+    <fieldset className="panel">
+      <legend>MAT thresholds</legend>
+      <ParamSlider
+        name="alpha"
+        label="α (modular)"
+        min={0}
+        max={3}
+        step={0.05}
+        disabled={disabled}
+        help={`A ${one} trains while its λmax ≥ α × the ${s.ref} λmax of the modules of its kind.`}
+      />
+      <ParamSlider
+        name="beta"
+        label="β (temporal)"
+        min={0}
+        max={0.5}
+        step={0.005}
+        disabled={disabled}
+        help={`A ${one} stops once its λmax changes by less than β (relative) over the last ${s.window} evaluation${s.window === 1 ? '' : 's'}.`}
+      />
+      <p className="note">
+        A change takes effect at the next evaluation (every K = {s.K} steps; at once when paused) and is logged with
+        its step, so the link replays it.
+        {s.policy === 'vanilla' && ' Vanilla trains every module: α and β have no effect on it.'}
+        {s.policy === 'progressive' && ' Progressive freezing follows a fixed schedule: α and β have no effect on it.'}
+        {s.policy === 'random' && ' Random picks as many modules as MAT would, so α and β set how many.'}
+      </p>
+    </fieldset>
+  );
+}

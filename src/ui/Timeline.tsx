@@ -1,0 +1,67 @@
+import { useCallback } from 'react';
+import { selectModule } from '../store/actions';
+import { REASON_WORDS } from '../store/selectors';
+import { formatValue } from './format';
+import type { GridCell } from './GridCanvas';
+import { GridCanvas } from './GridCanvas';
+import type { GridLayout } from './grid';
+import { drawDecisionCells } from './grid-draw';
+import { useGridData, useModuleRows } from './module-rows';
+import { TimelineLegend } from './TimelineLegend';
+
+/** Which modules were updated between each evaluation and the next, and why. */
+export function Timeline() {
+  const { modules, labels, layers } = useModuleRows();
+  const { evaluations, policy } = useGridData();
+  const draw = useCallback(
+    (ctx: CanvasRenderingContext2D, layout: GridLayout) => drawDecisionCells(ctx, layout, evaluations, modules.length),
+    [evaluations, modules.length],
+  );
+  const tooltip = ({ row, evaluation: e, index, perColumn }: GridCell) => {
+    const reason = e.reasons[row];
+    const next = evaluations[index + 1];
+    const first = evaluations[Math.max(0, index - perColumn + 1)];
+    return (
+      <>
+        <strong>{labels[row]}</strong> <span className="muted">({modules[row]?.id})</span>
+        <div>
+          steps {e.step}–{next ? next.step - 1 : 'now'}
+        </div>
+        {perColumn > 1 && first && (
+          <div className="muted">
+            this column covers steps {first.step}–{next ? next.step - 1 : 'now'} and shows the last of {perColumn} evaluations
+          </div>
+        )}
+        <div>
+          <b>{reason ? REASON_WORDS[reason] : '—'}</b>
+        </div>
+        <div>λmax at step {e.step}: {formatValue(e.lambdaMax[row] ?? NaN)}</div>
+        {e.amendedAt !== null && <div className="muted">decisions changed at step {e.amendedAt} (slider or override)</div>}
+      </>
+    );
+  };
+  const updating = evaluations[evaluations.length - 1]?.updating;
+  const on = updating ? updating.reduce((a, b) => a + b, 0) : null;
+  return (
+    <section className="card" data-testid="chart.timeline" aria-labelledby="timeline-title">
+      <header className="card-head">
+        <h2 id="timeline-title">Freeze / update timeline</h2>
+        <p className="card-sub">
+          Each cell: what the module did from that evaluation until the next.
+          {on !== null && ` Now training ${on} of ${modules.length} modules.`}
+        </p>
+      </header>
+      <GridCanvas
+        labels={labels}
+        layers={layers}
+        evaluations={evaluations}
+        drawCells={draw}
+        tooltip={tooltip}
+        onRowClick={(row) => selectModule(modules[row]?.id ?? null)}
+        ariaLabel={`Timeline of freeze and update decisions for ${modules.length} modules over ${evaluations.length} evaluations`}
+        empty="Decisions appear with the first evaluation."
+      />
+      <TimelineLegend policy={policy} />
+    </section>
+  );
+}

@@ -1,0 +1,192 @@
+/** Canvas drawing for the module × evaluation grids (heatmap and timeline). */
+import type { EvalColumn } from '../store/evaluations-slice';
+import type { CellPattern, CellStyle } from './cell-style';
+import { cellStyle, glyphColour } from './cell-style';
+import type { LambdaScale } from './colour';
+import type { GridLayout } from './grid';
+import { GUTTER } from './grid';
+
+/** Height of the step axis under the grid, CSS px. */
+export const AXIS_HEIGHT = 20;
+const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+const TEXT = '#1f2937';
+const MUTED = '#4b5563';
+
+/** Sizes the canvas for the device pixel ratio and returns a context in CSS px. */
+export function setupCanvas(canvas: HTMLCanvasElement, width: number, height: number): CanvasRenderingContext2D | null {
+  const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+  const w = Math.round(width * dpr);
+  const h = Math.round(height * dpr);
+  if (canvas.width !== w) canvas.width = w;
+  if (canvas.height !== h) canvas.height = h;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return null;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  return ctx;
+}
+
+/** Row labels in the gutter (every k-th when rows are too thin to label all). */
+export function drawRows(ctx: CanvasRenderingContext2D, layout: GridLayout, labels: string[]): void {
+  ctx.font = FONT;
+  ctx.fillStyle = TEXT;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  const every = Math.max(1, Math.ceil(12 / layout.rowH));
+  labels.forEach((label, r) => {
+    if (r % every === 0) ctx.fillText(label, GUTTER - 8, r * layout.rowH + layout.rowH / 2);
+  });
+}
+
+/** Separators between layers, drawn over the cells. */
+export function drawLayerLines(ctx: CanvasRenderingContext2D, layout: GridLayout, layers: number[]): void {
+  const right = GUTTER + layout.columns.length * layout.cellW;
+  ctx.fillStyle = '#ffffff';
+  for (let r = 1; r < layers.length; r++) {
+    if (layers[r] !== layers[r - 1]) ctx.fillRect(GUTTER - 4, r * layout.rowH - 1, right - GUTTER + 4, 2);
+  }
+}
+
+/** Steps under the first, middle and last column. */
+export function drawStepAxis(ctx: CanvasRenderingContext2D, layout: GridLayout, evaluations: readonly EvalColumn[]): void {
+  const n = layout.columns.length;
+  if (n === 0) return;
+  const y = layout.height + AXIS_HEIGHT / 2 + 2;
+  ctx.font = FONT;
+  ctx.fillStyle = MUTED;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'left';
+  ctx.fillText('step', 4, y);
+  const picks = n === 1 ? [0] : n === 2 ? [0, 1] : [0, Math.floor((n - 1) / 2), n - 1];
+  let lastRight = -Infinity;
+  for (const c of picks) {
+    const e = evaluations[layout.columns[c] ?? -1];
+    if (!e) continue;
+    const text = String(e.step);
+    const x = GUTTER + (c + 0.5) * layout.cellW;
+    const w = ctx.measureText(text).width;
+    const left = Math.min(Math.max(x - w / 2, GUTTER), layout.width - w - 2);
+    if (left < lastRight + 8) continue;
+    ctx.textAlign = 'left';
+    ctx.fillText(text, left, y);
+    lastRight = left + w;
+  }
+}
+
+/** λmax cells, coloured on the log scale. */
+export function drawHeatCells(
+  ctx: CanvasRenderingContext2D,
+  layout: GridLayout,
+  evaluations: readonly EvalColumn[],
+  rows: number,
+  scale: LambdaScale,
+): void {
+  const { cellW, rowH } = layout;
+  // Whole-pixel cell edges so neighbouring cells neither overlap nor leave hairline gaps.
+  layout.columns.forEach((ei, c) => {
+    const e = evaluations[ei];
+    if (!e) return;
+    const x0 = Math.round(GUTTER + c * cellW);
+    const x1 = Math.round(GUTTER + (c + 1) * cellW);
+    for (let r = 0; r < rows; r++) {
+      ctx.fillStyle = scale.colour(e.lambdaMax[r] ?? NaN);
+      ctx.fillRect(x0, r * rowH, Math.max(1, x1 - x0), rowH);
+    }
+  });
+}
+
+/** An 8 × 8 repeating tile for a pattern, in the style's ink on its fill. */
+function makePattern(ctx: CanvasRenderingContext2D, style: CellStyle): CanvasPattern | string {
+  if (style.pattern === 'none' || typeof document === 'undefined') return style.fill;
+  const tile = document.createElement('canvas');
+  const size = 8;
+  tile.width = tile.height = size;
+  const t = tile.getContext('2d');
+  if (!t) return style.fill;
+  t.fillStyle = style.fill;
+  t.fillRect(0, 0, size, size);
+  t.strokeStyle = style.ink;
+  t.fillStyle = style.ink;
+  t.lineWidth = 1.6;
+  const p: CellPattern = style.pattern;
+  if (p === 'hatch' || p === 'back-hatch') {
+    t.beginPath();
+    for (const o of [-size, 0, size]) {
+      if (p === 'hatch') {
+        t.moveTo(o, size);
+        t.lineTo(o + size, 0);
+      } else {
+        t.moveTo(o, 0);
+        t.lineTo(o + size, size);
+      }
+    }
+    t.stroke();
+  } else if (p === 'stripes') {
+    t.fillRect(0, 1, size, 1.6);
+    t.fillRect(0, 5, size, 1.6);
+  } else {
+    t.beginPath();
+    t.arc(size / 2, size / 2, 1.7, 0, 2 * Math.PI);
+    t.fill();
+  }
+  return ctx.createPattern(tile, 'repeat') ?? style.fill;
+}
+
+/** Decision cells: fill, pattern, outline and glyph per state (see cell-style.ts). */
+export function drawDecisionCells(
+  ctx: CanvasRenderingContext2D,
+  layout: GridLayout,
+  evaluations: readonly EvalColumn[],
+  rows: number,
+): void {
+  const { cellW, rowH } = layout;
+  const fills = new Map<string, CanvasPattern | string>();
+  const fillFor = (s: CellStyle) => {
+    const key = `${s.fill}|${s.ink}|${s.pattern}`;
+    let f = fills.get(key);
+    if (f === undefined) {
+      f = makePattern(ctx, s);
+      fills.set(key, f);
+    }
+    return f;
+  };
+  const big = cellW >= 9 && rowH >= 11;
+  ctx.font = `bold ${Math.min(14, rowH - 2)}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  layout.columns.forEach((ei, c) => {
+    const e = evaluations[ei];
+    if (!e) return;
+    const x0 = Math.round(GUTTER + c * cellW);
+    const w = Math.max(1, Math.round(GUTTER + (c + 1) * cellW) - x0);
+    for (let r = 0; r < rows; r++) {
+      const reason = e.reasons[r];
+      if (!reason) continue;
+      const s = cellStyle(reason);
+      const y = r * rowH;
+      ctx.fillStyle = fillFor(s);
+      ctx.fillRect(x0, y, w, rowH);
+      if (s.outline) {
+        ctx.fillStyle = s.ink;
+        if (big) {
+          ctx.strokeStyle = s.ink;
+          ctx.lineWidth = 1.5;
+          ctx.strokeRect(x0 + 0.75, y + 0.75, w - 1.5, rowH - 1.5);
+        } else {
+          // Narrow cells: top and bottom edges only, so a run of forced cells reads as one outlined band.
+          ctx.fillRect(x0, y, w, 1.5);
+          ctx.fillRect(x0, y + rowH - 1.5, w, 1.5);
+          // …with a line through it (the glyph's colour), so forced-on differs from plain updated.
+          ctx.fillStyle = glyphColour(s);
+          ctx.fillRect(x0, y + rowH / 2 - 1, w, 2);
+        }
+      }
+      if (s.glyph && big) {
+        ctx.fillStyle = glyphColour(s);
+        ctx.fillText(s.glyph, x0 + w / 2, y + rowH / 2 + 0.5);
+      }
+    }
+  });
+}

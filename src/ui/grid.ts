@@ -1,0 +1,63 @@
+/**
+ * Geometry shared by the λmax heatmap and the freeze/update timeline: rows are modules, columns
+ * are evaluations. When there are more evaluations than the width can show at
+ * {@link MIN_CELL_WIDTH} px, each column stands for `perColumn` consecutive evaluations and
+ * shows the last of them (the newest evaluation is always drawn).
+ */
+
+/** Width of the row-label gutter in CSS px. */
+export const GUTTER = 58;
+export const MAX_CELL_WIDTH = 32;
+export const MIN_CELL_WIDTH = 2;
+/** Height of the grid (all rows) is kept within this many CSS px. */
+export const MAX_GRID_HEIGHT = 520;
+
+export interface GridLayout {
+  /** Evaluation index drawn in each column, ascending. */
+  columns: number[];
+  /** Evaluations represented by one column (1 when nothing is skipped). */
+  perColumn: number;
+  cellW: number;
+  rowH: number;
+  /** Canvas size in CSS px. */
+  width: number;
+  height: number;
+  /** Rows in the grid. */
+  rows: number;
+}
+
+/** Row height for `rows` modules: comfortable for a few, compact for many, never over the cap. */
+export function rowHeight(rows: number): number {
+  const preferred = rows <= 8 ? 26 : rows <= 16 ? 20 : 15;
+  return Math.max(3, Math.min(preferred, Math.floor(MAX_GRID_HEIGHT / Math.max(1, rows))));
+}
+
+export function gridLayout(evaluations: number, rows: number, width: number): GridLayout {
+  const plotW = Math.max(10, width - GUTTER);
+  const rowH = rowHeight(rows);
+  const height = Math.max(rowH, rows * rowH);
+  const fit = Math.max(1, Math.floor(plotW / MIN_CELL_WIDTH));
+  let columns: number[];
+  let perColumn = 1;
+  if (evaluations <= fit) {
+    columns = Array.from({ length: evaluations }, (_, i) => i);
+  } else {
+    perColumn = Math.ceil(evaluations / fit);
+    columns = [];
+    // Bins end at the newest evaluation: [n−perColumn, n−1], [n−2·perColumn, n−perColumn−1], …
+    for (let last = evaluations - 1; last >= 0; last -= perColumn) columns.push(last);
+    columns.reverse();
+  }
+  const cellW = columns.length === 0 ? MAX_CELL_WIDTH : Math.min(MAX_CELL_WIDTH, plotW / columns.length);
+  return { columns, perColumn, cellW, rowH, width: Math.max(width, GUTTER + 10), height, rows };
+}
+
+/** The cell under a point (CSS px relative to the canvas), or null outside the cells. */
+export function hitTest(layout: GridLayout, x: number, y: number): { column: number; evaluation: number; row: number } | null {
+  if (x < GUTTER || y < 0) return null;
+  const column = Math.floor((x - GUTTER) / layout.cellW);
+  const row = Math.floor(y / layout.rowH);
+  const evaluation = layout.columns[column];
+  if (evaluation === undefined || row >= layout.rows) return null;
+  return { column, evaluation, row };
+}
