@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { vggBackboneParams, vggEvaluationFlops, vggGroupParams, vggStepFlops } from './flops-vgg';
 import { DEFAULT_VGG, SmallVgg } from './models/vgg';

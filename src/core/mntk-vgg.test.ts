@@ -10,7 +10,7 @@ import {
   patchesWithOnes,
 } from './mntk-vgg';
 import { oracleFilterGroupKernels } from './mntk-vgg-oracle';
-import type { VggSize } from './models/vgg';
+import type { ConvImpl, VggSize } from './models/vgg';
 import { SmallVgg } from './models/vgg';
 import { testRng } from './testing/fake-rng';
 
@@ -29,8 +29,8 @@ function randomImages(n: number, size: VggSize, seed: number): ImageBatch {
 }
 
 /** A model whose biases are non-zero too, so every term of the forward pass matters. */
-function tinyModel(size: VggSize, seed: number): SmallVgg {
-  const model = new SmallVgg(size, testRng(seed));
+function tinyModel(size: VggSize, seed: number, convImpl: ConvImpl): SmallVgg {
+  const model = new SmallVgg(size, testRng(seed), { convImpl });
   model.allVariables().forEach((v, i) => {
     if (v.shape.length === 1) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', 300 + i)));
   });
@@ -47,13 +47,14 @@ function tinyModel(size: VggSize, seed: number): SmallVgg {
  */
 const TOL = 1e-4;
 
-const cases: { name: string; size: VggSize; n: number; kernel: 'trace' | 'loss'; R: number }[] = [
+const cases: { name: string; size: VggSize; n: number; kernel: 'trace' | 'loss'; R: number; impl: ConvImpl }[] = [
   {
     name: 'exact trace kernel (k = 10), 8×8, channels [4, 8], g = 2',
     size: { channels: [4, 8], convsPerStage: 1, groupSize: 2, classes: 10, inputSize: 8, inChannels: 1 },
     n: 4,
     kernel: 'trace',
     R: 4,
+    impl: 'conv2d',
   },
   {
     name: 'loss kernel, 8×8, channels [4, 8] × 2 convs, g = 4',
@@ -61,6 +62,7 @@ const cases: { name: string; size: VggSize; n: number; kernel: 'trace' | 'loss';
     n: 5,
     kernel: 'loss',
     R: 4,
+    impl: 'im2col',
   },
   {
     name: 'random projections (k = 20 > 16, R = 3), odd side 7, 2 input channels',
@@ -68,6 +70,7 @@ const cases: { name: string; size: VggSize; n: number; kernel: 'trace' | 'loss';
     n: 3,
     kernel: 'trace',
     R: 3,
+    impl: 'auto',
   },
 ];
 
@@ -75,9 +78,9 @@ let worst = 0;
 
 describe('fast filter-group mNTK vs brute-force oracle', () => {
   for (const c of cases) {
-    it(c.name, async () => {
+    it(`${c.name} (${c.impl})`, async () => {
       const before = tf.memory().numTensors;
-      const model = tinyModel(c.size, 7);
+      const model = tinyModel(c.size, 7, c.impl);
       const probe = makeImageProbe(randomImages(c.n, c.size, 11), c.size.classes, c.kernel, c.R, testRng(5));
       expect(probe.exact).toBe(c.size.classes <= 16 || c.kernel === 'loss');
       const pt = imageProbeTensors(probe, model);

@@ -3,7 +3,7 @@ import type { ImageBatch } from './data/fashion';
 import type { Probe } from './mntk';
 import { EXACT_OUTPUTS_MAX } from './mntk';
 import type { SmallVgg } from './models/vgg';
-import { sampleLosses } from './models/vgg';
+import { im2col3x3, sampleLosses } from './models/vgg';
 import type { Rng } from './rng';
 
 /**
@@ -78,26 +78,12 @@ export function disposeImageProbeTensors(p: ImageProbeTensors): void {
 }
 
 /**
- * im2col with a ones column: [N, S, S, c] → [N, S·S, 9·c + 1], row s = (h, w) holding
- * x_pad[h + dy, w + dx, ch] at column (3·dy + dx)·c + ch (x zero-padded by 1, as the conv's
- * same padding), and 1 in the last column (the bias's "input"). Built from 9 shifted slices of
- * the padded input: pure copies, no arithmetic (an identity-filter conv2d would be one kernel but
- * 9·c times the multiply-adds).
+ * The per-sample patches with a ones column: [N, S, S, c] → [N, S·S, 9·c + 1], row s = (h, w)
+ * holding x_pad[h + dy, w + dx, ch] at column (3·dy + dx)·c + ch and 1 last (see `im2col3x3`).
  */
 export function patchesWithOnes(x: tf.Tensor4D): tf.Tensor3D {
   const [N, S, W, c] = x.shape;
-  const padded = tf.pad(x, [
-    [0, 0],
-    [1, 1],
-    [1, 1],
-    [0, 0],
-  ]);
-  const cols: tf.Tensor4D[] = [];
-  for (let dy = 0; dy < 3; dy++) {
-    for (let dx = 0; dx < 3; dx++) cols.push(tf.slice(padded, [0, dy, dx, 0], [N, S, W, c]));
-  }
-  cols.push(tf.ones([N, S, W, 1]));
-  return tf.concat(cols, 3).reshape([N, S * W, 9 * c + 1]);
+  return im2col3x3(x, true).reshape([N, S * W, 9 * c + 1]);
 }
 
 /** Σ_r Σ_i s_r(x_i) over the replicated batch. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { vggStepFlops } from './flops-vgg';
-import type { VggSize } from './models/vgg';
+import type { ConvImpl, VggSize } from './models/vgg';
 import { SmallVgg, vggLayout } from './models/vgg';
 import { FusedAdam } from './optim/adam';
 import { testRng } from './testing/fake-rng';
@@ -12,10 +12,11 @@ beforeAll(async () => {
 
 /**
  * C0 1→8 @12 (2 groups), C1 8→8 @12 (2), pool; C2 8→16 @6 (4), C3 16→16 @6 (4), pool → 3·3·16.
- * Module indices: C0 0-1, C1 2-3, C2 4-7, C3 8-11.
+ * Module indices: C0 0-1, C1 2-3, C2 4-7, C3 8-11. B = 3 keeps every matmul's output shape
+ * distinct (im2col rows B·S² = 432 / 108 vs filter-gradient rows 9·cin = 9 / 72 / 144).
  */
 const size: VggSize = { channels: [8, 16], convsPerStage: 2, groupSize: 4, classes: 10, inputSize: 12, inChannels: 1 };
-const B = 4;
+const B = 3;
 
 function batch(seed: number) {
   const rng = testRng(seed);
@@ -25,7 +26,7 @@ function batch(seed: number) {
 }
 
 /** Multiply-add FLOPs of the conv and matmul kernels that actually ran, by kind. */
-function executedFlops(kernels: tf.ProfileInfo['kernels']) {
+function executedFlops(kernels: Awaited<ReturnType<typeof tf.profile>>['kernels']) {
   const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
   const out = { conv: 0, inputGrad: 0, filterGrad: 0, matmul: 0 };
   for (const k of kernels) {
@@ -73,11 +74,12 @@ async function profileStep(model: SmallVgg, on: boolean[]) {
   const filterGrads = info.kernels
     .filter((k) => k.name === 'Conv2DBackpropFilter')
     .map((k) => k.outputShapes[0]!.join('x'));
-  return { kernels: info.kernels.length, filterGrads, flops: executedFlops(info.kernels) };
+  const matmulShapes = info.kernels.filter((k) => k.name === 'BatchMatMul').map((k) => k.outputShapes[0]!.join('x'));
+  return { kernels: info.kernels.length, filterGrads, matmulShapes, flops: executedFlops(info.kernels) };
 }
 
-function freshModel(): SmallVgg {
-  const model = new SmallVgg(size, testRng(1));
+function freshModel(convImpl: ConvImpl = 'conv2d'): SmallVgg {
+  const model = new SmallVgg(size, testRng(1), { convImpl });
   model.allVariables().forEach((v, i) => {
     if (v.shape.length === 1) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.1, 'float32', 50 + i)));
   });
@@ -85,20 +87,24 @@ function freshModel(): SmallVgg {
 }
 
 describe('regrouping updated vs frozen filter groups', () => {
-  it('computes the same function and the same gradients as the all-groups layout', () => {
+  it('computes the same function and the same gradients as the all-groups layout, both conv implementations', () => {
     const before = tf.memory().numTensors;
-    const model = freshModel();
+    const model = freshModel('conv2d');
     const { x, y } = batch(9);
     const vars = model.allVariables();
     const reference = tf.tidy(() => model.forward(x, { allGroups: true }));
     const refGrads = tf.variableGrads(() => model.loss(x, y), vars);
     // Mixed patterns: permuted outputs in C0 and C2 (the next conv reads permuted inputs), and
     // in the second pattern a permuted last layer (the classifier's rows are permuted).
-    for (const on of [
-      [false, true, true, false, false, true, false, true, true, false, false, false],
-      [true, false, false, true, true, true, false, true, false, false, true, false],
-    ]) {
-      model.setGroups(on);
+    for (const [impl, on] of [
+      ['conv2d', [false, true, true, false, false, true, false, true, true, false, false, false]],
+      ['conv2d', [true, false, false, true, true, true, false, true, false, false, true, false]],
+      ['im2col', Array<boolean>(12).fill(true)],
+      ['im2col', [false, true, true, false, false, true, false, true, true, false, false, false]],
+      ['im2col', [true, false, false, true, true, true, false, true, false, false, true, false]],
+    ] as const) {
+      model.convImpl = impl;
+      model.setGroups([...on]);
       const logits = tf.tidy(() => model.forward(x));
       expect(tf.tidy(() => logits.sub(reference).abs().max().dataSync()[0])).toBeLessThan(1e-5);
       logits.dispose();
@@ -151,6 +157,25 @@ describe('frozen filter groups are pruned from what actually runs', () => {
     model.dispose();
   });
 
+  it('im2col: no filter-gradient matmul Pᵀ·dz for the cached frozen filters; exactly their FLOPs saved', async () => {
+    const model = freshModel('im2col');
+    const all = Array<boolean>(12).fill(true);
+    const some = [...all];
+    for (const m of [5, 6, 7, 11]) some[m] = false;
+    const a = await profileStep(model, all);
+    const s = await profileStep(model, some);
+    expect(a.filterGrads).toEqual([]);
+    // Filter gradients are the matmuls with 9·cin rows: [9, 8], [72, 8], [72, 16], [144, 16].
+    const filterShapes = (shapes: string[]) => shapes.filter((sh) => /^(9|72|144)x/.test(sh) && sh !== '144x10').sort();
+    expect(filterShapes(a.matmulShapes)).toEqual(['144x16', '72x16', '72x8', '9x8']);
+    // Frozen parts [72, 12] (C2) and [144, 4] (C3) get none; the updated parts do.
+    expect(filterShapes(s.matmulShapes)).toEqual(['144x12', '72x4', '72x8', '9x8']);
+    const saved = 2 * B * 36 * 9 * 8 * 12 + 2 * B * 36 * 9 * 16 * 4;
+    expect(a.flops.matmul - s.flops.matmul).toBe(saved);
+    console.log(`im2col kernels per step (test VGG, batch ${B}): all updated ${a.kernels}, 4 of 12 groups frozen ${s.kernels}`);
+    model.dispose();
+  });
+
   it('input gradients run down to the earliest layer with an updated group, as charged', async () => {
     const model = freshModel();
     const layout = vggLayout(size);
@@ -174,7 +199,7 @@ describe('frozen filter groups are pruned from what actually runs', () => {
   });
 
   it('a step leaves the frozen groups bit-identical and moves the updated ones', () => {
-    const model = freshModel();
+    const model = freshModel('auto');
     const on = model.modules.map((_, m) => m % 2 === 0);
     model.setGroups(on);
     const snapshot = model.allVariables().map((v) => Float32Array.from(v.dataSync()));

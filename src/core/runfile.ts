@@ -26,7 +26,12 @@ export interface RunFile {
   modules: ModuleInfo[];
   events: { step: number; name: ParamEvent['name']; from: number; to: number }[];
   metrics: { step: number[]; loss: number[]; flops: number[]; vanillaFlops: number[] };
+  /** Validation metric per validation step; `metric` says which (perplexity or accuracy). */
   validation: { step: number[]; perplexity: number[] };
+  metric: { name: 'perplexity' | 'accuracy'; higherIsBetter: boolean };
+  /** Analytic FLOPs of one vanilla step and of one mNTK evaluation, and the probe's outputs. */
+  flops: { perVanillaStep: number; perEvaluation: number };
+  probeOutputs: { k: number; projections: number; exact: boolean };
   evaluations: {
     step: number;
     lambdaMax: number[];
@@ -88,6 +93,13 @@ const RunFileSchema = z.object({
     vanillaFlops: z.array(num),
   }),
   validation: z.object({ step: z.array(num), perplexity: z.array(num.nullable()) }),
+  metric: z.object({ name: z.enum(['perplexity', 'accuracy']), higherIsBetter: z.boolean() }),
+  flops: z.object({ perVanillaStep: num, perEvaluation: num }),
+  probeOutputs: z.object({
+    k: z.number().int(),
+    projections: z.number().int(),
+    exact: z.boolean(),
+  }),
   evaluations: z.array(
     z.object({
       step: z.number().int().min(0),

@@ -293,6 +293,9 @@ export class Session {
       events: this.events.slice(),
       metrics,
       validation,
+      metric: this.task.metric,
+      flops: { perVanillaStep: this.flopsPerVanillaStep, perEvaluation: this.flopsPerEvaluation },
+      probeOutputs: this.task.probeInfo,
       evaluations: this.history.map((e) => {
         const d = decisionAt(e.step);
         return {

@@ -173,6 +173,9 @@ function runFile(): RunFile {
     events: [{ step: 10, name: 'alpha', from: 0.9, to: 1.5 }],
     metrics: { step: [1, 2], loss: [5, 4], flops: [80, 160], vanillaFlops: [100, 200] },
     validation: { step: [2], perplexity: [70] },
+    metric: { name: 'perplexity', higherIsBetter: false },
+    flops: { perVanillaStep: 100, perEvaluation: 30 },
+    probeOutputs: { k: 10000, projections: 4, exact: false },
     evaluations: [
       { step: 0, lambdaMax: [2, 1], spectra: [[2, 1], [1, 0.5]], effRank: [1.9, 1.9], updating: [true, false], reasons: ['active', 'frozen-alpha'] },
     ],

@@ -153,3 +153,19 @@ describe('failure handling', () => {
     expect(h.of('exported')).toHaveLength(1);
   });
 });
+
+describe('export while training', () => {
+  it('answers an export sent right after pause, and one sent mid-run', async () => {
+    const h = harness();
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
+    await h.handle({ type: 'play' });
+    await h.until(() => h.of('metrics').length > 0);
+    await h.handle({ type: 'export', requestId: 1 });
+    const pause = h.handle({ type: 'pause' });
+    const exp = h.handle({ type: 'export', requestId: 2 });
+    await Promise.all([pause, exp]);
+    expect(h.of('exported').map((e) => e.requestId)).toEqual([1, 2]);
+    expect(h.of('error')).toHaveLength(0);
+    for (const e of h.of('exported')) validateRunFile(JSON.parse(JSON.stringify(e.run)));
+  });
+});

@@ -63,6 +63,16 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
   let generation = 0;
   /** Set when the GPU device is lost: the loop stops and the next init builds a new backend. */
   let deviceLost = false;
+  /**
+   * Serialises work that reads or writes the session across awaits (a step, an export), so an
+   * export never reads weights in the middle of an optimizer update.
+   */
+  let lock: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(f: () => Promise<T>): Promise<T> => {
+    const run = lock.then(f, f);
+    lock = run.catch(() => undefined);
+    return run;
+  };
 
   const fail = (code: TrainerErrorCode, message: string, fatal: boolean) => {
     running = false;
@@ -163,7 +173,12 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
   }
 
   async function runOne(): Promise<void> {
-    const s = session!;
+    await exclusive(stepOnce);
+  }
+
+  async function stepOnce(): Promise<void> {
+    const s = session;
+    if (!s) return;
     const r = await s.advance();
     cumFlops += r.flops;
     cumVanilla += r.vanillaFlops;
@@ -281,7 +296,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
     status();
   }
 
-  return async (msg: ToWorker) => {
+  const handle = async (msg: ToWorker): Promise<void> => {
     switch (msg.type) {
       case 'init':
         if (msg.version !== PROTOCOL_VERSION) {
@@ -342,20 +357,27 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
         return;
       }
       case 'export': {
-        if (!session || !backend) return;
-        const run: RunFile = await session.exportRun(
-          {
-            backend: backend.backend,
-            adapter: backend.adapter,
-            isFallbackAdapter: backend.isFallbackAdapter,
-          },
-          {
-            step: [...metricLog.step],
-            loss: [...metricLog.loss],
-            flops: [...metricLog.flops],
-            vanillaFlops: [...metricLog.vanillaFlops],
-          },
-          { step: [...valLog.step], perplexity: [...valLog.perplexity] },
+        if (!session || !backend) {
+          fail('internal', 'There is no run to export yet.', false);
+          return;
+        }
+        const s = session;
+        const b = backend;
+        const run: RunFile = await exclusive(() =>
+          s.exportRun(
+            {
+              backend: b.backend,
+              adapter: b.adapter,
+              isFallbackAdapter: b.isFallbackAdapter,
+            },
+            {
+              step: [...metricLog.step],
+              loss: [...metricLog.loss],
+              flops: [...metricLog.flops],
+              vanillaFlops: [...metricLog.vanillaFlops],
+            },
+            { step: [...valLog.step], perplexity: [...valLog.perplexity] },
+          ),
         );
         post({ type: 'exported', requestId: msg.requestId, run });
         return;
@@ -368,6 +390,16 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
         return;
       default:
         assertNever(msg);
+    }
+  };
+
+  // Every failure becomes a message: nothing is swallowed by a fire-and-forget caller.
+  return async (msg: ToWorker) => {
+    try {
+      await handle(msg);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      fail('internal', `The ${msg.type} request failed: ${message}`, msg.type === 'init');
     }
   };
 }

@@ -142,6 +142,50 @@ function makePermutation(perm: Int32Array): Permutation {
 }
 
 /**
+ * How a conv layer runs.
+ * - `conv2d`: tf.conv2d; its gradient is Conv2DBackpropInput + Conv2DBackpropFilter, each run
+ *   only when needed. Fewest kernels; the choice on WebGPU/WebGL.
+ * - `im2col`: patches P (9 shifted slices of the padded input) times W reshaped to
+ *   [9·cin, cout], a matmul whose filter gradient Pᵀ·dz (BatchMatMul) is likewise skipped for
+ *   frozen parts. Needed on WASM, which has no Conv2DBackpropFilter kernel; on the cpu backend it
+ *   is also far faster, because cpu's Conv2DBackpropFilter is a naive loop (measured on the
+ *   default VGG, batch 32: ≈ 95 % of a step's time).
+ * - `auto`: `conv2d` where the backend has Conv2DBackpropFilter, except on cpu; else `im2col`.
+ */
+export type ConvImpl = 'conv2d' | 'im2col' | 'auto';
+
+/** The implementation `auto` resolves to on the current backend. */
+export function resolveConvImpl(impl: ConvImpl): 'conv2d' | 'im2col' {
+  if (impl !== 'auto') return impl;
+  const backend = tf.getBackend();
+  return backend !== 'cpu' && tf.getKernel('Conv2DBackpropFilter', backend) ? 'conv2d' : 'im2col';
+}
+
+/**
+ * im2col of a 3 × 3, stride-1, same-padded conv: [N, S, S, c] → [N, S, S, 9·c] (+1 with
+ * `ones`), where channel (3·dy + dx)·c + ch of pixel (h, w) is x_pad[h + dy, w + dx, ch] (x
+ * zero-padded by one pixel on each side, as TF.js's 'same' padding for a 3 × 3 kernel), and the
+ * optional last channel is 1 (the bias's input). The column order matches W [3, 3, cin, cout]
+ * reshaped to [9·cin, cout], so conv(x, W) = im2col(x) · W. Pure copies: a pad, 9 slices, one
+ * concat (an identity-filter conv2d would be one kernel but 9·c times the multiply-adds).
+ */
+export function im2col3x3(x: tf.Tensor4D, ones = false): tf.Tensor4D {
+  const [N, S, W, c] = x.shape;
+  const padded = tf.pad(x, [
+    [0, 0],
+    [1, 1],
+    [1, 1],
+    [0, 0],
+  ]);
+  const cols: tf.Tensor4D[] = [];
+  for (let dy = 0; dy < 3; dy++) {
+    for (let dx = 0; dx < 3; dx++) cols.push(tf.slice(padded, [0, dy, dx, 0], [N, S, W, c]));
+  }
+  if (ones) cols.push(tf.ones([N, S, W, 1]));
+  return tf.concat(cols, 3);
+}
+
+/**
  * A small VGG without BatchNorm: conv3×3 + bias + ReLU blocks, max-pools, one dense classifier.
  *
  * Why no BatchNorm: the fast mNTK rests on samples being independent in the forward pass —
@@ -172,9 +216,12 @@ export class SmallVgg implements LabModel {
   private plan: LayerPlan[];
   /** Row permutation of the classifier when the last conv's output is not canonical. */
   private denseOrder: Permutation | null = null;
+  /** How the convs run (see `ConvImpl`); resolved at every forward, so a backend switch is seen. */
+  convImpl: ConvImpl;
 
-  constructor(size: VggSize, rng: Rng) {
+  constructor(size: VggSize, rng: Rng, opts: { convImpl?: ConvImpl } = {}) {
     this.size = size;
+    this.convImpl = opts.convImpl ?? 'auto';
     this.layout = vggLayout(size);
     const g = size.groupSize;
     const uid = (instances++).toString(36);
@@ -330,12 +377,17 @@ export class SmallVgg implements LabModel {
   forward(x: tf.Tensor4D, opts: { taps?: VggTaps; capture?: tf.Tensor4D[]; allGroups?: boolean } = {}): tf.Tensor2D {
     const canonical = opts.taps !== undefined || opts.allGroups === true;
     const plan = canonical ? this.canonicalPlan() : this.plan;
+    const im2col = resolveConvImpl(this.convImpl) === 'im2col';
     let h: tf.Tensor4D = x;
     let inOrder: Permutation | null = null;
     this.layout.convs.forEach((c, l) => {
       if (opts.capture) opts.capture.push(tf.keep(h));
       const { parts, order } = plan[l]!;
-      const zs: tf.Tensor4D[] = [];
+      const N = h.shape[0];
+      const rows = N * c.side * c.side;
+      // im2col: the patches are shared by the layer's parts; z is [N·S², cout] until reshaped.
+      const P = im2col ? (im2col3x3(h).reshape([rows, 9 * c.cin]) as tf.Tensor2D) : null;
+      const zs: tf.Tensor[] = [];
       const bs: tf.Tensor1D[] = [];
       for (const part of parts) {
         let w = part.cached?.w;
@@ -343,10 +395,11 @@ export class SmallVgg implements LabModel {
           w = this.concatFilters(l, part.groups);
           if (inOrder) w = permuteAxis(w, inOrder, 2) as tf.Tensor4D;
         }
-        zs.push(tf.conv2d(h, w, 1, 'same'));
+        zs.push(P ? tf.matMul(P, w.reshape([9 * c.cin, w.shape[3]]) as tf.Tensor2D) : tf.conv2d(h, w, 1, 'same'));
         bs.push(part.cached?.b ?? this.concatBiases(l, part.groups));
       }
-      let z = zs.length === 1 ? zs[0]! : tf.concat(zs, 3);
+      let z = (zs.length === 1 ? zs[0]! : tf.concat(zs, P ? 1 : 3)) as tf.Tensor4D;
+      if (P) z = z.reshape([N, c.side, c.side, c.cout]);
       z = z.add(bs.length === 1 ? bs[0]! : tf.concat(bs, 0));
       if (opts.taps) z = z.add(opts.taps[l]!);
       h = tf.relu(z);
