@@ -15,9 +15,9 @@ const mlpBase: Partial<ExperimentConfig> = {
   hidden: '8,8',
   activation: 'tanh',
   batch: 16,
-  lr: 0.03,
+  lr: 0.01,
   points: 500,
-  noise: 0.1,
+  noise: 0.05,
   testRatio: 0.3,
   probe: 16,
   K: 10,
@@ -46,7 +46,8 @@ export const PRESETS: readonly Preset[] = [
       'The Playground classic: two interleaved spirals, 8-8 tanh neurons with x, y, sin x, sin y ' +
       'as inputs. Each neuron is a module. Watch neurons freeze while the decision boundary keeps ' +
       'improving, and drag α up to see how few neurons the spiral really needs. Trains smoothly ' +
-      'even on the cpu backend.',
+      'even on the cpu backend. Note the compute counter: for a network this small, each kernel ' +
+      'evaluation costs more than the frozen neurons save.',
     config: { ...mlpBase, data: 'spiral', features: 'x,y,sinx,siny' },
   },
   {
