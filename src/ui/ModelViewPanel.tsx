@@ -9,22 +9,26 @@ function Confusion({ view }: { view: Extract<ModelView, { kind: 'confusion' }> }
   const at = (t: number, p: number) => view.matrix[t * k + p] ?? 0;
   let total = 0;
   let right = 0;
-  for (let t = 0; t < k; t++) for (let p = 0; p < k; p++) {
-    total += at(t, p);
-    if (t === p) right += at(t, p);
-  }
+  for (let t = 0; t < k; t++)
+    for (let p = 0; p < k; p++) {
+      total += at(t, p);
+      if (t === p) right += at(t, p);
+    }
   return (
     <div className="confusion-wrap">
       <p>
-        Accuracy on the validation images: <strong>{formatPercent(total > 0 ? right / total : NaN)}</strong> ({right} of{' '}
-        {total}). Rows: true class; columns: predicted. Shading: share of the row.
+        Accuracy on the validation images:{' '}
+        <strong>{formatPercent(total > 0 ? right / total : NaN)}</strong> ({right} of {total}).
+        Rows: true class; columns: predicted. Shading: share of the row.
       </p>
       <table className="confusion">
         <thead>
           <tr>
             <th scope="col">true \ predicted</th>
             {view.classes.map((c) => (
-              <th key={c} scope="col">{c}</th>
+              <th key={c} scope="col">
+                {c}
+              </th>
             ))}
           </tr>
         </thead>
@@ -39,7 +43,13 @@ function Confusion({ view }: { view: Extract<ModelView, { kind: 'confusion' }> }
                   const share = row > 0 ? at(t, p) / row : 0;
                   const hue = t === p ? '29 100 242' : '200 30 30';
                   return (
-                    <td key={p} style={{ background: `rgb(${hue} / ${(share * 0.75).toFixed(3)})`, color: share > 0.55 ? '#fff' : undefined }}>
+                    <td
+                      key={p}
+                      style={{
+                        background: `rgb(${hue} / ${(share * 0.75).toFixed(3)})`,
+                        color: share > 0.55 ? '#fff' : undefined,
+                      }}
+                    >
                       {at(t, p)}
                     </td>
                   );
@@ -59,7 +69,10 @@ function Router({ view }: { view: Extract<ModelView, { kind: 'router' }> }) {
   const max = Math.max(1, ...entries.map(([, v]) => v));
   return (
     <div>
-      <p>Tokens of the probe batch routed to each expert (an even split would give each {formatPercent(1 / Math.max(1, entries.length))}).</p>
+      <p>
+        Tokens of the probe batch routed to each expert (an even split would give each{' '}
+        {formatPercent(1 / Math.max(1, entries.length))}).
+      </p>
       <ul className="router-bars">
         {entries.map(([id, v]) => (
           <li key={id}>
@@ -87,7 +100,12 @@ export function ModelViewPanel() {
   if (!modelView) return null;
   const { view, step } = modelView;
   return (
-    <section className="card" aria-labelledby="model-view-title">
+    <section
+      className="card"
+      aria-labelledby="model-view-title"
+      data-testid="view.model"
+      data-kind={view.kind}
+    >
       <header className="card-head">
         <h2 id="model-view-title">{TITLES[view.kind]}</h2>
         <p className="card-sub">At step {step}.</p>
