@@ -25,8 +25,11 @@ import { expertCapacity } from './models/switch';
  */
 export type SwitchFlopSize = SwitchSize;
 
-/** Routing ops per token and expert: argmax, one-hot, f_e, cumsum, C+½−c, step, ×, +offsets, ×, two sums. */
-export const ROUTE_PER_TOKEN_EXPERT = 11;
+/**
+ * Routing ops per token and expert: argmax, = e, where (the one-hot), f_e, cumsum, C+½−c,
+ * step, ×, +offsets, ×, two sums.
+ */
+export const ROUTE_PER_TOKEN_EXPERT = 12;
 /** Routing ops per token: 1 − kept, ×S, + slot, → int, scatter, slot → int. */
 export const ROUTE_PER_TOKEN = 6;
 
@@ -60,11 +63,7 @@ interface Pass {
 
 /** Slots per expert and group C, and all slots S = E·G·C, of a pass. */
 export function switchSlots(size: SwitchSize, seqs: number, groups = 1): { C: number; S: number } {
-  const C = expertCapacity(
-    (seqs * size.seqLen) / groups,
-    size.experts,
-    size.capacityFactor,
-  );
+  const C = expertCapacity((seqs * size.seqLen) / groups, size.experts, size.capacityFactor);
   return { C, S: size.experts * groups * C };
 }
 

@@ -5,9 +5,23 @@ import { DEFAULT_VGG, SmallVgg } from './models/vgg';
 import { testRng } from './testing/fake-rng';
 
 /** One conv (1 → 2 channels, g = 1) on a 2 × 2 image, pool → 1 × 1 × 2, dense 2 → 2. */
-const one = { channels: [2], convsPerStage: 1, groupSize: 1, classes: 2, inputSize: 2, inChannels: 1 };
+const one = {
+  channels: [2],
+  convsPerStage: 1,
+  groupSize: 1,
+  classes: 2,
+  inputSize: 2,
+  inChannels: 1,
+};
 /** Two convs (1 → 2 at 4 × 4, pool, 2 → 2 at 2 × 2, pool), g = 1, dense 2 → 2. */
-const two = { channels: [2, 2], convsPerStage: 1, groupSize: 1, classes: 2, inputSize: 4, inChannels: 1 };
+const two = {
+  channels: [2, 2],
+  convsPerStage: 1,
+  groupSize: 1,
+  classes: 2,
+  inputSize: 4,
+  inChannels: 1,
+};
 
 describe('VGG FLOP accounting, hand-counted', () => {
   it('one conv layer, one image, everything updated', () => {
@@ -92,7 +106,18 @@ describe('VGG FLOP accounting, hand-counted', () => {
       expect(info.params).toBe(vggGroupParams(DEFAULT_VGG, info.layer));
     });
     expect(model.modules.map((i) => i.id)).toEqual([
-      'C0.G0', 'C0.G1', 'C1.G0', 'C1.G1', 'C2.G0', 'C2.G1', 'C2.G2', 'C2.G3', 'C3.G0', 'C3.G1', 'C3.G2', 'C3.G3',
+      'C0.G0',
+      'C0.G1',
+      'C1.G0',
+      'C1.G1',
+      'C2.G0',
+      'C2.G1',
+      'C2.G2',
+      'C2.G3',
+      'C3.G0',
+      'C3.G1',
+      'C3.G2',
+      'C3.G3',
     ]);
     const all = vggStepFlops(DEFAULT_VGG, 1, Array(12).fill(true));
     expect(all.optimizer).toBe(12 * count(model.allVariables()));

@@ -24,6 +24,9 @@ import { filterGroupParams, vggLayout } from './models/vgg';
  * depend on any trained parameter, nor does anything before it); the classifier's input
  * gradient only if e exists. Weight gradients: the classifier and the updated groups only.
  * This is what TF.js does: it prunes every gradient not on a path from a trained variable.
+ * Both of SmallVgg's conv implementations execute exactly these multiply-adds: `conv2d`
+ * (Conv2DBackpropFilter) and `im2col` (dW = Pᵀ·dz, 2·S²·9·cin·g per sample, patches copied);
+ * pruning-vgg.test.ts checks both against tf.profile.
  */
 
 /** Per-sample forward FLOPs of conv layer c: the conv itself and bias + ReLU (+ pool). */
@@ -59,7 +62,8 @@ export function vggStepFlops(size: VggSize, batch: number, updating: boolean[]):
   const k = size.classes;
   const g = size.groupSize;
   const total = convs.reduce((a, c) => a + c.groups, 0);
-  if (updating.length !== total) throw new RangeError(`Expected ${total} decisions, got ${updating.length}.`);
+  if (updating.length !== total)
+    throw new RangeError(`Expected ${total} decisions, got ${updating.length}.`);
   const updatedPerLayer: number[] = [];
   let m = 0;
   for (const c of convs) {

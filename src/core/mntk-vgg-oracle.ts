@@ -24,7 +24,9 @@ export function oracleFilterGroupKernels(model: SmallVgg, probe: ImageProbe): Fl
   const varList = moduleVars.flat();
   for (let i = 0; i < n; i++) {
     const xi = tf.tensor4d(x.slice(i * px, (i + 1) * px), [1, S, S, C]);
-    const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d([y[i]!], 'int32'), k).toFloat() as tf.Tensor2D);
+    const oneHot = tf.tidy(
+      () => tf.oneHot(tf.tensor1d([y[i]!], 'int32'), k).toFloat() as tf.Tensor2D,
+    );
     for (let r = 0; r < Rp; r++) {
       const { value, grads } = tf.variableGrads(() => {
         const logits = model.forward(xi, { allGroups: true });

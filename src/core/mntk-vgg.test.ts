@@ -32,7 +32,8 @@ function randomImages(n: number, size: VggSize, seed: number): ImageBatch {
 function tinyModel(size: VggSize, seed: number, convImpl: ConvImpl): SmallVgg {
   const model = new SmallVgg(size, testRng(seed), { convImpl });
   model.allVariables().forEach((v, i) => {
-    if (v.shape.length === 1) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', 300 + i)));
+    if (v.shape.length === 1)
+      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', 300 + i)));
   });
   return model;
 }
@@ -40,17 +41,31 @@ function tinyModel(size: VggSize, seed: number, convImpl: ConvImpl): SmallVgg {
 /**
  * Fast path vs brute force, cpu backend, fp32. The fast path's per-sample gradient sums
  * S²·(9·cin + 1) float32 products per entry (≤ 64·73 here) and the Gram ≤ 10³ more; relative
- * rounding of such sums stays ~1e-6 (measured max below ≈ 1e-6), so 1e-4 (METHOD.md) is a wide
+ * rounding of such sums stays ~1e-6 (measured max ≈ 1e-7 over all cases), so 1e-4 (METHOD.md) is a wide
  * margin, while a real mistake — a shifted patch, the bias row left out, two groups swapped, a
  * missing projection — changes entries by O(1) relative. The error is taken relative to the
  * module's largest |Θ| entry, since off-diagonal entries can be near zero.
  */
 const TOL = 1e-4;
 
-const cases: { name: string; size: VggSize; n: number; kernel: 'trace' | 'loss'; R: number; impl: ConvImpl }[] = [
+const cases: {
+  name: string;
+  size: VggSize;
+  n: number;
+  kernel: 'trace' | 'loss';
+  R: number;
+  impl: ConvImpl;
+}[] = [
   {
     name: 'exact trace kernel (k = 10), 8×8, channels [4, 8], g = 2',
-    size: { channels: [4, 8], convsPerStage: 1, groupSize: 2, classes: 10, inputSize: 8, inChannels: 1 },
+    size: {
+      channels: [4, 8],
+      convsPerStage: 1,
+      groupSize: 2,
+      classes: 10,
+      inputSize: 8,
+      inChannels: 1,
+    },
     n: 4,
     kernel: 'trace',
     R: 4,
@@ -58,7 +73,14 @@ const cases: { name: string; size: VggSize; n: number; kernel: 'trace' | 'loss';
   },
   {
     name: 'loss kernel, 8×8, channels [4, 8] × 2 convs, g = 4',
-    size: { channels: [4, 8], convsPerStage: 2, groupSize: 4, classes: 10, inputSize: 8, inChannels: 1 },
+    size: {
+      channels: [4, 8],
+      convsPerStage: 2,
+      groupSize: 4,
+      classes: 10,
+      inputSize: 8,
+      inChannels: 1,
+    },
     n: 5,
     kernel: 'loss',
     R: 4,
@@ -66,7 +88,14 @@ const cases: { name: string; size: VggSize; n: number; kernel: 'trace' | 'loss';
   },
   {
     name: 'random projections (k = 20 > 16, R = 3), odd side 7, 2 input channels',
-    size: { channels: [4, 4], convsPerStage: 1, groupSize: 2, classes: 20, inputSize: 7, inChannels: 2 },
+    size: {
+      channels: [4, 4],
+      convsPerStage: 1,
+      groupSize: 2,
+      classes: 20,
+      inputSize: 7,
+      inChannels: 2,
+    },
     n: 3,
     kernel: 'trace',
     R: 3,
@@ -81,7 +110,13 @@ describe('fast filter-group mNTK vs brute-force oracle', () => {
     it(`${c.name} (${c.impl})`, async () => {
       const before = tf.memory().numTensors;
       const model = tinyModel(c.size, 7, c.impl);
-      const probe = makeImageProbe(randomImages(c.n, c.size, 11), c.size.classes, c.kernel, c.R, testRng(5));
+      const probe = makeImageProbe(
+        randomImages(c.n, c.size, 11),
+        c.size.classes,
+        c.kernel,
+        c.R,
+        testRng(5),
+      );
       expect(probe.exact).toBe(c.size.classes <= 16 || c.kernel === 'loss');
       const pt = imageProbeTensors(probe, model);
       const fast = await fastFilterGroupKernels(model, probe, pt);
@@ -116,7 +151,9 @@ describe('fast filter-group mNTK vs brute-force oracle', () => {
   }
 
   it('reports the worst relative error', () => {
-    console.log(`fast vs oracle, max relative error over all modules and cases: ${worst.toExponential(2)}`);
+    console.log(
+      `fast vs oracle, max relative error over all modules and cases: ${worst.toExponential(2)}`,
+    );
     expect(worst).toBeLessThan(TOL);
   });
 });
@@ -132,7 +169,10 @@ describe('patchesWithOnes', () => {
     expect(P.shape).toEqual([1, 9, 19]);
     const rows = P.arraySync()[0]!;
     // Centre pixel (1, 1): neighbour (dy, dx) is pixel (dy, dx), columns (3·dy + dx)·2 + ch.
-    expect(rows[4]).toEqual([...Array.from({ length: 9 }, (_, t) => [10 * t, 10 * t + 1]).flat(), 1]);
+    expect(rows[4]).toEqual([
+      ...Array.from({ length: 9 }, (_, t) => [10 * t, 10 * t + 1]).flat(),
+      1,
+    ]);
     // Corner (0, 0): only (dy, dx) ∈ {1, 2}² fall inside; the rest is the zero padding.
     const corner = rows[0]!;
     expect(corner.slice(0, 8)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);

@@ -27,16 +27,40 @@ export function makeImageProbe(
 ): ImageProbe {
   const k = classes;
   if (kernel === 'loss') {
-    return { batch, kernel, outputs: k, numProjections: 1, exact: true, projections: new Float32Array(0), weight: 1 };
+    return {
+      batch,
+      kernel,
+      outputs: k,
+      numProjections: 1,
+      exact: true,
+      projections: new Float32Array(0),
+      weight: 1,
+    };
   }
   if (k <= EXACT_OUTPUTS_MAX) {
     const p = new Float32Array(k * k);
     for (let c = 0; c < k; c++) p[c * k + c] = 1;
-    return { batch, kernel, outputs: k, numProjections: k, exact: true, projections: p, weight: 1 / k };
+    return {
+      batch,
+      kernel,
+      outputs: k,
+      numProjections: k,
+      exact: true,
+      projections: p,
+      weight: 1 / k,
+    };
   }
   const p = new Float32Array(R * k);
   for (let i = 0; i < p.length; i++) p[i] = rng.next() < 0.5 ? -1 : 1;
-  return { batch, kernel, outputs: k, numProjections: R, exact: false, projections: p, weight: 1 / (R * k) };
+  return {
+    batch,
+    kernel,
+    outputs: k,
+    numProjections: R,
+    exact: false,
+    projections: p,
+    weight: 1 / (R * k),
+  };
 }
 
 /** The probe batch replicated R' times (copy r of image i is row r·n + i), built once and kept. */
@@ -54,21 +78,28 @@ export function imageProbeTensors(probe: ImageProbe, model: SmallVgg): ImageProb
   const { batch: n, x, y } = probe.batch;
   const Rp = probe.numProjections;
   const px = S * S * C;
-  if (x.length !== n * px) throw new Error(`The probe images do not have the model's input shape ${S}×${S}×${C}.`);
+  if (x.length !== n * px)
+    throw new Error(`The probe images do not have the model's input shape ${S}×${S}×${C}.`);
   const xs = new Float32Array(Rp * n * px);
   const ys = new Int32Array(Rp * n);
   for (let r = 0; r < Rp; r++) {
     xs.set(x, r * n * px);
     ys.set(y, r * n);
   }
-  return tf.tidy(() => ({
-    x: tf.keep(tf.tensor4d(xs, [Rp * n, S, S, C])),
-    oneHot:
-      probe.kernel === 'loss'
-        ? tf.keep(tf.oneHot(tf.tensor1d(ys, 'int32'), probe.outputs).toFloat() as tf.Tensor2D)
-        : null,
-    projections: probe.kernel === 'trace' ? tf.keep(tf.tensor3d(probe.projections, [Rp, 1, probe.outputs])) : null,
-  }) as unknown as tf.TensorContainerObject) as unknown as ImageProbeTensors;
+  return tf.tidy(
+    () =>
+      ({
+        x: tf.keep(tf.tensor4d(xs, [Rp * n, S, S, C])),
+        oneHot:
+          probe.kernel === 'loss'
+            ? tf.keep(tf.oneHot(tf.tensor1d(ys, 'int32'), probe.outputs).toFloat() as tf.Tensor2D)
+            : null,
+        projections:
+          probe.kernel === 'trace'
+            ? tf.keep(tf.tensor3d(probe.projections, [Rp, 1, probe.outputs]))
+            : null,
+      }) as unknown as tf.TensorContainerObject,
+  ) as unknown as ImageProbeTensors;
 }
 
 export function disposeImageProbeTensors(p: ImageProbeTensors): void {
@@ -119,7 +150,9 @@ export async function fastFilterGroupKernels(
   const g = model.size.groupSize;
   const capture: tf.Tensor4D[] = [];
   const grams = tf.tidy(() => {
-    const taps = model.layout.convs.map((c) => tf.zeros([N, c.side, c.side, c.cout]) as tf.Tensor4D);
+    const taps = model.layout.convs.map(
+      (c) => tf.zeros([N, c.side, c.side, c.cout]) as tf.Tensor4D,
+    );
     const f = (...t: tf.Tensor[]) =>
       probeObjective(model.forward(pt.x, { taps: t as tf.Tensor4D[], capture }), probe, pt);
     const D = tf.grads(f)(taps);

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fastFilterGroupKernels, makeImageProbe } from './mntk-vgg';
 import { vggStepFlops } from './flops-vgg';
 import type { ConvImpl, VggSize } from './models/vgg';
-import { SmallVgg, vggLayout } from './models/vgg';
+import { SmallVgg, resolveConvImpl, vggLayout } from './models/vgg';
 import { FusedAdam } from './optim/adam';
 import { testRng } from './testing/fake-rng';
 
@@ -15,13 +17,26 @@ beforeAll(async () => {
  * Module indices: C0 0-1, C1 2-3, C2 4-7, C3 8-11. B = 3 keeps every matmul's output shape
  * distinct (im2col rows B·S² = 432 / 108 vs filter-gradient rows 9·cin = 9 / 72 / 144).
  */
-const size: VggSize = { channels: [8, 16], convsPerStage: 2, groupSize: 4, classes: 10, inputSize: 12, inChannels: 1 };
+const size: VggSize = {
+  channels: [8, 16],
+  convsPerStage: 2,
+  groupSize: 4,
+  classes: 10,
+  inputSize: 12,
+  inChannels: 1,
+};
 const B = 3;
 
 function batch(seed: number) {
   const rng = testRng(seed);
-  const x = tf.tensor4d(Float32Array.from({ length: B * 144 }, () => rng.normal()), [B, 12, 12, 1]);
-  const y = tf.tensor1d(Int32Array.from({ length: B }, () => rng.int(10)), 'int32');
+  const x = tf.tensor4d(
+    Float32Array.from({ length: B * 144 }, () => rng.normal()),
+    [B, 12, 12, 1],
+  );
+  const y = tf.tensor1d(
+    Int32Array.from({ length: B }, () => rng.int(10)),
+    'int32',
+  );
   return { x, y };
 }
 
@@ -58,7 +73,10 @@ function executedFlops(kernels: Awaited<ReturnType<typeof tf.profile>>['kernels'
 async function profileStep(model: SmallVgg, on: boolean[]) {
   const { x, y } = batch(3);
   model.setGroups(on);
-  const vars = [...model.backboneVariables(), ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : []))];
+  const vars = [
+    ...model.backboneVariables(),
+    ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
+  ];
   const opt = new FusedAdam({ lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   opt.setActive(vars);
   const info = await tf.profile(() => {
@@ -74,14 +92,22 @@ async function profileStep(model: SmallVgg, on: boolean[]) {
   const filterGrads = info.kernels
     .filter((k) => k.name === 'Conv2DBackpropFilter')
     .map((k) => k.outputShapes[0]!.join('x'));
-  const matmulShapes = info.kernels.filter((k) => k.name === 'BatchMatMul').map((k) => k.outputShapes[0]!.join('x'));
-  return { kernels: info.kernels.length, filterGrads, matmulShapes, flops: executedFlops(info.kernels) };
+  const matmulShapes = info.kernels
+    .filter((k) => k.name === 'BatchMatMul')
+    .map((k) => k.outputShapes[0]!.join('x'));
+  return {
+    kernels: info.kernels.length,
+    filterGrads,
+    matmulShapes,
+    flops: executedFlops(info.kernels),
+  };
 }
 
 function freshModel(convImpl: ConvImpl = 'conv2d'): SmallVgg {
   const model = new SmallVgg(size, testRng(1), { convImpl });
   model.allVariables().forEach((v, i) => {
-    if (v.shape.length === 1) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.1, 'float32', 50 + i)));
+    if (v.shape.length === 1)
+      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.1, 'float32', 50 + i)));
   });
   return model;
 }
@@ -108,11 +134,16 @@ describe('regrouping updated vs frozen filter groups', () => {
       const logits = tf.tidy(() => model.forward(x));
       expect(tf.tidy(() => logits.sub(reference).abs().max().dataSync()[0])).toBeLessThan(1e-5);
       logits.dispose();
-      const active = [...model.backboneVariables(), ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : []))];
+      const active = [
+        ...model.backboneVariables(),
+        ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
+      ];
       const g = tf.variableGrads(() => model.loss(x, y), active);
       expect(Math.abs(g.value.dataSync()[0]! - refGrads.value.dataSync()[0]!)).toBeLessThan(1e-6);
       for (const v of active) {
-        const diff = tf.tidy(() => g.grads[v.name]!.sub(refGrads.grads[v.name]!).abs().max().dataSync()[0]!);
+        const diff = tf.tidy(
+          () => g.grads[v.name]!.sub(refGrads.grads[v.name]!).abs().max().dataSync()[0]!,
+        );
         const scale = tf.tidy(() => refGrads.grads[v.name]!.abs().max().dataSync()[0]!);
         expect(diff, v.name).toBeLessThanOrEqual(1e-5 * Math.max(scale, 1));
       }
@@ -153,7 +184,9 @@ describe('frozen filter groups are pruned from what actually runs', () => {
     const fa = vggStepFlops(size, B, all);
     const fs = vggStepFlops(size, B, some);
     expect(fa.weightGrad - fs.weightGrad).toBe(saved + B * 36 * 16);
-    console.log(`kernels per step (test VGG, batch ${B}): all updated ${a.kernels}, 4 of 12 groups frozen ${s.kernels}`);
+    console.log(
+      `kernels per step (test VGG, batch ${B}): all updated ${a.kernels}, 4 of 12 groups frozen ${s.kernels}`,
+    );
     model.dispose();
   });
 
@@ -166,44 +199,61 @@ describe('frozen filter groups are pruned from what actually runs', () => {
     const s = await profileStep(model, some);
     expect(a.filterGrads).toEqual([]);
     // Filter gradients are the matmuls with 9·cin rows: [9, 8], [72, 8], [72, 16], [144, 16].
-    const filterShapes = (shapes: string[]) => shapes.filter((sh) => /^(9|72|144)x/.test(sh) && sh !== '144x10').sort();
+    const filterShapes = (shapes: string[]) =>
+      shapes.filter((sh) => /^(9|72|144)x/.test(sh) && sh !== '144x10').sort();
     expect(filterShapes(a.matmulShapes)).toEqual(['144x16', '72x16', '72x8', '9x8']);
     // Frozen parts [72, 12] (C2) and [144, 4] (C3) get none; the updated parts do.
     expect(filterShapes(s.matmulShapes)).toEqual(['144x12', '72x4', '72x8', '9x8']);
     const saved = 2 * B * 36 * 9 * 8 * 12 + 2 * B * 36 * 9 * 16 * 4;
     expect(a.flops.matmul - s.flops.matmul).toBe(saved);
-    console.log(`im2col kernels per step (test VGG, batch ${B}): all updated ${a.kernels}, 4 of 12 groups frozen ${s.kernels}`);
+    console.log(
+      `im2col kernels per step (test VGG, batch ${B}): all updated ${a.kernels}, 4 of 12 groups frozen ${s.kernels}`,
+    );
     model.dispose();
   });
 
-  it('input gradients run down to the earliest layer with an updated group, as charged', async () => {
-    const model = freshModel();
-    const layout = vggLayout(size);
-    const convInputGrad = (e: number) =>
-      layout.convs.reduce((acc, c, l) => acc + (l > e ? 2 * B * c.side ** 2 * 9 * c.cin * c.cout : 0), 0);
-    const convForward = layout.convs.reduce((acc, c) => acc + 2 * B * c.side ** 2 * 9 * c.cin * c.cout, 0);
-    for (const [on, e] of [
-      [Array<boolean>(12).fill(true), 0],
-      [[false, false, true, false, ...Array<boolean>(8).fill(true)], 1],
-      [[false, false, false, false, false, false, true, false, false, false, false, false], 2],
-    ] as const) {
-      const p = await profileStep(model, [...on]);
-      expect(p.flops.conv).toBe(convForward);
-      expect(p.flops.inputGrad).toBe(convInputGrad(e));
-    }
-    // Nothing in the convs updated: only the classifier's weight gradient runs.
-    const head = await profileStep(model, Array<boolean>(12).fill(false));
-    expect(head.filterGrads).toEqual([]);
-    expect(head.flops.inputGrad).toBe(0);
-    model.dispose();
-  });
+  it.each(['conv2d', 'im2col'] as const)(
+    '%s: input gradients run down to the earliest layer with an updated group, as charged',
+    async (impl) => {
+      const model = freshModel(impl);
+      const layout = vggLayout(size);
+      const convInputGrad = (e: number) =>
+        layout.convs.reduce(
+          (acc, c, l) => acc + (l > e ? 2 * B * c.side ** 2 * 9 * c.cin * c.cout : 0),
+          0,
+        );
+      const convForward = layout.convs.reduce(
+        (acc, c) => acc + 2 * B * c.side ** 2 * 9 * c.cin * c.cout,
+        0,
+      );
+      for (const [on, e] of [
+        [Array<boolean>(12).fill(true), 0],
+        [[false, false, true, false, ...Array<boolean>(8).fill(true)], 1],
+        [[false, false, false, false, false, false, true, false, false, false, false, false], 2],
+      ] as const) {
+        const p = await profileStep(model, [...on]);
+        expect(p.flops.conv).toBe(convForward);
+        expect(p.flops.inputGrad).toBe(convInputGrad(e));
+      }
+      // Nothing in the convs updated: only the classifier's weight gradient runs.
+      const head = await profileStep(model, Array<boolean>(12).fill(false));
+      expect(head.filterGrads).toEqual([]);
+      expect(head.flops.inputGrad).toBe(0);
+      // Only the classifier's matmuls run: forward, and its weight gradient flatᵀ·dlogits.
+      expect(head.matmulShapes.sort()).toEqual(['144x10', '3x10']);
+      model.dispose();
+    },
+  );
 
   it('a step leaves the frozen groups bit-identical and moves the updated ones', () => {
     const model = freshModel('auto');
     const on = model.modules.map((_, m) => m % 2 === 0);
     model.setGroups(on);
     const snapshot = model.allVariables().map((v) => Float32Array.from(v.dataSync()));
-    const vars = [...model.backboneVariables(), ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : []))];
+    const vars = [
+      ...model.backboneVariables(),
+      ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
+    ];
     const opt = new FusedAdam({ lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     opt.setActive(vars);
     const { x, y } = batch(5);
@@ -220,5 +270,74 @@ describe('frozen filter groups are pruned from what actually runs', () => {
     x.dispose();
     y.dispose();
     model.dispose();
+  });
+});
+
+describe('on WASM, which has no Conv2DBackpropFilter kernel', () => {
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('trains through im2col and probes through conv2d, matching cpu', async () => {
+    const on = [true, false, true, true, false, true, true, false, true, false, true, true];
+    const { x, y } = batch(4);
+    const probeBatch = {
+      x: Float32Array.from(x.dataSync()),
+      y: Int32Array.from(y.dataSync()),
+      batch: B,
+    };
+    const run = async () => {
+      const model = freshModel('auto');
+      model.setGroups(on);
+      const active = [
+        ...model.backboneVariables(),
+        ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
+      ];
+      const xb = tf.tensor4d(probeBatch.x, [B, 12, 12, 1]);
+      const yb = tf.tensor1d(probeBatch.y, 'int32');
+      const info = await tf.profile(() => {
+        tf.tidy(() => {
+          tf.variableGrads(() => model.loss(xb, yb), active);
+        });
+      });
+      const names = new Set(info.kernels.map((k) => k.name));
+      const { value, grads } = tf.variableGrads(() => model.loss(xb, yb), active);
+      const flat = Float32Array.from(
+        tf.tidy(() => tf.concat(active.map((v) => grads[v.name]!.reshape([-1]))).dataSync()),
+      );
+      const loss = value.dataSync()[0]!;
+      value.dispose();
+      for (const t of Object.values(grads)) t.dispose();
+      const kernel = await fastFilterGroupKernels(
+        model,
+        makeImageProbe(probeBatch, 10, 'trace', 4, testRng(1)),
+      );
+      xb.dispose();
+      yb.dispose();
+      model.dispose();
+      return { loss, flat, kernel, names, impl: resolveConvImpl('auto') };
+    };
+    const cpu = await run();
+    await tf.setBackend('wasm');
+    const wasm = await run();
+    expect(wasm.impl).toBe('im2col');
+    expect(wasm.names.has('Conv2DBackpropFilter')).toBe(false);
+    expect(Math.abs(wasm.loss - cpu.loss)).toBeLessThan(1e-5);
+    let gErr = 0;
+    let gMax = 0;
+    cpu.flat.forEach((g, i) => {
+      gErr = Math.max(gErr, Math.abs(g - wasm.flat[i]!));
+      gMax = Math.max(gMax, Math.abs(g));
+    });
+    expect(gErr / gMax).toBeLessThan(1e-4);
+    let kErr = 0;
+    let kMax = 0;
+    cpu.kernel.forEach((v, i) => {
+      kErr = Math.max(kErr, Math.abs(v - wasm.kernel[i]!));
+      kMax = Math.max(kMax, Math.abs(v));
+    });
+    expect(kErr / kMax).toBeLessThan(1e-4);
+    x.dispose();
+    y.dispose();
   });
 });

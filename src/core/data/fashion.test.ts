@@ -31,7 +31,12 @@ const meta = JSON.parse(read('meta.json').toString('utf8')) as Meta;
 
 describe('Fashion-MNIST subset', () => {
   it('the committed files match meta.json checksums', () => {
-    for (const f of ['subset-train.bin', 'subset-train-labels.bin', 'subset-test.bin', 'subset-test-labels.bin']) {
+    for (const f of [
+      'subset-train.bin',
+      'subset-train-labels.bin',
+      'subset-test.bin',
+      'subset-test-labels.bin',
+    ]) {
       expect(sha256(read(f)), f).toBe(meta.sha256[f]);
     }
   });
@@ -39,7 +44,10 @@ describe('Fashion-MNIST subset', () => {
   it('parses to [N, 28, 28, 1] standardised images and labels 0…9', () => {
     for (const split of ['train', 'test'] as const) {
       const images = read(`subset-${split}.bin`);
-      const d = parseFashionSubset(toArrayBuffer(images), toArrayBuffer(read(`subset-${split}-labels.bin`)));
+      const d = parseFashionSubset(
+        toArrayBuffer(images),
+        toArrayBuffer(read(`subset-${split}-labels.bin`)),
+      );
       expect(d.count).toBe(meta.subset[split].images);
       expect(d.x.length).toBe(d.count * 28 * 28 * 1);
       expect(d.y.length).toBe(d.count);
@@ -58,10 +66,14 @@ describe('Fashion-MNIST subset', () => {
 
   it('refuses malformed files with a DataError', () => {
     const img = new ArrayBuffer(2 * FASHION_PIXELS);
-    expect(() => parseFashionSubset(new ArrayBuffer(FASHION_PIXELS + 1), new ArrayBuffer(1))).toThrow(DataError);
+    expect(() =>
+      parseFashionSubset(new ArrayBuffer(FASHION_PIXELS + 1), new ArrayBuffer(1)),
+    ).toThrow(DataError);
     expect(() => parseFashionSubset(new ArrayBuffer(0), new ArrayBuffer(0))).toThrow(DataError);
     expect(() => parseFashionSubset(img, new ArrayBuffer(3))).toThrow(/2 images/);
-    expect(() => parseFashionSubset(img, new Uint8Array([1, 10]).buffer)).toThrow(/label 10 at image 1/);
+    expect(() => parseFashionSubset(img, new Uint8Array([1, 10]).buffer)).toThrow(
+      /label 10 at image 1/,
+    );
   });
 });
 
@@ -78,7 +90,10 @@ describe('IDX format (full set, after gunzip)', () => {
     expect(lb.length).toBe(meta.full.test);
     expect(Buffer.from(lb.subarray(0, 1000)).equals(read('subset-test-labels.bin'))).toBe(true);
     const full = fashionFromIdx(images, labels);
-    const subset = parseFashionSubset(toArrayBuffer(sub), toArrayBuffer(read('subset-test-labels.bin')));
+    const subset = parseFashionSubset(
+      toArrayBuffer(sub),
+      toArrayBuffer(read('subset-test-labels.bin')),
+    );
     expect(full.count).toBe(10000);
     // Element loop: a deep toEqual over 784,000 floats takes seconds.
     let mismatches = 0;
@@ -88,7 +103,9 @@ describe('IDX format (full set, after gunzip)', () => {
   });
 
   it('the mean/std constants are those of the full training file', () => {
-    const train = parseIdxImages(new Uint8Array(gunzipSync(read('full/train-images-idx3-ubyte.gz'))));
+    const train = parseIdxImages(
+      new Uint8Array(gunzipSync(read('full/train-images-idx3-ubyte.gz'))),
+    );
     expect(train.count).toBe(meta.full.train);
     let s = 0;
     let s2 = 0;
@@ -103,9 +120,13 @@ describe('IDX format (full set, after gunzip)', () => {
   });
 
   it('refuses gzipped bytes, wrong magic, wrong sizes and mismatched counts', () => {
-    expect(() => parseIdxImages(new Uint8Array(read('full/t10k-images-idx3-ubyte.gz')))).toThrow(/magic|gzipped/);
+    expect(() => parseIdxImages(new Uint8Array(read('full/t10k-images-idx3-ubyte.gz')))).toThrow(
+      /magic|gzipped/,
+    );
     expect(() => parseIdxImages(images.subarray(0, 10))).toThrow(DataError);
-    expect(() => parseIdxImages(images.subarray(0, images.length - 1))).toThrow(/header announces 10000/);
+    expect(() => parseIdxImages(images.subarray(0, images.length - 1))).toThrow(
+      /header announces 10000/,
+    );
     expect(() => parseIdxLabels(images)).toThrow(/magic number 2051/);
     expect(() => parseIdxLabels(labels.subarray(0, 100))).toThrow(DataError);
     const shortLabels = Uint8Array.from(labels.subarray(0, 8 + 5));

@@ -107,7 +107,9 @@ function readU32BE(bytes: Uint8Array, offset: number): number {
  */
 export function parseIdxImages(bytes: Uint8Array): IdxImages {
   if (bytes.byteLength < 16) {
-    throw new DataError('The image file is shorter than the 16-byte IDX header; is it still gzipped?');
+    throw new DataError(
+      'The image file is shorter than the 16-byte IDX header; is it still gzipped?',
+    );
   }
   const magic = readU32BE(bytes, 0);
   if (magic !== IDX_IMAGES_MAGIC) {
@@ -137,7 +139,9 @@ export function parseIdxImages(bytes: Uint8Array): IdxImages {
  */
 export function parseIdxLabels(bytes: Uint8Array): Uint8Array {
   if (bytes.byteLength < 8) {
-    throw new DataError('The label file is shorter than the 8-byte IDX header; is it still gzipped?');
+    throw new DataError(
+      'The label file is shorter than the 8-byte IDX header; is it still gzipped?',
+    );
   }
   const magic = readU32BE(bytes, 0);
   if (magic !== IDX_LABELS_MAGIC) {

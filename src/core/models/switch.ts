@@ -191,8 +191,8 @@ function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
  * Runs `f` with TF.js's gradient tape off and returns what it kept. TF.js records no op while a
  * kernel runs, and a customGrad forward runs as one kernel; its (unused) output feeds nothing,
  * so the node never reaches backprop. Why: routing is argmax, one-hot, cumsum and a scatter —
- * piecewise constant in the weights, and ScatterNd / LessEqual have no registered gradient —
- * so on the tape it would either throw or run useless zero-gradient kernels every step.
+ * piecewise constant in the weights, and ScatterNd has no registered gradient — so on the
+ * tape it would either throw or run useless zero-gradient kernels every step.
  */
 function untaped<T>(input: tf.Tensor, f: () => T): T {
   let out: T | undefined;
@@ -231,9 +231,9 @@ function untaped<T>(input: tf.Tensor, f: () => T): T {
  * output multiplied by the expert's column of the dispatch mask). The price is a few small
  * kernels per layer: the routing itself (≈ 20 element-wise/scan kernels, run off the tape, one
  * scatter for the slot → token table) and two row gathers (dispatch and combine) whose
- * gradients are gathers too (see `routedGather`). Experts of a layer run as one batched matmul per group (updated /
- * frozen), like the heads: the frozen group's stacked weights are cached, so TF.js computes no
- * weight gradient for it, and a step's expert kernels do not grow with E.
+ * gradients are gathers too (see `routedGather`). Experts of a layer run as one batched matmul
+ * per group (updated / frozen), like the heads: the frozen group's stacked weights are cached,
+ * so TF.js computes no weight gradient for it, and a step's expert kernels do not grow with E.
  */
 export class TinySwitch implements LabModel {
   readonly size: SwitchSize;
@@ -392,8 +392,18 @@ export class TinySwitch implements LabModel {
       if (on.length > 0) groups.push({ heads: on, cached: null });
       if (off.length > 0) {
         const cached = tf.tidy(() => ({
-          qkv: tf.keep(tf.concat(off.map((h) => L.qkv[h]! as tf.Tensor2D), 1)),
-          o: tf.keep(tf.concat(off.map((h) => L.o[h]! as tf.Tensor2D), 0)),
+          qkv: tf.keep(
+            tf.concat(
+              off.map((h) => L.qkv[h]! as tf.Tensor2D),
+              1,
+            ),
+          ),
+          o: tf.keep(
+            tf.concat(
+              off.map((h) => L.o[h]! as tf.Tensor2D),
+              0,
+            ),
+          ),
         }));
         groups.push({ heads: off, cached });
       }
@@ -463,8 +473,13 @@ export class TinySwitch implements LabModel {
       for (let e = 0; e < E; e++) offsets[g * E + e] = rank[e]! * G * C + g * C - 1;
     }
     const tokenIds = Int32Array.from({ length: NT }, (_, t) => t + 1);
+    const experts = Int32Array.from({ length: E }, (_, e) => e);
     return untaped(probs, () => {
-      const oh = tf.oneHot(tf.argMax(probs, 1), E, 1, 0, 'float32') as tf.Tensor2D;
+      // A float one-hot that is float on every backend: TF.js 4.22's WASM OneHot writes int32
+      // data whatever the dtype asked, and WebGPU casts int32/bool → float32 by relabelling the
+      // int buffer, which its Transpose (inside cumsum) then rejects. `where` writes floats.
+      const pick = tf.equal(tf.argMax(probs, 1).reshape([NT, 1]), tf.tensor2d(experts, [1, E]));
+      const oh = tf.where(pick, tf.ones([NT, E]), tf.zeros([NT, E])) as tf.Tensor2D;
       const frac = oh.mean(0) as tf.Tensor1D;
       let mask: tf.Tensor3D;
       let c: tf.Tensor3D;
@@ -474,9 +489,18 @@ export class TinySwitch implements LabModel {
       } else {
         const oh3 = oh.reshape([G, Tg, E]) as tf.Tensor3D;
         c = tf.cumsum(oh3, 1);
-        mask = oh3.mul(tf.scalar(C + 0.5).sub(c).step());
+        mask = oh3.mul(
+          tf
+            .scalar(C + 0.5)
+            .sub(c)
+            .step(),
+        );
       }
-      const slotF = c.add(tf.tensor3d(offsets, [G, 1, E])).mul(mask).sum(2).reshape([NT]);
+      const slotF = c
+        .add(tf.tensor3d(offsets, [G, 1, E]))
+        .mul(mask)
+        .sum(2)
+        .reshape([NT]);
       const kept = mask.sum(2).reshape([NT, 1]);
       // Token t + 1 into its slot; dropped tokens go to an extra slot S, cut off below.
       const target = slotF.add(tf.scalar(S).mul(tf.scalar(1).sub(kept.reshape([NT])))).toInt();
@@ -528,9 +552,17 @@ export class TinySwitch implements LabModel {
       for (const group of headGroups[l]!) {
         const g = group.heads.length;
         const wqkv: tf.Tensor2D =
-          group.cached?.qkv ?? tf.concat(group.heads.map((h) => L.qkv[h]! as tf.Tensor2D), 1);
+          group.cached?.qkv ??
+          tf.concat(
+            group.heads.map((h) => L.qkv[h]! as tf.Tensor2D),
+            1,
+          );
         const wo: tf.Tensor2D =
-          group.cached?.o ?? tf.concat(group.heads.map((h) => L.o[h]! as tf.Tensor2D), 0);
+          group.cached?.o ??
+          tf.concat(
+            group.heads.map((h) => L.o[h]! as tf.Tensor2D),
+            0,
+          );
         let qkv = tf.matMul(xAug, wqkv);
         if (opts.taps) qkv = qkv.add(opts.taps.qkv[l]!);
         const heads = qkv
@@ -567,7 +599,10 @@ export class TinySwitch implements LabModel {
       const route = this.route(probs, G, C, rank, opts.routing?.masks[l] ?? null);
       // Gate p_t,e_t for kept tokens, 0 for dropped ones; its gradient reaches the router.
       const coef = probs.mul(route.mask).sum(1, true);
-      const lb = route.frac.mul(probs.mean(0)).sum().mul(LOAD_BALANCE_ALPHA * E) as tf.Scalar;
+      const lb = route.frac
+        .mul(probs.mean(0))
+        .sum()
+        .mul(LOAD_BALANCE_ALPHA * E) as tf.Scalar;
       aux = aux === null ? lb : (aux.add(lb) as tf.Scalar);
 
       // Experts on their slots, [E, G·C, ·] in group order.
@@ -585,8 +620,10 @@ export class TinySwitch implements LabModel {
             );
       const outs = groups.map((group, j) => {
         const g = group.experts.length;
-        const w1 = group.cached?.w1 ?? (tf.stack(group.experts.map((e) => L.w1[e]!)) as tf.Tensor3D);
-        const w2 = group.cached?.w2 ?? (tf.stack(group.experts.map((e) => L.w2[e]!)) as tf.Tensor3D);
+        const w1 =
+          group.cached?.w1 ?? (tf.stack(group.experts.map((e) => L.w1[e]!)) as tf.Tensor3D);
+        const w2 =
+          group.cached?.w2 ?? (tf.stack(group.experts.map((e) => L.w2[e]!)) as tf.Tensor3D);
         let a: tf.Tensor3D;
         if (opts.taps) a = tf.relu(tf.matMul(parts[j]!, w1).add(opts.taps.h[l]!)) as tf.Tensor3D;
         else a = tf.fused.matMul({ a: parts[j]!, b: w1, activation: 'relu' }) as tf.Tensor3D;
@@ -617,12 +654,12 @@ export class TinySwitch implements LabModel {
       activation: 'relu',
     }) as tf.Tensor2D;
     const tn = layerNorm(t, this.mlmLnG, this.mlmLnB);
-    const logits = tf.fused.matMul({
-      a: tn,
-      b: this.tokEmb as tf.Tensor2D,
-      transposeB: true,
-      bias: this.decB,
-    }) as tf.Tensor2D;
+    // Not one fused matmul with transposeB and bias as in bert.ts: TF.js 4.22's WASM
+    // _FusedMatMul indexes the bias wrongly when B is transposed (rows after the first get
+    // wrong logits); a separate bias add is right on every backend.
+    const logits = tf
+      .matMul(tn, this.tokEmb as tf.Tensor2D, false, true)
+      .add(this.decB) as tf.Tensor2D;
     return { logits, aux: aux ?? tf.scalar(0) };
   }
 

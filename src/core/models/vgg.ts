@@ -56,21 +56,38 @@ export interface VggLayout {
 export function vggLayout(size: VggSize): VggLayout {
   const { channels, convsPerStage, groupSize: g, classes, inputSize, inChannels } = size;
   const posInt = (v: number) => Number.isInteger(v) && v >= 1;
-  if (channels.length === 0 || !posInt(convsPerStage) || !posInt(g) || !posInt(classes) || !posInt(inChannels)) {
+  if (
+    channels.length === 0 ||
+    !posInt(convsPerStage) ||
+    !posInt(g) ||
+    !posInt(classes) ||
+    !posInt(inChannels)
+  ) {
     throw new RangeError('The VGG needs at least one stage, and positive integer sizes.');
   }
   if (inputSize >> channels.length < 1) {
-    throw new RangeError(`An input of side ${inputSize} cannot be pooled ${channels.length} times.`);
+    throw new RangeError(
+      `An input of side ${inputSize} cannot be pooled ${channels.length} times.`,
+    );
   }
   const convs: ConvShape[] = [];
   let cin = inChannels;
   let side = inputSize;
   channels.forEach((c, s) => {
     if (!posInt(c) || c % g !== 0) {
-      throw new RangeError(`Stage ${s} has ${c} channels, not a positive multiple of the group size ${g}.`);
+      throw new RangeError(
+        `Stage ${s} has ${c} channels, not a positive multiple of the group size ${g}.`,
+      );
     }
     for (let j = 0; j < convsPerStage; j++) {
-      convs.push({ stage: s, cin, cout: c, side, groups: c / g, poolAfter: j === convsPerStage - 1 });
+      convs.push({
+        stage: s,
+        cin,
+        cout: c,
+        side,
+        groups: c / g,
+        poolAfter: j === convsPerStage - 1,
+      });
       cin = c;
     }
     side = Math.floor(side / 2);
@@ -142,15 +159,16 @@ function makePermutation(perm: Int32Array): Permutation {
 }
 
 /**
- * How a conv layer runs.
- * - `conv2d`: tf.conv2d; its gradient is Conv2DBackpropInput + Conv2DBackpropFilter, each run
- *   only when needed. Fewest kernels; the choice on WebGPU/WebGL.
- * - `im2col`: patches P (9 shifted slices of the padded input) times W reshaped to
- *   [9·cin, cout], a matmul whose filter gradient Pᵀ·dz (BatchMatMul) is likewise skipped for
- *   frozen parts. Needed on WASM, which has no Conv2DBackpropFilter kernel; on the cpu backend it
- *   is also far faster, because cpu's Conv2DBackpropFilter is a naive loop (measured on the
- *   default VGG, batch 32: ≈ 95 % of a step's time).
+ * How a conv layer computes its filter gradient. Both run the forward as tf.conv2d and the
+ * input gradient as Conv2DBackpropInput; both skip the filter gradient of frozen (cached) parts.
+ * - `conv2d`: TF.js's own gradient, Conv2DBackpropFilter. Fewest kernels; used on WebGPU/WebGL.
+ * - `im2col`: the filter gradient as one matmul, dW = Pᵀ·dz with P the patches (`im2col3x3`)
+ *   of the conv input, through a custom gradient that the model builds per part with exactly the
+ *   inputs that need a gradient (see `convPatchGrad`). Needed on WASM, which has no
+ *   Conv2DBackpropFilter kernel; on the cpu backend it is also faster, since cpu's
+ *   Conv2DBackpropFilter is a naive loop (≈ 95 % of a default-VGG step's kernel time there).
  * - `auto`: `conv2d` where the backend has Conv2DBackpropFilter, except on cpu; else `im2col`.
+ * The probing forward (with taps) uses plain tf.conv2d: it needs no filter gradient at all.
  */
 export type ConvImpl = 'conv2d' | 'im2col' | 'auto';
 
@@ -159,6 +177,47 @@ export function resolveConvImpl(impl: ConvImpl): 'conv2d' | 'im2col' {
   if (impl !== 'auto') return impl;
   const backend = tf.getBackend();
   return backend !== 'cpu' && tf.getKernel('Conv2DBackpropFilter', backend) ? 'conv2d' : 'im2col';
+}
+
+/**
+ * z = conv2d(x, W) (3 × 3, stride 1, same) with a hand-written gradient: dx by
+ * Conv2DBackpropInput (tf.conv2dTranspose) when `gradX`, dW = im2col(x)ᵀ · dz (a [9·cin, cout]
+ * matmul, reshaped to W's shape) when `gradW`. A custom gradient computes all its inputs'
+ * gradients eagerly, so only the tensors that need one are passed as inputs; the others are
+ * closed over as constants. The caller must therefore say exactly which need one: `gradX` iff x
+ * depends on a trained parameter, `gradW` iff W does.
+ */
+function convPatchGrad(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  gradX: boolean,
+  gradW: boolean,
+): tf.Tensor4D {
+  if (!gradX && !gradW) return tf.conv2d(x, w, 1, 'same');
+  const [N, S, S2, cin] = x.shape;
+  const cout = w.shape[3];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    // The forward runs in its own tidy: the gradient may only use what is saved.
+    save([x, w]);
+    return {
+      value: tf.conv2d(x, w, 1, 'same'),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const dz = dy as tf.Tensor4D;
+        const xi = saved[0] as tf.Tensor4D;
+        const wi = saved[1] as tf.Tensor4D;
+        const grads: tf.Tensor[] = [];
+        if (gradX) grads.push(tf.conv2dTranspose(dz, wi, [N, S, S2, cin], 1, 'same'));
+        if (gradW) {
+          const P = im2col3x3(xi).reshape([N * S * S2, 9 * cin]) as tf.Tensor2D;
+          const dW = tf.matMul(P, dz.reshape([N * S * S2, cout]) as tf.Tensor2D, true, false);
+          grads.push(dW.reshape(wi.shape));
+        }
+        return grads;
+      },
+    };
+  });
+  return (gradX && gradW ? f(x, w) : f(gradX ? x : w)) as tf.Tensor4D;
 }
 
 /**
@@ -216,6 +275,8 @@ export class SmallVgg implements LabModel {
   private plan: LayerPlan[];
   /** Row permutation of the classifier when the last conv's output is not canonical. */
   private denseOrder: Permutation | null = null;
+  /** First conv layer with an updated group under the current grouping (∞ if none). */
+  private earliestUpdated = 0;
   /** How the convs run (see `ConvImpl`); resolved at every forward, so a backend switch is seen. */
   convImpl: ConvImpl;
 
@@ -230,7 +291,9 @@ export class SmallVgg implements LabModel {
       const n = shape.reduce((a, b) => a * b, 1);
       const values = new Float32Array(n);
       for (let i = 0; i < n; i++) values[i] = rng.normal() * std;
-      return tf.tidy(() => tf.variable(tf.tensor(values, shape), true, `vgg${uid}/${name}#${counter++}`));
+      return tf.tidy(() =>
+        tf.variable(tf.tensor(values, shape), true, `vgg${uid}/${name}#${counter++}`),
+      );
     };
     const zeros = (shape: number[], name: string): tf.Variable =>
       tf.tidy(() => tf.variable(tf.zeros(shape), true, `vgg${uid}/${name}#${counter++}`));
@@ -247,7 +310,13 @@ export class SmallVgg implements LabModel {
       for (let grp = 0; grp < c.groups; grp++) {
         ws.push(normal([3, 3, c.cin, g], std, `C${l}.G${grp}.w`));
         bs.push(zeros([g], `C${l}.G${grp}.b`));
-        this.modules.push({ id: `C${l}.G${grp}`, kind: 'filters', layer: l, index: grp, params: filterGroupParams(c, g) });
+        this.modules.push({
+          id: `C${l}.G${grp}`,
+          kind: 'filters',
+          layer: l,
+          index: grp,
+          params: filterGroupParams(c, g),
+        });
       }
       this.convW.push(ws);
       this.convB.push(bs);
@@ -270,7 +339,10 @@ export class SmallVgg implements LabModel {
   }
 
   allVariables(): tf.Variable[] {
-    return [...this.backboneVariables(), ...this.modules.flatMap((_, m) => this.moduleVariables(m))];
+    return [
+      ...this.backboneVariables(),
+      ...this.modules.flatMap((_, m) => this.moduleVariables(m)),
+    ];
   }
 
   /** One part of all groups per layer, canonical channel order (probing, oracle). */
@@ -295,6 +367,18 @@ export class SmallVgg implements LabModel {
    * Max-pool and ReLU act per channel, so they do not care. The function computed is the same.
    *
    * The caches hold the weights as they are now: call again after assigning the variables.
+   *
+   * Measured (default VGG, batch 32, one step = forward + backward + FusedAdam, tf.profile;
+   * "half" = every other group frozen, so every layer is split and permuted):
+   * - kernels, `conv2d`: 278 all updated (183 forward/backward + 95 Adam) vs 274 half
+   *   (215 + 59); `im2col`: 338 (243 + 95) vs 337 (278 + 59). Splitting adds ≈ 8 per split
+   *   layer (second conv and its input gradient, output concat and its split, bias concat, the
+   *   permutation gather), the 12 fewer variables save ≈ 36 Adam kernels. The naive layout, one conv
+   *   + bias add per group and the outputs concatenated, measured 352 all vs 297 half (257 vs
+   *   238 forward/backward): 74 more kernels than this one when everything trains.
+   * - ms/step on a shared 2-core machine, Node: WASM (`im2col`) 359 all vs 337 half, 135 with
+   *   C0–C1 frozen and half of C2–C3, 17 with all frozen; cpu `im2col` 5.0 s vs 5.5 s (9 strided
+   *   slices per layer dominate), cpu `conv2d` 22.8 s vs 12.5 s (Conv2DBackpropFilter dominates).
    */
   setGroups(updating: boolean[]): void {
     if (updating.length !== this.modules.length) {
@@ -302,11 +386,16 @@ export class SmallVgg implements LabModel {
     }
     this.disposePlan();
     const g = this.size.groupSize;
+    const first = this.layout.convs.findIndex((c, l) =>
+      updating.slice(this.moduleOffset[l]!, this.moduleOffset[l]! + c.groups).some((u) => u),
+    );
+    this.earliestUpdated = first < 0 ? Infinity : first;
     let inOrder: Permutation | null = null;
     this.plan = this.layout.convs.map((c, l) => {
       const on: number[] = [];
       const off: number[] = [];
-      for (let grp = 0; grp < c.groups; grp++) (updating[this.moduleOffset[l]! + grp] ? on : off).push(grp);
+      for (let grp = 0; grp < c.groups; grp++)
+        (updating[this.moduleOffset[l]! + grp] ? on : off).push(grp);
       const parts: ConvPart[] = [];
       if (on.length > 0) parts.push({ groups: on, cached: null });
       if (off.length > 0) {
@@ -324,7 +413,11 @@ export class SmallVgg implements LabModel {
       const canonical = physical.every((grp, p) => grp === p);
       const order = canonical
         ? null
-        : makePermutation(Int32Array.from(physical.flatMap((grp) => Array.from({ length: g }, (_, j) => grp * g + j))));
+        : makePermutation(
+            Int32Array.from(
+              physical.flatMap((grp) => Array.from({ length: g }, (_, j) => grp * g + j)),
+            ),
+          );
       inOrder = order;
       return { parts, order };
     });
@@ -361,6 +454,7 @@ export class SmallVgg implements LabModel {
       layer.order?.inverse.dispose();
     }
     this.plan = this.canonicalPlan();
+    this.earliestUpdated = 0;
     this.denseOrder?.perm.dispose();
     this.denseOrder?.inverse.dispose();
     this.denseOrder = null;
@@ -374,20 +468,23 @@ export class SmallVgg implements LabModel {
    * all its groups in canonical order; with `capture`, each conv's input x_l [N, S, S, cin] is
    * kept (tf.keep) in layer order for the caller to dispose.
    */
-  forward(x: tf.Tensor4D, opts: { taps?: VggTaps; capture?: tf.Tensor4D[]; allGroups?: boolean } = {}): tf.Tensor2D {
+  forward(
+    x: tf.Tensor4D,
+    opts: { taps?: VggTaps; capture?: tf.Tensor4D[]; allGroups?: boolean } = {},
+  ): tf.Tensor2D {
     const canonical = opts.taps !== undefined || opts.allGroups === true;
     const plan = canonical ? this.canonicalPlan() : this.plan;
-    const im2col = resolveConvImpl(this.convImpl) === 'im2col';
+    // The probe (taps) differentiates to activations only, never to filters: plain conv2d.
+    const im2col = !opts.taps && resolveConvImpl(this.convImpl) === 'im2col';
+    // Conv inputs from layer e + 1 on depend on trained parameters (the canonical layout treats
+    // every group as trained).
+    const e = canonical ? 0 : this.earliestUpdated;
     let h: tf.Tensor4D = x;
     let inOrder: Permutation | null = null;
     this.layout.convs.forEach((c, l) => {
       if (opts.capture) opts.capture.push(tf.keep(h));
       const { parts, order } = plan[l]!;
-      const N = h.shape[0];
-      const rows = N * c.side * c.side;
-      // im2col: the patches are shared by the layer's parts; z is [N·S², cout] until reshaped.
-      const P = im2col ? (im2col3x3(h).reshape([rows, 9 * c.cin]) as tf.Tensor2D) : null;
-      const zs: tf.Tensor[] = [];
+      const zs: tf.Tensor4D[] = [];
       const bs: tf.Tensor1D[] = [];
       for (const part of parts) {
         let w = part.cached?.w;
@@ -395,11 +492,12 @@ export class SmallVgg implements LabModel {
           w = this.concatFilters(l, part.groups);
           if (inOrder) w = permuteAxis(w, inOrder, 2) as tf.Tensor4D;
         }
-        zs.push(P ? tf.matMul(P, w.reshape([9 * c.cin, w.shape[3]]) as tf.Tensor2D) : tf.conv2d(h, w, 1, 'same'));
+        zs.push(
+          im2col ? convPatchGrad(h, w, l > e, part.cached === null) : tf.conv2d(h, w, 1, 'same'),
+        );
         bs.push(part.cached?.b ?? this.concatBiases(l, part.groups));
       }
-      let z = (zs.length === 1 ? zs[0]! : tf.concat(zs, P ? 1 : 3)) as tf.Tensor4D;
-      if (P) z = z.reshape([N, c.side, c.side, c.cout]);
+      let z = zs.length === 1 ? zs[0]! : tf.concat(zs, 3);
       z = z.add(bs.length === 1 ? bs[0]! : tf.concat(bs, 0));
       if (opts.taps) z = z.add(opts.taps[l]!);
       h = tf.relu(z);
@@ -407,14 +505,20 @@ export class SmallVgg implements LabModel {
       inOrder = order;
     });
     const flat = h.reshape([h.shape[0], this.layout.features]) as tf.Tensor2D;
-    const wd = !canonical && this.denseOrder ? (permuteAxis(this.denseW, this.denseOrder, 0) as tf.Tensor2D) : (this.denseW as tf.Tensor2D);
+    const wd =
+      !canonical && this.denseOrder
+        ? (permuteAxis(this.denseW, this.denseOrder, 0) as tf.Tensor2D)
+        : (this.denseW as tf.Tensor2D);
     return tf.matMul(flat, wd).add(this.denseB);
   }
 
   /** Mean cross-entropy of `labels` (int32 [N]) under `forward(x)`. */
   loss(x: tf.Tensor4D, labels: tf.Tensor1D): tf.Scalar {
     const logits = this.forward(x);
-    return sampleLosses(logits, tf.oneHot(labels, this.size.classes).toFloat() as tf.Tensor2D).mean();
+    return sampleLosses(
+      logits,
+      tf.oneHot(labels, this.size.classes).toFloat() as tf.Tensor2D,
+    ).mean();
   }
 
   dispose(): void {
