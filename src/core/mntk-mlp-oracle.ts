@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { oracleGrams } from './oracle-gram';
 import type { Mlp } from './models/mlp';
 import { sampleLosses } from './models/mlp';
 import type { MlpProbe } from './mntk-mlp';
@@ -40,21 +41,5 @@ export function oracleNeuronKernels(model: Mlp, probe: MlpProbe): Float64Array {
     x.dispose();
     oneHot.dispose();
   }
-  const out = new Float64Array(mods * n * n);
-  for (let m = 0; m < mods; m++) {
-    for (let r = 0; r < Rp; r++) {
-      const G = rows[m]![r]!;
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) {
-          const a = G[i]!;
-          const b = G[j]!;
-          let dot = 0;
-          for (let p = 0; p < a.length; p++) dot += a[p]! * b[p]!;
-          const idx = m * n * n + i * n + j;
-          out[idx] = out[idx]! + probe.weight * dot;
-        }
-      }
-    }
-  }
-  return out;
+  return oracleGrams(rows, n, probe.weight);
 }

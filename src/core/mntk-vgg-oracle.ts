@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { flattenRow, oracleGrams } from './oracle-gram';
 import type { ImageProbe } from './mntk-vgg';
 import type { SmallVgg } from './models/vgg';
 import { sampleLosses } from './models/vgg';
@@ -37,12 +38,7 @@ export function oracleFilterGroupKernels(model: SmallVgg, probe: ImageProbe): Fl
       value.dispose();
       moduleVars.forEach((vars, m) => {
         const parts = vars.map((v) => grads[v.name]!.dataSync());
-        const row = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
-        let off = 0;
-        for (const p of parts) {
-          row.set(p, off);
-          off += p.length;
-        }
+        const row = flattenRow(parts);
         rows[m]![r]![i] = row;
       });
       for (const g of Object.values(grads)) g.dispose();
@@ -50,21 +46,5 @@ export function oracleFilterGroupKernels(model: SmallVgg, probe: ImageProbe): Fl
     xi.dispose();
     oneHot.dispose();
   }
-  const out = new Float64Array(mods * n * n);
-  for (let m = 0; m < mods; m++) {
-    for (let r = 0; r < Rp; r++) {
-      const G = rows[m]![r]!;
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) {
-          const a = G[i]!;
-          const b = G[j]!;
-          let dot = 0;
-          for (let p = 0; p < a.length; p++) dot += a[p]! * b[p]!;
-          const idx = m * n * n + i * n + j;
-          out[idx] = out[idx]! + probe.weight * dot;
-        }
-      }
-    }
-  }
-  return out;
+  return oracleGrams(rows, n, probe.weight);
 }
