@@ -7,6 +7,7 @@ import type { HookHistory, HookModule, HookStatus } from './store/selectors';
 import { hookHistory, hookModules, hookStatus } from './store/selectors';
 import { flushMessages } from './store/actions';
 import { useLabStore } from './store/store';
+import type { LoadProgress } from './protocol/messages';
 
 export interface LabHook {
   /** Backend (null before `ready`), adapter, step counter, running state, model and policy. */
@@ -15,6 +16,8 @@ export interface LabHook {
   modules(): Promise<HookModule[]>;
   /** Every evaluation (λmax and decisions by module id) and every logged α/β change. */
   history(): Promise<HookHistory>;
+  /** Every data-download progress the page showed since it loaded, in order. */
+  loads(): Promise<LoadProgress[]>;
 }
 
 declare global {
@@ -33,7 +36,12 @@ export function installLabHook(): void {
     flushMessages();
     return useLabStore.getState();
   };
+  const loads: LoadProgress[] = [];
+  useLabStore.subscribe((st, prev) => {
+    if (st.loading && st.loading !== prev.loading) loads.push({ ...st.loading });
+  });
   window.__lab = {
+    loads: () => Promise.resolve(loads.slice()),
     status: () => Promise.resolve(hookStatus(get())),
     modules: () => Promise.resolve(hookModules(get())),
     history: () => Promise.resolve(hookHistory(get())),

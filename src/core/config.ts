@@ -90,8 +90,11 @@ export const ExperimentSchema = z
       .string()
       .regex(/^\d{1,3}(,\d{1,3}){0,3}$/, 'comma-separated channel counts, e.g. 16,32'),
     groupSize: int(1, 64),
-    /** VGG: training images used (the committed subset has 6,000; more loads the full set). */
-    images: int(100, 60000),
+    /**
+     * VGG: training images used. Up to 5,000 come from the committed subset; more load the
+     * full 60,000-image training file (59,000 besides the 1,000 validation images).
+     */
+    images: int(100, 59000),
     /** Progressive freezing: steps between freezing successive layers of modules. */
     progSpan: int(1, 1_000_000),
     lr: num(1e-6, 1),

@@ -40,6 +40,53 @@ export const PRESETS: readonly Preset[] = [
     config: {},
   },
   {
+    id: 'switch-austen',
+    label: 'Tiny Switch Transformer · Austen (experts)',
+    explanation:
+      'The same masked-word task with every feed-forward block replaced by 4 experts and a ' +
+      'top-1 router (capacity factor 1.25, load-balancing loss). Heads and experts are modules, ' +
+      'compared within their own kind. Watch the router-load panel beside the heatmap: an expert ' +
+      'that receives few tokens gets a small kernel and is the first to freeze — MAT and the ' +
+      'router interact. Capacity drops couple the probe samples, so the kernel is taken with the ' +
+      'probe batch routed once and that routing held fixed.',
+    config: {
+      model: 'switch',
+      data: 'austen',
+      layers: 2,
+      heads: 4,
+      dModel: 64,
+      dFF: 128,
+      experts: 4,
+      capacity: 1.25,
+    },
+  },
+  {
+    id: 'vgg-fashion',
+    label: 'Small VGG · Fashion-MNIST (filter groups)',
+    explanation:
+      'Four 3×3 conv layers (16, 16, 32, 32 channels) on 2,000 Fashion-MNIST images; each group ' +
+      'of 8 output channels is a module (12 in all), the classifier always trains. Watch the ' +
+      'early layers settle first (β) while the deeper groups keep learning, and the confusion ' +
+      'matrix: shirts, T-shirts, pullovers and coats are the classes the net confuses longest. ' +
+      'Raise “images” past 5,000 to load the full 70,000-image set (a 31 MB download with a ' +
+      'progress bar).',
+    config: {
+      model: 'vgg',
+      data: 'fashion',
+      channels: '16,32',
+      groupSize: 8,
+      images: 2000,
+      batch: 32,
+      lr: 1e-3,
+      probe: 16,
+      K: 10,
+      warmup: 50,
+      valEvery: 50,
+      // 32 batches of 32: all 1,000 validation images.
+      valBatches: 32,
+    },
+  },
+  {
     id: 'mlp-spiral',
     label: 'MLP · spiral (classroom)',
     explanation:

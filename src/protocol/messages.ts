@@ -46,6 +46,15 @@ export interface EvaluationMsg {
   ms: number;
 }
 
+/** Progress of a data download (the full Fashion-MNIST set: four gzipped files). */
+export interface LoadProgress {
+  /** What is loading, for the interface ("Fashion-MNIST, full set"). */
+  what: string;
+  /** Bytes received so far, and the total (null while a size is unknown). */
+  loaded: number;
+  total: number | null;
+}
+
 export type FromWorker =
   | {
       type: 'ready';
@@ -60,6 +69,7 @@ export type FromWorker =
       /** The task's validation metric: the `validation` messages' `perplexity` field holds it. */
       metric: MetricInfo;
     }
+  | { type: 'loading'; progress: LoadProgress }
   | { type: 'metrics'; batch: MetricsBatch; medianStepMs: number | null }
   | { type: 'validation'; step: number; perplexity: number }
   /** The model-specific view (decision boundary, confusion matrix, router load). */

@@ -307,10 +307,10 @@ export function backToLive(): void {
 function pickRunData(s: RunData): RunData {
   const {
     phase, running, step, backend, modules, flopsPerVanillaStep, flopsPerEvaluation, probeOutputs,
-    runConfig, events, live, medianStepMs, metric, modelView, metrics, validation, evaluations, decisions,
+    runConfig, events, live, medianStepMs, metric, modelView, loading, metrics, validation, evaluations, decisions,
   } = s;
   return {
     phase, running, step, backend, modules, flopsPerVanillaStep, flopsPerEvaluation, probeOutputs,
-    runConfig, events, live, medianStepMs, metric, modelView, metrics, validation, evaluations, decisions,
+    runConfig, events, live, medianStepMs, metric, modelView, loading, metrics, validation, evaluations, decisions,
   };
 }

@@ -22,9 +22,17 @@ export function applyMessage(d: RunData, msg: FromWorker): Partial<RunData> {
   return { ...reduceRun(d, msg), ...reduceMetrics(d, msg), ...reduceEvaluations(d, msg) };
 }
 
-/** Messages that describe a run's progress (dropped while a new run is starting). */
+/**
+ * Messages that describe a run's progress (dropped while a new run is starting). `loading`
+ * belongs to the run being started: it is what the page shows until `ready`.
+ */
 export function isRunDataMessage(msg: FromWorker): boolean {
-  return msg.type !== 'ready' && msg.type !== 'error' && msg.type !== 'exported';
+  return (
+    msg.type !== 'ready' &&
+    msg.type !== 'error' &&
+    msg.type !== 'exported' &&
+    msg.type !== 'loading'
+  );
 }
 
 /** JSON writes NaN and ±∞ as null; they come back as NaN. */
@@ -35,18 +43,16 @@ function orNaN(x: number | null): number {
 /** A run file's content as run data, for read-only viewing. */
 export function runDataFromFile(run: RunFile): RunData {
   const lastVanilla = run.metrics.vanillaFlops[0];
-  const evaluations = run.evaluations.map(
-    (e): EvalColumn => ({
-      step: e.step,
-      lambdaMax: Float64Array.from(e.lambdaMax, orNaN),
-      effRank: Float64Array.from(e.effRank, orNaN),
-      spectra: Float64Array.from(e.spectra.flat(), orNaN),
-      updating: Uint8Array.from(e.updating, (u) => (u ? 1 : 0)),
-      reasons: e.reasons.slice(),
-      ms: null,
-      amendedAt: null,
-    }),
-  );
+  const evaluations = run.evaluations.map((e): EvalColumn => ({
+    step: e.step,
+    lambdaMax: Float64Array.from(e.lambdaMax, orNaN),
+    effRank: Float64Array.from(e.effRank, orNaN),
+    spectra: Float64Array.from(e.spectra.flat(), orNaN),
+    updating: Uint8Array.from(e.updating, (u) => (u ? 1 : 0)),
+    reasons: e.reasons.slice(),
+    ms: null,
+    amendedAt: null,
+  }));
   // Spectra beyond the last few are not shown; keep memory bounded as for live runs.
   for (let i = 0; i < evaluations.length - 64; i++) {
     const col = evaluations[i];
@@ -77,7 +83,10 @@ export function runDataFromFile(run: RunFile): RunData {
       emptyMetrics(),
       batchFromArrays({ ...run.metrics, loss: run.metrics.loss.map(orNaN) }),
     ),
-    validation: { step: run.validation.step.slice(), perplexity: run.validation.perplexity.map(orNaN) },
+    validation: {
+      step: run.validation.step.slice(),
+      perplexity: run.validation.perplexity.map(orNaN),
+    },
     evaluations,
     decisions: last ? { step: last.step, updating: last.updating, reasons: last.reasons } : null,
   };

@@ -2,7 +2,7 @@
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import type { MetricInfo, ModelView } from '../core/tasks/types';
 import type { ModuleInfo } from '../core/types';
-import type { FromWorker } from '../protocol/messages';
+import type { FromWorker, LoadProgress } from '../protocol/messages';
 
 /** The backend a run used, as shown on the badge (live runs: the `ready` message; imports: the file). */
 export interface BackendView {
@@ -60,6 +60,8 @@ export interface RunState {
   metric: MetricInfo;
   /** The latest model-specific view (decision boundary, confusion matrix, router load). */
   modelView: { step: number; view: ModelView } | null;
+  /** A data download in progress before `ready` (the full Fashion-MNIST set), else null. */
+  loading: LoadProgress | null;
 }
 
 /** The validation metric a model reports, for runs whose `ready` message is not at hand. */
@@ -85,6 +87,7 @@ export function initialRunState(config: ExperimentConfig): RunState {
     medianStepMs: null,
     metric: metricOf(config.model),
     modelView: null,
+    loading: null,
   };
 }
 
@@ -119,9 +122,11 @@ export function reduceRun(s: RunState, msg: FromWorker): Partial<RunState> | nul
       };
     }
     case 'error':
-      return msg.fatal ? { phase: 'failed', running: false } : null;
+      return msg.fatal ? { phase: 'failed', running: false, loading: null } : null;
     case 'view':
       return { modelView: { step: msg.step, view: msg.view } };
+    case 'loading':
+      return s.phase === 'starting' ? { loading: { ...msg.progress } } : null;
     case 'validation':
     case 'evaluation':
     case 'decisions':

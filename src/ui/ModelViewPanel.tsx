@@ -64,26 +64,51 @@ function Confusion({ view }: { view: Extract<ModelView, { kind: 'confusion' }> }
 }
 
 function Router({ view }: { view: Extract<ModelView, { kind: 'router' }> }) {
-  const entries = Object.entries(view.load);
-  const total = entries.reduce((s, [, v]) => s + v, 0);
-  const max = Math.max(1, ...entries.map(([, v]) => v));
+  // Group the experts by layer (ids L<l>.E<e>): each layer routes the same n·T tokens.
+  const layers = new Map<string, [string, number][]>();
+  for (const [id, v] of Object.entries(view.load)) {
+    const layer = id.split('.')[0] ?? id;
+    layers.set(layer, [...(layers.get(layer) ?? []), [id, v]]);
+  }
+  const perLayer = [...layers.values()][0]?.length ?? 1;
   return (
     <div>
       <p>
-        Tokens of the probe batch routed to each expert (an even split would give each{' '}
-        {formatPercent(1 / Math.max(1, entries.length))}).
+        Tokens of the probe batch ({view.tokensPerLayer} per layer) routed to each expert; an even
+        split gives each {formatPercent(1 / Math.max(1, perLayer))}. An expert takes at most{' '}
+        {view.capacity} tokens (capacity); the rest are dropped and skip the expert layer.
       </p>
-      <ul className="router-bars">
-        {entries.map(([id, v]) => (
-          <li key={id}>
-            <span className="router-id">{id}</span>
-            <span className="router-bar" style={{ width: `${(v / max) * 100}%` }} />
-            <span className="router-value">
-              {v} ({formatPercent(total > 0 ? v / total : NaN)})
-            </span>
-          </li>
-        ))}
-      </ul>
+      <p className="note" data-testid="router.coupling">
+        Capacity drops couple samples: whether a token is dropped depends on the other tokens of
+        the batch, so each kernel is computed with the probe batch routed once, as a whole, and
+        that routing held fixed.
+      </p>
+      {[...layers.entries()].map(([layer, entries]) => {
+        const routed = entries.reduce((a, [, v]) => a + v, 0);
+        const dropped = view.tokensPerLayer - routed;
+        return (
+          <div key={layer} className="router-layer">
+            <h3>
+              Layer {layer.slice(1)} · {dropped} dropped (
+              {formatPercent(view.tokensPerLayer > 0 ? dropped / view.tokensPerLayer : NaN)})
+            </h3>
+            <ul className="router-bars">
+              {entries.map(([id, v]) => (
+                <li key={id}>
+                  <span className="router-id">{id}</span>
+                  <span
+                    className="router-bar"
+                    style={{ width: `${(v / Math.max(1, view.capacity)) * 100}%` }}
+                  />
+                  <span className="router-value">
+                    {v} ({formatPercent(view.tokensPerLayer > 0 ? v / view.tokensPerLayer : NaN)})
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </div>
+        );
+      })}
     </div>
   );
 }

@@ -1,11 +1,28 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useLabStore } from '../store/store';
+import type { LoadProgress } from '../protocol/messages';
 import { formatCount } from './format';
+
+/** Download progress of a large data set (the full Fashion-MNIST), before the run is ready. */
+function LoadingBar({ progress }: { progress: LoadProgress }) {
+  const mb = (b: number) => (b / 1e6).toFixed(1);
+  const share = progress.total ? Math.min(1, progress.loaded / progress.total) : null;
+  return (
+    <span className="loading" data-testid="data.progress">
+      <label>
+        {progress.what}:{' '}
+        {progress.total ? `${mb(progress.loaded)} of ${mb(progress.total)} MB` : `${mb(progress.loaded)} MB`}
+        {share !== null && progress.loaded >= progress.total! ? ' — decoding…' : ''}{' '}
+        <progress max={1} value={share ?? undefined} />
+      </label>
+    </span>
+  );
+}
 
 /** Step counter, running state and where training runs. */
 export function RunStatus() {
   const s = useLabStore(
-    useShallow((st) => ({ step: st.step, running: st.running, phase: st.phase, where: st.where, view: st.view, stopAt: st.runConfig.stopAt })),
+    useShallow((st) => ({ step: st.step, running: st.running, phase: st.phase, where: st.where, view: st.view, stopAt: st.runConfig.stopAt, loading: st.loading })),
   );
   const state =
     s.view === 'imported'
@@ -25,6 +42,7 @@ export function RunStatus() {
         <span className="step-label">step</span> <span className="step-value">{formatCount(s.step)}</span>
       </span>
       <span className={`state state-${s.running ? 'running' : s.phase}`}>{state}</span>
+      {s.loading && s.phase === 'starting' && <LoadingBar progress={s.loading} />}
       {s.where && s.view === 'live' && (
         <span className="where">{s.where === 'worker' ? 'training in a Web Worker' : 'training on the main thread'}</span>
       )}

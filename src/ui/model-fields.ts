@@ -46,7 +46,7 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
       { key: 'points', label: 'Points', models: ['mlp'] },
       { key: 'noise', label: 'Noise', models: ['mlp'] },
       { key: 'testRatio', label: 'Test share', models: ['mlp'] },
-      { key: 'images', label: 'Training images', models: ['vgg'] },
+      { key: 'images', label: 'Training images', hint: 'up to 5,000 from the subset; more loads the full set (31 MB)', models: ['vgg'] },
       { key: 'batch', label: 'Batch size' },
       { key: 'lr', label: 'Learning rate (Adam)' },
     ],
@@ -68,7 +68,7 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
     title: 'Run',
     fields: [
       { key: 'valEvery', label: 'Validate every (steps)' },
-      { key: 'valBatches', label: 'Validation batches' },
+      { key: 'valBatches', label: 'Validation batches', hint: 'of the batch size; VGG: at most 1,000 images', models: [...TRANSFORMERS, 'vgg'] },
       { key: 'stopAt', label: 'Pause at step', hint: '0: never' },
       { key: 'backend', label: 'Backend', options: BACKENDS },
     ],

@@ -4,18 +4,24 @@ import { initBackend, NoWebGPUError } from '../core/backend';
 import { now } from '../core/clock';
 import type { ExperimentConfig } from '../core/config';
 import type { Corpus } from '../core/data/corpus';
+import type { FashionData } from '../core/data/fashion';
 import { DataError } from '../core/data/corpus';
 import type { RunFile } from '../core/runfile';
 import type { StepResult } from '../core/session';
 import { Session } from '../core/session';
 import type { TaskData } from '../core/tasks';
-import { needsCorpus } from '../core/tasks';
-import type { FromWorker, ToWorker, TrainerErrorCode } from '../protocol/messages';
+import { taskDataKind } from '../core/tasks';
+import type { FromWorker, LoadProgress, ToWorker, TrainerErrorCode } from '../protocol/messages';
 import { assertNever, PROTOCOL_VERSION } from '../protocol/messages';
 
 /** What the host provides: data loading and the WebGPU/WASM hooks (worker, page or Node). */
 export interface HandlerDeps {
   loadCorpus(config: ExperimentConfig): Promise<Corpus>;
+  /**
+   * Fashion-MNIST: the committed subset, or the full 70,000 images when `config.images` asks for
+   * more than it holds, reporting download progress (bytes) through `progress`.
+   */
+  loadFashion(config: ExperimentConfig, progress: (p: LoadProgress) => void): Promise<FashionData>;
   backendEnv: Omit<BackendEnv, 'onDeviceLost'>;
   /** Builds the session; tests substitute a subclass to provoke failures (NaN losses). */
   createSession?: (config: ExperimentConfig, data: TaskData) => Session;
@@ -264,7 +270,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
           },
         });
       }
-      const data: TaskData = needsCorpus(config) ? { corpus: await deps.loadCorpus(config) } : {};
+      const data = await loadData(config);
       if (gen !== generation) return;
       session = (deps.createSession ?? ((c, k) => new Session(c, k)))(config, data);
     } catch (e) {
@@ -294,6 +300,26 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
     });
     await postView(0);
     status();
+  }
+
+  /** The task's data; progress of a large download is forwarded at most every 100 ms. */
+  async function loadData(config: ExperimentConfig): Promise<TaskData> {
+    switch (taskDataKind(config)) {
+      case 'corpus':
+        return { corpus: await deps.loadCorpus(config) };
+      case 'fashion': {
+        let last = -Infinity;
+        const fashion = await deps.loadFashion(config, (p) => {
+          const t = now();
+          if (t - last < 100 && p.loaded !== p.total) return;
+          last = t;
+          post({ type: 'loading', progress: p });
+        });
+        return { fashion };
+      }
+      case 'none':
+        return {};
+    }
   }
 
   const handle = async (msg: ToWorker): Promise<void> => {

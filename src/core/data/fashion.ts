@@ -191,3 +191,80 @@ export function sampleImageBatch(data: ImageSet, batch: number, rng: Rng): Image
   }
   return { x, y, batch };
 }
+
+/**
+ * Training images 5000 … 5999 of the original training file are held out for validation
+ * (they are in the committed subset, which is the first 6000, and in the full set alike), so
+ * the validation images are the same whichever the lab loads. The test split (t10k) is never
+ * used for choosing anything; `npm run reproduce` reports it separately.
+ */
+export const FASHION_VAL_START = 5000;
+export const FASHION_VAL_COUNT = 1000;
+/** Training images available without the full set: the subset minus the validation images. */
+export const FASHION_SUBSET_TRAIN = FASHION_VAL_START;
+
+/** The three splits a VGG task trains, validates and tests on. */
+export interface FashionData {
+  train: ImageSet;
+  val: ImageSet;
+  test: ImageSet;
+  /** Whether the full 70,000-image set was loaded (else the committed subset). */
+  full: boolean;
+}
+
+/** Images `from` … `to − 1` of a set (copies). */
+export function sliceImages(s: ImageSet, from: number, to: number): ImageSet {
+  const a = Math.max(0, Math.min(from, s.count));
+  const b = Math.max(a, Math.min(to, s.count));
+  return {
+    x: s.x.slice(a * FASHION_PIXELS, b * FASHION_PIXELS),
+    y: s.y.slice(a, b),
+    count: b - a,
+  };
+}
+
+function concatImages(a: ImageSet, b: ImageSet): ImageSet {
+  const x = new Float32Array(a.x.length + b.x.length);
+  x.set(a.x);
+  x.set(b.x, a.x.length);
+  const y = new Int32Array(a.count + b.count);
+  y.set(a.y);
+  y.set(b.y, a.count);
+  return { x, y, count: a.count + b.count };
+}
+
+/** Whether `images` training images need the full set (more than the subset holds). */
+export const needsFullFashion = (images: number): boolean => images > FASHION_SUBSET_TRAIN;
+
+/**
+ * Splits a training file (subset or full, in original order) and a test file into training,
+ * validation and test sets: validation = images 5000 … 5999; training = the first `images` of
+ * the rest (0 … 4999, then 6000 … on).
+ * @throws DataError when the training file holds fewer than 6000 images or fewer than `images`
+ *   training images besides the validation ones.
+ */
+export function fashionSplits(
+  trainFile: ImageSet,
+  testFile: ImageSet,
+  images: number,
+  full: boolean,
+): FashionData {
+  const valEnd = FASHION_VAL_START + FASHION_VAL_COUNT;
+  if (trainFile.count < valEnd) {
+    throw new DataError(
+      `The training file has ${trainFile.count} images; at least ${valEnd} are needed (5000 … 5999 validate).`,
+    );
+  }
+  const available = trainFile.count - FASHION_VAL_COUNT;
+  if (images > available) {
+    throw new DataError(
+      `${images} training images were asked for; the ${full ? 'full set' : 'subset'} has ${available} besides the validation images.`,
+    );
+  }
+  const head = sliceImages(trainFile, 0, Math.min(images, FASHION_VAL_START));
+  const train =
+    images <= FASHION_VAL_START
+      ? head
+      : concatImages(head, sliceImages(trainFile, valEnd, valEnd + images - FASHION_VAL_START));
+  return { train, val: sliceImages(trainFile, FASHION_VAL_START, valEnd), test: testFile, full };
+}

@@ -13,7 +13,7 @@ import { fastSwitchKernels } from '../mntk-switch';
 import type { SwitchKernelExtras } from '../mntk-switch';
 import type { Rng } from '../rng';
 import type { RunFile } from '../runfile';
-import type { Task, TaskBatch } from './types';
+import type { ModelView, Task, TaskBatch } from './types';
 
 /**
  * The tiny Switch Transformer learning masked-language modelling on the Austen corpus. Modules:
@@ -131,6 +131,22 @@ export class SwitchMlmTask implements Task {
     } finally {
       tokens.dispose();
     }
+  }
+
+  /**
+   * Router load per expert on the probe batch, with each layer's token count: the tokens a
+   * layer did not send to any expert were dropped by the capacity limit.
+   */
+  async view(): Promise<ModelView> {
+    const load = await this.routerLoad();
+    const experts = this.modules.filter((m) => m.kind === 'expert');
+    const { batch, seqLen } = this.probe.batch;
+    return {
+      kind: 'router',
+      load: Object.fromEntries(experts.map((m, i) => [m.id, load[i] ?? 0])),
+      tokensPerLayer: batch * seqLen,
+      capacity: this.model.capacity(batch * seqLen),
+    };
   }
 
   /** Validation perplexity exp(mean masked-token cross-entropy) over the fixed val batches. */

@@ -75,10 +75,12 @@ export type ModelView =
     }
   | {
       kind: 'router';
-      /** tokens routed to each expert on the probe batch, per module id */ load: Record<
-        string,
-        number
-      >;
+      /** Tokens routed to each expert on the probe batch (after capacity), per module id. */
+      load: Record<string, number>;
+      /** Tokens each layer routes (n · T); those no expert took were dropped by capacity. */
+      tokensPerLayer: number;
+      /** Tokens an expert may take per layer, ⌈c · n · T / E⌉. */
+      capacity: number;
     };
 
 export interface TaskBatch {

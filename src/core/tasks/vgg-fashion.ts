@@ -1,0 +1,204 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentConfig } from '../config';
+import type { FashionData, ImageSet } from '../data/fashion';
+import { FASHION_CLASSES, FASHION_SIDE, sampleImageBatch, sliceImages } from '../data/fashion';
+import { vggEvaluationFlops, vggStepFlops } from '../flops-vgg';
+import type { ImageProbe, ImageProbeTensors } from '../mntk-vgg';
+import {
+  disposeImageProbeTensors,
+  fastFilterGroupKernels,
+  imageProbeTensors,
+  makeImageProbe,
+} from '../mntk-vgg';
+import type { VggSize } from '../models/vgg';
+import { DEFAULT_VGG, SmallVgg } from '../models/vgg';
+import type { Rng } from '../rng';
+import type { RunFile } from '../runfile';
+import type { ModelView, Task, TaskBatch } from './types';
+
+/** Class names in label order (as `public/data/fashion-mnist/meta.json`). */
+export const FASHION_CLASS_NAMES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
+
+/** Validation images per forward pass (bounds the activations' memory). */
+const VAL_CHUNK = 250;
+
+/** The VGG size a config asks for (stages from `channels`, two convs each, g = `groupSize`). */
+export function vggSizeOf(config: ExperimentConfig): VggSize {
+  return {
+    ...DEFAULT_VGG,
+    channels: config.channels.split(',').map(Number),
+    groupSize: config.groupSize,
+  };
+}
+
+/**
+ * The small VGG classifying Fashion-MNIST. Modules: filter groups of every conv layer; the
+ * classifier is backbone. Metric: accuracy on held-out validation images (training images
+ * 5000 … 5999, see `validationSet`); the confusion matrix of the latest validation is the view.
+ */
+export class VggFashionTask implements Task {
+  readonly model: SmallVgg;
+  readonly metric = { name: 'accuracy', higherIsBetter: true } as const;
+  readonly probe: ImageProbe;
+  readonly data: FashionData;
+  private readonly probeT: ImageProbeTensors;
+  private readonly config: ExperimentConfig;
+  private confusion: Int32Array | null = null;
+
+  constructor(config: ExperimentConfig, data: FashionData, rng: Rng) {
+    this.config = config;
+    this.data = data;
+    if (data.train.count < 1 || data.val.count < 1) {
+      throw new RangeError('The VGG task needs training and validation images.');
+    }
+    this.model = new SmallVgg(vggSizeOf(config), rng.fork('init'));
+    const probeBatch = sampleImageBatch(data.train, config.probe, rng.fork('probe'));
+    this.probe = makeImageProbe(
+      probeBatch,
+      FASHION_CLASSES,
+      config.kernel,
+      config.R,
+      rng.fork('projections'),
+    );
+    this.probeT = imageProbeTensors(this.probe, this.model);
+  }
+
+  get modules() {
+    return this.model.modules;
+  }
+  get probeSize(): number {
+    return this.config.probe;
+  }
+  get probeInfo() {
+    return {
+      k: this.probe.outputs,
+      projections: this.probe.numProjections,
+      exact: this.probe.exact,
+    };
+  }
+
+  private imageTensor(x: Float32Array, count: number): tf.Tensor4D {
+    return tf.tensor4d(x, [count, FASHION_SIDE, FASHION_SIDE, 1]);
+  }
+
+  /** `config.batch` training images drawn with replacement. */
+  sampleBatch(rng: Rng): TaskBatch {
+    const b = sampleImageBatch(this.data.train, this.config.batch, rng);
+    return { tensors: [this.imageTensor(b.x, b.batch), tf.tensor1d(b.y, 'int32')] };
+  }
+
+  loss(batch: TaskBatch): tf.Scalar {
+    const [x, y] = batch.tensors as [tf.Tensor4D, tf.Tensor1D];
+    return this.model.loss(x, y);
+  }
+
+  kernels(): Promise<Float32Array> {
+    return fastFilterGroupKernels(this.model, this.probe, this.probeT);
+  }
+
+  /** Predicted classes of a set, in chunks. */
+  async predict(set: ImageSet): Promise<Int32Array> {
+    const out = new Int32Array(set.count);
+    const px = FASHION_SIDE * FASHION_SIDE;
+    for (let a = 0; a < set.count; a += VAL_CHUNK) {
+      const b = Math.min(set.count, a + VAL_CHUNK);
+      const pred = tf.tidy(() =>
+        this.model
+          .forward(this.imageTensor(set.x.subarray(a * px, b * px), b - a), { allGroups: true })
+          .argMax(1),
+      );
+      out.set(await pred.data(), a);
+      pred.dispose();
+    }
+    return out;
+  }
+
+  /** Accuracy and confusion counts [true, predicted] of a set. */
+  async score(set: ImageSet): Promise<{ accuracy: number; confusion: Int32Array }> {
+    const pred = await this.predict(set);
+    const k = FASHION_CLASSES;
+    const confusion = new Int32Array(k * k);
+    let right = 0;
+    pred.forEach((p, i) => {
+      const t = set.y[i]!;
+      confusion[t * k + p]!++;
+      if (p === t) right++;
+    });
+    return { accuracy: right / Math.max(1, set.count), confusion };
+  }
+
+  /**
+   * The validation images used: the first `valBatches` × `batch` of the 1,000 held out (all of
+   * them with the preset's 32 × 32). Fewer make a validation cheap where convolutions are slow
+   * (a software WebGPU adapter convolves ≈ 10⁴ times slower than a GPU).
+   */
+  get validationSet(): ImageSet {
+    const n = Math.min(this.data.val.count, this.config.valBatches * this.config.batch);
+    return n === this.data.val.count ? this.data.val : sliceImages(this.data.val, 0, n);
+  }
+
+  /** Accuracy on the validation images; keeps their confusion matrix for the view. */
+  async validate(): Promise<number> {
+    const { accuracy, confusion } = await this.score(this.validationSet);
+    this.confusion = confusion;
+    return accuracy;
+  }
+
+  async view(): Promise<ModelView> {
+    if (!this.confusion) await this.validate();
+    return {
+      kind: 'confusion',
+      classes: [...FASHION_CLASS_NAMES],
+      matrix: this.confusion!.slice(),
+    };
+  }
+
+  stepFlops(updating: boolean[]): number {
+    return vggStepFlops(this.model.size, this.config.batch, updating).total;
+  }
+
+  evaluationFlops(): number {
+    return vggEvaluationFlops(
+      this.model.size,
+      this.config.probe,
+      this.probe.numProjections,
+      this.probe.kernel,
+    ).total;
+  }
+
+  exportProbe(): RunFile['probe'] {
+    const b = this.probe.batch;
+    return {
+      inputs: Array.from(b.x),
+      positions: [],
+      targets: Array.from(b.y),
+      n: b.batch,
+      seqLen: FASHION_SIDE * FASHION_SIDE,
+      masked: 1,
+      projections: Array.from(this.probe.projections),
+      numProjections: this.probe.numProjections,
+      weight: this.probe.weight,
+      kernel: this.probe.kernel,
+    };
+  }
+
+  exportName(name: string): string {
+    return name.replace(/^vgg[0-9a-z]+\//, '').replace(/#\d+$/, '');
+  }
+
+  dispose(): void {
+    disposeImageProbeTensors(this.probeT);
+    this.model.dispose();
+  }
+}
