@@ -81,7 +81,7 @@ function randomConfig(rng: Rng): ExperimentConfig {
     testRatio: numIn(rng, 0.1, 0.9),
     channels: widths(999, 4),
     groupSize: intIn(rng, 1, 64),
-    images: intIn(rng, 100, 60000),
+    images: intIn(rng, 100, 59000),
     progSpan: intIn(rng, 1, 1_000_000),
     layers: intIn(rng, 1, 8),
     heads,
