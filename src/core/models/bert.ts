@@ -339,12 +339,10 @@ export class TinyBert implements LabModel {
       activation: 'relu',
     }) as tf.Tensor2D;
     const tn = layerNorm(t, this.mlmLnG, this.mlmLnB);
-    return tf.fused.matMul({
-      a: tn,
-      b: this.tokEmb as tf.Tensor2D,
-      transposeB: true,
-      bias: this.decB,
-    }) as tf.Tensor2D;
+    // Not one fused matmul with transposeB and bias: TF.js 4.22's WASM _FusedMatMul indexes
+    // the bias wrongly when B is transposed (rows after the first get wrong logits; see
+    // bert-wasm.test.ts). A separate bias add is right on every backend.
+    return tf.matMul(tn, this.tokEmb as tf.Tensor2D, false, true).add(this.decB) as tf.Tensor2D;
   }
 
   dispose(): void {
