@@ -77,6 +77,20 @@ for (const p of PRESETS) {
     await expectChartDrawn(lab.heatmap, 'chart.heatmap');
     const view = page.getByTestId('view.model');
     await expect(view).toHaveAttribute('data-kind', p.view);
+    if (p.view === 'boundary') {
+      // The network diagram marks each neuron as the trainer decided (paused: stable state).
+      await lab.pause.click();
+      await lab.waitForPaused();
+      const decided = await lab.lab.modules();
+      const circles = page.getByTestId('view.network').locator('circle[data-module]');
+      await expect(circles).toHaveCount(p.modules);
+      const drawn = await circles.evaluateAll((cs) =>
+        cs.map((c) => [c.getAttribute('data-module'), c.getAttribute('data-updating') === '1']),
+      );
+      expect(Object.fromEntries(drawn)).toEqual(
+        Object.fromEntries(decided.map((m) => [m.id, m.updating])),
+      );
+    }
     if (p.view === 'router') await expect(page.getByTestId('router.coupling')).toBeVisible();
     if (p.view === 'confusion')
       await expect(view.locator('table.confusion tbody tr')).toHaveCount(10);

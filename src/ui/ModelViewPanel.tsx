@@ -2,6 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { ModelView } from '../core/tasks/types';
 import { useLabStore } from '../store/store';
 import { BoundaryView } from './BoundaryView';
+import { NetworkDiagram } from './NetworkDiagram';
 import { formatPercent } from './format';
 
 function Confusion({ view }: { view: Extract<ModelView, { kind: 'confusion' }> }) {
@@ -135,7 +136,12 @@ export function ModelViewPanel() {
         <h2 id="model-view-title">{TITLES[view.kind]}</h2>
         <p className="card-sub">At step {step}.</p>
       </header>
-      {view.kind === 'boundary' && <BoundaryView view={view} />}
+      {view.kind === 'boundary' && (
+        <div className="boundary-row">
+          <BoundaryView view={view} />
+          <NetworkDiagram classes={view.classes} />
+        </div>
+      )}
       {view.kind === 'confusion' && <Confusion view={view} />}
       {view.kind === 'router' && <Router view={view} />}
     </section>

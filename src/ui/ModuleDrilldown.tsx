@@ -11,7 +11,7 @@ import { useElementWidth } from './use-element-width';
 /** One module: its latest kernel spectrum, effective rank, λmax over time, and manual override. */
 export function ModuleDrilldown() {
   const s = useLabStore(
-    useShallow((st) => ({ id: st.selectedModule, modules: st.modules, evaluations: st.evaluations, n: st.runConfig.probe, view: st.view })),
+    useShallow((st) => ({ id: st.selectedModule, modules: st.modules, evaluations: st.evaluations, n: st.runConfig.probe, view: st.view, modelView: st.modelView })),
   );
   const [ref, width] = useElementWidth<HTMLDivElement>(600);
   const row = s.modules.findIndex((m) => m.id === s.id);
@@ -67,6 +67,14 @@ export function ModuleDrilldown() {
             {latest ? formatValue(latest.effRank[row] ?? NaN, 3) : '—'} <small>of {s.n}</small>
           </dd>
         </div>
+        {module.kind === 'expert' && s.modelView?.view.kind === 'router' && (
+          <div>
+            <dt>router load</dt>
+            <dd>
+              {s.modelView.view.load[module.id] ?? 0} <small>of {s.modelView.view.tokensPerLayer} tokens (capacity {s.modelView.view.capacity})</small>
+            </dd>
+          </div>
+        )}
         <div>
           <dt>now</dt>
           <dd className="small">{reason ? REASON_WORDS[reason] : '—'}</dd>
