@@ -47,6 +47,24 @@ describe('booting from a URL', () => {
 });
 
 describe('routing trainer messages', () => {
+  it('shows data-download progress while starting and drops it at ready', () => {
+    const t = boot('?model=vgg&data=fashion&images=6000');
+    const progress = { what: 'Fashion-MNIST, full set (70,000 images)', loaded: 1000, total: 4000 };
+    // Sent while `init` is unanswered: kept (it is the starting run's), unlike run data.
+    t.emit({ type: 'loading', progress });
+    t.emit(metricsMsg(1, [5]));
+    flushMessages();
+    expect(get().loading).toEqual(progress);
+    expect(get().metrics.length).toBe(0);
+    t.emit(readyMsg(t.inits[0]!));
+    flushMessages();
+    expect(get().loading).toBeNull();
+    // Late progress after ready changes nothing.
+    t.emit({ type: 'loading', progress });
+    flushMessages();
+    expect(get().loading).toBeNull();
+  });
+
   it('fills metrics, evaluations, decisions and events', () => {
     const t = boot();
     const cfg = t.inits[0]!;

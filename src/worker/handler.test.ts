@@ -5,7 +5,7 @@ import { DEFAULT_CONFIG } from '../core/config';
 import type { ExperimentConfig } from '../core/config';
 import { DataError } from '../core/data/corpus';
 import { validateRunFile } from '../core/runfile';
-import { nodeDeps } from '../node/deps';
+import { loadFashionFromDisk, nodeDeps } from '../node/deps';
 import type { FromWorker } from '../protocol/messages';
 import { PROTOCOL_VERSION } from '../protocol/messages';
 import { createHandler } from './handler';
@@ -113,6 +113,39 @@ describe('worker protocol handler', () => {
     expect(h.of('error')[0]!.message).toContain('404');
     await h.handle({ type: 'init', version: 99, config: tiny });
     expect(h.of('error')[1]).toMatchObject({ code: 'config' });
+  });
+
+  it('loads Fashion-MNIST for the VGG, forwarding download progress (throttled, last one kept) before ready', async () => {
+    const h = harness({
+      ...nodeDeps,
+      loadFashion: async (config, progress) => {
+        // A download in 50 synchronous chunks: the handler passes the first and the full one.
+        for (let i = 0; i <= 50; i++) progress({ what: 'test set', loaded: i * 10, total: 500 });
+        return loadFashionFromDisk(config.images);
+      },
+    });
+    const vgg: ExperimentConfig = {
+      ...tiny,
+      model: 'vgg',
+      data: 'fashion',
+      channels: '4',
+      groupSize: 2,
+      images: 100,
+      valBatches: 1,
+    };
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: vgg });
+    const loads = h.of('loading').map((m) => m.progress.loaded);
+    expect(loads).toEqual([0, 500]);
+    const iReady = h.msgs.findIndex((m) => m.type === 'ready');
+    expect(h.msgs.findLastIndex((m) => m.type === 'loading')).toBeLessThan(iReady);
+    expect(h.of('ready')[0]!.modules.map((m) => m.id)).toEqual([
+      'C0.G0',
+      'C0.G1',
+      'C1.G0',
+      'C1.G1',
+    ]);
+    expect(h.of('ready')[0]!.metric).toEqual({ name: 'accuracy', higherIsBetter: true });
+    expect(h.of('view')[0]!.view.kind).toBe('confusion');
   });
 
   it('says clearly when WebGPU is forced but there is none', async () => {
