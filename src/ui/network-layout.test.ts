@@ -17,8 +17,8 @@ describe('networkLayout', () => {
       'class 0',
       'class 1',
     ]);
-    // Four columns from x = 40 to 260.
-    expect([...new Set(l.nodes.map((n) => n.x))]).toEqual([40, 40 + 220 / 3, 40 + 440 / 3, 260]);
+    // Four columns from x = 40 to 300 − 56 = 244.
+    expect([...new Set(l.nodes.map((n) => n.x))]).toEqual([40, 40 + 204 / 3, 40 + 408 / 3, 244]);
     // The tallest column (3) spans the height; the others are centred on it.
     expect(l.height).toBe(3 * 20 + 10);
     const mid = l.height / 2;

@@ -37,8 +37,10 @@ export function networkLayout(
   const columns = [inputs.length, ...hidden, outputs];
   const tallest = Math.max(...columns);
   const height = tallest * pitch + 2 * radius;
-  const margin = 40;
-  const dx = columns.length > 1 ? (width - 2 * margin) / (columns.length - 1) : 0;
+  // Room for the input names on the left and the class names on the right.
+  const left = 40;
+  const right = 56;
+  const dx = columns.length > 1 ? (width - left - right) / (columns.length - 1) : 0;
   const nodes: NetNode[] = [];
   const firstOf: number[] = [];
   let module = 0;
@@ -50,7 +52,7 @@ export function networkLayout(
       nodes.push({
         column: c,
         row: r,
-        x: margin + c * dx,
+        x: left + c * dx,
         y: top + r * pitch,
         module: isHidden ? module++ : null,
         label: c === 0 ? inputs[r]! : isHidden ? `L${c - 1}.N${r}` : `class ${r}`,
