@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { NUM_SPECIAL, SEP, UNK } from '../src/core/data/corpus';
 import { SPECIAL_TOKENS, tokenize } from '../src/core/data/tokenizer';
+import { FASHION_CLASS_NAMES } from '../src/core/data/fashion';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'public', 'data');
@@ -228,18 +229,7 @@ const TRAIN_SUBSET = 6000;
 const TEST_SUBSET = 1000;
 /** Larger originals than this are not copied into the repo. */
 const FULL_COPY_LIMIT = 35_000_000;
-const CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
+const CLASSES = FASHION_CLASS_NAMES;
 
 /** Pixel bytes of an IDX3 image file (magic 2051, big-endian count, rows, cols), validated. */
 function parseIdxImages(name: string, raw: Buffer): { count: number; pixels: Buffer } {

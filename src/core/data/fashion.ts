@@ -7,6 +7,19 @@ export const FASHION_SIDE = 28;
 export const FASHION_PIXELS = FASHION_SIDE * FASHION_SIDE;
 /** Number of classes (T-shirt/top … Ankle boot, see `public/data/fashion-mnist/meta.json`). */
 export const FASHION_CLASSES = 10;
+/** Class names in label order (also written to `meta.json` by the data builder). */
+export const FASHION_CLASS_NAMES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 
 /**
  * Mean μ and standard deviation σ of the pixel value p/255 over all 60,000 × 784 pixels of the

@@ -49,5 +49,4 @@ export function taskDataKind(config: ExperimentConfig): 'corpus' | 'fashion' | '
 }
 
 /** Whether the model trains on the Austen corpus (the host must load it). */
-export const needsCorpus = (config: ExperimentConfig): boolean =>
-  taskDataKind(config) === 'corpus';
+export const needsCorpus = (config: ExperimentConfig): boolean => taskDataKind(config) === 'corpus';

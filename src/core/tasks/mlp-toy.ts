@@ -10,6 +10,7 @@ import { fastNeuronKernels, sampleMlpProbe } from '../mntk-mlp';
 import type { Rng } from '../rng';
 import type { RunFile } from '../runfile';
 import type { ModelView, Task, TaskBatch } from './types';
+import { exportVariableName } from './types';
 
 /** Half-width of the decision-boundary map (the toy sets live in about [−1, 1]²). */
 const EXTENT = 1.2;
@@ -188,7 +189,7 @@ export class MlpToyTask implements Task {
   }
 
   exportName(name: string): string {
-    return name.replace(/^mlp[0-9a-z]+\//, '').replace(/#\d+$/, '');
+    return exportVariableName(name);
   }
 
   dispose(): void {

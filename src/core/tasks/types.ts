@@ -86,3 +86,11 @@ export type ModelView =
 export interface TaskBatch {
   tensors: tf.Tensor[];
 }
+
+/**
+ * A variable's name in exports: without the per-instance model prefix (`bert3/`, `vgg0/`, …;
+ * TF.js needs unique names per engine) and without the `#n` uniqueness suffix.
+ */
+export function exportVariableName(name: string): string {
+  return name.replace(/^(bert|switch|vgg|mlp)[0-9a-z]+\//, '').replace(/#\d+$/, '');
+}

@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../config';
 import type { FashionData, ImageSet } from '../data/fashion';
-import { FASHION_CLASSES, FASHION_SIDE, sampleImageBatch, sliceImages } from '../data/fashion';
+import {
+  FASHION_CLASS_NAMES,
+  FASHION_CLASSES,
+  FASHION_SIDE,
+  sampleImageBatch,
+  sliceImages,
+} from '../data/fashion';
 import { vggEvaluationFlops, vggStepFlops } from '../flops-vgg';
 import type { ImageProbe, ImageProbeTensors } from '../mntk-vgg';
 import {
@@ -15,20 +21,8 @@ import { DEFAULT_VGG, SmallVgg } from '../models/vgg';
 import type { Rng } from '../rng';
 import type { RunFile } from '../runfile';
 import type { ModelView, Task, TaskBatch } from './types';
+import { exportVariableName } from './types';
 
-/** Class names in label order (as `public/data/fashion-mnist/meta.json`). */
-export const FASHION_CLASS_NAMES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-] as const;
 
 /** Validation images per forward pass (bounds the activations' memory). */
 const VAL_CHUNK = 250;
@@ -194,7 +188,7 @@ export class VggFashionTask implements Task {
   }
 
   exportName(name: string): string {
-    return name.replace(/^vgg[0-9a-z]+\//, '').replace(/#\d+$/, '');
+    return exportVariableName(name);
   }
 
   dispose(): void {
