@@ -8,14 +8,13 @@
  * `webgpu` runs through Dawn (npm `webgpu`); see WEBGPU-TESTING.md for the driver variables.
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '../src/core/backend';
 import type { ExperimentConfig } from '../src/core/config';
 import { DEFAULT_CONFIG } from '../src/core/config';
 import { Session } from '../src/core/session';
+import { isNodeBackend, setupNodeBackend } from '../src/node/backend';
 import { loadCorpusFromDisk } from '../src/node/deps';
 
 const arg = (name: string, dflt: string) => {
@@ -27,23 +26,9 @@ const steps = Number(arg('steps', '500'));
 const here = dirname(fileURLToPath(import.meta.url));
 
 async function setup(): Promise<string> {
-  if (backendName === 'webgpu') {
-    const { create, globals } = await import('webgpu');
-    Object.assign(globalThis, globals);
-    const gles = process.argv.includes('--gles');
-    const gpu = create(gles ? ['backend=opengles'] : []);
-    // The WebGPU backend checks navigator.gpu when it is constructed.
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-    const info = await initBackend('webgpu', {
-      gpu,
-      adapterOptions: gles
-        ? ({ featureLevel: 'compatibility' } as GPURequestAdapterOptions)
-        : undefined,
-    });
-    return `webgpu · ${info.adapter}${info.isFallbackAdapter ? ' (software)' : ''}`;
-  }
-  const info = await initBackend(backendName, {});
-  return info.backend;
+  if (!isNodeBackend(backendName)) throw new RangeError(`--backend must be wasm, cpu or webgpu`);
+  const { description } = await setupNodeBackend(backendName, { gles: process.argv.includes('--gles') });
+  return description;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -12,6 +12,7 @@ import { ModelSection } from './ModelSection';
 import { ModelViewPanel } from './ModelViewPanel';
 import { ModuleDrilldown } from './ModuleDrilldown';
 import { ParamSliders } from './ParamSliders';
+import { ReportPanel } from './ReportPanel';
 import { ShareBar } from './ShareBar';
 import { Timeline } from './Timeline';
 
@@ -33,6 +34,7 @@ export function App() {
         <main className="content">
           <ComputeCounter />
           <LossChart />
+          <ReportPanel />
           <ModelViewPanel />
           <Heatmap />
           {selected !== null && <ModuleDrilldown />}

@@ -1,0 +1,71 @@
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, XAxis, YAxis } from 'recharts';
+import { POLICY_COLOURS, POLICY_DASHES } from '../report/svg';
+import { formatFlops, formatPercent } from './format';
+import type { ChartSeries } from './report-view';
+import { metricDomain } from './report-view';
+import { useElementWidth } from './use-element-width';
+
+const HEIGHT = 320;
+const LAB_COLOUR = '#111827';
+
+/**
+ * Validation metric against cumulative charged FLOPs, one line per series (report policies and,
+ * when comparable, the lab's run); V* as a dashed reference line. Log scale for perplexity.
+ */
+export function ReportChart({
+  series,
+  accuracy,
+  target,
+}: {
+  series: ChartSeries[];
+  accuracy: boolean;
+  target: number;
+}) {
+  const [ref, width] = useElementWidth<HTMLDivElement>();
+  const domain = metricDomain(series, accuracy, target);
+  const order = new Map(series.map((s, i) => [s.label, i]));
+  return (
+    <div ref={ref} className="chart-box" style={{ height: HEIGHT }} data-testid="chart.report">
+      <LineChart width={width} height={HEIGHT} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+        <CartesianGrid stroke="#e5e7eb" />
+        <XAxis
+          dataKey="flops"
+          type="number"
+          domain={[0, 'dataMax']}
+          tickFormatter={(v: number) => formatFlops(v)}
+          tick={{ fontSize: 12 }}
+          allowDuplicatedCategory={false}
+        />
+        <YAxis
+          dataKey="metric"
+          scale={accuracy ? 'linear' : 'log'}
+          domain={domain}
+          allowDataOverflow
+          tickFormatter={(v: number) =>
+            accuracy ? formatPercent(v, 0) : String(Number(v.toPrecision(3)))
+          }
+          tick={{ fontSize: 12 }}
+          width={64}
+        />
+        {Number.isFinite(target) && (
+          <ReferenceLine y={target} stroke="#6b7280" strokeDasharray="6 4" />
+        )}
+        {/* In series order (vanilla, MAT, random, progressive, lab), not by name. */}
+        <Legend itemSorter={(item) => order.get(String(item.value)) ?? series.length} />
+        {series.map((s) => (
+          <Line
+            key={s.key}
+            data={s.points}
+            dataKey="metric"
+            name={s.label}
+            stroke={s.policy === 'lab' ? LAB_COLOUR : POLICY_COLOURS[s.policy]}
+            strokeDasharray={s.policy === 'lab' ? '0' : POLICY_DASHES[s.policy] || '0'}
+            strokeWidth={2.5}
+            dot={s.policy === 'lab' ? { r: 2.5 } : false}
+            isAnimationActive={false}
+          />
+        ))}
+      </LineChart>
+    </div>
+  );
+}
