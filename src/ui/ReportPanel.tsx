@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { meanTarget } from '../report/analyse';
@@ -7,6 +7,7 @@ import type { Report } from '../report/schema';
 import { MAX_REPORT_BYTES, parseReport } from '../report/schema';
 import { useLabStore } from '../store/store';
 import { formatFlops, formatPercent } from './format';
+import { JsonFileButton } from './JsonFileButton';
 import { ReportChart } from './ReportChart';
 import { configDifferences, labCurve, reportSeries } from './report-view';
 
@@ -19,7 +20,6 @@ export function ReportPanel() {
   const [loaded, setLoaded] = useState<{ report: Report; name: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
-  const fileRef = useRef<HTMLInputElement>(null);
   const lab = useLabStore(
     useShallow((s) => ({ config: s.runConfig, metrics: s.metrics, validation: s.validation })),
   );
@@ -41,7 +41,6 @@ export function ReportPanel() {
         `${file.name} was not loaded. ${why}${loaded ? ` Still showing ${loaded.name}.` : ''}`,
       );
     }
-    if (fileRef.current) fileRef.current.value = '';
   };
 
   const onDrop = (e: DragEvent<HTMLElement>) => {
@@ -82,17 +81,11 @@ export function ReportPanel() {
     >
       <header className="card-head row">
         <h2 id="report-title">Reproduction report</h2>
-        <button type="button" onClick={() => fileRef.current?.click()}>
-          Load report…
-        </button>
-        <input
-          ref={fileRef}
-          type="file"
-          accept=".json,application/json"
-          className="visually-hidden"
-          aria-label="Load a reproduction report (report.json)"
-          data-testid="report.file"
-          onChange={(e) => void onFile(e.target.files?.[0])}
+        <JsonFileButton
+          label="Load report…"
+          inputLabel="Load a reproduction report (report.json)"
+          testId="report.file"
+          onFile={onFile}
         />
       </header>
       <p className="card-sub">

@@ -1,16 +1,16 @@
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { exportRun, importRunText, replay, reportError } from '../store/actions';
 import { useLabStore } from '../store/store';
 import { shareableConfig } from '../store/url-state';
 import { downloadText, runFileName } from './download';
+import { JsonFileButton } from './JsonFileButton';
 
 /** Copy the link, replay it, export the run as JSON, import a run file to view. */
 export function ShareBar() {
   const s = useLabStore(useShallow((st) => ({ phase: st.phase, view: st.view, running: st.running })));
   const [copied, setCopied] = useState<'yes' | 'manual' | null>(null);
   const [busy, setBusy] = useState(false);
-  const fileRef = useRef<HTMLInputElement>(null);
 
   const copy = async () => {
     try {
@@ -41,7 +41,6 @@ export function ShareBar() {
     } catch (e) {
       reportError('import', `${file.name} could not be read: ${e instanceof Error ? e.message : String(e)}.`);
     }
-    if (fileRef.current) fileRef.current.value = '';
   };
 
   const replayLink = () => {
@@ -67,17 +66,7 @@ export function ShareBar() {
         <button type="button" onClick={() => void doExport()} disabled={s.view !== 'live' || s.phase !== 'ready' || busy}>
           {busy ? 'Exporting…' : 'Export run (JSON)'}
         </button>
-        <button type="button" onClick={() => fileRef.current?.click()}>
-          Import run…
-        </button>
-        <input
-          ref={fileRef}
-          type="file"
-          accept=".json,application/json"
-          className="visually-hidden"
-          aria-label="Import a run file"
-          onChange={(e) => void onFile(e.target.files?.[0])}
-        />
+        <JsonFileButton label="Import run…" inputLabel="Import a run file" onFile={onFile} />
       </div>
       {copied === 'yes' && <p className="note ok">Link copied. Opening it replays this run, including α/β changes.</p>}
       {copied === 'manual' && (
