@@ -1,24 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { tokenLosses } from './models/bert';
 import type { SwitchCaptured, SwitchTaps, TinySwitch } from './models/switch';
 import type { Probe, ProbeTensors } from './mntk';
-
-/**
- * Σ_r Σ_i s_r(x_i) for the replicated batch (copy r of sample i is row r·n + i). A copy of the
- * unexported `probeObjective` of mntk.ts. The load-balancing loss is not part of any s_r: it is
- * a batch-level regulariser, not a per-sample output or loss.
- */
-function probeObjective(logits: tf.Tensor2D, probe: Probe, pt: ProbeTensors): tf.Scalar {
-  const { batch: n, masked: M } = probe.batch;
-  const Rp = probe.numProjections;
-  if (probe.kernel === 'loss') {
-    return tokenLosses(logits, pt.oneHot!)
-      .reshape([Rp * n, M])
-      .mean(1)
-      .sum();
-  }
-  return logits.reshape([Rp, n, probe.outputs]).mul(pt.projections!).sum();
-}
+import { probeObjective } from './mntk';
 
 /** What an evaluation learns besides the kernels, at no extra cost (same forward). */
 export interface SwitchKernelExtras {
@@ -93,7 +76,8 @@ export async function fastSwitchKernels(
           routingGroups: Rp,
         },
       );
-      return probeObjective(logits, probe, pt);
+      // The load-balancing loss is not part of any s_r: it is a batch-level regulariser.
+      return probeObjective(logits, probe, pt.oneHot, pt.projections);
     };
     const D = tf.grads(f)([...taps.qkv, ...taps.y, ...taps.h, ...taps.out]);
     const headGrams: tf.Tensor[] = [];

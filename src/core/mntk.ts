@@ -78,7 +78,7 @@ export function makeProbe(
 }
 
 /** Σ_r Σ_i s_r(x_i) for the replicated batch (copy r of sample i is row r·n + i). */
-function probeObjective(
+export function probeObjective(
   logits: tf.Tensor2D,
   probe: Probe,
   oneHot: tf.Tensor2D | null,

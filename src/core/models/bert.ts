@@ -72,7 +72,7 @@ const INIT_STD = 0.02;
  * UnsortedSegmentSum kernel, which the WASM backend lacks; there the scatter runs as
  * oneHot(ids)ᵀ·dy instead (same values, more arithmetic).
  */
-const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+export const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [table, ids, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([ids]);
   const rows = table.shape[0]!;
@@ -89,7 +89,8 @@ const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   };
 }) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor2D;
 
-function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+/** LayerNorm over the last axis. */
+export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true);
   return x
     .sub(mean)
@@ -276,52 +277,8 @@ export class TinyBert implements LabModel {
     const tok = gatherRows(this.tokEmb, input.tokens.reshape([-1]));
     const pos = tf.tile(this.posEmb, [N, 1]);
     let x = layerNorm(tok.add(pos) as tf.Tensor2D, this.embLnG, this.embLnB);
-    const scale = 1 / Math.sqrt(dh);
     this.layerVars.forEach((L, l) => {
-      const xAug = tf.concat([x, tf.ones([N * T, 1])], 1) as tf.Tensor2D;
-      if (opts.capture) opts.capture.xAug.push(tf.keep(xAug));
-      let y: tf.Tensor2D | null = null;
-      const ctxParts: tf.Tensor2D[] = [];
-      for (const group of groups[l]!) {
-        const g = group.heads.length;
-        const wqkv: tf.Tensor2D =
-          group.cached?.qkv ??
-          tf.concat(
-            group.heads.map((h) => L.qkv[h]! as tf.Tensor2D),
-            1,
-          );
-        const wo: tf.Tensor2D =
-          group.cached?.o ??
-          tf.concat(
-            group.heads.map((h) => L.o[h]! as tf.Tensor2D),
-            0,
-          );
-        let qkv = tf.matMul(xAug, wqkv);
-        if (opts.taps) qkv = qkv.add(opts.taps.qkv[l]!);
-        const heads = qkv
-          .reshape([N, T, g, 3 * dh])
-          .transpose([0, 2, 1, 3])
-          .reshape([N * g, T, 3 * dh]);
-        const q = heads.slice([0, 0, 0], [-1, -1, dh]).mul(scale);
-        const k = heads.slice([0, 0, dh], [-1, -1, dh]);
-        const v = heads.slice([0, 0, 2 * dh], [-1, -1, dh]);
-        const probs = tf.softmax(tf.matMul(q, k, false, true));
-        const ctx = tf
-          .matMul(probs, v)
-          .reshape([N, g, T, dh])
-          .transpose([0, 2, 1, 3])
-          .reshape([N * T, g * dh]) as tf.Tensor2D;
-        if (opts.capture) ctxParts.push(ctx);
-        const yg = tf.matMul(ctx, wo) as tf.Tensor2D;
-        y = y === null ? yg : (y.add(yg) as tf.Tensor2D);
-      }
-      if (opts.capture) {
-        const ctxAll = ctxParts.length === 1 ? ctxParts[0]! : tf.concat(ctxParts, 1);
-        opts.capture.ctx.push(tf.keep(ctxAll as tf.Tensor2D));
-      }
-      let attn = y!.add(L.bo) as tf.Tensor2D;
-      if (opts.taps) attn = attn.add(opts.taps.y[l]!) as tf.Tensor2D;
-      x = layerNorm(x.add(attn) as tf.Tensor2D, L.ln1g, L.ln1b);
+      x = attentionSublayer(x, L, groups[l]!, l, { N, T, dh }, opts);
       const hidden = tf.fused.matMul({
         a: x,
         b: L.w1 as tf.Tensor2D,
@@ -349,6 +306,78 @@ export class TinyBert implements LabModel {
     this.disposeGroupCache();
     for (const v of this.allVariables()) v.dispose();
   }
+}
+
+
+/** The variables of one attention sublayer (BERT's and the Switch Transformer's alike). */
+export interface AttentionVars {
+  qkv: tf.Variable[];
+  o: tf.Variable[];
+  bo: tf.Variable;
+  ln1g: tf.Variable;
+  ln1b: tf.Variable;
+}
+
+/**
+ * One post-LN attention sublayer, LayerNorm(x + Attention(x)), its heads run as `groups`
+ * (updated / frozen; one q|k|v matmul and one output-projection matmul per group). With
+ * `taps`, layer l's taps are added to q|k|v and to the output; with `capture`, the q|k|v input
+ * (x with a ones column) and the heads' contexts are kept.
+ */
+export function attentionSublayer(
+  x: tf.Tensor2D,
+  L: AttentionVars,
+  groups: HeadGroup[],
+  l: number,
+  dims: { N: number; T: number; dh: number },
+  opts: { taps?: Taps; capture?: Pick<Captured, 'xAug' | 'ctx'> },
+): tf.Tensor2D {
+  const { N, T, dh } = dims;
+  const scale = 1 / Math.sqrt(dh);
+  const xAug = tf.concat([x, tf.ones([N * T, 1])], 1) as tf.Tensor2D;
+  if (opts.capture) opts.capture.xAug.push(tf.keep(xAug));
+  let y: tf.Tensor2D | null = null;
+  const ctxParts: tf.Tensor2D[] = [];
+  for (const group of groups) {
+    const g = group.heads.length;
+    const wqkv: tf.Tensor2D =
+      group.cached?.qkv ??
+      tf.concat(
+        group.heads.map((h) => L.qkv[h]! as tf.Tensor2D),
+        1,
+      );
+    const wo: tf.Tensor2D =
+      group.cached?.o ??
+      tf.concat(
+        group.heads.map((h) => L.o[h]! as tf.Tensor2D),
+        0,
+      );
+    let qkv = tf.matMul(xAug, wqkv);
+    if (opts.taps) qkv = qkv.add(opts.taps.qkv[l]!);
+    const heads = qkv
+      .reshape([N, T, g, 3 * dh])
+      .transpose([0, 2, 1, 3])
+      .reshape([N * g, T, 3 * dh]);
+    const q = heads.slice([0, 0, 0], [-1, -1, dh]).mul(scale);
+    const k = heads.slice([0, 0, dh], [-1, -1, dh]);
+    const v = heads.slice([0, 0, 2 * dh], [-1, -1, dh]);
+    const probs = tf.softmax(tf.matMul(q, k, false, true));
+    const ctx = tf
+      .matMul(probs, v)
+      .reshape([N, g, T, dh])
+      .transpose([0, 2, 1, 3])
+      .reshape([N * T, g * dh]) as tf.Tensor2D;
+    if (opts.capture) ctxParts.push(ctx);
+    const yg = tf.matMul(ctx, wo) as tf.Tensor2D;
+    y = y === null ? yg : (y.add(yg) as tf.Tensor2D);
+  }
+  if (opts.capture) {
+    const ctxAll = ctxParts.length === 1 ? ctxParts[0]! : tf.concat(ctxParts, 1);
+    opts.capture.ctx.push(tf.keep(ctxAll as tf.Tensor2D));
+  }
+  let attn = y!.add(L.bo) as tf.Tensor2D;
+  if (opts.taps) attn = attn.add(opts.taps.y[l]!) as tf.Tensor2D;
+  return layerNorm(x.add(attn) as tf.Tensor2D, L.ln1g, L.ln1b);
 }
 
 /**

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
 import type { ModuleInfo } from '../types';
 import type { BertSize, ForwardInput, HeadGroup, Taps } from './bert';
+import { attentionSublayer, gatherRows, layerNorm } from './bert';
 import type { LabModel } from './types';
 
 /** Sizes of the tiny Switch Transformer: a tiny BERT whose FFNs are E routed experts. */
@@ -123,31 +124,8 @@ interface Route {
   frac: tf.Tensor1D;
 }
 
-const LN_EPS = 1e-5;
 let instances = 0;
 const INIT_STD = 0.02;
-
-/**
- * Row gather whose gradient is a scatter-add (copied from bert.ts, where it is not exported):
- * TF.js's gather gradient needs UnsortedSegmentSum, which the WASM backend lacks; there the
- * scatter runs as oneHot(ids)ᵀ·dy.
- */
-const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [table, ids, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  save([ids]);
-  const rows = table.shape[0]!;
-  return {
-    value: tf.gather(table, ids),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const g = dy as tf.Tensor2D;
-      const idx = saved[0]! as tf.Tensor1D;
-      const scatter = tf.getKernel('UnsortedSegmentSum', tf.getBackend())
-        ? tf.unsortedSegmentSum(g, idx, rows)
-        : tf.matMul(tf.oneHot(idx, rows).toFloat(), g, true, false);
-      return [scatter, tf.zerosLike(idx)];
-    },
-  };
-}) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor2D;
 
 /**
  * Row gather y = table[idx] through a routing: `idx` maps each output row to one table row,
@@ -175,16 +153,6 @@ function routedGather(
     };
   }) as (t: tf.Tensor2D) => tf.Tensor2D;
   return op(table);
-}
-
-/** LayerNorm over the last axis (copied from bert.ts, where it is not exported). */
-function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return x
-    .sub(mean)
-    .mul(tf.rsqrt(variance.add(LN_EPS)))
-    .mul(g)
-    .add(b) as tf.Tensor2D;
 }
 
 /**
@@ -541,54 +509,9 @@ export class TinySwitch implements LabModel {
     const tok = gatherRows(this.tokEmb, input.tokens.reshape([-1]));
     const pos = tf.tile(this.posEmb, [N, 1]);
     let x = layerNorm(tok.add(pos) as tf.Tensor2D, this.embLnG, this.embLnB);
-    const scale = 1 / Math.sqrt(dh);
     let aux: tf.Scalar | null = null;
     this.layerVars.forEach((L, l) => {
-      // Attention, as TinyBert.forward.
-      const xAug = tf.concat([x, tf.ones([NT, 1])], 1) as tf.Tensor2D;
-      if (opts.capture) opts.capture.xAug.push(tf.keep(xAug));
-      let y: tf.Tensor2D | null = null;
-      const ctxParts: tf.Tensor2D[] = [];
-      for (const group of headGroups[l]!) {
-        const g = group.heads.length;
-        const wqkv: tf.Tensor2D =
-          group.cached?.qkv ??
-          tf.concat(
-            group.heads.map((h) => L.qkv[h]! as tf.Tensor2D),
-            1,
-          );
-        const wo: tf.Tensor2D =
-          group.cached?.o ??
-          tf.concat(
-            group.heads.map((h) => L.o[h]! as tf.Tensor2D),
-            0,
-          );
-        let qkv = tf.matMul(xAug, wqkv);
-        if (opts.taps) qkv = qkv.add(opts.taps.qkv[l]!);
-        const heads = qkv
-          .reshape([N, T, g, 3 * dh])
-          .transpose([0, 2, 1, 3])
-          .reshape([N * g, T, 3 * dh]);
-        const q = heads.slice([0, 0, 0], [-1, -1, dh]).mul(scale);
-        const k = heads.slice([0, 0, dh], [-1, -1, dh]);
-        const v = heads.slice([0, 0, 2 * dh], [-1, -1, dh]);
-        const probs = tf.softmax(tf.matMul(q, k, false, true));
-        const ctx = tf
-          .matMul(probs, v)
-          .reshape([N, g, T, dh])
-          .transpose([0, 2, 1, 3])
-          .reshape([NT, g * dh]) as tf.Tensor2D;
-        if (opts.capture) ctxParts.push(ctx);
-        const yg = tf.matMul(ctx, wo) as tf.Tensor2D;
-        y = y === null ? yg : (y.add(yg) as tf.Tensor2D);
-      }
-      if (opts.capture) {
-        const ctxAll = ctxParts.length === 1 ? ctxParts[0]! : tf.concat(ctxParts, 1);
-        opts.capture.ctx.push(tf.keep(ctxAll));
-      }
-      let attn = y!.add(L.bo) as tf.Tensor2D;
-      if (opts.taps) attn = attn.add(opts.taps.y[l]!) as tf.Tensor2D;
-      x = layerNorm(x.add(attn) as tf.Tensor2D, L.ln1g, L.ln1b);
+      x = attentionSublayer(x, L, headGroups[l]!, l, { N, T, dh }, opts);
       if (opts.capture) opts.capture.ffnIn.push(tf.keep(x));
 
       // Router and routing.
