@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from './data/fashion';
 import type { Probe } from './mntk';
-import { EXACT_OUTPUTS_MAX } from './mntk';
+import { probeProjections } from './mntk';
 import type { SmallVgg } from './models/vgg';
 import { im2col3x3, sampleLosses } from './models/vgg';
 import type { Rng } from './rng';
@@ -25,42 +25,7 @@ export function makeImageProbe(
   R: number,
   rng: Rng,
 ): ImageProbe {
-  const k = classes;
-  if (kernel === 'loss') {
-    return {
-      batch,
-      kernel,
-      outputs: k,
-      numProjections: 1,
-      exact: true,
-      projections: new Float32Array(0),
-      weight: 1,
-    };
-  }
-  if (k <= EXACT_OUTPUTS_MAX) {
-    const p = new Float32Array(k * k);
-    for (let c = 0; c < k; c++) p[c * k + c] = 1;
-    return {
-      batch,
-      kernel,
-      outputs: k,
-      numProjections: k,
-      exact: true,
-      projections: p,
-      weight: 1 / k,
-    };
-  }
-  const p = new Float32Array(R * k);
-  for (let i = 0; i < p.length; i++) p[i] = rng.next() < 0.5 ? -1 : 1;
-  return {
-    batch,
-    kernel,
-    outputs: k,
-    numProjections: R,
-    exact: false,
-    projections: p,
-    weight: 1 / (R * k),
-  };
+  return { batch, ...probeProjections(classes, kernel, R, rng) };
 }
 
 /** The probe batch replicated R' times (copy r of image i is row r·n + i), built once and kept. */

@@ -32,42 +32,32 @@ export interface Probe {
   weight: number;
 }
 
-export function makeProbe(
-  batch: MlmBatch,
-  vocab: number,
+/** How a probe's scalar functions s_r are made from k outputs (everything but the batch). */
+export type ProbeProjections = Omit<Probe, 'batch'>;
+
+/**
+ * The scalar functions for k outputs per sample: the loss (w = 1), one-hot projections for
+ * k ≤ 16 (exact, w = 1/k), else R Rademacher projections (w = 1/(R·k)), drawn from `rng` in
+ * row-major order.
+ */
+export function probeProjections(
+  k: number,
   kernel: 'trace' | 'loss',
   R: number,
   rng: Rng,
-): Probe {
-  const k = batch.masked * vocab;
+): ProbeProjections {
   if (kernel === 'loss') {
-    return {
-      batch,
-      kernel,
-      outputs: k,
-      numProjections: 1,
-      exact: true,
-      projections: new Float32Array(0),
-      weight: 1,
-    };
+    const none = new Float32Array(0);
+    return { kernel, outputs: k, numProjections: 1, exact: true, projections: none, weight: 1 };
   }
   if (k <= EXACT_OUTPUTS_MAX) {
     const p = new Float32Array(k * k);
     for (let c = 0; c < k; c++) p[c * k + c] = 1;
-    return {
-      batch,
-      kernel,
-      outputs: k,
-      numProjections: k,
-      exact: true,
-      projections: p,
-      weight: 1 / k,
-    };
+    return { kernel, outputs: k, numProjections: k, exact: true, projections: p, weight: 1 / k };
   }
   const p = new Float32Array(R * k);
   for (let i = 0; i < p.length; i++) p[i] = rng.next() < 0.5 ? -1 : 1;
   return {
-    batch,
     kernel,
     outputs: k,
     numProjections: R,
@@ -75,6 +65,17 @@ export function makeProbe(
     projections: p,
     weight: 1 / (R * k),
   };
+}
+
+/** The probe of an MLM batch: k = M·V outputs (the logits at its M masked positions). */
+export function makeProbe(
+  batch: MlmBatch,
+  vocab: number,
+  kernel: 'trace' | 'loss',
+  R: number,
+  rng: Rng,
+): Probe {
+  return { batch, ...probeProjections(batch.masked * vocab, kernel, R, rng) };
 }
 
 /** Σ_r Σ_i s_r(x_i) for the replicated batch (copy r of sample i is row r·n + i). */
