@@ -146,6 +146,15 @@ const VERDICT_WORDS: Record<DecisionReason, string> = {
   'forced-off': 'frozen (forced off by you)',
 };
 
+/** A kind of module in words, plural: "attention heads", "filter groups", … */
+export const KIND_PLURAL: Record<string, string> = {
+  head: 'attention heads',
+  expert: 'experts',
+  filters: 'filter groups',
+  neuron: 'neurons',
+  ffn: 'FFN blocks',
+};
+
 /** The panel's content for the given constants and current numbers. */
 export function explainMat(input: ExplainInput): MatExplanation {
   const { params } = input;
@@ -157,8 +166,8 @@ export function explainMat(input: ExplainInput): MatExplanation {
       ref,
       threshold,
       line: {
-        title: `${kind} modules`,
-        words: `${REF_WORDS[params.ref]} λmax among ${kind} modules is ${fmt(ref)}, so the bar is ${fmt(threshold)}.`,
+        title: KIND_PLURAL[kind] ?? `${kind} modules`,
+        words: `${REF_WORDS[params.ref]} λmax among the ${KIND_PLURAL[kind] ?? `${kind} modules`} is ${fmt(ref)}, so the bar is ${fmt(threshold)}.`,
         formula: `α · ${params.ref} = ${fmt(params.alpha)} × ${fmt(ref)} = ${fmt(threshold)}`,
       },
     };
