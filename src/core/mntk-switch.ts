@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SwitchCaptured, SwitchTaps, TinySwitch } from './models/switch';
 import type { Probe, ProbeTensors } from './mntk';
-import { probeObjective } from './mntk';
+import { headGrams, probeObjective } from './mntk';
 
 /** What an evaluation learns besides the kernels, at no extra cost (same forward). */
 export interface SwitchKernelExtras {
@@ -80,25 +80,13 @@ export async function fastSwitchKernels(
       return probeObjective(logits, probe, pt.oneHot, pt.projections);
     };
     const D = tf.grads(f)([...taps.qkv, ...taps.y, ...taps.h, ...taps.out]);
-    const headGrams: tf.Tensor[] = [];
+    const headKernels: tf.Tensor[] = [];
     const expertGrams: tf.Tensor[] = [];
     for (let l = 0; l < Lc; l++) {
       // Heads, exactly as fastHeadKernels.
-      const xa = capture.xAug[l]!.reshape([N, T, d + 1]);
-      const dq = D[l]!.reshape([N, T, 3 * H * dh]);
-      const gq = tf
-        .matMul(xa, dq, true, false)
-        .reshape([N, d + 1, H, 3 * dh])
-        .transpose([2, 0, 1, 3])
-        .reshape([H, N, (d + 1) * 3 * dh]);
-      const ctx = capture.ctx[l]!.reshape([N, T, H * dh]);
-      const dy = D[Lc + l]!.reshape([N, T, d]);
-      const go = tf
-        .matMul(ctx, dy, true, false)
-        .reshape([N, H, dh * d])
-        .transpose([1, 0, 2]);
-      const Gh = tf.concat([gq, go], 2).reshape([H * Rp, n, -1]);
-      headGrams.push(tf.matMul(Gh, Gh, false, true).reshape([H, Rp, n, n]).sum(1));
+      headKernels.push(
+        headGrams(capture.xAug[l]!, capture.ctx[l]!, D[l]!, D[Lc + l]!, { n, Rp, T, H, dh }),
+      );
 
       // Experts: slot-layout output gradients and hidden activations back to token layout.
       const slot = capture.slot[l]!;
@@ -117,7 +105,7 @@ export async function fastSwitchKernels(
       const Ge = tf.concat([g1, g2], 2).reshape([E * Rp, n, -1]);
       expertGrams.push(tf.matMul(Ge, Ge, false, true).reshape([E, Rp, n, n]).sum(1));
     }
-    return tf.concat([...headGrams, ...expertGrams], 0).mul(probe.weight);
+    return tf.concat([...headKernels, ...expertGrams], 0).mul(probe.weight);
   });
   const load = extras
     ? tf.tidy(() => tf.stack(capture.mask.map((m) => m.slice([0, 0], [n * T, E]).sum(0))))

@@ -142,6 +142,37 @@ export function disposeProbeTensors(p: ProbeTensors): void {
 }
 
 /**
+ * One layer's head kernels, [H, n, n] (unweighted): per-sample gradients of each head's q|k|v
+ * columns (x̃ᵀ·Dqkv, tokens summed; bias via x̃'s ones column) and of its output-projection
+ * rows (ctxᵀ·Dy), one batched matmul each, then Σ_r G_r G_rᵀ per head. Inputs are the
+ * captured q|k|v input x̃ [N·T, d+1] and heads' contexts [N·T, H·d_h], and the tap gradients
+ * Dqkv [N·T, 3·H·d_h] and Dy [N·T, d], for N = R'·n rows (copy r of sample i is row r·n + i).
+ */
+export function headGrams(
+  xAug: tf.Tensor2D,
+  ctx: tf.Tensor2D,
+  dQkv: tf.Tensor,
+  dY: tf.Tensor,
+  dims: { n: number; Rp: number; T: number; H: number; dh: number },
+): tf.Tensor3D {
+  const { n, Rp, T, H, dh } = dims;
+  const N = n * Rp;
+  const d1 = xAug.shape[1];
+  const d = dY.shape[dY.rank - 1]!;
+  const gq = tf
+    .matMul(xAug.reshape([N, T, d1]), dQkv.reshape([N, T, 3 * H * dh]), true, false)
+    .reshape([N, d1, H, 3 * dh])
+    .transpose([2, 0, 1, 3])
+    .reshape([H, N, d1 * 3 * dh]);
+  const go = tf
+    .matMul(ctx.reshape([N, T, H * dh]), dY.reshape([N, T, d]), true, false)
+    .reshape([N, H, dh * d])
+    .transpose([1, 0, 2]);
+  const G = tf.concat([gq, go], 2).reshape([H * Rp, n, -1]);
+  return tf.matMul(G, G, false, true).reshape([H, Rp, n, n]).sum(1) as tf.Tensor3D;
+}
+
+/**
  * Every head's n × n kernel in one forward and one backward pass over the replicated probe
  * batch: gradients of Σ s with respect to zero taps on the q|k|v and output-projection outputs
  * are the per-sample output gradients D_i; a head's per-sample parameter gradient is then
@@ -177,21 +208,9 @@ export async function fastHeadKernels(
     const D = tf.grads(f)([...taps.qkv, ...taps.y]);
     const perLayer: tf.Tensor[] = [];
     for (let l = 0; l < Lc; l++) {
-      const xa = capture.xAug[l]!.reshape([N, T, d + 1]);
-      const dq = D[l]!.reshape([N, T, 3 * H * dh]);
-      const gq = tf
-        .matMul(xa, dq, true, false)
-        .reshape([N, d + 1, H, 3 * dh])
-        .transpose([2, 0, 1, 3])
-        .reshape([H, N, (d + 1) * 3 * dh]);
-      const ctx = capture.ctx[l]!.reshape([N, T, H * dh]);
-      const dy = D[Lc + l]!.reshape([N, T, d]);
-      const go = tf
-        .matMul(ctx, dy, true, false)
-        .reshape([N, H, dh * d])
-        .transpose([1, 0, 2]);
-      const G = tf.concat([gq, go], 2).reshape([H * Rp, n, -1]);
-      perLayer.push(tf.matMul(G, G, false, true).reshape([H, Rp, n, n]).sum(1));
+      perLayer.push(
+        headGrams(capture.xAug[l]!, capture.ctx[l]!, D[l]!, D[Lc + l]!, { n, Rp, T, H, dh }),
+      );
     }
     return tf.concat(perLayer, 0).mul(probe.weight);
   });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
 import type { ModuleInfo } from '../types';
 import type { LabModel } from './types';
+import { splitIndices } from './types';
 
 /** Sizes of the tiny BERT (post-LayerNorm encoder, ReLU FFN, tied MLM decoder). */
 export interface BertSize {
@@ -34,6 +35,58 @@ export interface HeadGroup {
   heads: number[];
   /** Concatenated weights cached for a frozen group (constant until the grouping changes). */
   cached: { qkv: tf.Tensor2D; o: tf.Tensor2D } | null;
+}
+
+/** One group of all `heads` heads per layer (probing, the oracle, before any decision). */
+export function allHeadGroups(layers: number, heads: number): HeadGroup[][] {
+  const all = Array.from({ length: heads }, (_, h) => h);
+  return Array.from({ length: layers }, () => [{ heads: all, cached: null }]);
+}
+
+/**
+ * Each layer's heads as an updated group and a frozen group; `updating(l, h)` says which. Each
+ * group runs as one matmul for q|k|v and one for the output projection: two kernels per group
+ * instead of per head. The frozen group's concatenated weights are cached (they do not change
+ * while frozen), and since they are not variables TF.js computes no weight gradient for them.
+ */
+export function headGroups(
+  layers: { qkv: tf.Variable[]; o: tf.Variable[] }[],
+  heads: number,
+  updating: (l: number, h: number) => boolean,
+): HeadGroup[][] {
+  return layers.map((L, l) => {
+    const [on, off] = splitIndices(heads, (h) => updating(l, h));
+    const groups: HeadGroup[] = [];
+    if (on.length > 0) groups.push({ heads: on, cached: null });
+    if (off.length > 0) {
+      const cached = tf.tidy(() => ({
+        qkv: tf.keep(
+          tf.concat(
+            off.map((h) => L.qkv[h]! as tf.Tensor2D),
+            1,
+          ),
+        ),
+        o: tf.keep(
+          tf.concat(
+            off.map((h) => L.o[h]! as tf.Tensor2D),
+            0,
+          ),
+        ),
+      }));
+      groups.push({ heads: off, cached });
+    }
+    return groups;
+  });
+}
+
+/** Releases the frozen groups' cached weights. */
+export function disposeHeadGroups(groups: HeadGroup[][]): void {
+  for (const layer of groups) {
+    for (const g of layer) {
+      g.cached?.qkv.dispose();
+      g.cached?.o.dispose();
+    }
+  }
 }
 
 /**
@@ -184,9 +237,7 @@ export class TinyBert implements LabModel {
     this.mlmLnG = fill([d], 1, nm('mlmLnG'));
     this.mlmLnB = fill([d], 0, nm('mlmLnB'));
     this.decB = fill([vocab], 0, nm('decB'));
-    this.groups = this.layerVars.map(() => [
-      { heads: Array.from({ length: heads }, (_, h) => h), cached: null },
-    ]);
+    this.groups = allHeadGroups(layers, heads);
   }
 
   /** Variables always trained: embeddings, norms, FFNs, output-projection bias, MLM head. */
@@ -214,51 +265,11 @@ export class TinyBert implements LabModel {
     ];
   }
 
-  /**
-   * Regroups each layer's heads into an updated group and a frozen group. Each group runs as
-   * one matmul for q|k|v and one for the output projection: two kernels per group instead of
-   * per head. The frozen group's concatenated weights are cached (they do not change while
-   * frozen), and since they are not variables TF.js computes no weight gradient for them.
-   */
+  /** Regroups each layer's heads into an updated and a frozen group (see `headGroups`). */
   setGroups(updating: boolean[]): void {
-    this.disposeGroupCache();
+    disposeHeadGroups(this.groups);
     const H = this.size.heads;
-    this.groups = this.layerVars.map((L, l) => {
-      const on: number[] = [];
-      const off: number[] = [];
-      for (let h = 0; h < H; h++) (updating[l * H + h] ? on : off).push(h);
-      const groups: HeadGroup[] = [];
-      if (on.length > 0) groups.push({ heads: on, cached: null });
-      if (off.length > 0) {
-        const cached = tf.tidy(() => ({
-          qkv: tf.concat(
-            off.map((h) => L.qkv[h]!),
-            1,
-          ) as tf.Tensor2D,
-          o: tf.concat(
-            off.map((h) => L.o[h]!),
-            0,
-          ) as tf.Tensor2D,
-        }));
-        groups.push({ heads: off, cached: { qkv: tf.keep(cached.qkv), o: tf.keep(cached.o) } });
-      }
-      return groups;
-    });
-  }
-
-  /** One group of all heads per layer (used for probing and by the oracle). */
-  private allHeadGroups(): HeadGroup[][] {
-    const heads = Array.from({ length: this.size.heads }, (_, h) => h);
-    return this.layerVars.map(() => [{ heads, cached: null }]);
-  }
-
-  private disposeGroupCache(): void {
-    for (const layer of this.groups) {
-      for (const g of layer) {
-        g.cached?.qkv.dispose();
-        g.cached?.o.dispose();
-      }
-    }
+    this.groups = headGroups(this.layerVars, H, (l, h) => updating[l * H + h] ?? true);
   }
 
   /**
@@ -273,7 +284,8 @@ export class TinyBert implements LabModel {
     const { seqLen: T } = this.size;
     const dh = this.dHead;
     const N = input.tokens.shape[0];
-    const groups = opts.taps || opts.allHeads ? this.allHeadGroups() : this.groups;
+    const groups =
+      opts.taps || opts.allHeads ? allHeadGroups(this.size.layers, this.size.heads) : this.groups;
     const tok = gatherRows(this.tokEmb, input.tokens.reshape([-1]));
     const pos = tf.tile(this.posEmb, [N, 1]);
     let x = layerNorm(tok.add(pos) as tf.Tensor2D, this.embLnG, this.embLnB);
@@ -303,11 +315,10 @@ export class TinyBert implements LabModel {
   }
 
   dispose(): void {
-    this.disposeGroupCache();
+    disposeHeadGroups(this.groups);
     for (const v of this.allVariables()) v.dispose();
   }
 }
-
 
 /** The variables of one attention sublayer (BERT's and the Switch Transformer's alike). */
 export interface AttentionVars {

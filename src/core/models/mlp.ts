@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
 import type { ModuleInfo } from '../types';
 import type { LabModel } from './types';
+import { splitIndices } from './types';
 
 /**
  * Input features computed from a point (x, y) ∈ [−1, 1]², as in TensorFlow Playground:
@@ -255,11 +256,11 @@ export class Mlp implements LabModel {
       throw new Error(`setGroups: ${updating.length} decisions for ${this.modules.length} modules`);
     }
     this.disposeGrouping();
-    let m = 0;
+    let first = 0;
     this.layers = this.neurons.map((vars) => {
-      const on: number[] = [];
-      const off: number[] = [];
-      for (let j = 0; j < vars.length; j++) (updating[m++] ? on : off).push(j);
+      const offset = first;
+      first += vars.length;
+      const [on, off] = splitIndices(vars.length, (j) => updating[offset + j]!);
       const groups: NeuronGroup[] = [];
       if (on.length > 0) groups.push({ neurons: on, cached: null });
       if (off.length > 0) {

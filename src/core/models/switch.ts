@@ -2,8 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
 import type { ModuleInfo } from '../types';
 import type { BertSize, ForwardInput, HeadGroup, Taps } from './bert';
-import { attentionSublayer, gatherRows, layerNorm } from './bert';
+import {
+  allHeadGroups,
+  attentionSublayer,
+  disposeHeadGroups,
+  gatherRows,
+  headGroups,
+  layerNorm,
+} from './bert';
 import type { LabModel } from './types';
+import { splitIndices } from './types';
 
 /** Sizes of the tiny Switch Transformer: a tiny BERT whose FFNs are E routed experts. */
 export interface SwitchSize extends BertSize {
@@ -304,7 +312,7 @@ export class TinySwitch implements LabModel {
     this.mlmLnG = fill([d], 1, 'mlmLnG');
     this.mlmLnB = fill([d], 0, 'mlmLnB');
     this.decB = fill([vocab], 0, 'decB');
-    this.headGroups = this.allHeadGroups();
+    this.headGroups = allHeadGroups(this.size.layers, this.size.heads);
     this.expertGroups = this.allExpertGroups();
   }
 
@@ -354,31 +362,9 @@ export class TinySwitch implements LabModel {
     this.disposeGroupCache();
     const { heads: H, experts: E } = this.size;
     const first = this.firstExpert;
-    this.headGroups = this.layerVars.map((L, l) => {
-      const [on, off] = split(H, (h) => updating[l * H + h] ?? true);
-      const groups: HeadGroup[] = [];
-      if (on.length > 0) groups.push({ heads: on, cached: null });
-      if (off.length > 0) {
-        const cached = tf.tidy(() => ({
-          qkv: tf.keep(
-            tf.concat(
-              off.map((h) => L.qkv[h]! as tf.Tensor2D),
-              1,
-            ),
-          ),
-          o: tf.keep(
-            tf.concat(
-              off.map((h) => L.o[h]! as tf.Tensor2D),
-              0,
-            ),
-          ),
-        }));
-        groups.push({ heads: off, cached });
-      }
-      return groups;
-    });
+    this.headGroups = headGroups(this.layerVars, H, (l, h) => updating[l * H + h] ?? true);
     this.expertGroups = this.layerVars.map((L, l) => {
-      const [on, off] = split(E, (e) => updating[first + l * E + e] ?? true);
+      const [on, off] = splitIndices(E, (e) => updating[first + l * E + e] ?? true);
       const groups: ExpertGroup[] = [];
       if (on.length > 0) groups.push({ experts: on, cached: null });
       if (off.length > 0) {
@@ -392,23 +378,13 @@ export class TinySwitch implements LabModel {
     });
   }
 
-  private allHeadGroups(): HeadGroup[][] {
-    const heads = Array.from({ length: this.size.heads }, (_, h) => h);
-    return this.layerVars.map(() => [{ heads, cached: null }]);
-  }
-
   private allExpertGroups(): ExpertGroup[][] {
     const experts = Array.from({ length: this.size.experts }, (_, e) => e);
     return this.layerVars.map(() => [{ experts, cached: null }]);
   }
 
   private disposeGroupCache(): void {
-    for (const layer of this.headGroups) {
-      for (const g of layer) {
-        g.cached?.qkv.dispose();
-        g.cached?.o.dispose();
-      }
-    }
+    disposeHeadGroups(this.headGroups);
     for (const layer of this.expertGroups) {
       for (const g of layer) {
         g.cached?.w1.dispose();
@@ -504,7 +480,7 @@ export class TinySwitch implements LabModel {
     const C = opts.routing?.capacity ?? this.capacity(NT / G);
     const GC = G * C;
     const whole = Boolean(opts.taps || opts.allModules || opts.routing);
-    const headGroups = whole ? this.allHeadGroups() : this.headGroups;
+    const headGroups = whole ? allHeadGroups(this.size.layers, this.size.heads) : this.headGroups;
     const expertGroups = whole ? this.allExpertGroups() : this.expertGroups;
     const tok = gatherRows(this.tokEmb, input.tokens.reshape([-1]));
     const pos = tf.tile(this.posEmb, [N, 1]);
@@ -621,9 +597,3 @@ export class TinySwitch implements LabModel {
 }
 
 /** Indices 0 … count−1 split into those with `on(i)` and the rest, both ascending. */
-function split(count: number, on: (i: number) => boolean): [number[], number[]] {
-  const yes: number[] = [];
-  const no: number[] = [];
-  for (let i = 0; i < count; i++) (on(i) ? yes : no).push(i);
-  return [yes, no];
-}

@@ -17,3 +17,14 @@ export interface LabModel {
   setGroups(updating: boolean[]): void;
   dispose(): void;
 }
+
+/**
+ * Indices 0 … count − 1 split by `on` into [those for which it holds, the others]: how every
+ * model cuts a layer's modules into an updated and a frozen group in `setGroups`.
+ */
+export function splitIndices(count: number, on: (i: number) => boolean): [number[], number[]] {
+  const yes: number[] = [];
+  const no: number[] = [];
+  for (let i = 0; i < count; i++) (on(i) ? yes : no).push(i);
+  return [yes, no];
+}

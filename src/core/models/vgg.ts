@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
 import type { ModuleInfo } from '../types';
 import type { LabModel } from './types';
+import { splitIndices } from './types';
 
 /**
  * Sizes of the small VGG: `channels.length` stages, each `convsPerStage` 3 × 3 convolutions
@@ -392,10 +393,7 @@ export class SmallVgg implements LabModel {
     this.earliestUpdated = first < 0 ? Infinity : first;
     let inOrder: Permutation | null = null;
     this.plan = this.layout.convs.map((c, l) => {
-      const on: number[] = [];
-      const off: number[] = [];
-      for (let grp = 0; grp < c.groups; grp++)
-        (updating[this.moduleOffset[l]! + grp] ? on : off).push(grp);
+      const [on, off] = splitIndices(c.groups, (grp) => updating[this.moduleOffset[l]! + grp]!);
       const parts: ConvPart[] = [];
       if (on.length > 0) parts.push({ groups: on, cached: null });
       if (off.length > 0) {
