@@ -9,30 +9,11 @@ import type { SwitchKernelExtras } from './mntk-switch';
 import { fastSwitchKernels } from './mntk-switch';
 import { oracleSwitchKernels } from './mntk-switch-oracle';
 import { testRng } from './testing/fake-rng';
+import { randomBatch } from './testing/mlm-batch';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function randomBatch(n: number, T: number, M: number, V: number, seed: number): MlmBatch {
-  const rng = testRng(seed);
-  const inputs = new Int32Array(n * T);
-  const positions = new Int32Array(n * M);
-  const targets = new Int32Array(n * M);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < T; t++) inputs[i * T + t] = 4 + rng.int(V - 4);
-    const chosen = new Set<number>();
-    while (chosen.size < M) chosen.add(rng.int(T));
-    [...chosen]
-      .sort((a, b) => a - b)
-      .forEach((t, j) => {
-        positions[i * M + j] = i * T + t;
-        targets[i * M + j] = inputs[i * T + t]!;
-        inputs[i * T + t] = 2;
-      });
-  }
-  return { inputs, positions, targets, batch: n, seqLen: T, masked: M };
-}
 
 interface Case {
   name: string;

@@ -1,34 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { MlmBatch } from './data/mlm';
 import { TinyBert } from './models/bert';
 import { fastHeadKernels, makeProbe, probeTensors, disposeProbeTensors, spectrum } from './mntk';
 import { oracleHeadKernels } from './mntk-oracle';
 import { testRng } from './testing/fake-rng';
+import { randomBatch } from './testing/mlm-batch';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function randomBatch(n: number, T: number, M: number, V: number, seed: number): MlmBatch {
-  const rng = testRng(seed);
-  const inputs = new Int32Array(n * T);
-  const positions = new Int32Array(n * M);
-  const targets = new Int32Array(n * M);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < T; t++) inputs[i * T + t] = 4 + rng.int(V - 4);
-    const chosen = new Set<number>();
-    while (chosen.size < M) chosen.add(rng.int(T));
-    [...chosen]
-      .sort((a, b) => a - b)
-      .forEach((t, j) => {
-        positions[i * M + j] = i * T + t;
-        targets[i * M + j] = inputs[i * T + t]!;
-        inputs[i * T + t] = 2;
-      });
-  }
-  return { inputs, positions, targets, batch: n, seqLen: T, masked: M };
-}
 
 /**
  * Fast path vs brute force on the cpu backend in float32. Both sum O(P·T) products in float32
