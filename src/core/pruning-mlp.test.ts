@@ -5,6 +5,7 @@ import { mlpStepFlops } from './flops-mlp';
 import { Mlp, expandFeatures } from './models/mlp';
 import { FusedAdam } from './optim/adam';
 import { createRng } from './rng';
+import { executedMatmuls } from './testing/kernels';
 import { testRng } from './testing/fake-rng';
 
 beforeAll(async () => {
@@ -51,15 +52,7 @@ async function profileStep(model: Mlp, on: boolean[]) {
   opt.dispose();
   x.dispose();
   y.dispose();
-  const matmuls = info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul');
-  const matmulFlops = matmuls.reduce((acc, k) => {
-    const out = k.outputShapes[0]!;
-    const a = k.inputShapes[0]!;
-    // Output [batch, m, n]; `a` holds m·K values per batch entry, whatever its transpose.
-    const [bt, m, n] = [out.length === 3 ? out[0]! : 1, out[out.length - 2]!, out[out.length - 1]!];
-    const K = (a[a.length - 2]! * a[a.length - 1]!) / m;
-    return acc + 2 * bt * m * n * K;
-  }, 0);
+  const { matmuls, matmulFlops } = executedMatmuls(info.kernels);
   return { kernels: info.kernels, matmuls, matmulFlops };
 }
 

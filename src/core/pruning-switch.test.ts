@@ -4,6 +4,7 @@ import { switchStepFlops } from './flops-switch';
 import { tokenLosses } from './models/bert';
 import { TinySwitch } from './models/switch';
 import { FusedAdam } from './optim/adam';
+import { disposeGrads, executedMatmuls, expectSameGrads } from './testing/kernels';
 import { testRng } from './testing/fake-rng';
 
 beforeAll(async () => {
@@ -95,15 +96,7 @@ async function profileStep(model: TinySwitch, on: boolean[]) {
   });
   opt.dispose();
   for (const x of Object.values(t)) x.dispose();
-  const matmuls = info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul');
-  const matmulFlops = matmuls.reduce((acc, k) => {
-    const out = k.outputShapes[0]!;
-    const a = k.inputShapes[0]!;
-    // Output [batch, m, n]; `a` holds m·K values per batch entry, whatever its transpose.
-    const [bt, m, n] = [out.length === 3 ? out[0]! : 1, out[out.length - 2]!, out[out.length - 1]!];
-    const K = (a[a.length - 2]! * a[a.length - 1]!) / m;
-    return acc + 2 * bt * m * n * K;
-  }, 0);
+  const { matmuls, matmulFlops } = executedMatmuls(info.kernels);
   return { kernels: info.kernels.length, matmuls, matmulFlops };
 }
 
@@ -126,20 +119,9 @@ describe('regrouping updated vs frozen experts', () => {
     ]) {
       model.setGroups(on);
       const active = activeVars(model, on);
-      const g = tf.variableGrads(lossOf(model, t), active);
-      expect(Math.abs(g.value.dataSync()[0]! - ref.value.dataSync()[0]!)).toBeLessThan(1e-6);
-      for (const v of active) {
-        const diff = tf.tidy(
-          () => g.grads[v.name]!.sub(ref.grads[v.name]!).abs().max().dataSync()[0]!,
-        );
-        const scale = tf.tidy(() => ref.grads[v.name]!.abs().max().dataSync()[0]!);
-        expect(diff, v.name).toBeLessThanOrEqual(1e-5 * Math.max(scale, 1));
-      }
-      g.value.dispose();
-      for (const x of Object.values(g.grads)) x.dispose();
+      expectSameGrads(tf.variableGrads(lossOf(model, t), active), ref, active);
     }
-    ref.value.dispose();
-    for (const x of Object.values(ref.grads)) x.dispose();
+    disposeGrads(ref);
     for (const x of Object.values(t)) x.dispose();
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
