@@ -1,4 +1,5 @@
 import type { EvaluationFlops, StepFlops } from './flops';
+import { eigenFlops, evaluationTotal } from './flops';
 import { ADAM_FLOPS_PER_PARAM } from './flops';
 import type { MlpSize } from './models/mlp';
 import { fanIn } from './models/mlp';
@@ -119,13 +120,6 @@ export function mlpEvaluationFlops(
     gram += 2 * n * n * projections * H + 2 * H * n * n;
   });
   const modules = hidden.reduce((a, H) => a + H, 0);
-  const eigen = modules * 9 * n * n * n;
-  return {
-    forward,
-    backward,
-    perSample,
-    gram,
-    eigen,
-    total: forward + backward + perSample + gram + eigen,
-  };
+  const eigen = eigenFlops(modules, n);
+  return evaluationTotal({ forward, backward, perSample, gram, eigen });
 }

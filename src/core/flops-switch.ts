@@ -1,5 +1,6 @@
 import { maskCount } from './data/mlm';
 import type { EvaluationFlops, StepFlops } from './flops';
+import { eigenFlops, evaluationTotal } from './flops';
 import { ADAM_FLOPS_PER_PARAM, headParams } from './flops';
 import type { SwitchSize } from './models/switch';
 import { expertCapacity } from './models/switch';
@@ -196,13 +197,6 @@ export function switchEvaluationFlops(
   const Pe = expertParams(size);
   const gram =
     L * H * projections * (2 * n * n * Ph + n * n) + L * E * projections * (2 * n * n * Pe + n * n);
-  const eigen = L * (H + E) * 9 * n * n * n;
-  return {
-    forward,
-    backward,
-    perSample,
-    gram,
-    eigen,
-    total: forward + backward + perSample + gram + eigen,
-  };
+  const eigen = eigenFlops(L * (H + E), n);
+  return evaluationTotal({ forward, backward, perSample, gram, eigen });
 }

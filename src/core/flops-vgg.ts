@@ -1,4 +1,5 @@
 import type { EvaluationFlops, StepFlops } from './flops';
+import { eigenFlops, evaluationTotal } from './flops';
 import { ADAM_FLOPS_PER_PARAM } from './flops';
 import type { ConvShape, VggSize } from './models/vgg';
 import { filterGroupParams, vggLayout } from './models/vgg';
@@ -140,12 +141,11 @@ export function vggEvaluationFlops(
     gram += c.groups * projections * (2 * n * n * P + n * n);
     modules += c.groups;
   });
-  const out = {
+  return evaluationTotal({
     forward: N * fwd,
     backward: N * bwd,
     perSample: N * perSample,
     gram,
-    eigen: modules * 9 * n ** 3,
-  };
-  return { ...out, total: out.forward + out.backward + out.perSample + out.gram + out.eigen };
+    eigen: eigenFlops(modules, n),
+  });
 }

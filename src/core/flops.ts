@@ -119,6 +119,15 @@ export interface EvaluationFlops {
   total: number;
 }
 
+/** A dense symmetric eigen-decomposition of an n × n kernel: ≈ 9n³ per module. */
+export const eigenFlops = (modules: number, n: number): number => modules * 9 * n ** 3;
+
+/** An evaluation's parts with their sum. */
+export function evaluationTotal(parts: Omit<EvaluationFlops, 'total'>): EvaluationFlops {
+  const { forward, backward, perSample, gram, eigen } = parts;
+  return { ...parts, total: forward + backward + perSample + gram + eigen };
+}
+
 /**
  * FLOPs of one mNTK evaluation over all heads: the forward and backward pass over the probe
  * batch replicated R' times (gradients to the taps only, so no weight gradients and nothing
@@ -146,13 +155,6 @@ export function bertEvaluationFlops(
   const perSample = L * (2 * tokens * (d + 1) * 3 * d + 2 * tokens * d * d);
   const P = headParams(size);
   const gram = L * H * projections * 2 * n * n * P + L * H * projections * n * n;
-  const eigen = L * H * 9 * n * n * n;
-  return {
-    forward,
-    backward,
-    perSample,
-    gram,
-    eigen,
-    total: forward + backward + perSample + gram + eigen,
-  };
+  const eigen = eigenFlops(L * H, n);
+  return evaluationTotal({ forward, backward, perSample, gram, eigen });
 }
