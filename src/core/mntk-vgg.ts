@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from './data/fashion';
 import type { Probe } from './mntk';
-import { probeProjections } from './mntk';
+import { objectiveTensors, probeProjections } from './mntk';
 import type { SmallVgg } from './models/vgg';
 import { im2col3x3, sampleLosses } from './models/vgg';
 import type { Rng } from './rng';
@@ -51,20 +51,10 @@ export function imageProbeTensors(probe: ImageProbe, model: SmallVgg): ImageProb
     xs.set(x, r * n * px);
     ys.set(y, r * n);
   }
-  return tf.tidy(
-    () =>
-      ({
-        x: tf.keep(tf.tensor4d(xs, [Rp * n, S, S, C])),
-        oneHot:
-          probe.kernel === 'loss'
-            ? tf.keep(tf.oneHot(tf.tensor1d(ys, 'int32'), probe.outputs).toFloat() as tf.Tensor2D)
-            : null,
-        projections:
-          probe.kernel === 'trace'
-            ? tf.keep(tf.tensor3d(probe.projections, [Rp, 1, probe.outputs]))
-            : null,
-      }) as unknown as tf.TensorContainerObject,
-  ) as unknown as ImageProbeTensors;
+  return {
+    x: tf.keep(tf.tensor4d(xs, [Rp * n, S, S, C])),
+    ...objectiveTensors(probe, ys, probe.outputs),
+  };
 }
 
 export function disposeImageProbeTensors(p: ImageProbeTensors): void {

@@ -116,22 +116,37 @@ export function probeTensors(probe: Probe, vocab: number): ProbeTensors {
     for (let j = 0; j < n * M; j++) positions[r * n * M + j] = batch.positions[j]! + r * n * T;
     targets.set(batch.targets, r * n * M);
   }
-  const made = tf.tidy(
-    () =>
-      ({
-        tokens: tf.keep(tf.tensor2d(tokens, [Rp * n, T], 'int32')),
-        positions: tf.keep(tf.tensor1d(positions, 'int32')),
-        oneHot:
-          probe.kernel === 'loss'
-            ? tf.keep(tf.oneHot(tf.tensor1d(targets, 'int32'), vocab).toFloat() as tf.Tensor2D)
-            : null,
-        projections:
-          probe.kernel === 'trace'
-            ? tf.keep(tf.tensor3d(probe.projections, [Rp, 1, probe.outputs]))
-            : null,
-      }) as unknown as tf.TensorContainerObject,
-  );
-  return made as unknown as ProbeTensors;
+  // Kept: a caller's tidy must not release them (they live for the run).
+  return {
+    tokens: tf.keep(tf.tensor2d(tokens, [Rp * n, T], 'int32')),
+    positions: tf.keep(tf.tensor1d(positions, 'int32')),
+    ...objectiveTensors(probe, targets, vocab),
+  };
+}
+
+/**
+ * What the probe objective reads, built once and kept: the replicated targets one-hot
+ * ([rows, classes], loss kernel) or the projections ([R', 1, k], trace kernel); the other null.
+ */
+export function objectiveTensors(
+  probe: Omit<Probe, 'batch'>,
+  targets: Int32Array,
+  classes: number,
+): { oneHot: tf.Tensor2D | null; projections: tf.Tensor3D | null } {
+  return {
+    oneHot:
+      probe.kernel === 'loss'
+        ? tf.keep(
+            tf.tidy(
+              () => tf.oneHot(tf.tensor1d(targets, 'int32'), classes).toFloat() as tf.Tensor2D,
+            ),
+          )
+        : null,
+    projections:
+      probe.kernel === 'trace'
+        ? tf.keep(tf.tensor3d(probe.projections, [probe.numProjections, 1, probe.outputs]))
+        : null,
+  };
 }
 
 export function disposeProbeTensors(p: ProbeTensors): void {
