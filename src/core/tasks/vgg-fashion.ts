@@ -23,7 +23,6 @@ import type { RunFile } from '../runfile';
 import type { ModelView, Task, TaskBatch } from './types';
 import { exportVariableName } from './types';
 
-
 /** Validation images per forward pass (bounds the activations' memory). */
 const VAL_CHUNK = 250;
 
@@ -48,6 +47,13 @@ export class VggFashionTask implements Task {
   readonly data: FashionData;
   private readonly probeT: ImageProbeTensors;
   private readonly config: ExperimentConfig;
+  /**
+   * The validation images used: the first `valBatches` × `batch` of the 1,000 held out (all of
+   * them with the preset's 32 × 32). Fewer make a validation cheap where convolutions are slow
+   * (a software WebGPU adapter convolves ≈ 10⁴ times slower than a GPU).
+   */
+  readonly validation: ImageSet;
+  private valChunks: tf.Tensor4D[] | null = null;
   private confusion: Int32Array | null = null;
 
   constructor(config: ExperimentConfig, data: FashionData, rng: Rng) {
@@ -56,6 +62,8 @@ export class VggFashionTask implements Task {
     if (data.train.count < 1 || data.val.count < 1) {
       throw new RangeError('The VGG task needs training and validation images.');
     }
+    const nVal = Math.min(data.val.count, config.valBatches * config.batch);
+    this.validation = nVal === data.val.count ? data.val : sliceImages(data.val, 0, nVal);
     this.model = new SmallVgg(vggSizeOf(config), rng.fork('init'));
     const probeBatch = sampleImageBatch(data.train, config.probe, rng.fork('probe'));
     this.probe = makeImageProbe(
@@ -101,50 +109,56 @@ export class VggFashionTask implements Task {
     return fastFilterGroupKernels(this.model, this.probe, this.probeT);
   }
 
-  /** Predicted classes of a set, in chunks. */
-  async predict(set: ImageSet): Promise<Int32Array> {
-    const out = new Int32Array(set.count);
+  /** A set's images as device tensors of at most VAL_CHUNK images (bounds activation memory). */
+  private chunks(set: ImageSet): tf.Tensor4D[] {
     const px = FASHION_SIDE * FASHION_SIDE;
+    const out: tf.Tensor4D[] = [];
     for (let a = 0; a < set.count; a += VAL_CHUNK) {
       const b = Math.min(set.count, a + VAL_CHUNK);
-      const pred = tf.tidy(() =>
-        this.model
-          .forward(this.imageTensor(set.x.subarray(a * px, b * px), b - a), { allGroups: true })
-          .argMax(1),
-      );
-      out.set(await pred.data(), a);
+      out.push(this.imageTensor(set.x.subarray(a * px, b * px), b - a));
+    }
+    return out;
+  }
+
+  /** Predicted classes of the images in `chunks`, in order. */
+  private async predictChunks(chunks: tf.Tensor4D[]): Promise<Int32Array> {
+    const out = new Int32Array(chunks.reduce((n, c) => n + c.shape[0], 0));
+    let at = 0;
+    for (const x of chunks) {
+      const pred = tf.tidy(() => this.model.forward(x, { allGroups: true }).argMax(1));
+      out.set(await pred.data(), at);
+      at += x.shape[0];
       pred.dispose();
     }
     return out;
   }
 
-  /** Accuracy and confusion counts [true, predicted] of a set. */
-  async score(set: ImageSet): Promise<{ accuracy: number; confusion: Int32Array }> {
-    const pred = await this.predict(set);
+  /** Accuracy and confusion counts [true, predicted] of predictions against labels. */
+  private static score(
+    pred: Int32Array,
+    y: Int32Array,
+  ): { accuracy: number; confusion: Int32Array } {
     const k = FASHION_CLASSES;
     const confusion = new Int32Array(k * k);
     let right = 0;
     pred.forEach((p, i) => {
-      const t = set.y[i]!;
+      const t = y[i]!;
       confusion[t * k + p]!++;
       if (p === t) right++;
     });
-    return { accuracy: right / Math.max(1, set.count), confusion };
+    return { accuracy: right / Math.max(1, y.length), confusion };
   }
 
   /**
-   * The validation images used: the first `valBatches` × `batch` of the 1,000 held out (all of
-   * them with the preset's 32 × 32). Fewer make a validation cheap where convolutions are slow
-   * (a software WebGPU adapter convolves ≈ 10⁴ times slower than a GPU).
+   * Accuracy on the validation images; keeps their confusion matrix for the view. The images
+   * go to the device once, at the first validation, and stay until `dispose`.
    */
-  get validationSet(): ImageSet {
-    const n = Math.min(this.data.val.count, this.config.valBatches * this.config.batch);
-    return n === this.data.val.count ? this.data.val : sliceImages(this.data.val, 0, n);
-  }
-
-  /** Accuracy on the validation images; keeps their confusion matrix for the view. */
   async validate(): Promise<number> {
-    const { accuracy, confusion } = await this.score(this.validationSet);
+    this.valChunks ??= this.chunks(this.validation);
+    const { accuracy, confusion } = VggFashionTask.score(
+      await this.predictChunks(this.valChunks),
+      this.validation.y,
+    );
     this.confusion = confusion;
     return accuracy;
   }
@@ -192,6 +206,7 @@ export class VggFashionTask implements Task {
   }
 
   dispose(): void {
+    for (const c of this.valChunks ?? []) c.dispose();
     disposeImageProbeTensors(this.probeT);
     this.model.dispose();
   }
