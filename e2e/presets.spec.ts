@@ -8,6 +8,9 @@ import { expectChartDrawn } from './lab.page';
 const PRESETS = [
   {
     preset: 'mlp-spiral',
+    // Steps trained and evaluations awaited (K = 2).
+    steps: 8,
+    evaluations: 3,
     modules: 16,
     kind: 'neuron',
     view: 'boundary',
@@ -15,6 +18,9 @@ const PRESETS = [
   },
   {
     preset: 'mlp-circles',
+    // Steps trained and evaluations awaited (K = 2).
+    steps: 8,
+    evaluations: 3,
     modules: 6,
     kind: 'neuron',
     view: 'boundary',
@@ -23,6 +29,9 @@ const PRESETS = [
   {
     preset: 'switch-austen',
     // 2 layers × (4 heads + 4 experts)
+    // Steps trained and evaluations awaited (K = 2).
+    steps: 8,
+    evaluations: 3,
     modules: 16,
     kind: 'head,expert',
     view: 'router',
@@ -41,6 +50,9 @@ const PRESETS = [
   {
     preset: 'vgg-fashion',
     // 4 conv layers of 8, 8, 16, 16 channels in groups of 4
+    // Fewer steps: SwiftShader's WebGPU convolutions are ≈ 10⁴× slower than a GPU's.
+    steps: 4,
+    evaluations: 2,
     modules: 12,
     kind: 'filters',
     view: 'confusion',
@@ -65,15 +77,13 @@ for (const p of PRESETS) {
     await lab.open({ preset: p.preset, backend: 'webgpu', ...p.params });
     await lab.waitForReady();
     await lab.play.click();
-    // The VGG trains fewer steps: SwiftShader's WebGPU convolutions are ≈ 10⁴× slower than a GPU's.
-    const steps = p.view === 'confusion' ? 4 : 8;
-    await lab.waitForStep(steps);
+    await lab.waitForStep(p.steps);
     await lab.assertWebGPU();
     const mods = await lab.lab.modules();
     expect(mods).toHaveLength(p.modules);
     expect(mods.every((m) => Number.isFinite(m.lambdaMax) && m.lambdaMax >= 0)).toBe(true);
     expect([...new Set(mods.map((m) => m.kind))].join(',')).toBe(p.kind);
-    await lab.waitForEvaluations(steps === 8 ? 3 : 2);
+    await lab.waitForEvaluations(p.evaluations);
     await expectChartDrawn(lab.heatmap, 'chart.heatmap');
     const view = page.getByTestId('view.model');
     await expect(view).toHaveAttribute('data-kind', p.view);

@@ -65,11 +65,12 @@ function Confusion({ view }: { view: Extract<ModelView, { kind: 'confusion' }> }
 }
 
 function Router({ view }: { view: Extract<ModelView, { kind: 'router' }> }) {
-  // Group the experts by layer (ids L<l>.E<e>): each layer routes the same n·T tokens.
-  const layers = new Map<string, [string, number][]>();
-  for (const [id, v] of Object.entries(view.load)) {
-    const layer = id.split('.')[0] ?? id;
-    layers.set(layer, [...(layers.get(layer) ?? []), [id, v]]);
+  // Experts grouped by layer: each layer routes the same n·T tokens.
+  const modules = useLabStore((s) => s.modules);
+  const layers = new Map<number, [string, number][]>();
+  for (const m of modules) {
+    const v = view.load[m.id];
+    if (m.kind === 'expert' && v !== undefined) layers.set(m.layer, [...(layers.get(m.layer) ?? []), [m.id, v]]);
   }
   const perLayer = [...layers.values()][0]?.length ?? 1;
   return (
@@ -90,7 +91,7 @@ function Router({ view }: { view: Extract<ModelView, { kind: 'router' }> }) {
         return (
           <div key={layer} className="router-layer">
             <h3>
-              Layer {layer.slice(1)} · {dropped} dropped (
+              Layer {layer} · {dropped} dropped (
               {formatPercent(view.tokensPerLayer > 0 ? dropped / view.tokensPerLayer : NaN)})
             </h3>
             <ul className="router-bars">
