@@ -152,6 +152,43 @@ export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor
     .add(b) as tf.Tensor2D;
 }
 
+/** The embedding and MLM-head variables a BERT-style masked-language model shares. */
+export interface MlmEnds {
+  tokEmb: tf.Variable;
+  posEmb: tf.Variable;
+  embLnG: tf.Variable;
+  embLnB: tf.Variable;
+  mlmW: tf.Variable;
+  mlmB: tf.Variable;
+  mlmLnG: tf.Variable;
+  mlmLnB: tf.Variable;
+  decB: tf.Variable;
+}
+
+/** LayerNorm(token embedding + position embedding) of token ids [N, T]: [N·T, d]. */
+export function embed(v: MlmEnds, tokens: tf.Tensor2D): tf.Tensor2D {
+  const tok = gatherRows(v.tokEmb, tokens.reshape([-1]));
+  const pos = tf.tile(v.posEmb, [tokens.shape[0], 1]);
+  return layerNorm(tok.add(pos) as tf.Tensor2D, v.embLnG, v.embLnB);
+}
+
+/**
+ * The MLM head at the masked rows `positions` of x [N·T, d]: dense + ReLU, LayerNorm, then the
+ * decoder tied to the token embedding, [M, V] logits. Not one fused matmul with transposeB and
+ * bias: TF.js 4.22's WASM _FusedMatMul indexes the bias wrongly when B is transposed (rows after
+ * the first get wrong logits; see bert-wasm.test.ts). A separate bias add is right everywhere.
+ */
+export function mlmHead(v: MlmEnds, x: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D {
+  const t = tf.fused.matMul({
+    a: gatherRows(x, positions),
+    b: v.mlmW as tf.Tensor2D,
+    bias: v.mlmB,
+    activation: 'relu',
+  }) as tf.Tensor2D;
+  const tn = layerNorm(t, v.mlmLnG, v.mlmLnB);
+  return tf.matMul(tn, v.tokEmb as tf.Tensor2D, false, true).add(v.decB) as tf.Tensor2D;
+}
+
 /**
  * A tiny BERT for masked-language modelling whose attention heads are separate variables, so
  * MAT can drop a frozen head from the optimizer's variable list and TF.js prunes its
@@ -286,9 +323,7 @@ export class TinyBert implements LabModel {
     const N = input.tokens.shape[0];
     const groups =
       opts.taps || opts.allHeads ? allHeadGroups(this.size.layers, this.size.heads) : this.groups;
-    const tok = gatherRows(this.tokEmb, input.tokens.reshape([-1]));
-    const pos = tf.tile(this.posEmb, [N, 1]);
-    let x = layerNorm(tok.add(pos) as tf.Tensor2D, this.embLnG, this.embLnB);
+    let x = embed(this, input.tokens);
     this.layerVars.forEach((L, l) => {
       x = attentionSublayer(x, L, groups[l]!, l, { N, T, dh }, opts);
       const hidden = tf.fused.matMul({
@@ -300,18 +335,7 @@ export class TinyBert implements LabModel {
       const ffn = tf.fused.matMul({ a: hidden, b: L.w2 as tf.Tensor2D, bias: L.b2 });
       x = layerNorm(x.add(ffn) as tf.Tensor2D, L.ln2g, L.ln2b);
     });
-    const masked = gatherRows(x, input.positions);
-    const t = tf.fused.matMul({
-      a: masked,
-      b: this.mlmW as tf.Tensor2D,
-      bias: this.mlmB,
-      activation: 'relu',
-    }) as tf.Tensor2D;
-    const tn = layerNorm(t, this.mlmLnG, this.mlmLnB);
-    // Not one fused matmul with transposeB and bias: TF.js 4.22's WASM _FusedMatMul indexes
-    // the bias wrongly when B is transposed (rows after the first get wrong logits; see
-    // bert-wasm.test.ts). A separate bias add is right on every backend.
-    return tf.matMul(tn, this.tokEmb as tf.Tensor2D, false, true).add(this.decB) as tf.Tensor2D;
+    return mlmHead(this, x, input.positions);
   }
 
   dispose(): void {

@@ -5,8 +5,9 @@ import type { BertSize, ForwardInput, HeadGroup, Taps } from './bert';
 import {
   allHeadGroups,
   attentionSublayer,
+  embed,
+  mlmHead,
   disposeHeadGroups,
-  gatherRows,
   headGroups,
   layerNorm,
 } from './bert';
@@ -482,9 +483,7 @@ export class TinySwitch implements LabModel {
     const whole = Boolean(opts.taps || opts.allModules || opts.routing);
     const headGroups = whole ? allHeadGroups(this.size.layers, this.size.heads) : this.headGroups;
     const expertGroups = whole ? this.allExpertGroups() : this.expertGroups;
-    const tok = gatherRows(this.tokEmb, input.tokens.reshape([-1]));
-    const pos = tf.tile(this.posEmb, [N, 1]);
-    let x = layerNorm(tok.add(pos) as tf.Tensor2D, this.embLnG, this.embLnB);
+    let x = embed(this, input.tokens);
     let aux: tf.Scalar | null = null;
     this.layerVars.forEach((L, l) => {
       x = attentionSublayer(x, L, headGroups[l]!, l, { N, T, dh }, opts);
@@ -545,20 +544,7 @@ export class TinySwitch implements LabModel {
       if (!opts.capture && !opts.masks) route.mask.dispose();
       for (const t of [route.kept, route.source, route.occupied, route.frac]) t.dispose();
     });
-    const masked = gatherRows(x, input.positions);
-    const t = tf.fused.matMul({
-      a: masked,
-      b: this.mlmW as tf.Tensor2D,
-      bias: this.mlmB,
-      activation: 'relu',
-    }) as tf.Tensor2D;
-    const tn = layerNorm(t, this.mlmLnG, this.mlmLnB);
-    // Not one fused matmul with transposeB and bias as in bert.ts: TF.js 4.22's WASM
-    // _FusedMatMul indexes the bias wrongly when B is transposed (rows after the first get
-    // wrong logits); a separate bias add is right on every backend.
-    const logits = tf
-      .matMul(tn, this.tokEmb as tf.Tensor2D, false, true)
-      .add(this.decB) as tf.Tensor2D;
+    const logits = mlmHead(this, x, input.positions);
     return { logits, aux: aux ?? tf.scalar(0) };
   }
 
