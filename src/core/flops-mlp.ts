@@ -1,6 +1,5 @@
 import type { EvaluationFlops, StepFlops } from './flops';
-import { eigenFlops, evaluationTotal } from './flops';
-import { ADAM_FLOPS_PER_PARAM } from './flops';
+import { ADAM_FLOPS_PER_PARAM, XENT, eigenFlops, evaluationTotal } from './flops';
 import type { MlpSize } from './models/mlp';
 import { fanIn } from './models/mlp';
 
@@ -25,8 +24,6 @@ import { fanIn } from './models/mlp';
  * - weight gradients X̃ᵀ dZ only for the output layer and the updated neurons' columns.
  */
 export type MlpFlopSize = Pick<MlpSize, 'features' | 'hidden' | 'classes'>;
-
-const XENT = 6;
 
 /** Parameters of hidden neuron j of layer l: fanIn_l weights and a bias. */
 export function neuronParams(size: MlpFlopSize, l: number): number {

@@ -1,7 +1,15 @@
 import { maskCount } from './data/mlm';
 import type { EvaluationFlops, StepFlops } from './flops';
-import { eigenFlops, evaluationTotal } from './flops';
-import { ADAM_FLOPS_PER_PARAM, headParams } from './flops';
+import {
+  ADAM_FLOPS_PER_PARAM,
+  LN,
+  SOFTMAX,
+  XENT,
+  attentionForward,
+  eigenFlops,
+  evaluationTotal,
+  headParams,
+} from './flops';
 import type { SwitchSize } from './models/switch';
 import { expertCapacity } from './models/switch';
 
@@ -36,10 +44,6 @@ export const ROUTE_PER_TOKEN = 6;
 
 /** Routing ops per slot: source = max(filled − 1, 0) and occupied = float(min(filled, 1)). */
 export const ROUTE_PER_SLOT = 4;
-
-const LN = 8;
-const SOFTMAX = 5;
-const XENT = 6;
 
 /** Parameters of one expert: W̃1 [d+1, dFF] and W̃2 [dFF+1, d] (biases as last rows). */
 export function expertParams(s: Pick<SwitchSize, 'dModel' | 'dFF'>): number {
@@ -83,13 +87,9 @@ function forwardParts(size: SwitchSize, p: Pass) {
   let route = 0;
   let scatter = 0;
   for (let l = 0; l < L; l++) {
-    matmul += 2 * N * (d + 1) * 3 * d; // q|k|v with bias row
-    ew += N * d; // q scaling
-    matmul += 2 * 2 * B * H * T * T * (d / H); // scores and context
-    ew += SOFTMAX * B * H * T * T;
-    matmul += 2 * N * d * d; // output projection
-    ew += N * d * Math.max(0, (p.headGroups[l] ?? 1) - 1); // summing head groups
-    ew += N * d + N * d + LN * N * d; // bias, residual, LayerNorm
+    const a = attentionForward(B, T, d, H, p.headGroups[l] ?? 1);
+    matmul += a.matmul;
+    ew += a.elementwise;
     matmul += 2 * N * d * E; // router
     ew += SOFTMAX * N * E; // router softmax
     route += ROUTE_PER_TOKEN_EXPERT * N * E + ROUTE_PER_TOKEN * N + ROUTE_PER_SLOT * S;

@@ -1,6 +1,5 @@
 import type { EvaluationFlops, StepFlops } from './flops';
-import { eigenFlops, evaluationTotal } from './flops';
-import { ADAM_FLOPS_PER_PARAM } from './flops';
+import { ADAM_FLOPS_PER_PARAM, XENT, eigenFlops, evaluationTotal } from './flops';
 import type { ConvShape, VggSize } from './models/vgg';
 import { filterGroupParams, vggLayout } from './models/vgg';
 
@@ -39,8 +38,6 @@ function convForward(c: ConvShape): { conv: number; elementwise: number } {
     elementwise: 2 * S2 * c.cout + (c.poolAfter ? 3 * pooled * c.cout : 0),
   };
 }
-
-const XENT = 6;
 
 /** Parameters of every filter group of conv layer `layer`. */
 export function vggGroupParams(size: VggSize, layer: number): number {

@@ -23,15 +23,35 @@ export interface StepFlops {
 }
 
 export const ADAM_FLOPS_PER_PARAM = 12;
-const LN = 8;
-const SOFTMAX = 5;
-const XENT = 6;
+/** FLOPs per element of a LayerNorm, a softmax and a cross-entropy (shared by every model). */
+export const LN = 8;
+export const SOFTMAX = 5;
+export const XENT = 6;
 
 interface Shape extends BertSize {
   /** Sequences in the batch. */
   batch: number;
   /** Masked positions per sequence. */
   masked: number;
+}
+
+/**
+ * Forward FLOPs of one attention sublayer over B sequences of T tokens, heads run in `groups`
+ * groups: q|k|v with bias row, scores and context, output projection (matmuls); q scaling,
+ * softmax, summing the groups' outputs, bias, residual and LayerNorm (element-wise).
+ */
+export function attentionForward(
+  B: number,
+  T: number,
+  d: number,
+  H: number,
+  groups: number,
+): { matmul: number; elementwise: number } {
+  const N = B * T;
+  const matmul = 2 * N * (d + 1) * 3 * d + 2 * 2 * B * H * T * T * (d / H) + 2 * N * d * d;
+  const elementwise =
+    N * d + SOFTMAX * B * H * T * T + N * d * Math.max(0, groups - 1) + N * d + N * d + LN * N * d;
+  return { matmul, elementwise };
 }
 
 /** Forward FLOPs and the element-wise part (whose backward costs twice as much). */
@@ -42,13 +62,9 @@ function forwardParts(s: Shape, groupsPerLayer: number[]): { matmul: number; ele
   let matmul = 0;
   let ew = N * d + LN * N * d; // position add, embedding LayerNorm
   for (let l = 0; l < L; l++) {
-    matmul += 2 * N * (d + 1) * 3 * d; // q|k|v with bias row
-    ew += N * d; // q scaling
-    matmul += 2 * 2 * B * H * T * T * (d / H); // scores and context
-    ew += SOFTMAX * B * H * T * T;
-    matmul += 2 * N * d * d; // output projection
-    ew += N * d * Math.max(0, (groupsPerLayer[l] ?? 1) - 1); // summing head groups
-    ew += N * d + N * d + LN * N * d; // bias, residual, LayerNorm
+    const a = attentionForward(B, T, d, H, groupsPerLayer[l] ?? 1);
+    matmul += a.matmul;
+    ew += a.elementwise;
     matmul += 2 * N * d * f + 2 * N * f * d; // FFN
     ew += 2 * N * f + N * d + N * d + LN * N * d; // bias+ReLU, bias, residual, LayerNorm
   }
