@@ -1,4 +1,4 @@
-import type { BertSize } from './models/bert';
+import type { BertSize } from './families/bert/model';
 
 /**
  * Analytic FLOP counts (METHOD.md, "Compute accounting"). Conventions, used everywhere:

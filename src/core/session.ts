@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { now } from './clock';
 import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
 import type { Corpus } from './data/corpus';
-import { spectrum } from './mntk';
+import { spectrum } from './families/bert/kernel';
 import { FusedAdam } from './optim/adam';
 import { getPolicy } from './policies/registry';
 import type { Policy, PolicyParams } from './policies/types';
@@ -10,10 +10,10 @@ import type { Rng } from './rng';
 import { createRng } from './rng';
 import type { RunFile, SavedTensor } from './runfile';
 import { RUN_FORMAT, RUN_FORMAT_VERSION } from './runfile';
-import { createTask } from './tasks';
-import type { TaskData } from './tasks';
-import type { LabModel } from './models/types';
-import type { Task } from './tasks/types';
+import { createTask } from './families';
+import type { TaskData } from './families';
+import type { LabModel } from './families/model';
+import type { Task } from './families/types';
 import type { Decision, Evaluation, ManualOverride, ModuleInfo } from './types';
 
 /** A live-parameter change as logged: when it took effect, and the old and new values. */

@@ -12,8 +12,8 @@ import {
   needsFullFashion,
   parseFashionSubset,
 } from '../core/data/fashion';
-import type { TaskData } from '../core/tasks';
-import { taskDataKind } from '../core/tasks';
+import type { TaskData } from '../core/families';
+import { taskDataKind } from '../core/families';
 import type { HandlerDeps } from '../worker/handler';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

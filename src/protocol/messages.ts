@@ -6,7 +6,7 @@ import type { ExperimentConfig, LiveParam, ParamEvent } from '../core/config';
 import type { DecisionReason, ManualOverride, ModuleInfo } from '../core/types';
 import type { RunFile } from '../core/runfile';
 import type { BackendInfo } from '../core/backend';
-import type { MetricInfo, ModelView } from '../core/tasks/types';
+import type { MetricInfo, ModelView } from '../core/families/types';
 
 export const PROTOCOL_VERSION = 1;
 

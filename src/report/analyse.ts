@@ -13,7 +13,7 @@
  *   order, initialisation and probe); saving = 1 − ratio.
  */
 import type { PolicyName } from '../core/config';
-import type { MetricInfo } from '../core/tasks/types';
+import type { MetricInfo } from '../core/families/types';
 import type { Curve, PolicySummary, Report, RunRecord, Spread } from './schema';
 
 /** Validation points averaged by the trailing mean (3 points = 3 · valEvery steps). */

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../core/config';
 import { Session } from '../core/session';
-import type { TaskData } from '../core/tasks';
+import type { TaskData } from '../core/families';
 import type { ModuleInfo } from '../core/types';
 import { finalSmoothed, firstReach, stepWeightedShare } from './analyse';
 import type { RunRecord } from './schema';

@@ -1,6 +1,6 @@
 /** Run/status slice: what the trainer runs, where, and how far it got. */
 import type { ExperimentConfig, LiveParam } from '../core/config';
-import type { MetricInfo, ModelView } from '../core/tasks/types';
+import type { MetricInfo, ModelView } from '../core/families/types';
 import type { ModuleInfo } from '../core/types';
 import type { FromWorker, LoadProgress } from '../protocol/messages';
 

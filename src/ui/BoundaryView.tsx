@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import type { ModelView } from '../core/tasks/types';
+import type { ModelView } from '../core/families/types';
 import { boundaryPixels, CLASS_COLOURS, CLASS_SHAPES, toCanvas } from './boundary';
 import { setupCanvas } from './grid-draw';
 

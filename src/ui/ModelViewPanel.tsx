@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import type { ModelView } from '../core/tasks/types';
+import type { ModelView } from '../core/families/types';
 import { useLabStore } from '../store/store';
 import { BoundaryView } from './BoundaryView';
 import { NetworkDiagram } from './NetworkDiagram';

@@ -9,8 +9,8 @@ import { DataError } from '../core/data/corpus';
 import type { RunFile } from '../core/runfile';
 import type { StepResult } from '../core/session';
 import { Session } from '../core/session';
-import type { TaskData } from '../core/tasks';
-import { taskDataKind } from '../core/tasks';
+import type { TaskData } from '../core/families';
+import { taskDataKind } from '../core/families';
 import type { FromWorker, LoadProgress, ToWorker, TrainerErrorCode } from '../protocol/messages';
 import { assertNever, PROTOCOL_VERSION } from '../protocol/messages';
 

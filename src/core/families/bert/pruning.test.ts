@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TinyBert, tokenLosses } from './model';
+import { FusedAdam } from '../../optim/adam';
+import { executedMatmuls } from '../../testing/kernels';
+import { testRng } from '../../testing/fake-rng';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const size = { layers: 1, heads: 4, dModel: 16, dFF: 32, seqLen: 8, vocab: 60 };
+const d = 16;
+const dh = 4;
+
+function batchTensors() {
+  const rng = testRng(3);
+  const B = 4;
+  const tokens = tf.tensor2d(
+    Array.from({ length: B * 8 }, () => 4 + rng.int(56)),
+    [B, 8],
+    'int32',
+  );
+  const positions = tf.tensor1d([1, 9, 17, 25], 'int32');
+  const oneHot = tf.oneHot(tf.tensor1d([5, 6, 7, 8], 'int32'), 60).toFloat() as tf.Tensor2D;
+  return { tokens, positions, oneHot };
+}
+
+/** Kernels of one training step (forward, backward, Adam) with heads `on` updated. */
+async function profileStep(model: TinyBert, on: boolean[]) {
+  const { tokens, positions, oneHot } = batchTensors();
+  model.setGroups(on);
+  const vars = [
+    ...model.backboneVariables(),
+    ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
+  ];
+  const opt = new FusedAdam({ lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  opt.setActive(vars);
+  const info = await tf.profile(() => {
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tokenLosses(model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar,
+        vars,
+      );
+      opt.apply(vars.map((v) => grads[v.name]!));
+      value.dispose();
+    });
+  });
+  opt.dispose();
+  tokens.dispose();
+  positions.dispose();
+  oneHot.dispose();
+  const { matmuls, matmulFlops } = executedMatmuls(info.kernels);
+  return { kernels: info.kernels, matmuls, matmulFlops };
+}
+
+const hasOutput = (ks: { outputShapes: number[][] }[], r: number, c: number) =>
+  ks.some((k) => {
+    const o = k.outputShapes[0]!;
+    return o[o.length - 2] === r && o[o.length - 1] === c;
+  });
+
+describe('frozen heads are pruned from what actually runs', () => {
+  it('no weight-gradient kernel for frozen heads, fewer executed FLOPs', async () => {
+    const model = new TinyBert(size, testRng(1));
+    const all = await profileStep(model, [true, true, true, true]);
+    const one = await profileStep(model, [true, false, false, false]);
+    // All heads updated: one weight-gradient matmul for the fused q|k|v of 4 heads,
+    // X̃ᵀ·D → [d+1, 4·3·d_h], and one for the output rows ctxᵀ·D → [4·d_h, d].
+    expect(hasOutput(all.matmuls, d + 1, 4 * 3 * dh)).toBe(true);
+    expect(hasOutput(all.matmuls, 4 * dh, d)).toBe(true);
+    // One head updated, three frozen: the updated head's [d+1, 3·d_h] and [d_h, d] gradients
+    // run; the frozen group's [d+1, 3·3·d_h] and [3·d_h, d] gradients do not.
+    expect(hasOutput(one.matmuls, d + 1, 3 * dh)).toBe(true);
+    expect(hasOutput(one.matmuls, dh, d)).toBe(true);
+    expect(hasOutput(one.matmuls, d + 1, 3 * 3 * dh)).toBe(false);
+    expect(hasOutput(one.matmuls, 3 * dh, d)).toBe(false);
+    // Saved: the frozen heads' weight gradients, 2·N·(d+1)·3·3·d_h + 2·N·3·d_h·d, N = 32 tokens.
+    const N = 32;
+    expect(all.matmulFlops - one.matmulFlops).toBe(2 * N * (d + 1) * 9 * dh + 2 * N * 3 * dh * d);
+    model.dispose();
+  });
+});
+
+describe('FusedAdam', () => {
+  it('matches tf.train.adam on a fixed variable list', async () => {
+    const make = (seed: number) => [
+      tf.variable(tf.randomNormal([3, 4], 0, 1, 'float32', seed)),
+      tf.variable(tf.randomNormal([5], 0, 1, 'float32', seed + 1)),
+    ];
+    const a = make(1);
+    const b = make(1);
+    const ref = tf.train.adam(0.01, 0.9, 0.999, 1e-8);
+    const mine = new FusedAdam({ lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    mine.setActive(b);
+    const loss = (vs: tf.Variable[]) => () =>
+      vs[0]!
+        .square()
+        .sum()
+        .add(vs[1]!.sin().sum())
+        .add(vs[0]!.sum().mul(vs[1]!.sum())) as tf.Scalar;
+    for (let i = 0; i < 25; i++) {
+      ref.minimize(loss(a), false, a);
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(loss(b), b);
+        mine.apply(b.map((v) => grads[v.name]!));
+        value.dispose();
+      });
+    }
+    // Same algorithm in float32; TF.js folds the bias correction differently, so agreement is
+    // to float32 rounding accumulated over 25 steps (≈ 1e-6), not bit-exact.
+    for (let i = 0; i < 2; i++) {
+      const x = await a[i]!.data();
+      const y = await b[i]!.data();
+      x.forEach((v, j) => expect(Math.abs(v - y[j]!)).toBeLessThan(1e-5));
+    }
+    mine.dispose();
+    ref.dispose();
+    [...a, ...b].forEach((v) => v.dispose());
+  });
+
+  it('keeps a frozen variable’s moments and step count, and resumes them when thawed', async () => {
+    const v1 = tf.variable(tf.tensor1d([1, 2, 3]));
+    const v2 = tf.variable(tf.tensor1d([-1, 0.5]));
+    const opt = new FusedAdam({ lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    const step = (vs: tf.Variable[]) =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(
+          () => v1.square().sum().add(v2.square().sum()) as tf.Scalar,
+          vs,
+        );
+        opt.apply(vs.map((v) => grads[v.name]!));
+        value.dispose();
+      });
+    opt.setActive([v1, v2]);
+    step([v1, v2]);
+    step([v1, v2]);
+    const frozen = await opt.momentsOf(v2.name);
+    const w2 = Array.from(await v2.data());
+    opt.setActive([v1]);
+    for (let i = 0; i < 5; i++) step([v1]);
+    const during = await opt.momentsOf(v2.name);
+    expect(Array.from(during.m)).toEqual(Array.from(frozen.m));
+    expect(Array.from(during.v)).toEqual(Array.from(frozen.v));
+    expect(during.t).toBe(2);
+    expect(Array.from(await v2.data())).toEqual(w2);
+    expect(opt.stepsOf(v1.name)).toBe(7);
+    opt.setActive([v1, v2]);
+    const thawed = await opt.momentsOf(v2.name);
+    expect(Array.from(thawed.m)).toEqual(Array.from(frozen.m));
+    step([v1, v2]);
+    expect(opt.stepsOf(v2.name)).toBe(3);
+    // The third update of v2 uses its own bias correction (t = 3), as if never frozen.
+    const after = await opt.momentsOf(v2.name);
+    const g = w2.map((w) => 2 * w);
+    after.m.forEach((m, j) => expect(m).toBeCloseTo(0.9 * frozen.m[j]! + 0.1 * g[j]!, 6));
+    opt.dispose();
+    v1.dispose();
+    v2.dispose();
+  });
+});

@@ -1,0 +1,153 @@
+import type * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { headParams } from '../../flops';
+import {
+  expertParams,
+  switchBackboneParams,
+  switchEvaluationFlops,
+  switchSlots,
+  switchStepFlops,
+} from './flops';
+import { TinySwitch, expertCapacity } from './model';
+import { testRng } from '../../testing/fake-rng';
+
+/** 1 layer, 1 head, d = 2, dFF = 2, T = 2, V = 4, E = 2, c = 1; one sequence: N = 2 tokens, C = 1, S = 2. */
+const tiny = {
+  layers: 1,
+  heads: 1,
+  dModel: 2,
+  dFF: 2,
+  seqLen: 2,
+  vocab: 4,
+  experts: 2,
+  capacityFactor: 1,
+};
+
+describe('Switch FLOP accounting, hand-counted', () => {
+  it('capacity C = ceil(c·tokens/E), at most the tokens, without float noise', () => {
+    expect(expertCapacity(2, 2, 1)).toBe(1);
+    expect(expertCapacity(512, 4, 1.25)).toBe(160);
+    expect(expertCapacity(10, 3, 1.2)).toBe(4); // 1.2·10/3 = 4.000000000000001 in floats
+    expect(expertCapacity(10, 3, 1)).toBe(4);
+    expect(expertCapacity(6, 1, 4)).toBe(6);
+    expect(switchSlots(tiny, 1)).toEqual({ C: 1, S: 2 });
+    // The probe: R' = 4 routing groups of one replica each.
+    expect(switchSlots({ ...tiny, seqLen: 8 }, 12, 4)).toEqual({ C: 12, S: 2 * 4 * 12 });
+  });
+
+  it('one step of the tiny model, every module updated', () => {
+    const f = switchStepFlops(tiny, 1, [true, true, true]);
+    // matmuls: q|k|v 2·2·3·6 = 72, scores+context 2·2·1·1·2·2·2 = 32, out-proj 2·2·2·2 = 16,
+    // router 2·2·2·2 = 16, experts on S = 2 slots 2·2·3·2 + 2·2·3·2 = 48, MLM transform 8,
+    // decoder 2·1·2·4 = 16 → 208.
+    // differentiable element-wise: pos 4 + emb-LN 16·2 = 36; q-scale 4, softmax 5·4 = 20,
+    // bias 4, residual 4, LN 32; router softmax 5·4 = 20, gate Σ p⊙m 8, load balance 4+4+1 = 9,
+    // ReLU on the slots 4, gate multiply 4, residual 4, LN 32; head: bias+ReLU 4, LN 16,
+    // dec-bias 4, CE 24 → 229.
+    // routing, off the tape: 12·N·E + 6·N + 4·S = 48 + 12 + 8 = 68; the loss adds aux: 1.
+    expect(f.forward).toBe(208 + 229 + 68 + 1);
+    // input grads: 208 + scores/context second operands 32 + 2·(229 + 1) + masks on the two
+    // gathers' gradients N·d + S·d = 8 (no backward for the routing).
+    expect(f.inputGrad).toBe(208 + 32 + 460 + 8);
+    // weight grads: router 16, MLM 8, decoder 16; bo 4 + LNs 16; head biases/LN 2+4+4;
+    // embeddings 4+4+8; the head's q|k|v 72 + out 16; each expert on its C = 1 slot 12 + 12.
+    expect(f.weightGrad).toBe(16 + 8 + 16 + 20 + 10 + 16 + 88 + 2 * 24);
+    // parameters: backbone 8+4+4 + (2+4+4+4) + 4+2+4+4 = 44, head 22, experts 2·12
+    expect(switchBackboneParams(tiny)).toBe(44);
+    expect(headParams(tiny)).toBe(22);
+    expect(expertParams(tiny)).toBe(12);
+    expect(f.optimizer).toBe(12 * (44 + 22 + 24));
+    expect(f.total).toBe(506 + 708 + 222 + 1080);
+  });
+
+  it('freezing an expert saves exactly its weight gradient and its Adam work', () => {
+    const size = {
+      layers: 2,
+      heads: 4,
+      dModel: 16,
+      dFF: 32,
+      seqLen: 8,
+      vocab: 50,
+      experts: 4,
+      capacityFactor: 1.25,
+    };
+    const mods = 2 * 4 + 2 * 4;
+    const all = switchStepFlops(size, 4, Array<boolean>(mods).fill(true));
+    const on = Array<boolean>(mods).fill(true);
+    on[8 + 5] = false; // L1.E1
+    const one = switchStepFlops(size, 4, on);
+    const C = Math.ceil((1.25 * 32) / 4);
+    expect(C).toBe(10);
+    expect(all.forward).toBe(one.forward);
+    expect(all.inputGrad).toBe(one.inputGrad);
+    expect(all.weightGrad - one.weightGrad).toBe(2 * C * 17 * 32 + 2 * C * 33 * 16);
+    expect(all.optimizer - one.optimizer).toBe(12 * (17 * 32 + 33 * 16));
+    // Freezing a head also changes the forward (two head groups are summed), as for BERT.
+    const head = Array<boolean>(mods).fill(true);
+    head[1] = false;
+    expect(switchStepFlops(size, 4, head).forward - all.forward).toBe(4 * 8 * 16);
+  });
+
+  it('routed experts cost c × one dense FFN, not E ×', () => {
+    const base = { layers: 1, heads: 2, dModel: 16, dFF: 64, seqLen: 16, vocab: 40 };
+    const expertMatmul = (E: number, c: number) => {
+      const s = { ...base, experts: E, capacityFactor: c };
+      const { S } = switchSlots(s, 8);
+      return 2 * S * 17 * 64 + 2 * S * 65 * 16;
+    };
+    const dense = 2 * 128 * 17 * 64 + 2 * 128 * 65 * 16;
+    expect(expertMatmul(4, 1.25)).toBe(1.25 * dense);
+    expect(expertMatmul(8, 1)).toBe(dense);
+  });
+
+  it('parameter counts agree with the real model', () => {
+    const size = {
+      layers: 2,
+      heads: 4,
+      dModel: 16,
+      dFF: 24,
+      seqLen: 8,
+      vocab: 40,
+      experts: 3,
+      capacityFactor: 1.25,
+    };
+    const model = new TinySwitch(size, testRng(1));
+    const count = (vs: tf.Variable[]) => vs.reduce((a, v) => a + v.size, 0);
+    expect(count(model.backboneVariables())).toBe(switchBackboneParams(size));
+    expect(count(model.moduleVariables(3))).toBe(headParams(size));
+    expect(count(model.moduleVariables(model.firstExpert + 4))).toBe(expertParams(size));
+    expect(model.modules.map((m) => m.params)).toEqual([
+      ...Array<number>(8).fill(headParams(size)),
+      ...Array<number>(6).fill(expertParams(size)),
+    ]);
+    expect(count(model.allVariables())).toBe(
+      switchBackboneParams(size) + 8 * headParams(size) + 6 * expertParams(size),
+    );
+    model.dispose();
+  });
+
+  it('an evaluation: per-sample and Gram parts grow linearly in projections', () => {
+    const size = {
+      layers: 2,
+      heads: 4,
+      dModel: 16,
+      dFF: 24,
+      seqLen: 8,
+      vocab: 40,
+      experts: 3,
+      capacityFactor: 1.25,
+    };
+    const a = switchEvaluationFlops(size, 8, 2);
+    const b = switchEvaluationFlops(size, 8, 4);
+    expect(b.perSample).toBe(2 * a.perSample);
+    expect(b.gram).toBe(2 * a.gram);
+    expect(b.eigen).toBe(a.eigen);
+    expect(a.eigen).toBe(2 * (4 + 3) * 9 * 512);
+    // Grams: heads P = 17·12 + 4·16 = 268, experts P = 17·24 + 25·16 = 808; 2·n²·P + n² each
+    expect(a.gram).toBe(2 * 4 * 2 * (2 * 64 * 268 + 64) + 2 * 3 * 2 * (2 * 64 * 808 + 64));
+    // Expert per-sample products over all N'·T = 128 tokens for each expert, plus the masks.
+    const heads = 2 * (2 * 128 * 17 * 48 + 2 * 128 * 16 * 16);
+    const experts = 2 * (3 * 2 * 128 * (17 * 24 + 25 * 16) + 3 * 128 * (17 + 16));
+    expect(a.perSample).toBe(heads + experts);
+  });
+});

@@ -1,0 +1,367 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { MlmBatch } from '../../data/mlm';
+import { tokenLosses } from '../bert/model';
+import type { SwitchCaptured } from './model';
+import { LOAD_BALANCE_ALPHA, TinySwitch } from './model';
+import { disposeProbeTensors, makeProbe, probeTensors, spectrum } from '../bert/kernel';
+import type { SwitchKernelExtras } from './kernel';
+import { fastSwitchKernels } from './kernel';
+import { oracleSwitchKernels } from './oracle';
+import { testRng } from '../../testing/fake-rng';
+import { randomBatch } from '../../testing/mlm-batch';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+interface Case {
+  name: string;
+  layers: number;
+  heads: number;
+  d: number;
+  ff: number;
+  T: number;
+  V: number;
+  M: number;
+  n: number;
+  E: number;
+  cf: number;
+  kernel: 'trace' | 'loss';
+  R: number;
+}
+
+/**
+ * A model with weights large enough that every term of the kernel matters, and LayerNorm gains
+ * near 1 (random-sign gains near 0 would make the router input nearly the same for every token,
+ * and every token would pick the same expert).
+ */
+function model(c: Case, seed = 7): TinySwitch {
+  const m = new TinySwitch(
+    {
+      layers: c.layers,
+      heads: c.heads,
+      dModel: c.d,
+      dFF: c.ff,
+      seqLen: c.T,
+      vocab: c.V,
+      experts: c.E,
+      capacityFactor: c.cf,
+    },
+    testRng(seed),
+  );
+  m.allVariables().forEach((v, i) =>
+    tf.tidy(() =>
+      v.assign(
+        /ln.?g|LnG/i.test(v.name)
+          ? tf.randomNormal(v.shape, 1, 0.2, 'float32', 100 + i)
+          : tf.randomNormal(v.shape, 0, 0.3, 'float32', 100 + i),
+      ),
+    ),
+  );
+  return m;
+}
+
+/** Dispatch masks of the n-sample probe batch, per layer, [n·T·E] row-major. */
+function probeMasks(m: TinySwitch, b: MlmBatch): Float32Array[] {
+  const tokens = tf.tensor2d(b.inputs, [b.batch, b.seqLen], 'int32');
+  const masks = m.dispatchMasks(tokens);
+  const out = masks.map((x) => x.dataSync() as Float32Array);
+  for (const x of masks) x.dispose();
+  tokens.dispose();
+  return out;
+}
+
+/**
+ * Fast path vs brute force on the cpu backend in float32. Both sum O(P·T) float32 products
+ * before the Gram (P ≈ 10²–10³ parameters per module), so rounding stays near 1e-6 relative
+ * (measured: ≤ 2e-7); 1e-4 (METHOD.md) leaves a wide margin, while a routing error — a token
+ * counted for the wrong expert, a dropped token counted, a replica routed differently from the
+ * probe batch — changes entries by O(1) relative.
+ */
+const TOL = 1e-4;
+
+const cases: Case[] = [
+  {
+    name: 'exact trace kernel (k = 16), capacity factor 1 drops tokens',
+    layers: 2,
+    heads: 2,
+    d: 8,
+    ff: 12,
+    T: 6,
+    V: 16,
+    M: 1,
+    n: 4,
+    E: 3,
+    cf: 1,
+    kernel: 'trace',
+    R: 4,
+  },
+  {
+    name: 'random projections (k = 40, R = 3), 4 experts, capacity 1.25',
+    layers: 2,
+    heads: 2,
+    d: 8,
+    ff: 12,
+    T: 5,
+    V: 20,
+    M: 2,
+    n: 5,
+    E: 4,
+    cf: 1.25,
+    kernel: 'trace',
+    R: 3,
+  },
+  {
+    name: 'loss-gradient kernel',
+    layers: 1,
+    heads: 3,
+    d: 6,
+    ff: 10,
+    T: 7,
+    V: 24,
+    M: 2,
+    n: 4,
+    E: 3,
+    cf: 1,
+    kernel: 'loss',
+    R: 4,
+  },
+];
+
+describe('fast Switch mNTK vs brute-force oracle', () => {
+  let worst = 0;
+  for (const c of cases) {
+    it(c.name, async () => {
+      const before = tf.memory().numTensors;
+      const m = model(c);
+      const batch = randomBatch(c.n, c.T, c.M, c.V, 11);
+      const probe = makeProbe(batch, c.V, c.kernel, c.R, testRng(5));
+      const pt = probeTensors(probe, c.V);
+      const extras: SwitchKernelExtras = {};
+      const fast = await fastSwitchKernels(m, probe, pt, extras);
+      const oracle = oracleSwitchKernels(m, probe, c.V);
+      disposeProbeTensors(pt);
+      expect(fast.length).toBe(m.modules.length * c.n * c.n);
+      expect(oracle.length).toBe(fast.length);
+      const n = c.n;
+      let nonzeroExperts = 0;
+      for (let mi = 0; mi < m.modules.length; mi++) {
+        let maxAbs = 0;
+        let maxErr = 0;
+        for (let e = 0; e < n * n; e++) {
+          const o = oracle[mi * n * n + e]!;
+          maxAbs = Math.max(maxAbs, Math.abs(o));
+          maxErr = Math.max(maxErr, Math.abs(fast[mi * n * n + e]! - o));
+        }
+        if (maxAbs === 0) {
+          // An expert no probe token reached: both kernels are exactly zero.
+          expect(m.modules[mi]!.kind).toBe('expert');
+          expect(maxErr).toBe(0);
+          continue;
+        }
+        if (m.modules[mi]!.kind === 'expert') nonzeroExperts++;
+        expect(maxErr / maxAbs).toBeLessThan(TOL);
+        worst = Math.max(worst, maxErr / maxAbs);
+        const lf = spectrum(fast, n, mi * n * n).lambdaMax;
+        const lo = spectrum(oracle, n, mi * n * n).lambdaMax;
+        expect(Math.abs(lf - lo) / lo).toBeLessThan(TOL);
+      }
+      expect(nonzeroExperts).toBeGreaterThanOrEqual(c.layers * (c.E - 1));
+      // The router load comes from the same forward: kept tokens per expert of the probe batch.
+      const masks = probeMasks(m, batch);
+      const load = masks.flatMap((mask) =>
+        Array.from({ length: c.E }, (_, e) => {
+          let s = 0;
+          for (let t = 0; t < c.n * c.T; t++) s += mask[t * c.E + e]!;
+          return s;
+        }),
+      );
+      expect(extras.routerLoad).toEqual(load);
+      const cap = m.capacity(c.n * c.T);
+      for (const x of load) expect(x).toBeLessThanOrEqual(cap);
+      if (c.cf === 1)
+        expect(Math.min(...masks.map((_, l) => sumRange(load, l, c.E)))).toBeLessThan(c.n * c.T);
+      m.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+  it('reports the worst relative error', () => {
+    console.log(
+      `fast vs oracle, worst relative error over all modules and cases: ${worst.toExponential(2)}`,
+    );
+    expect(worst).toBeLessThan(TOL);
+  });
+});
+
+const sumRange = (a: number[], l: number, E: number) =>
+  a.slice(l * E, (l + 1) * E).reduce((x, y) => x + y, 0);
+
+describe('routing respects the probe', () => {
+  const c = cases[0]!;
+
+  it('a sample none of whose kept tokens reached expert e has a zero row and column in Θ_e', async () => {
+    const m = model(c);
+    const batch = randomBatch(c.n, c.T, c.M, c.V, 11);
+    const probe = makeProbe(batch, c.V, c.kernel, c.R, testRng(5));
+    const pt = probeTensors(probe, c.V);
+    const fast = await fastSwitchKernels(m, probe, pt);
+    disposeProbeTensors(pt);
+    const masks = probeMasks(m, batch);
+    const { n, T, E } = c;
+    let absent = 0;
+    let present = 0;
+    masks.forEach((mask, l) => {
+      for (let e = 0; e < E; e++) {
+        const base = (m.firstExpert + l * E + e) * n * n;
+        for (let i = 0; i < n; i++) {
+          let used = 0;
+          for (let t = 0; t < T; t++) used += mask[(i * T + t) * E + e]!;
+          for (let j = 0; j < n; j++) {
+            if (used === 0) {
+              expect(fast[base + i * n + j]).toBe(0);
+              expect(fast[base + j * n + i]).toBe(0);
+            }
+          }
+          if (used === 0) absent++;
+          // In the last layer only the masked positions reach the outputs, so a sample whose
+          // tokens used e elsewhere can still have a zero row; below it, every kept token counts.
+          else if (l < masks.length - 1) {
+            present++;
+            expect(fast[base + i * n + i]!).toBeGreaterThan(0);
+          }
+        }
+      }
+    });
+    expect(absent).toBeGreaterThan(0);
+    expect(present).toBeGreaterThan(0);
+    m.dispose();
+  });
+
+  it('each replica is routed as the probe batch alone; routing the copies together would not be', () => {
+    const before = tf.memory().numTensors;
+    const m = model(c);
+    const batch = randomBatch(c.n, c.T, c.M, c.V, 11);
+    const R = 3;
+    const one = tf.tensor2d(batch.inputs, [c.n, c.T], 'int32');
+    const rep = tf.tile(one, [R, 1]) as tf.Tensor2D;
+    const alone = m.dispatchMasks(one);
+    const perReplica = m.dispatchMasks(rep, R);
+    const together = m.dispatchMasks(rep, 1);
+    const diff = (a: tf.Tensor2D[], b: tf.Tensor2D[]) =>
+      tf.tidy(() =>
+        Math.max(
+          ...a.map(
+            (x, l) =>
+              x
+                .sub(tf.tile(b[l]!, [R, 1]))
+                .abs()
+                .max()
+                .dataSync()[0]!,
+          ),
+        ),
+      );
+    expect(diff(perReplica, alone)).toBe(0);
+    // Capacity drops couple samples: as one group of R·n sequences, later copies lose tokens.
+    expect(diff(together, alone)).toBe(1);
+    for (const t of [...alone, ...perReplica, ...together, one, rep]) t.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('dispatch follows argmax and the first-C rule; the aux loss is α·E·Σ f·P per layer', () => {
+    const before = tf.memory().numTensors;
+    const m = model(c);
+    const batch = randomBatch(c.n, c.T, c.M, c.V, 11);
+    const { n, T, E } = c;
+    const NT = n * T;
+    const C = m.capacity(NT);
+    const capture: SwitchCaptured = {
+      xAug: [],
+      ctx: [],
+      ffnIn: [],
+      hidden: [],
+      slot: [],
+      mask: [],
+    };
+    const tokens = tf.tensor2d(batch.inputs, [n, T], 'int32');
+    const positions = tf.tensor1d(batch.positions, 'int32');
+    const aux = tf.tidy(() => m.forward({ tokens, positions }, { capture }).aux);
+    let expectedAux = 0;
+    let dropped = 0;
+    m.layerVars.forEach((L, l) => {
+      const p = tf.tidy(() => tf.softmax(tf.matMul(capture.ffnIn[l]!, L.router)).dataSync());
+      const mask = capture.mask[l]!.dataSync();
+      const count = new Array<number>(E).fill(0);
+      const f = new Array<number>(E).fill(0);
+      const P = new Array<number>(E).fill(0);
+      for (let t = 0; t < NT; t++) {
+        let best = 0;
+        for (let e = 0; e < E; e++) {
+          P[e]! += p[t * E + e]! / NT;
+          if (p[t * E + e]! > p[t * E + best]!) best = e;
+        }
+        f[best]! += 1 / NT;
+        count[best]!++;
+        const kept = count[best]! <= C;
+        if (!kept) dropped++;
+        for (let e = 0; e < E; e++) expect(mask[t * E + e]).toBe(e === best && kept ? 1 : 0);
+      }
+      expectedAux += LOAD_BALANCE_ALPHA * E * f.reduce((a, fe, e) => a + fe * P[e]!, 0);
+    });
+    expect(dropped).toBeGreaterThan(0);
+    expect(aux.dataSync()[0]).toBeCloseTo(expectedAux, 6);
+    for (const t of [...(Object.values(capture).flat() as tf.Tensor[]), aux, tokens, positions])
+      t.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('gradients through the gate and the routed gathers match finite differences', () => {
+    const m = model(c, 9);
+    const batch = randomBatch(c.n, c.T, c.M, c.V, 4);
+    const tokens = tf.tensor2d(batch.inputs, [c.n, c.T], 'int32');
+    const positions = tf.tensor1d(batch.positions, 'int32');
+    const oneHot = tf.oneHot(tf.tensor1d(batch.targets, 'int32'), c.V).toFloat() as tf.Tensor2D;
+    const loss = () =>
+      tf.tidy(() => {
+        const { logits, aux } = m.forward({ tokens, positions });
+        return tokenLosses(logits, oneHot).mean().add(aux.mul(100)) as tf.Scalar;
+      });
+    const L = m.layerVars;
+    // Directions in which the loss is smooth at this point: W̃1 and the embeddings sit just
+    // before ReLUs with pre-activations near 0, whose kinks spoil a float32 difference quotient.
+    const checked = [L[0]!.router, L[1]!.router, L[0]!.w2[1]!, L[1]!.w2[2]!, L[0]!.ln1b];
+    const { value, grads } = tf.variableGrads(loss, checked);
+    value.dispose();
+    const routing = () => {
+      const masks = m.dispatchMasks(tokens);
+      const key = masks.map((x) => Array.from(x.dataSync()).join('')).join('|');
+      for (const x of masks) x.dispose();
+      return key;
+    };
+    const base = routing();
+    const eps = 3e-4;
+    checked.forEach((v, i) => {
+      const dir = tf.randomNormal(v.shape, 0, 1, 'float32', 300 + i);
+      const analytic = tf.tidy(() => grads[v.name]!.mul(dir).sum().dataSync()[0]!);
+      const orig = v.clone();
+      const at = (s: number) => {
+        tf.tidy(() => v.assign(orig.add(dir.mul(s))));
+        expect(routing()).toBe(base);
+        const l = loss();
+        const out = l.dataSync()[0]!;
+        l.dispose();
+        return out;
+      };
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
+      v.assign(orig);
+      expect(Math.abs(numeric - analytic), v.name).toBeLessThan(1e-2 * Math.abs(analytic) + 2e-3);
+      orig.dispose();
+      dir.dispose();
+    });
+    for (const g of Object.values(grads)) g.dispose();
+    for (const t of [tokens, positions, oneHot]) t.dispose();
+    m.dispose();
+  });
+});

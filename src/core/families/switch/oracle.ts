@@ -1,0 +1,30 @@
+import * as tf from '@tensorflow/tfjs';
+import { oracleMlmKernels } from '../bert/oracle';
+import type { TinySwitch } from './model';
+import type { Probe } from '../bert/kernel';
+
+/**
+ * The brute-force reference for the Switch Transformer (METHOD.md's oracle). The routing is
+ * first computed once on the whole n-sample probe batch (as the fast path defines it: one
+ * routing group of n·T tokens). Then, for every sample alone and every scalar function s_r,
+ * one backward pass to the modules' own variables with that sample's rows of the batch's
+ * dispatch mask passed in as a fixed routing — so the sample sees exactly the experts and the
+ * drops it had in the batch — flattened into the row G_r[i]; Θ_m = w Σ_r G_r G_rᵀ accumulated
+ * in float64. Shares nothing with the fast path but the model's forward: no taps, no
+ * replication, no routing groups, no slot/token bookkeeping. Returns [modules, n, n] row-major.
+ */
+export function oracleSwitchKernels(model: TinySwitch, probe: Probe, vocab: number): Float64Array {
+  const { batch: n, seqLen: T } = probe.batch;
+  const E = model.size.experts;
+  const all = tf.tensor2d(probe.batch.inputs, [n, T], 'int32');
+  const masks = model.dispatchMasks(all);
+  const maskData = masks.map((m) => m.dataSync().slice());
+  for (const m of masks) m.dispose();
+  all.dispose();
+  // Sample i's rows of the batch's dispatch masks, as a fixed routing (created inside the
+  // gradient's scope, so they are released with it).
+  return oracleMlmKernels(model, probe, vocab, (i, input) => {
+    const fixed = maskData.map((m) => tf.tensor2d(m.slice(i * T * E, (i + 1) * T * E), [T, E]));
+    return model.forward(input, { routing: { masks: fixed, capacity: T } }).logits;
+  });
+}

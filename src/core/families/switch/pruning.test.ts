@@ -1,0 +1,205 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { switchStepFlops } from './flops';
+import { tokenLosses } from '../bert/model';
+import { TinySwitch } from './model';
+import { FusedAdam } from '../../optim/adam';
+import { disposeGrads, executedMatmuls, expectSameGrads } from '../../testing/kernels';
+import { testRng } from '../../testing/fake-rng';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** 1 layer, 2 heads (d_h = 8), 4 experts; B = 4 sequences of 8: N = 32 tokens, C = 10, S = 40. */
+const size = {
+  layers: 1,
+  heads: 2,
+  dModel: 16,
+  dFF: 24,
+  seqLen: 8,
+  vocab: 60,
+  experts: 4,
+  capacityFactor: 1.25,
+};
+const B = 4;
+const N = 32;
+const C = 10;
+const S = 40;
+const d = 16;
+const f = 24;
+const dh = 8;
+const BM = 4;
+const V = 60;
+const E = 4;
+
+function freshModel(): TinySwitch {
+  const m = new TinySwitch(size, testRng(1));
+  m.allVariables().forEach((v, i) =>
+    tf.tidy(() =>
+      v.assign(
+        /ln.?g|LnG/i.test(v.name)
+          ? tf.randomNormal(v.shape, 1, 0.2, 'float32', 50 + i)
+          : tf.randomNormal(v.shape, 0, 0.2, 'float32', 50 + i),
+      ),
+    ),
+  );
+  return m;
+}
+
+/** B sequences of 8 tokens with `perSeq` predicted positions each (1 = maskCount(8)). */
+function batchTensors(perSeq = 1) {
+  return tf.tidy(() => {
+    const rng = testRng(3);
+    const tokens = tf.tensor2d(
+      Array.from({ length: B * 8 }, () => 4 + rng.int(56)),
+      [B, 8],
+      'int32',
+    ) as tf.Tensor2D;
+    const pos = Array.from(
+      { length: B * perSeq },
+      (_, i) => Math.floor(i / perSeq) * 8 + 1 + (i % perSeq),
+    );
+    const positions = tf.tensor1d(pos, 'int32') as tf.Tensor1D;
+    const targets = tf.tensor1d(
+      pos.map((p) => 5 + (p % 50)),
+      'int32',
+    );
+    const oneHot = tf.oneHot(targets, V).toFloat() as tf.Tensor2D;
+    return { tokens, positions, oneHot };
+  });
+}
+
+const lossOf = (m: TinySwitch, t: ReturnType<typeof batchTensors>) => () => {
+  const { logits, aux } = m.forward({ tokens: t.tokens, positions: t.positions });
+  return tokenLosses(logits, t.oneHot).mean().add(aux) as tf.Scalar;
+};
+
+const activeVars = (m: TinySwitch, on: boolean[]) => [
+  ...m.backboneVariables(),
+  ...on.flatMap((u, i) => (u ? m.moduleVariables(i) : [])),
+];
+
+/** Kernels of one training step (forward, backward, FusedAdam) with modules `on` updated. */
+async function profileStep(model: TinySwitch, on: boolean[]) {
+  const t = batchTensors();
+  model.setGroups(on);
+  const vars = activeVars(model, on);
+  const opt = new FusedAdam({ lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  opt.setActive(vars);
+  const info = await tf.profile(() => {
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(lossOf(model, t), vars);
+      opt.apply(vars.map((v) => grads[v.name]!));
+      value.dispose();
+    });
+  });
+  opt.dispose();
+  for (const x of Object.values(t)) x.dispose();
+  const { matmuls, matmulFlops } = executedMatmuls(info.kernels);
+  return { kernels: info.kernels.length, matmuls, matmulFlops };
+}
+
+const shapes = (ks: { outputShapes: number[][] }[]) => ks.map((k) => k.outputShapes[0]!.join('x'));
+
+/** Module order: heads L0.H0, L0.H1, then experts L0.E0 … L0.E3. */
+const pattern = (heads: boolean[], experts: boolean[]) => [...heads, ...experts];
+
+describe('regrouping updated vs frozen experts', () => {
+  it('computes the same function and the same gradients as the all-modules layout', () => {
+    const before = tf.memory().numTensors;
+    const model = freshModel();
+    const t = batchTensors();
+    const vars = model.allVariables();
+    const ref = tf.variableGrads(lossOf(model, t), vars);
+    for (const on of [
+      pattern([true, false], [false, true, false, true]),
+      pattern([false, true], [true, false, false, false]),
+      pattern([true, true], [false, false, false, false]),
+    ]) {
+      model.setGroups(on);
+      const active = activeVars(model, on);
+      expectSameGrads(tf.variableGrads(lossOf(model, t), active), ref, active);
+    }
+    disposeGrads(ref);
+    for (const x of Object.values(t)) x.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('frozen experts are pruned from what actually runs', () => {
+  it('no weight-gradient matmul for frozen experts; executed matmul FLOPs match the accounting', async () => {
+    const model = freshModel();
+    const all = pattern([true, true], [true, true, true, true]);
+    const some = pattern([true, true], [false, true, false, false]);
+    const a = await profileStep(model, all);
+    const s = await profileStep(model, some);
+    // All updated: one batched weight gradient per FFN matrix over the 4 stacked experts,
+    // X̃ᵀ·D_h → [4, d+1, dFF] and Ãᵀ·D_y → [4, dFF+1, d].
+    expect(shapes(a.matmuls)).toContain(`4x${d + 1}x${f}`);
+    expect(shapes(a.matmuls)).toContain(`4x${f + 1}x${d}`);
+    // E1 updated, E0/E2/E3 frozen (cached, not variables): only E1's gradients run.
+    expect(shapes(s.matmuls)).toContain(`1x${d + 1}x${f}`);
+    expect(shapes(s.matmuls)).toContain(`1x${f + 1}x${d}`);
+    for (const g of [3, 4]) {
+      expect(shapes(s.matmuls)).not.toContain(`${g}x${d + 1}x${f}`);
+      expect(shapes(s.matmuls)).not.toContain(`${g}x${f + 1}x${d}`);
+    }
+    // Saved: exactly the three frozen experts' weight gradients on their C = 10 slots.
+    const perExpert = 2 * C * (d + 1) * f + 2 * C * (f + 1) * d;
+    expect(a.matmulFlops - s.matmulFlops).toBe(3 * perExpert);
+    const fa = switchStepFlops(size, B, all);
+    const fs = switchStepFlops(size, B, some);
+    expect(fa.weightGrad - fs.weightGrad).toBe(3 * perExpert);
+    // And every matmul that runs is charged: forward, input gradients (attention's two
+    // activation operands both), weight gradients of the updated parameters.
+    const forward =
+      2 * N * (d + 1) * 3 * d +
+      2 * 2 * B * 2 * 8 * 8 * dh +
+      2 * N * d * d +
+      2 * N * d * E +
+      2 * S * (d + 1) * f +
+      2 * S * (f + 1) * d +
+      2 * BM * d * d +
+      2 * BM * d * V;
+    const input = forward + 2 * 2 * B * 2 * 8 * 8 * dh;
+    const weight = (experts: number) =>
+      2 * N * (d + 1) * 3 * d +
+      2 * N * d * d +
+      2 * N * d * E +
+      experts * perExpert +
+      2 * BM * d * d +
+      2 * BM * d * V;
+    expect(a.matmulFlops).toBe(forward + input + weight(4));
+    expect(s.matmulFlops).toBe(forward + input + weight(1));
+    console.log(
+      `kernels per step (test Switch, 1 layer, batch ${B}): all updated ${a.kernels}, 3 of 4 experts frozen ${s.kernels}`,
+    );
+    model.dispose();
+  });
+
+  it('a step leaves frozen experts bit-identical and moves the updated ones', () => {
+    const model = freshModel();
+    const on = pattern([true, false], [true, false, true, false]);
+    model.setGroups(on);
+    const snapshot = model.allVariables().map((v) => Float32Array.from(v.dataSync()));
+    const vars = activeVars(model, on);
+    const opt = new FusedAdam({ lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    opt.setActive(vars);
+    // One layer: only predicted tokens reach the loss; predict 6 of 8 so every expert is used.
+    const t = batchTensors(6);
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(lossOf(model, t), vars);
+      opt.apply(vars.map((v) => grads[v.name]!));
+    });
+    const trained = new Set(vars.map((v) => v.name));
+    model.allVariables().forEach((v, i) => {
+      const same = v.dataSync().every((val, j) => val === snapshot[i]![j]);
+      expect(same, v.name).toBe(!trained.has(v.name));
+    });
+    opt.dispose();
+    for (const x of Object.values(t)) x.dispose();
+    model.dispose();
+  });
+});

@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentConfig } from '../../config';
+import { switchEvaluationFlops, switchStepFlops } from './flops';
+import { tokenLosses } from '../bert/model';
+import { TinySwitch } from './model';
+import { fastSwitchKernels } from './kernel';
+import type { SwitchKernelExtras } from './kernel';
+import type { Rng } from '../../rng';
+import type { MlmTensors } from '../transformer/mlm-task';
+import { MlmTask } from '../transformer/mlm-task';
+import type { ModelView, TaskBatch } from '../types';
+
+/**
+ * The tiny Switch Transformer learning masked-language modelling on the Austen corpus. Modules:
+ * every attention head, then every expert; the routers are backbone. The training loss is the
+ * masked-token cross-entropy plus the load-balancing loss; validation perplexity uses the
+ * cross-entropy alone.
+ *
+ * The probe batch is routed once as a whole (one routing group of n·T tokens, capacity
+ * ceil(c·n·T/E)); capacity drops couple its samples, and every kernel is taken with that routing
+ * held fixed (see `fastSwitchKernels`).
+ */
+export class SwitchMlmTask extends MlmTask<TinySwitch> {
+  private lastLoad: number[] | null = null;
+
+  protected createModel(config: ExperimentConfig, rng: Rng): TinySwitch {
+    const { layers, heads, dModel, dFF, seqLen, vocab, experts, capacity } = config;
+    return new TinySwitch(
+      { layers, heads, dModel, dFF, seqLen, vocab, experts, capacityFactor: capacity },
+      rng,
+    );
+  }
+
+  protected logits(tokens: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D {
+    return this.model.forward({ tokens, positions }).logits;
+  }
+
+  /** Mean masked-token cross-entropy + Σ_layers α_lb · E · Σ_e f_e · P_e. */
+  loss(batch: TaskBatch): tf.Scalar {
+    const [tokens, positions, oneHot] = batch.tensors as MlmTensors;
+    const { logits, aux } = this.model.forward({ tokens, positions });
+    return tokenLosses(logits, oneHot).mean().add(aux) as tf.Scalar;
+  }
+
+  /** Every module's kernel; records the probe batch's router load from the same forward. */
+  async kernels(): Promise<Float32Array> {
+    const extras: SwitchKernelExtras = {};
+    const out = await fastSwitchKernels(this.model, this.probe, this.probeT, extras);
+    this.lastLoad = extras.routerLoad ?? null;
+    return out;
+  }
+
+  /**
+   * Router load on the probe batch: tokens routed to each expert after capacity, [layers · E]
+   * in module order. The load of the most recent evaluation (taken from its forward, so free);
+   * before the first evaluation, computed now on the probe batch (monitoring, not charged).
+   */
+  async routerLoad(): Promise<number[]> {
+    if (this.lastLoad) return this.lastLoad.slice();
+    const { inputs, batch, seqLen } = this.probe.batch;
+    const tokens = tf.tensor2d(inputs, [batch, seqLen], 'int32');
+    try {
+      return await this.model.routerLoad(tokens);
+    } finally {
+      tokens.dispose();
+    }
+  }
+
+  /**
+   * Router load per expert on the probe batch, with each layer's token count: the tokens a
+   * layer did not send to any expert were dropped by the capacity limit.
+   */
+  async view(): Promise<ModelView> {
+    const load = await this.routerLoad();
+    const experts = this.modules.filter((m) => m.kind === 'expert');
+    const { batch, seqLen } = this.probe.batch;
+    return {
+      kind: 'router',
+      load: Object.fromEntries(experts.map((m, i) => [m.id, load[i] ?? 0])),
+      tokensPerLayer: batch * seqLen,
+      capacity: this.model.capacity(batch * seqLen),
+    };
+  }
+
+  stepFlops(updating: boolean[]): number {
+    return switchStepFlops(this.model.size, this.config.batch, updating).total;
+  }
+
+  evaluationFlops(): number {
+    return switchEvaluationFlops(this.model.size, this.config.probe, this.probe.numProjections)
+      .total;
+  }
+}

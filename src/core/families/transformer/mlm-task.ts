@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentConfig } from '../../config';
+import type { Corpus } from '../../data/corpus';
+import { capVocab } from '../../data/corpus';
+import type { MlmBatch } from '../../data/mlm';
+import { fixedMlmBatches, sampleMlmBatch } from '../../data/mlm';
+import type { Probe, ProbeTensors } from '../bert/kernel';
+import { disposeProbeTensors, makeProbe, probeTensors } from '../bert/kernel';
+import { tokenLosses } from '../bert/model';
+import type { LabModel } from '../model';
+import type { Rng } from '../../rng';
+import type { RunFile } from '../../runfile';
+import type { Task, TaskBatch } from '../types';
+import { exportVariableName } from '../types';
+
+/** Token ids [N, T], masked positions (flat indices), one-hot targets [M, V]. */
+export type MlmTensors = [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
+
+/**
+ * Masked-language modelling on the Austen corpus, whatever the transformer: the training
+ * stream, the fixed validation batches, the probe and its tensors, batches, validation
+ * perplexity and the probe's export. Subclasses build the model (in `createModel`, from the
+ * constructor's `init` rng) and give its logits, loss, kernels and FLOPs.
+ */
+export abstract class MlmTask<M extends LabModel> implements Task {
+  readonly model: M;
+  readonly metric = { name: 'perplexity', higherIsBetter: false } as const;
+  readonly probe: Probe;
+  protected readonly probeT: ProbeTensors;
+  protected readonly config: ExperimentConfig;
+  private readonly train: Uint16Array;
+  private readonly valBatches: MlmBatch[];
+
+  constructor(config: ExperimentConfig, corpus: Corpus, rng: Rng) {
+    this.config = config;
+    const V = config.vocab;
+    this.train = capVocab(corpus.train, V);
+    const val = capVocab(corpus.val, V);
+    this.model = this.createModel(config, rng.fork('init'));
+    this.valBatches = fixedMlmBatches(
+      val,
+      config.valBatches,
+      config.batch,
+      config.seqLen,
+      V,
+      rng.fork('val'),
+    );
+    const probeBatch = sampleMlmBatch(
+      this.train,
+      config.probe,
+      config.seqLen,
+      V,
+      rng.fork('probe'),
+    );
+    this.probe = makeProbe(probeBatch, V, config.kernel, config.R, rng.fork('projections'));
+    this.probeT = probeTensors(this.probe, V);
+  }
+
+  protected abstract createModel(config: ExperimentConfig, rng: Rng): M;
+  /** Logits at the masked positions, [M, V]. */
+  protected abstract logits(tokens: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D;
+  abstract loss(batch: TaskBatch): tf.Scalar;
+  abstract kernels(): Promise<Float32Array>;
+  abstract stepFlops(updating: boolean[]): number;
+  abstract evaluationFlops(): number;
+
+  get modules() {
+    return this.model.modules;
+  }
+
+  get probeSize(): number {
+    return this.config.probe;
+  }
+
+  get probeInfo() {
+    return {
+      k: this.probe.outputs,
+      projections: this.probe.numProjections,
+      exact: this.probe.exact,
+    };
+  }
+
+  sampleBatch(rng: Rng): TaskBatch {
+    const { batch, seqLen, vocab } = this.config;
+    return { tensors: this.batchTensors(sampleMlmBatch(this.train, batch, seqLen, vocab, rng)) };
+  }
+
+  protected batchTensors(b: MlmBatch): MlmTensors {
+    return tf.tidy(() => [
+      tf.tensor2d(b.inputs, [b.batch, b.seqLen], 'int32'),
+      tf.tensor1d(b.positions, 'int32'),
+      tf.oneHot(tf.tensor1d(b.targets, 'int32'), this.config.vocab).toFloat(),
+    ]) as MlmTensors;
+  }
+
+  /** Validation perplexity exp(mean masked-token cross-entropy) over the fixed val batches. */
+  async validate(): Promise<number> {
+    let total = 0;
+    let count = 0;
+    for (const b of this.valBatches) {
+      const sum = tf.tidy(() => {
+        const [tokens, positions, oneHot] = this.batchTensors(b);
+        return tokenLosses(this.logits(tokens, positions), oneHot).sum();
+      });
+      total += (await sum.data())[0]!;
+      sum.dispose();
+      count += b.positions.length;
+    }
+    return Math.exp(total / count);
+  }
+
+  exportProbe(): RunFile['probe'] {
+    const b = this.probe.batch;
+    return {
+      inputs: Array.from(b.inputs),
+      positions: Array.from(b.positions),
+      targets: Array.from(b.targets),
+      n: b.batch,
+      seqLen: b.seqLen,
+      masked: b.masked,
+      projections: Array.from(this.probe.projections),
+      numProjections: this.probe.numProjections,
+      weight: this.probe.weight,
+      kernel: this.probe.kernel,
+    };
+  }
+
+  exportName(name: string): string {
+    return exportVariableName(name);
+  }
+
+  dispose(): void {
+    disposeProbeTensors(this.probeT);
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,96 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { RunFile } from '../runfile';
+import type { ModuleInfo } from '../types';
+import type { LabModel } from './model';
+import type { Rng } from '../rng';
+
+/** The validation metric of a task, and which direction is better. */
+export interface MetricInfo {
+  name: 'perplexity' | 'accuracy';
+  higherIsBetter: boolean;
+}
+
+/** What the probe computes, for the interface ("R random projections" vs exact). */
+export interface ProbeInfo {
+  /** Outputs per sample k. */
+  k: number;
+  /** Scalar functions s_r per sample (R'). */
+  projections: number;
+  exact: boolean;
+}
+
+/**
+ * A model on its data: everything model-specific the Session needs. Batches are drawn from the
+ * rng the Session passes in, so the Session owns the run's randomness.
+ */
+export interface Task {
+  readonly model: LabModel;
+  readonly modules: ModuleInfo[];
+  readonly metric: MetricInfo;
+  readonly probeInfo: ProbeInfo;
+  /** One training batch as tensors (created outside the gradient tape), and its disposal. */
+  sampleBatch(rng: Rng): TaskBatch;
+  /** Mean training loss on a batch; called inside tf.variableGrads. */
+  loss(batch: TaskBatch): tf.Scalar;
+  /** Every module's n × n kernel Θ_m at the current weights, [modules, n, n] row-major. */
+  kernels(): Promise<Float32Array>;
+  /** Probe batch size n. */
+  readonly probeSize: number;
+  /** The validation metric over the fixed validation set. */
+  validate(): Promise<number>;
+  /** Analytic FLOPs of one step with `updating` modules updated. */
+  stepFlops(updating: boolean[]): number;
+  /** Analytic FLOPs of one mNTK evaluation. */
+  evaluationFlops(): number;
+  /** The probe as written into run files (see docs/run-format.md). */
+  exportProbe(): RunFile['probe'];
+  /** The model-specific view at the current weights, if the task has one. */
+  view?(): Promise<ModelView>;
+  /** Prefix to strip from variable names in exports. */
+  exportName(variableName: string): string;
+  dispose(): void;
+}
+
+/**
+ * The model-specific picture next to the charts: the MLP's decision boundary, the VGG's
+ * confusion matrix, the Switch-Transformer's router load. Sent after each validation.
+ */
+export type ModelView =
+  | {
+      kind: 'boundary';
+      /** Grid cells per side; the grid spans [−extent, extent]², row 0 at the top. */
+      resolution: number;
+      extent: number;
+      classes: number;
+      /** Class probabilities per cell, [resolution², classes] row-major. */
+      probs: Float32Array;
+      /** Training and test points [N, 2] and their labels. */
+      train: { x: Float32Array; y: Int32Array };
+      test: { x: Float32Array; y: Int32Array };
+    }
+  | {
+      kind: 'confusion';
+      classes: string[];
+      /** counts [true, predicted] row-major */ matrix: Int32Array;
+    }
+  | {
+      kind: 'router';
+      /** Tokens routed to each expert on the probe batch (after capacity), per module id. */
+      load: Record<string, number>;
+      /** Tokens each layer routes (n · T); those no expert took were dropped by capacity. */
+      tokensPerLayer: number;
+      /** Tokens an expert may take per layer, ⌈c · n · T / E⌉. */
+      capacity: number;
+    };
+
+export interface TaskBatch {
+  tensors: tf.Tensor[];
+}
+
+/**
+ * A variable's name in exports: without the per-instance model prefix (`bert3/`, `vgg0/`, …;
+ * TF.js needs unique names per engine) and without the `#n` uniqueness suffix.
+ */
+export function exportVariableName(name: string): string {
+  return name.replace(/^(bert|switch|vgg|mlp)[0-9a-z]+\//, '').replace(/#\d+$/, '');
+}

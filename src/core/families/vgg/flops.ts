@@ -1,0 +1,148 @@
+import type { EvaluationFlops, StepFlops } from '../../flops';
+import { ADAM_FLOPS_PER_PARAM, XENT, eigenFlops, evaluationTotal } from '../../flops';
+import type { ConvShape, VggSize } from './model';
+import { filterGroupParams, vggLayout } from './model';
+
+/**
+ * Analytic FLOPs of the small VGG (METHOD.md, "Compute accounting"), per the conventions of
+ * `flops.ts`, made concrete for convolutions:
+ * - a 3 × 3 same-padded conv on an S × S map costs 2·S²·9·cin·cout per sample (border taps that
+ *   read padding are counted: the kernels compute them); its input gradient (a transposed
+ *   conv) and its filter gradient cost the same 2·S²·9·cin·cout each, the latter per group
+ *   2·S²·9·cin·g; a bias gradient is a sum over the N·S² positions, N·S² per channel;
+ * - bias add and ReLU 1 per element, a 2 × 2 max-pool 3 per output (comparisons), the
+ *   cross-entropy 6 per logit; the backward of each of these costs twice its forward;
+ * - the dense classifier [F, k]: 2·F·k per sample forward, again for its input gradient and
+ *   for its weight gradient, k for its bias;
+ * - concatenations, slices, gathers (channel permutations) and reshapes cost nothing;
+ * - Adam 12 per updated parameter.
+ *
+ * Backward rule. With e the earliest conv layer that has an updated group, the backward pass
+ * runs through every op whose output depends on an updated parameter: the classifier and the
+ * loss always (the classifier is always trained); ReLU, bias add and the following pool of
+ * every layer l ≥ e; the input gradient of conv l only for l > e (conv e's input does not
+ * depend on any trained parameter, nor does anything before it); the classifier's input
+ * gradient only if e exists. Weight gradients: the classifier and the updated groups only.
+ * This is what TF.js does: it prunes every gradient not on a path from a trained variable.
+ * Both of SmallVgg's conv implementations execute exactly these multiply-adds: `conv2d`
+ * (Conv2DBackpropFilter) and `im2col` (dW = Pᵀ·dz, 2·S²·9·cin·g per sample, patches copied);
+ * pruning-vgg.test.ts checks both against tf.profile.
+ */
+
+/** Per-sample forward FLOPs of conv layer c: the conv itself and bias + ReLU (+ pool). */
+function convForward(c: ConvShape): { conv: number; elementwise: number } {
+  const S2 = c.side * c.side;
+  const pooled = Math.floor(c.side / 2) ** 2;
+  return {
+    conv: 2 * S2 * 9 * c.cin * c.cout,
+    elementwise: 2 * S2 * c.cout + (c.poolAfter ? 3 * pooled * c.cout : 0),
+  };
+}
+
+/** Parameters of every filter group of conv layer `layer`. */
+export function vggGroupParams(size: VggSize, layer: number): number {
+  const c = vggLayout(size).convs[layer];
+  if (!c) throw new RangeError(`No conv layer ${layer}.`);
+  return filterGroupParams(c, size.groupSize);
+}
+
+/** Parameters always trained: the classifier F·k + k. */
+export function vggBackboneParams(size: VggSize): number {
+  return vggLayout(size).features * size.classes + size.classes;
+}
+
+/**
+ * FLOPs of one training step on `batch` images. `updating[m]` per module in model order
+ * (C0.G0, C0.G1, …, C1.G0, …).
+ */
+export function vggStepFlops(size: VggSize, batch: number, updating: boolean[]): StepFlops {
+  const { convs, features: F } = vggLayout(size);
+  const k = size.classes;
+  const g = size.groupSize;
+  const total = convs.reduce((a, c) => a + c.groups, 0);
+  if (updating.length !== total)
+    throw new RangeError(`Expected ${total} decisions, got ${updating.length}.`);
+  const updatedPerLayer: number[] = [];
+  let m = 0;
+  for (const c of convs) {
+    let u = 0;
+    for (let q = 0; q < c.groups; q++) if (updating[m++]) u++;
+    updatedPerLayer.push(u);
+  }
+  const e = updatedPerLayer.findIndex((u) => u > 0);
+  let forward = 0;
+  let inputGrad = 0;
+  let weightGrad = 0;
+  let params = vggBackboneParams(size);
+  convs.forEach((c, l) => {
+    const { conv, elementwise } = convForward(c);
+    forward += conv + elementwise;
+    if (e >= 0 && l >= e) inputGrad += 2 * elementwise;
+    if (e >= 0 && l > e) inputGrad += conv;
+    const S2 = c.side * c.side;
+    const u = updatedPerLayer[l]!;
+    weightGrad += u * (2 * S2 * 9 * c.cin * g + S2 * g);
+    params += u * filterGroupParams(c, g);
+  });
+  forward += 2 * F * k + k + XENT * k;
+  inputGrad += 2 * (k + XENT * k) + (e >= 0 ? 2 * F * k : 0);
+  weightGrad += 2 * F * k + k;
+  const out = {
+    forward: batch * forward,
+    inputGrad: batch * inputGrad,
+    weightGrad: batch * weightGrad,
+    optimizer: ADAM_FLOPS_PER_PARAM * params,
+  };
+  return { ...out, total: out.forward + out.inputGrad + out.weightGrad + out.optimizer };
+}
+
+/**
+ * FLOPs of one mNTK evaluation over all filter groups (`fastFilterGroupKernels`), probe of n
+ * images replicated R' = `projections` times (N = R'·n rows):
+ * - forward: the whole network on N rows, plus the zero-tap adds (1 per pre-activation
+ *   element) and the objective (trace: 2k per row, multiply by the projection and sum; loss:
+ *   the cross-entropy, 6k);
+ * - backward to the taps only: the objective, the classifier's input gradient, every pool and
+ *   ReLU, the tap adds, the bias adds of layers ≥ 1 (conv 0's output does not depend on a tap)
+ *   and the input gradients of convs 1 … L−1 — no weight gradient, nothing below tap 0;
+ * - patches: copies, 0;
+ * - per-sample gradients P̃ᵀD: 2·S²·(9·cin + 1)·cout per row and layer;
+ * - Grams: per group and projection 2·n²·P (P = (9·cin + 1)·g) plus n² to sum over R';
+ * - eigen-decomposition: ≈ 9n³ per module (dense symmetric solver).
+ */
+export function vggEvaluationFlops(
+  size: VggSize,
+  n: number,
+  projections: number,
+  kernel: 'trace' | 'loss' = 'trace',
+): EvaluationFlops {
+  const { convs, features: F } = vggLayout(size);
+  const k = size.classes;
+  const g = size.groupSize;
+  const N = n * projections;
+  const objective = kernel === 'loss' ? XENT * k : 2 * k;
+  let fwd = 2 * F * k + k + objective;
+  let bwd = 2 * objective + 2 * k + 2 * F * k;
+  let perSample = 0;
+  let gram = 0;
+  let modules = 0;
+  convs.forEach((c, l) => {
+    const { conv, elementwise } = convForward(c);
+    const S2 = c.side * c.side;
+    const tap = S2 * c.cout;
+    fwd += conv + elementwise + tap;
+    // ReLU + pool (in `elementwise` minus the bias add), the tap add, and for l ≥ 1 the bias add.
+    bwd += 2 * (elementwise - tap) + 2 * tap + (l >= 1 ? 2 * tap + conv : 0);
+    perSample += 2 * S2 * (9 * c.cin + 1) * c.cout;
+    const P = (9 * c.cin + 1) * g;
+    gram += c.groups * projections * (2 * n * n * P + n * n);
+    modules += c.groups;
+  });
+  return evaluationTotal({
+    forward: N * fwd,
+    backward: N * bwd,
+    perSample: N * perSample,
+    gram,
+    eigen: eigenFlops(modules, n),
+  });
+}

@@ -1,0 +1,185 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ImageBatch } from '../../data/fashion';
+import { spectrum } from '../bert/kernel';
+import {
+  disposeImageProbeTensors,
+  fastFilterGroupKernels,
+  imageProbeTensors,
+  makeImageProbe,
+  patchesWithOnes,
+} from './kernel';
+import { oracleFilterGroupKernels } from './oracle';
+import type { ConvImpl, VggSize } from './model';
+import { SmallVgg } from './model';
+import { testRng } from '../../testing/fake-rng';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function randomImages(n: number, size: VggSize, seed: number): ImageBatch {
+  const rng = testRng(seed);
+  const px = size.inputSize ** 2 * size.inChannels;
+  return {
+    x: Float32Array.from({ length: n * px }, () => rng.normal()),
+    y: Int32Array.from({ length: n }, () => rng.int(size.classes)),
+    batch: n,
+  };
+}
+
+/** A model whose biases are non-zero too, so every term of the forward pass matters. */
+function tinyModel(size: VggSize, seed: number, convImpl: ConvImpl): SmallVgg {
+  const model = new SmallVgg(size, testRng(seed), { convImpl });
+  model.allVariables().forEach((v, i) => {
+    if (v.shape.length === 1)
+      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', 300 + i)));
+  });
+  return model;
+}
+
+/**
+ * Fast path vs brute force, cpu backend, fp32. The fast path's per-sample gradient sums
+ * S²·(9·cin + 1) float32 products per entry (≤ 64·73 here) and the Gram ≤ 10³ more; relative
+ * rounding of such sums stays ~1e-6 (measured max ≈ 1e-7 over all cases), so 1e-4 (METHOD.md) is a wide
+ * margin, while a real mistake — a shifted patch, the bias row left out, two groups swapped, a
+ * missing projection — changes entries by O(1) relative. The error is taken relative to the
+ * module's largest |Θ| entry, since off-diagonal entries can be near zero.
+ */
+const TOL = 1e-4;
+
+const cases: {
+  name: string;
+  size: VggSize;
+  n: number;
+  kernel: 'trace' | 'loss';
+  R: number;
+  impl: ConvImpl;
+}[] = [
+  {
+    name: 'exact trace kernel (k = 10), 8×8, channels [4, 8], g = 2',
+    size: {
+      channels: [4, 8],
+      convsPerStage: 1,
+      groupSize: 2,
+      classes: 10,
+      inputSize: 8,
+      inChannels: 1,
+    },
+    n: 4,
+    kernel: 'trace',
+    R: 4,
+    impl: 'conv2d',
+  },
+  {
+    name: 'loss kernel, 8×8, channels [4, 8] × 2 convs, g = 4',
+    size: {
+      channels: [4, 8],
+      convsPerStage: 2,
+      groupSize: 4,
+      classes: 10,
+      inputSize: 8,
+      inChannels: 1,
+    },
+    n: 5,
+    kernel: 'loss',
+    R: 4,
+    impl: 'im2col',
+  },
+  {
+    name: 'random projections (k = 20 > 16, R = 3), odd side 7, 2 input channels',
+    size: {
+      channels: [4, 4],
+      convsPerStage: 1,
+      groupSize: 2,
+      classes: 20,
+      inputSize: 7,
+      inChannels: 2,
+    },
+    n: 3,
+    kernel: 'trace',
+    R: 3,
+    impl: 'auto',
+  },
+];
+
+let worst = 0;
+
+describe('fast filter-group mNTK vs brute-force oracle', () => {
+  for (const c of cases) {
+    it(`${c.name} (${c.impl})`, async () => {
+      const before = tf.memory().numTensors;
+      const model = tinyModel(c.size, 7, c.impl);
+      const probe = makeImageProbe(
+        randomImages(c.n, c.size, 11),
+        c.size.classes,
+        c.kernel,
+        c.R,
+        testRng(5),
+      );
+      expect(probe.exact).toBe(c.size.classes <= 16 || c.kernel === 'loss');
+      const pt = imageProbeTensors(probe, model);
+      const fast = await fastFilterGroupKernels(model, probe, pt);
+      const oracle = oracleFilterGroupKernels(model, probe);
+      expect(fast.length).toBe(model.modules.length * c.n * c.n);
+      expect(oracle.length).toBe(fast.length);
+      const n = c.n;
+      for (let m = 0; m < model.modules.length; m++) {
+        let maxAbs = 0;
+        let maxErr = 0;
+        for (let e = 0; e < n * n; e++) {
+          const o = oracle[m * n * n + e]!;
+          maxAbs = Math.max(maxAbs, Math.abs(o));
+          maxErr = Math.max(maxErr, Math.abs(fast[m * n * n + e]! - o));
+        }
+        expect(maxAbs).toBeGreaterThan(0);
+        expect(maxErr / maxAbs).toBeLessThan(TOL);
+        worst = Math.max(worst, maxErr / maxAbs);
+        const lf = spectrum(fast, n, m * n * n).lambdaMax;
+        const lo = spectrum(oracle, n, m * n * n).lambdaMax;
+        expect(Math.abs(lf - lo) / lo).toBeLessThan(TOL);
+      }
+      // Training-time regrouping (a frozen part with cached, permuted filters) does not change
+      // what is probed: the probe always runs the canonical all-groups layout.
+      model.setGroups(model.modules.map((_, m) => m % 3 === 1));
+      const again = await fastFilterGroupKernels(model, probe);
+      expect(Array.from(again)).toEqual(Array.from(fast));
+      disposeImageProbeTensors(pt);
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('reports the worst relative error', () => {
+    console.log(
+      `fast vs oracle, max relative error over all modules and cases: ${worst.toExponential(2)}`,
+    );
+    expect(worst).toBeLessThan(TOL);
+  });
+});
+
+describe('patchesWithOnes', () => {
+  it('lays out the zero-padded 3×3 neighbourhood of every pixel, then a 1', () => {
+    // One 3×3 image with 2 channels: value = 10·(h·3 + w) + ch.
+    const x = tf.tensor4d(
+      Array.from({ length: 18 }, (_, i) => 10 * Math.floor(i / 2) + (i % 2)),
+      [1, 3, 3, 2],
+    );
+    const P = patchesWithOnes(x);
+    expect(P.shape).toEqual([1, 9, 19]);
+    const rows = P.arraySync()[0]!;
+    // Centre pixel (1, 1): neighbour (dy, dx) is pixel (dy, dx), columns (3·dy + dx)·2 + ch.
+    expect(rows[4]).toEqual([
+      ...Array.from({ length: 9 }, (_, t) => [10 * t, 10 * t + 1]).flat(),
+      1,
+    ]);
+    // Corner (0, 0): only (dy, dx) ∈ {1, 2}² fall inside; the rest is the zero padding.
+    const corner = rows[0]!;
+    expect(corner.slice(0, 8)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(corner.slice(8, 10)).toEqual([0, 1]); // (1, 1) → pixel (0, 0)
+    expect(corner.slice(16, 18)).toEqual([40, 41]); // (2, 2) → pixel (1, 1)
+    expect(corner[18]).toBe(1);
+    x.dispose();
+    P.dispose();
+  });
+});

@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ImageBatch } from '../../data/fashion';
+import type { Probe } from '../bert/kernel';
+import { objectiveTensors, probeProjections } from '../bert/kernel';
+import type { SmallVgg } from './model';
+import { im2col3x3, sampleLosses } from './model';
+import type { Rng } from '../../rng';
+
+/**
+ * The probe of an image classifier: n fixed images and the scalar functions s_r whose
+ * per-sample gradients define Θ_m = w · Σ_r G_r G_rᵀ, G_r[i] = ∂s_r(x_i)/∂θ_m (see `Probe`).
+ * Outputs are the k = classes logits. With k ≤ 16 (Fashion-MNIST: 10) the trace kernel is exact:
+ * s_c = f_c, one-hot projections, w = 1/k. The loss kernel uses s = ℓ(x_i), the sample's
+ * cross-entropy, w = 1.
+ */
+export interface ImageProbe extends Omit<Probe, 'batch'> {
+  batch: ImageBatch;
+}
+
+/** The probe for `batch` (as `makeProbe` does for MLM, with k = `classes`). */
+export function makeImageProbe(
+  batch: ImageBatch,
+  classes: number,
+  kernel: 'trace' | 'loss',
+  R: number,
+  rng: Rng,
+): ImageProbe {
+  return { batch, ...probeProjections(classes, kernel, R, rng) };
+}
+
+/** The probe batch replicated R' times (copy r of image i is row r·n + i), built once and kept. */
+export interface ImageProbeTensors {
+  /** [R'·n, S, S, C]. */
+  x: tf.Tensor4D;
+  /** [R'·n, k] one-hot labels, loss kernel only. */
+  oneHot: tf.Tensor2D | null;
+  /** [R', 1, k], trace kernel only. */
+  projections: tf.Tensor3D | null;
+}
+
+export function imageProbeTensors(probe: ImageProbe, model: SmallVgg): ImageProbeTensors {
+  const { inputSize: S, inChannels: C } = model.size;
+  const { batch: n, x, y } = probe.batch;
+  const Rp = probe.numProjections;
+  const px = S * S * C;
+  if (x.length !== n * px)
+    throw new Error(`The probe images do not have the model's input shape ${S}×${S}×${C}.`);
+  const xs = new Float32Array(Rp * n * px);
+  const ys = new Int32Array(Rp * n);
+  for (let r = 0; r < Rp; r++) {
+    xs.set(x, r * n * px);
+    ys.set(y, r * n);
+  }
+  return {
+    x: tf.keep(tf.tensor4d(xs, [Rp * n, S, S, C])),
+    ...objectiveTensors(probe, ys, probe.outputs),
+  };
+}
+
+export function disposeImageProbeTensors(p: ImageProbeTensors): void {
+  p.x.dispose();
+  p.oneHot?.dispose();
+  p.projections?.dispose();
+}
+
+/**
+ * The per-sample patches with a ones column: [N, S, S, c] → [N, S·S, 9·c + 1], row s = (h, w)
+ * holding x_pad[h + dy, w + dx, ch] at column (3·dy + dx)·c + ch and 1 last (see `im2col3x3`).
+ */
+export function patchesWithOnes(x: tf.Tensor4D): tf.Tensor3D {
+  const [N, S, W, c] = x.shape;
+  return im2col3x3(x, true).reshape([N, S * W, 9 * c + 1]);
+}
+
+/** Σ_r Σ_i s_r(x_i) over the replicated batch. */
+function probeObjective(logits: tf.Tensor2D, probe: ImageProbe, pt: ImageProbeTensors): tf.Scalar {
+  if (probe.kernel === 'loss') return sampleLosses(logits, pt.oneHot!).sum();
+  const n = probe.batch.batch;
+  return logits.reshape([probe.numProjections, n, probe.outputs]).mul(pt.projections!).sum();
+}
+
+/**
+ * Every filter group's n × n kernel in one forward and one backward pass over the probe batch
+ * replicated R' times (R' = k = 10 one-hot projections for the exact trace kernel).
+ *
+ * Tap trick: zero taps are added to each conv's pre-activation z_l; D_l = ∂(Σ_r Σ_i s_r)/∂tap_l
+ * is, row by row, the per-sample output gradient ∂s_r(x_i)/∂z_l [S, S, cout]. Since
+ * z_l[s, o] = Σ_{(t, ch)} P_i[s, (t, ch)] · W[t, ch, o] + b[o] with P_i the patches of x_l,
+ * the per-sample gradient of filter group q is P̃_iᵀ · D_i[:, q·g … q·g + g − 1]
+ * ([9·cin + 1, g], bias included through P̃'s ones column). One batched matmul P̃ᵀD per layer
+ * gives all groups of all N = R'·n rows; per group Θ_q = w Σ_r G_r G_rᵀ, one batched matmul.
+ * Returns [modules, n, n] row-major in module order C0.G0, C0.G1, …
+ *
+ * Relies on the model having no cross-sample op (no BatchNorm): see `SmallVgg`.
+ */
+export async function fastFilterGroupKernels(
+  model: SmallVgg,
+  probe: ImageProbe,
+  tensors?: ImageProbeTensors,
+): Promise<Float32Array> {
+  const pt = tensors ?? imageProbeTensors(probe, model);
+  const n = probe.batch.batch;
+  const Rp = probe.numProjections;
+  const N = Rp * n;
+  const g = model.size.groupSize;
+  const capture: tf.Tensor4D[] = [];
+  const grams = tf.tidy(() => {
+    const taps = model.layout.convs.map(
+      (c) => tf.zeros([N, c.side, c.side, c.cout]) as tf.Tensor4D,
+    );
+    const f = (...t: tf.Tensor[]) =>
+      probeObjective(model.forward(pt.x, { taps: t as tf.Tensor4D[], capture }), probe, pt);
+    const D = tf.grads(f)(taps);
+    const perLayer = model.layout.convs.map((c, l) =>
+      tf.tidy(() => {
+        const K = 9 * c.cin + 1;
+        const P = patchesWithOnes(capture[l]!);
+        const d = D[l]!.reshape([N, c.side * c.side, c.cout]);
+        const G = tf
+          .matMul(P, d, true, false)
+          .reshape([N, K, c.groups, g])
+          .transpose([2, 0, 1, 3])
+          .reshape([c.groups * Rp, n, K * g]);
+        return tf.matMul(G, G, false, true).reshape([c.groups, Rp, n, n]).sum(1);
+      }),
+    );
+    return tf.concat(perLayer, 0).mul(probe.weight);
+  });
+  // capture[0] is the probe input itself, owned by `pt`.
+  for (const t of capture) if (t !== pt.x) t.dispose();
+  if (!tensors) disposeImageProbeTensors(pt);
+  const out = (await grams.data()) as Float32Array;
+  grams.dispose();
+  return out;
+}
