@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { MlmBatch } from '../../data/mlm';
 import type { Rng } from '../../rng';
-import type { Captured, TinyBert } from './model';
-import { tokenLosses } from './model';
+import type { TinyBert } from './model';
+import type { Captured } from '../transformer/model';
+import { tokenLosses } from '../transformer/model';
 
 /** Outputs up to this count get the exact trace kernel (one backward pass per output). */
 export const EXACT_OUTPUTS_MAX = 16;

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { flattenRow, oracleGrams } from '../../oracle-gram';
-import type { ForwardInput, TinyBert } from './model';
-import { tokenLosses } from './model';
+import type { TinyBert } from './model';
+import type { ForwardInput } from '../transformer/model';
+import { tokenLosses } from '../transformer/model';
 import type { LabModel } from '../model';
 import type { Probe } from './kernel';
 

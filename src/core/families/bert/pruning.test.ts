@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TinyBert, tokenLosses } from './model';
+import { TinyBert } from './model';
+import { tokenLosses } from '../transformer/model';
 import { FusedAdam } from '../../optim/adam';
 import { executedMatmuls } from '../../testing/kernels';
 import { testRng } from '../../testing/fake-rng';

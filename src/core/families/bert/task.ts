@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
 import { bertEvaluationFlops, bertStepFlops } from '../../flops';
-import { TinyBert, tokenLosses } from './model';
+import { TinyBert } from './model';
+import { tokenLosses } from '../transformer/model';
 import { fastHeadKernels } from './kernel';
 import type { Rng } from '../../rng';
 import type { MlmTensors } from '../transformer/mlm-task';

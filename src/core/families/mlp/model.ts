@@ -3,6 +3,7 @@ import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
 import type { LabModel } from '../model';
 import { splitIndices } from '../model';
+import { VariableFactory } from '../variables';
 
 /**
  * Input features computed from a point (x, y) ∈ [−1, 1]², as in TensorFlow Playground:
@@ -138,9 +139,6 @@ export interface MlpForwardOptions {
   allNeurons?: boolean;
 }
 
-/** Variable names must be unique per TF.js engine; models are numbered. */
-let instances = 0;
-
 /**
  * Column permutation z ↦ z[:, index] whose gradient is the inverse permutation dy ↦ dy[:, inverse]
  * (a permutation's transpose is its inverse). TF.js's own gather gradient would scatter with
@@ -182,16 +180,10 @@ export class Mlp implements LabModel {
   constructor(options: MlpOptions, rng: Rng) {
     this.size = resolveMlpSize(options);
     const { hidden, classes } = this.size;
-    const uid = (instances++).toString(36);
-    const nm = (s: string) => `mlp${uid}/${s}`;
+    const vars = new VariableFactory('mlp', rng);
     // Glorot (Xavier) normal: std √(2 / (fan_in + fan_out)) for a layer's weight matrix,
     // biases zero; drawn layer by layer, neuron by neuron, so the rng fixes every weight.
-    const glorot = (fin: number, fout: number, n: number, bias: number): Float32Array => {
-      const std = Math.sqrt(2 / (fin + fout));
-      const w = new Float32Array(n + bias);
-      for (let i = 0; i < n; i++) w[i] = std * rng.normal();
-      return w;
-    };
+    const glorot = (fin: number, fout: number): number => Math.sqrt(2 / (fin + fout));
     this.modules = [];
     this.neurons = hidden.map((H, l) => {
       const fin = fanIn(this.size, l);
@@ -203,14 +195,13 @@ export class Mlp implements LabModel {
           index: j,
           params: fin + 1,
         });
-        const w = glorot(fin, H, fin, 1);
-        return tf.tidy(() => tf.variable(tf.tensor1d(w), true, nm(`L${l}.N${j}`)));
+        // [fin + 1]: the neuron's incoming weights, then its bias.
+        return vars.normal([fin + 1], glorot(fin, H), `L${l}.N${j}`, 1);
       });
     });
     const last = hidden.length > 0 ? hidden[hidden.length - 1]! : this.size.features.length;
-    const wOut = glorot(last, classes, last * classes, 0);
-    this.outW = tf.tidy(() => tf.variable(tf.tensor2d(wOut, [last, classes]), true, nm('out.W')));
-    this.outB = tf.tidy(() => tf.variable(tf.zeros([classes]), true, nm('out.b')));
+    this.outW = vars.normal([last, classes], glorot(last, classes), 'out.W');
+    this.outB = vars.fill([classes], 0, 'out.b');
     this.layers = this.neurons.map((vars) => ({
       groups: [{ neurons: vars.map((_, j) => j), cached: null }],
       restore: null,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MlmBatch } from '../../data/mlm';
-import { tokenLosses } from '../bert/model';
+import { tokenLosses } from '../transformer/model';
 import type { SwitchCaptured } from './model';
 import { LOAD_BALANCE_ALPHA, TinySwitch } from './model';
 import { disposeProbeTensors, makeProbe, probeTensors, spectrum } from '../bert/kernel';

@@ -1,16 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
-import type { BertSize, ForwardInput, HeadGroup, Taps } from '../bert/model';
+import type { BertSize } from '../bert/model';
+import type { ForwardInput, Taps } from '../transformer/model';
 import {
-  allHeadGroups,
+  INIT_STD,
+  MlmTransformer,
   attentionSublayer,
-  embed,
-  mlmHead,
   disposeHeadGroups,
-  headGroups,
+  embed,
   layerNorm,
-} from '../bert/model';
+  mlmHead,
+} from '../transformer/model';
 import type { LabModel } from '../model';
 import { splitIndices } from '../model';
 
@@ -33,14 +34,8 @@ export function expertCapacity(tokens: number, experts: number, factor: number):
   return Math.min(tokens, Math.max(1, Math.ceil((factor * tokens) / experts - 1e-9)));
 }
 
-interface LayerVars {
-  /** Per head h: [d+1, 3·d_h], columns [q | k | v] of the head, last row their biases. */
-  qkv: tf.Variable[];
-  /** Per head h: [d_h, d], the head's rows of the attention output projection. */
-  o: tf.Variable[];
-  bo: tf.Variable;
-  ln1g: tf.Variable;
-  ln1b: tf.Variable;
+/** A Switch layer's routed feed-forward part: the router (backbone), the experts, LayerNorm. */
+interface FeedForward {
   /** Router W_r [d, E] (backbone): gate probabilities p = softmax(x W_r). */
   router: tf.Variable;
   /** Per expert e: W̃1 [d+1, dFF], the first FFN matrix with its bias as the last row. */
@@ -133,9 +128,6 @@ interface Route {
   frac: tf.Tensor1D;
 }
 
-let instances = 0;
-const INIT_STD = 0.02;
-
 /**
  * Row gather y = table[idx] through a routing: `idx` maps each output row to one table row,
  * and every table row that gets a nonzero gradient is read by exactly one output row, the one
@@ -212,79 +204,34 @@ function untaped<T>(input: tf.Tensor, f: () => T): T {
  * per group (updated / frozen), like the heads: the frozen group's stacked weights are cached,
  * so TF.js computes no weight gradient for it, and a step's expert kernels do not grow with E.
  */
-export class TinySwitch implements LabModel {
-  readonly size: SwitchSize;
-  readonly dHead: number;
+export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel {
+  declare readonly size: SwitchSize;
   readonly modules: ModuleInfo[];
-  readonly tokEmb: tf.Variable;
-  readonly posEmb: tf.Variable;
-  readonly embLnG: tf.Variable;
-  readonly embLnB: tf.Variable;
-  readonly layerVars: LayerVars[];
-  readonly mlmW: tf.Variable;
-  readonly mlmB: tf.Variable;
-  readonly mlmLnG: tf.Variable;
-  readonly mlmLnB: tf.Variable;
-  readonly decB: tf.Variable;
-  private headGroups: HeadGroup[][];
   private expertGroups: ExpertGroup[][];
 
   constructor(size: SwitchSize, rng: Rng) {
-    this.size = size;
-    const { layers, heads, dModel: d, dFF, seqLen, vocab, experts: E } = size;
-    if (d % heads !== 0) throw new RangeError('dModel must be divisible by heads');
+    const { dModel: d, dFF, experts: E } = size;
     if (!Number.isInteger(E) || E < 1) throw new RangeError('experts must be a positive integer');
     if (!(size.capacityFactor > 0)) throw new RangeError('the capacity factor must be positive');
-    this.dHead = d / heads;
-    const dh = this.dHead;
-    let counter = 0;
-    const uid = (instances++).toString(36);
-    const nm = (s: string) => `switch${uid}/${s}#${counter++}`;
-    const normal = (shape: number[], name: string): tf.Variable => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const values = new Float32Array(n);
-      for (let i = 0; i < n; i++) values[i] = rng.normal() * INIT_STD;
-      return tf.tidy(() => tf.variable(tf.tensor(values, shape), true, nm(name)));
-    };
-    /** [rows+1, cols]: normal weights, last row (the bias) zero. */
-    const withBias = (rows: number, cols: number, name: string): tf.Variable => {
-      const w = new Float32Array((rows + 1) * cols);
-      for (let i = 0; i < rows * cols; i++) w[i] = rng.normal() * INIT_STD;
-      return tf.tidy(() => tf.variable(tf.tensor2d(w, [rows + 1, cols]), true, nm(name)));
-    };
-    const fill = (shape: number[], value: number, name: string): tf.Variable =>
-      tf.tidy(() => tf.variable(tf.fill(shape, value), true, nm(name)));
-
-    this.tokEmb = normal([vocab, d], 'tokEmb');
-    this.posEmb = normal([seqLen, d], 'posEmb');
-    this.embLnG = fill([d], 1, 'embLnG');
-    this.embLnB = fill([d], 0, 'embLnB');
-    this.layerVars = [];
-    const headInfo: ModuleInfo[] = [];
-    const expertInfo: ModuleInfo[] = [];
-    for (let l = 0; l < layers; l++) {
-      const qkv: tf.Variable[] = [];
-      const o: tf.Variable[] = [];
-      for (let h = 0; h < heads; h++) {
-        qkv.push(withBias(d, 3 * dh, `L${l}.H${h}.qkv`));
-        o.push(normal([dh, d], `L${l}.H${h}.o`));
-        headInfo.push({
-          id: `L${l}.H${h}`,
-          kind: 'head',
-          layer: l,
-          index: h,
-          params: (d + 1) * 3 * dh + dh * d,
-        });
-      }
-      const bo = fill([d], 0, `L${l}.bo`);
-      const ln1g = fill([d], 1, `L${l}.ln1g`);
-      const ln1b = fill([d], 0, `L${l}.ln1b`);
-      const router = normal([d, E], `L${l}.router`);
+    super('switch', size, rng, (l, vars) => {
+      const router = vars.normal([d, E], INIT_STD, `L${l}.router`);
       const w1: tf.Variable[] = [];
       const w2: tf.Variable[] = [];
       for (let e = 0; e < E; e++) {
-        w1.push(withBias(d, dFF, `L${l}.E${e}.w1`));
-        w2.push(withBias(dFF, d, `L${l}.E${e}.w2`));
+        w1.push(vars.withBias(d, dFF, INIT_STD, `L${l}.E${e}.w1`));
+        w2.push(vars.withBias(dFF, d, INIT_STD, `L${l}.E${e}.w2`));
+      }
+      return {
+        router,
+        w1,
+        w2,
+        ln2g: vars.fill([d], 1, `L${l}.ln2g`),
+        ln2b: vars.fill([d], 0, `L${l}.ln2b`),
+      };
+    });
+    const expertInfo: ModuleInfo[] = [];
+    for (let l = 0; l < size.layers; l++) {
+      for (let e = 0; e < E; e++) {
         expertInfo.push({
           id: `L${l}.E${e}`,
           kind: 'expert',
@@ -293,28 +240,14 @@ export class TinySwitch implements LabModel {
           params: (d + 1) * dFF + (dFF + 1) * d,
         });
       }
-      this.layerVars.push({
-        qkv,
-        o,
-        bo,
-        ln1g,
-        ln1b,
-        router,
-        w1,
-        w2,
-        ln2g: fill([d], 1, `L${l}.ln2g`),
-        ln2b: fill([d], 0, `L${l}.ln2b`),
-      });
     }
     // Module order: every head (L0.H0, L0.H1, …, L1.H0, …), then every expert (L0.E0, …).
-    this.modules = [...headInfo, ...expertInfo];
-    this.mlmW = normal([d, d], 'mlmW');
-    this.mlmB = fill([d], 0, 'mlmB');
-    this.mlmLnG = fill([d], 1, 'mlmLnG');
-    this.mlmLnB = fill([d], 0, 'mlmLnB');
-    this.decB = fill([vocab], 0, 'decB');
-    this.headGroups = allHeadGroups(this.size.layers, this.size.heads);
+    this.modules = [...this.headModules, ...expertInfo];
     this.expertGroups = this.allExpertGroups();
+  }
+
+  protected feedForwardBackbone(L: FeedForward): tf.Variable[] {
+    return [L.router, L.ln2g, L.ln2b];
   }
 
   /** Index of the first expert module (the heads come first). */
@@ -327,21 +260,13 @@ export class TinySwitch implements LabModel {
     return expertCapacity(tokens, this.size.experts, this.size.capacityFactor);
   }
 
-  /** Always trained: embeddings, norms, output-projection biases, routers, MLM head. */
-  backboneVariables(): tf.Variable[] {
-    const out = [this.tokEmb, this.posEmb, this.embLnG, this.embLnB];
-    for (const L of this.layerVars) out.push(L.bo, L.ln1g, L.ln1b, L.router, L.ln2g, L.ln2b);
-    out.push(this.mlmW, this.mlmB, this.mlmLnG, this.mlmLnB, this.decB);
-    return out;
-  }
-
   /** Head: [q|k|v with biases, output rows]; expert: [W̃1, W̃2]. */
   moduleVariables(m: number): tf.Variable[] {
     const info = this.modules[m];
     if (!info) throw new RangeError(`No module ${m}`);
     const L = this.layerVars[info.layer]!;
     return info.kind === 'head'
-      ? [L.qkv[info.index]!, L.o[info.index]!]
+      ? this.headVariables(info.layer, info.index)
       : [L.w1[info.index]!, L.w2[info.index]!];
   }
 
@@ -363,7 +288,7 @@ export class TinySwitch implements LabModel {
     this.disposeGroupCache();
     const { heads: H, experts: E } = this.size;
     const first = this.firstExpert;
-    this.headGroups = headGroups(this.layerVars, H, (l, h) => updating[l * H + h] ?? true);
+    this.regroupHeads((l, h) => updating[l * H + h] ?? true);
     this.expertGroups = this.layerVars.map((L, l) => {
       const [on, off] = splitIndices(E, (e) => updating[first + l * E + e] ?? true);
       const groups: ExpertGroup[] = [];
@@ -385,7 +310,7 @@ export class TinySwitch implements LabModel {
   }
 
   private disposeGroupCache(): void {
-    disposeHeadGroups(this.headGroups);
+    disposeHeadGroups(this.heads);
     for (const layer of this.expertGroups) {
       for (const g of layer) {
         g.cached?.w1.dispose();
@@ -481,7 +406,7 @@ export class TinySwitch implements LabModel {
     const C = opts.routing?.capacity ?? this.capacity(NT / G);
     const GC = G * C;
     const whole = Boolean(opts.taps || opts.allModules || opts.routing);
-    const headGroups = whole ? allHeadGroups(this.size.layers, this.size.heads) : this.headGroups;
+    const headGroups = this.headGroupsFor(whole);
     const expertGroups = whole ? this.allExpertGroups() : this.expertGroups;
     let x = embed(this, input.tokens);
     let aux: tf.Scalar | null = null;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { switchStepFlops } from './flops';
-import { tokenLosses } from '../bert/model';
+import { tokenLosses } from '../transformer/model';
 import { TinySwitch } from './model';
 import { FusedAdam } from '../../optim/adam';
 import { disposeGrads, executedMatmuls, expectSameGrads } from '../../testing/kernels';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
 import { switchEvaluationFlops, switchStepFlops } from './flops';
-import { tokenLosses } from '../bert/model';
+import { tokenLosses } from '../transformer/model';
 import { TinySwitch } from './model';
 import { fastSwitchKernels } from './kernel';
 import type { SwitchKernelExtras } from './kernel';

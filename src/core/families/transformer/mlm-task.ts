@@ -6,7 +6,7 @@ import type { MlmBatch } from '../../data/mlm';
 import { fixedMlmBatches, sampleMlmBatch } from '../../data/mlm';
 import type { Probe, ProbeTensors } from '../bert/kernel';
 import { disposeProbeTensors, makeProbe, probeTensors } from '../bert/kernel';
-import { tokenLosses } from '../bert/model';
+import { tokenLosses } from './model';
 import type { LabModel } from '../model';
 import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';

@@ -3,6 +3,7 @@ import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
 import type { LabModel } from '../model';
 import { splitIndices } from '../model';
+import { VariableFactory } from '../variables';
 
 /**
  * Sizes of the small VGG: `channels.length` stages, each `convsPerStage` 3 × 3 convolutions
@@ -130,9 +131,6 @@ interface LayerPlan {
   /** How this layer's output channels are laid out; null = canonical order. */
   order: Permutation | null;
 }
-
-/** Variable names must be unique per TF.js engine; models are numbered. */
-let instances = 0;
 
 /**
  * gather(x, perm, axis) whose gradient is gather(dy, inverse, axis): a permutation's
@@ -286,18 +284,10 @@ export class SmallVgg implements LabModel {
     this.convImpl = opts.convImpl ?? 'auto';
     this.layout = vggLayout(size);
     const g = size.groupSize;
-    const uid = (instances++).toString(36);
-    let counter = 0;
-    const normal = (shape: number[], std: number, name: string): tf.Variable => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const values = new Float32Array(n);
-      for (let i = 0; i < n; i++) values[i] = rng.normal() * std;
-      return tf.tidy(() =>
-        tf.variable(tf.tensor(values, shape), true, `vgg${uid}/${name}#${counter++}`),
-      );
-    };
-    const zeros = (shape: number[], name: string): tf.Variable =>
-      tf.tidy(() => tf.variable(tf.zeros(shape), true, `vgg${uid}/${name}#${counter++}`));
+    const vars = new VariableFactory('vgg', rng);
+    const normal = (shape: number[], std: number, name: string): tf.Variable =>
+      vars.normal(shape, std, name);
+    const zeros = (shape: number[], name: string): tf.Variable => vars.fill(shape, 0, name);
     this.convW = [];
     this.convB = [];
     this.modules = [];

@@ -1,0 +1,36 @@
+/**
+ * Every kind of MAT module, with how the interface names it. Policies compare λmax only among
+ * modules of the same kind. A new kind is one line here, then the family that has it gives its
+ * modules that kind (model, fast kernel, oracle, FLOPs; see ARCHITECTURE.md).
+ */
+export const MODULE_KINDS = {
+  head: { letter: 'H', one: 'head', many: 'attention heads' },
+  expert: { letter: 'E', one: 'expert', many: 'experts' },
+  filters: { letter: 'G', one: 'filter group', many: 'filter groups' },
+  neuron: { letter: 'N', one: 'neuron', many: 'neurons' },
+  ffn: { letter: 'F', one: 'FFN block', many: 'FFN blocks' },
+} as const satisfies Record<string, ModuleKindInfo>;
+
+export interface ModuleKindInfo {
+  /** Letter of row labels: `L0·H3` is head 3 of layer 0. */
+  letter: string;
+  /** One module, in words. */
+  one: string;
+  /** Several, in words (plural). */
+  many: string;
+}
+
+/** Kinds of MAT module. */
+export type ModuleKind = keyof typeof MODULE_KINDS;
+
+/** Every kind's name, for schemas (`z.enum`). */
+export const MODULE_KIND_NAMES = Object.keys(MODULE_KINDS) as [ModuleKind, ...ModuleKind[]];
+
+/** A kind's words; a kind this build does not know (an old run file) gets neutral ones. */
+export function moduleKindInfo(kind: string): ModuleKindInfo {
+  return (MODULE_KINDS as Record<string, ModuleKindInfo>)[kind] ?? {
+    letter: '?',
+    one: `${kind} module`,
+    many: `${kind} modules`,
+  };
+}

@@ -1,0 +1,367 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../../rng';
+import type { ModuleInfo } from '../../types';
+import { splitIndices } from '../model';
+import { VariableFactory } from '../variables';
+
+/** Sizes of a tiny post-LayerNorm transformer encoder with a tied MLM decoder (BERT, Switch). */
+export interface TransformerSize {
+  layers: number;
+  heads: number;
+  dModel: number;
+  dFF: number;
+  seqLen: number;
+  vocab: number;
+}
+
+
+/** Heads of one layer split into groups; each group runs as one matmul (see `setGroups`). */
+export interface HeadGroup {
+  heads: number[];
+  /** Concatenated weights cached for a frozen group (constant until the grouping changes). */
+  cached: { qkv: tf.Tensor2D; o: tf.Tensor2D } | null;
+}
+
+/** One group of all `heads` heads per layer (probing, the oracle, before any decision). */
+export function allHeadGroups(layers: number, heads: number): HeadGroup[][] {
+  const all = Array.from({ length: heads }, (_, h) => h);
+  return Array.from({ length: layers }, () => [{ heads: all, cached: null }]);
+}
+
+/**
+ * Each layer's heads as an updated group and a frozen group; `updating(l, h)` says which. Each
+ * group runs as one matmul for q|k|v and one for the output projection: two kernels per group
+ * instead of per head. The frozen group's concatenated weights are cached (they do not change
+ * while frozen), and since they are not variables TF.js computes no weight gradient for them.
+ */
+export function headGroups(
+  layers: { qkv: tf.Variable[]; o: tf.Variable[] }[],
+  heads: number,
+  updating: (l: number, h: number) => boolean,
+): HeadGroup[][] {
+  return layers.map((L, l) => {
+    const [on, off] = splitIndices(heads, (h) => updating(l, h));
+    const groups: HeadGroup[] = [];
+    if (on.length > 0) groups.push({ heads: on, cached: null });
+    if (off.length > 0) {
+      const cached = tf.tidy(() => ({
+        qkv: tf.keep(
+          tf.concat(
+            off.map((h) => L.qkv[h]! as tf.Tensor2D),
+            1,
+          ),
+        ),
+        o: tf.keep(
+          tf.concat(
+            off.map((h) => L.o[h]! as tf.Tensor2D),
+            0,
+          ),
+        ),
+      }));
+      groups.push({ heads: off, cached });
+    }
+    return groups;
+  });
+}
+
+/** Releases the frozen groups' cached weights. */
+export function disposeHeadGroups(groups: HeadGroup[][]): void {
+  for (const layer of groups) {
+    for (const g of layer) {
+      g.cached?.qkv.dispose();
+      g.cached?.o.dispose();
+    }
+  }
+}
+
+/**
+ * Zero "taps" added to module outputs. The gradient of a scalar with respect to a tap is the
+ * gradient with respect to that module output, per sample — what the fast mNTK needs.
+ */
+export interface Taps {
+  /** Per layer: [N·T, H·3·d_h], added to the fused q|k|v projection output. */
+  qkv: tf.Tensor2D[];
+  /** Per layer: [N·T, d], added to the attention output projection (after its bias). */
+  y: tf.Tensor2D[];
+}
+
+/** Activations kept from a forward pass (inputs of each module's linear maps). */
+export interface Captured {
+  /** Per layer: [N·T, d+1], the layer input with a ones column (input of q|k|v). */
+  xAug: tf.Tensor2D[];
+  /** Per layer: [N·T, H·d_h], the heads' attention outputs (input of the output projection). */
+  ctx: tf.Tensor2D[];
+}
+
+export interface ForwardInput {
+  /** Token ids [N, T]. */
+  tokens: tf.Tensor2D;
+  /** Flat indices n·T + t of the masked positions, [N·M]. */
+  positions: tf.Tensor1D;
+}
+
+const LN_EPS = 1e-5;
+/** Standard deviation of every initial weight (BERT's initialiser range). */
+export const INIT_STD = 0.02;
+
+/**
+ * Row gather whose gradient is a scatter-add. TF.js's gather gradient needs the
+ * UnsortedSegmentSum kernel, which the WASM backend lacks; there the scatter runs as
+ * oneHot(ids)ᵀ·dy instead (same values, more arithmetic).
+ */
+export const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [table, ids, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([ids]);
+  const rows = table.shape[0]!;
+  return {
+    value: tf.gather(table, ids),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const g = dy as tf.Tensor2D;
+      const idx = saved[0]! as tf.Tensor1D;
+      const scatter = tf.getKernel('UnsortedSegmentSum', tf.getBackend())
+        ? tf.unsortedSegmentSum(g, idx, rows)
+        : tf.matMul(tf.oneHot(idx, rows).toFloat(), g, true, false);
+      return [scatter, tf.zerosLike(idx)];
+    },
+  };
+}) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor2D;
+
+/** LayerNorm over the last axis. */
+export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return x
+    .sub(mean)
+    .mul(tf.rsqrt(variance.add(LN_EPS)))
+    .mul(g)
+    .add(b) as tf.Tensor2D;
+}
+
+/** The embedding and MLM-head variables a BERT-style masked-language model shares. */
+export interface MlmEnds {
+  tokEmb: tf.Variable;
+  posEmb: tf.Variable;
+  embLnG: tf.Variable;
+  embLnB: tf.Variable;
+  mlmW: tf.Variable;
+  mlmB: tf.Variable;
+  mlmLnG: tf.Variable;
+  mlmLnB: tf.Variable;
+  decB: tf.Variable;
+}
+
+/** LayerNorm(token embedding + position embedding) of token ids [N, T]: [N·T, d]. */
+export function embed(v: MlmEnds, tokens: tf.Tensor2D): tf.Tensor2D {
+  const tok = gatherRows(v.tokEmb, tokens.reshape([-1]));
+  const pos = tf.tile(v.posEmb, [tokens.shape[0], 1]);
+  return layerNorm(tok.add(pos) as tf.Tensor2D, v.embLnG, v.embLnB);
+}
+
+/**
+ * The MLM head at the masked rows `positions` of x [N·T, d]: dense + ReLU, LayerNorm, then the
+ * decoder tied to the token embedding, [M, V] logits. Not one fused matmul with transposeB and
+ * bias: TF.js 4.22's WASM _FusedMatMul indexes the bias wrongly when B is transposed (rows after
+ * the first get wrong logits; see bert-wasm.test.ts). A separate bias add is right everywhere.
+ */
+export function mlmHead(v: MlmEnds, x: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D {
+  const t = tf.fused.matMul({
+    a: gatherRows(x, positions),
+    b: v.mlmW as tf.Tensor2D,
+    bias: v.mlmB,
+    activation: 'relu',
+  }) as tf.Tensor2D;
+  const tn = layerNorm(t, v.mlmLnG, v.mlmLnB);
+  return tf.matMul(tn, v.tokEmb as tf.Tensor2D, false, true).add(v.decB) as tf.Tensor2D;
+}
+
+/** The variables of one attention sublayer (BERT's and the Switch Transformer's alike). */
+export interface AttentionVars {
+  qkv: tf.Variable[];
+  o: tf.Variable[];
+  bo: tf.Variable;
+  ln1g: tf.Variable;
+  ln1b: tf.Variable;
+}
+
+/**
+ * One post-LN attention sublayer, LayerNorm(x + Attention(x)), its heads run as `groups`
+ * (updated / frozen; one q|k|v matmul and one output-projection matmul per group). With
+ * `taps`, layer l's taps are added to q|k|v and to the output; with `capture`, the q|k|v input
+ * (x with a ones column) and the heads' contexts are kept.
+ */
+export function attentionSublayer(
+  x: tf.Tensor2D,
+  L: AttentionVars,
+  groups: HeadGroup[],
+  l: number,
+  dims: { N: number; T: number; dh: number },
+  opts: { taps?: Taps; capture?: Pick<Captured, 'xAug' | 'ctx'> },
+): tf.Tensor2D {
+  const { N, T, dh } = dims;
+  const scale = 1 / Math.sqrt(dh);
+  const xAug = tf.concat([x, tf.ones([N * T, 1])], 1) as tf.Tensor2D;
+  if (opts.capture) opts.capture.xAug.push(tf.keep(xAug));
+  let y: tf.Tensor2D | null = null;
+  const ctxParts: tf.Tensor2D[] = [];
+  for (const group of groups) {
+    const g = group.heads.length;
+    const wqkv: tf.Tensor2D =
+      group.cached?.qkv ??
+      tf.concat(
+        group.heads.map((h) => L.qkv[h]! as tf.Tensor2D),
+        1,
+      );
+    const wo: tf.Tensor2D =
+      group.cached?.o ??
+      tf.concat(
+        group.heads.map((h) => L.o[h]! as tf.Tensor2D),
+        0,
+      );
+    let qkv = tf.matMul(xAug, wqkv);
+    if (opts.taps) qkv = qkv.add(opts.taps.qkv[l]!);
+    const heads = qkv
+      .reshape([N, T, g, 3 * dh])
+      .transpose([0, 2, 1, 3])
+      .reshape([N * g, T, 3 * dh]);
+    const q = heads.slice([0, 0, 0], [-1, -1, dh]).mul(scale);
+    const k = heads.slice([0, 0, dh], [-1, -1, dh]);
+    const v = heads.slice([0, 0, 2 * dh], [-1, -1, dh]);
+    const probs = tf.softmax(tf.matMul(q, k, false, true));
+    const ctx = tf
+      .matMul(probs, v)
+      .reshape([N, g, T, dh])
+      .transpose([0, 2, 1, 3])
+      .reshape([N * T, g * dh]) as tf.Tensor2D;
+    if (opts.capture) ctxParts.push(ctx);
+    const yg = tf.matMul(ctx, wo) as tf.Tensor2D;
+    y = y === null ? yg : (y.add(yg) as tf.Tensor2D);
+  }
+  if (opts.capture) {
+    const ctxAll = ctxParts.length === 1 ? ctxParts[0]! : tf.concat(ctxParts, 1);
+    opts.capture.ctx.push(tf.keep(ctxAll as tf.Tensor2D));
+  }
+  let attn = y!.add(L.bo) as tf.Tensor2D;
+  if (opts.taps) attn = attn.add(opts.taps.y[l]!) as tf.Tensor2D;
+  return layerNorm(x.add(attn) as tf.Tensor2D, L.ln1g, L.ln1b);
+}
+
+/**
+ * Cross-entropy per masked position, [N·M]: log Σ exp(logits) − logit of the target.
+ * `oneHot` is the [N·M, V] one-hot of the targets.
+ */
+export function tokenLosses(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
+  return tf.logSumExp(logits, 1).sub(logits.mul(oneHot).sum(1)) as tf.Tensor1D;
+}
+
+/**
+ * What BERT and the Switch Transformer share: token and position embeddings with their
+ * LayerNorm, per layer an attention sublayer whose heads are separate variables (one MAT module
+ * each), a feed-forward part of the subclass's own, and the MLM head tied to the token
+ * embedding. Weights are drawn from `rng` in a fixed order — embeddings, then per layer the
+ * heads (q|k|v with a zero bias row, output rows) and the layer's feed-forward part, then the
+ * MLM head — so a seed fixes every weight.
+ */
+export abstract class MlmTransformer<F extends object> implements MlmEnds {
+  readonly size: TransformerSize;
+  /** d_h = d / H. */
+  readonly dHead: number;
+  readonly tokEmb: tf.Variable;
+  readonly posEmb: tf.Variable;
+  readonly embLnG: tf.Variable;
+  readonly embLnB: tf.Variable;
+  readonly layerVars: (AttentionVars & F)[];
+  readonly mlmW: tf.Variable;
+  readonly mlmB: tf.Variable;
+  readonly mlmLnG: tf.Variable;
+  readonly mlmLnB: tf.Variable;
+  readonly decB: tf.Variable;
+  /** One module per head, layer by layer (L0.H0, L0.H1, …, L1.H0, …). */
+  protected readonly headModules: ModuleInfo[];
+  /** The heads of each layer as run now: updated / frozen groups (see `headGroups`). */
+  protected heads: HeadGroup[][];
+
+  /**
+   * `family` prefixes the variable names; `feedForward(l, vars)` creates layer l's
+   * feed-forward variables right after its attention variables.
+   */
+  protected constructor(
+    family: string,
+    size: TransformerSize,
+    rng: Rng,
+    feedForward: (l: number, vars: VariableFactory) => F,
+  ) {
+    const { layers, heads, dModel: d, seqLen, vocab } = size;
+    if (d % heads !== 0) throw new RangeError('dModel must be divisible by heads');
+    this.size = size;
+    this.dHead = d / heads;
+    const dh = this.dHead;
+    const vars = new VariableFactory(family, rng);
+    this.tokEmb = vars.normal([vocab, d], INIT_STD, 'tokEmb');
+    this.posEmb = vars.normal([seqLen, d], INIT_STD, 'posEmb');
+    this.embLnG = vars.fill([d], 1, 'embLnG');
+    this.embLnB = vars.fill([d], 0, 'embLnB');
+    this.layerVars = [];
+    this.headModules = [];
+    for (let l = 0; l < layers; l++) {
+      const qkv: tf.Variable[] = [];
+      const o: tf.Variable[] = [];
+      for (let h = 0; h < heads; h++) {
+        qkv.push(vars.withBias(d, 3 * dh, INIT_STD, `L${l}.H${h}.qkv`));
+        o.push(vars.normal([dh, d], INIT_STD, `L${l}.H${h}.o`));
+        this.headModules.push({
+          id: `L${l}.H${h}`,
+          kind: 'head',
+          layer: l,
+          index: h,
+          params: (d + 1) * 3 * dh + dh * d,
+        });
+      }
+      const attention: AttentionVars = {
+        qkv,
+        o,
+        bo: vars.fill([d], 0, `L${l}.bo`),
+        ln1g: vars.fill([d], 1, `L${l}.ln1g`),
+        ln1b: vars.fill([d], 0, `L${l}.ln1b`),
+      };
+      this.layerVars.push({ ...attention, ...feedForward(l, vars) });
+    }
+    this.mlmW = vars.normal([d, d], INIT_STD, 'mlmW');
+    this.mlmB = vars.fill([d], 0, 'mlmB');
+    this.mlmLnG = vars.fill([d], 1, 'mlmLnG');
+    this.mlmLnB = vars.fill([d], 0, 'mlmLnB');
+    this.decB = vars.fill([vocab], 0, 'decB');
+    this.heads = allHeadGroups(layers, heads);
+  }
+
+  /** The layer's always-trained feed-forward variables (backbone), in a fixed order. */
+  protected abstract feedForwardBackbone(L: AttentionVars & F): tf.Variable[];
+
+  /**
+   * Variables always trained: embeddings and their LayerNorm; per layer the output-projection
+   * bias, the attention LayerNorm and the feed-forward backbone; the MLM head.
+   */
+  backboneVariables(): tf.Variable[] {
+    const out = [this.tokEmb, this.posEmb, this.embLnG, this.embLnB];
+    for (const L of this.layerVars) {
+      out.push(L.bo, L.ln1g, L.ln1b, ...this.feedForwardBackbone(L));
+    }
+    out.push(this.mlmW, this.mlmB, this.mlmLnG, this.mlmLnB, this.decB);
+    return out;
+  }
+
+  /** A head's variables: q|k|v with its bias row, and its rows of the output projection. */
+  protected headVariables(layer: number, head: number): tf.Variable[] {
+    const L = this.layerVars[layer]!;
+    return [L.qkv[head]!, L.o[head]!];
+  }
+
+  /** Regroups each layer's heads; `updating(l, h)` says which heads are updated. */
+  protected regroupHeads(updating: (l: number, h: number) => boolean): void {
+    disposeHeadGroups(this.heads);
+    this.heads = headGroups(this.layerVars, this.size.heads, updating);
+  }
+
+  /** The head groups a forward uses: all heads in one group when probing, else as regrouped. */
+  protected headGroupsFor(allHeads: boolean): HeadGroup[][] {
+    return allHeads ? allHeadGroups(this.size.layers, this.size.heads) : this.heads;
+  }
+}
