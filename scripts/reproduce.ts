@@ -46,7 +46,7 @@ import { presetFacts, runOnce, withTarget } from '../src/report/run';
 import type { Report } from '../src/report/schema';
 import { REPORT_FORMAT, REPORT_FORMAT_VERSION, validateReport } from '../src/report/schema';
 import { lambdaHeatmapSvg, metricVsFlopsSvg } from '../src/report/svg';
-import { formatFlops, formatPercent } from '../src/ui/format';
+import { formatFlops, formatPercent } from '../src/report/format';
 
 const USAGE = `usage: npm run reproduce -- [options]
   --quick              tiny budgets (12 steps), 1 seed: checks that everything runs, not the claim

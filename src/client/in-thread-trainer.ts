@@ -1,57 +1,42 @@
-import type { ExperimentConfig, LiveParam } from '../core/config';
-import type { RunFile } from '../core/runfile';
-import type { ManualOverride } from '../core/types';
 import type { ToWorker } from '../protocol/messages';
-import { PROTOCOL_VERSION } from '../protocol/messages';
-import type { HandlerDeps } from '../worker/handler';
-import { createHandler } from '../worker/handler';
-import { TrainerEvents } from './emitter';
-import type { Trainer } from './trainer';
+import type { Post } from '../worker/handler';
+import { BaseTrainer } from './base-trainer';
+
+type Handle = (msg: ToWorker) => Promise<void>;
+
+/**
+ * Builds the handler around a `post`: `createHandler` with the host's deps, loaded first when
+ * the page keeps TF.js out of its main bundle (then the factory is async).
+ */
+export type HandlerFactory = (post: Post) => Handle | Promise<Handle>;
 
 /**
  * Training on the calling thread through the very same handler the worker runs: the fallback
- * when a worker cannot start, and what Node tests drive. Messages are delivered asynchronously
- * so callers see the same ordering as with a worker.
+ * when a worker cannot start, and what Node tests can drive. Messages are delivered
+ * asynchronously so callers see the same ordering as with a worker; messages sent while an
+ * async factory loads are handled in order once it has.
  */
-export class InThreadTrainer implements Trainer {
+export class InThreadTrainer extends BaseTrainer {
   readonly where = 'in-thread' as const;
-  private readonly events = new TrainerEvents();
-  private readonly handle: (msg: ToWorker) => Promise<void>;
+  private handle: Handle | null = null;
+  private readonly queue: ToWorker[] = [];
 
-  constructor(deps: HandlerDeps) {
-    this.handle = createHandler((msg) => queueMicrotask(() => this.events.emit(msg)), deps);
+  constructor(factory: HandlerFactory) {
+    super();
+    const made = factory((msg) => queueMicrotask(() => this.events.emit(msg)));
+    if (made instanceof Promise) {
+      void made.then((handle) => {
+        this.handle = handle;
+        for (const msg of this.queue.splice(0)) void handle(msg);
+      });
+    } else this.handle = made;
   }
 
-  private send(msg: ToWorker): void {
-    void this.handle(msg);
+  protected send(msg: ToWorker): void {
+    if (this.handle) void this.handle(msg);
+    else this.queue.push(msg);
   }
 
-  init(config: ExperimentConfig): void {
-    this.send({ type: 'init', version: PROTOCOL_VERSION, config });
-  }
-  play(): void {
-    this.send({ type: 'play' });
-  }
-  pause(): void {
-    this.send({ type: 'pause' });
-  }
-  step(count: number): void {
-    this.send({ type: 'step', count });
-  }
-  setParam(name: LiveParam, value: number): void {
-    this.send({ type: 'setParam', name, value });
-  }
-  override(id: string, mode: ManualOverride | null): void {
-    this.send({ type: 'override', id, mode });
-  }
-  exportRun(): Promise<RunFile> {
-    const { id, done } = this.events.requestExport();
-    this.send({ type: 'export', requestId: id });
-    return done;
-  }
-  subscribe(listener: Parameters<Trainer['subscribe']>[0]): () => void {
-    return this.events.subscribe(listener);
-  }
   dispose(): void {
     this.send({ type: 'dispose' });
     this.events.clear();

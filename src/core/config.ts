@@ -1,19 +1,16 @@
 import { z } from 'zod';
+import { DATASETS, MODELS, MODEL_DATA } from './families/descriptors';
+import { POLICIES } from './policies/registry';
+import type { PolicyName } from './policies/registry';
 
-/** Which model family the lab trains. */
-export const MODELS = ['bert', 'switch', 'mlp', 'vgg'] as const;
-export const POLICIES = ['vanilla', 'mat', 'random', 'progressive'] as const;
-/** Data sets: the Austen corpus (bert, switch), Fashion-MNIST (vgg), 2D toy sets (mlp). */
-export const DATASETS = [
-  'austen',
-  'fashion',
-  'spiral',
-  'circles',
-  'xor',
-  'blobs',
-  'moons',
-] as const;
-export const TOY_DATASETS = ['spiral', 'circles', 'xor', 'blobs', 'moons'] as const;
+/** Policy names come from the policy registry (one `Policy` file per policy). */
+export { POLICIES };
+export type { PolicyName };
+
+/** Models, data sets and presets come from the family registry (`families/descriptors.ts`). */
+export { DATASETS, MODELS, MODEL_DATA } from './families/descriptors';
+export type { DatasetName, ModelName } from './families/descriptors';
+export { TOY_DATASETS } from './families/mlp/descriptor';
 export const ACTIVATIONS = ['tanh', 'relu'] as const;
 export const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export const REFS = ['mean', 'median', 'max'] as const;
@@ -22,17 +19,6 @@ export const STOP_MODES = ['recheck', 'sticky'] as const;
 /** Parameters a user may change while a run goes on; each change is logged as an event. */
 export const LIVE_PARAMS = ['alpha', 'beta'] as const;
 
-export type ModelName = (typeof MODELS)[number];
-export type DatasetName = (typeof DATASETS)[number];
-
-/** The data sets each model can train on; the first is its default. */
-export const MODEL_DATA: Readonly<Record<ModelName, readonly DatasetName[]>> = {
-  bert: ['austen'],
-  switch: ['austen'],
-  mlp: TOY_DATASETS,
-  vgg: ['fashion'],
-};
-export type PolicyName = (typeof POLICIES)[number];
 export type BackendChoice = (typeof BACKENDS)[number];
 export type LiveParam = (typeof LIVE_PARAMS)[number];
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ExperimentConfig, ParamEvent } from './config';
 import { ExperimentSchema, LIVE_PARAMS } from './config';
+import { MODULE_KIND_NAMES } from './families/module-kinds';
 import type { DecisionReason, ModuleInfo } from './types';
 
 export const RUN_FORMAT = 'mat-lab-run';
@@ -74,7 +75,7 @@ const RunFileSchema = z.object({
     .array(
       z.object({
         id: z.string().max(32),
-        kind: z.enum(['head', 'expert', 'filters', 'neuron', 'ffn']),
+        kind: z.enum(MODULE_KIND_NAMES),
         layer: z.number().int().min(0),
         index: z.number().int().min(0),
         params: z.number().int().min(0),

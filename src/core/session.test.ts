@@ -99,4 +99,17 @@ describe('Session', () => {
     live.dispose();
     replay.dispose();
   });
+
+  it('applies manual overrides over the policy, at once and at every later evaluation', async () => {
+    const { s } = await run({ ...tiny, policy: 'vanilla' }, 1);
+    const id = s.modules[1]!.id;
+    expect(s.override(id, 'off')[1]).toEqual({ updating: false, reason: 'forced-off' });
+    expect(s.decisions[0]).toEqual({ updating: true, reason: 'all' });
+    // Past the evaluation at step K: the policy decides again, the override still wins.
+    for (let i = 0; i < tiny.K; i++) (await s.advance()).loss.dispose();
+    expect(s.history.length).toBe(2);
+    expect(s.decisions[1]).toEqual({ updating: false, reason: 'forced-off' });
+    expect(s.override(id, null)[1]).toEqual({ updating: true, reason: 'all' });
+    s.dispose();
+  });
 });

@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { now } from './clock';
 import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
 import type { Corpus } from './data/corpus';
-import { spectrum } from './families/bert/kernel';
+import { spectrum } from './kernel';
 import { FusedAdam } from './optim/adam';
+import { decideWithOverrides } from './policies/overrides';
 import { getPolicy } from './policies/registry';
 import type { Policy, PolicyParams } from './policies/types';
+import { policyParams } from './policies/types';
 import type { Rng } from './rng';
 import { createRng } from './rng';
 import type { RunFile, SavedTensor } from './runfile';
@@ -81,15 +83,7 @@ export class Session {
     this.batchRng = rng.fork('batches');
     this.policyRng = rng.fork('policy');
     this.policy = getPolicy(config.policy);
-    this.params = {
-      alpha: config.alpha,
-      beta: config.beta,
-      warmup: config.warmup,
-      window: config.window,
-      ref: config.ref,
-      stop: config.stop,
-      progSpan: config.progSpan,
-    };
+    this.params = policyParams(config);
     this.replay = [...config.events].sort((a, b) => a.step - b.step);
     this.optimizer = new FusedAdam({ lr: config.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     this.decisions = this.modules.map(() => ({ updating: true, reason: 'warmup' as const }));
@@ -119,17 +113,18 @@ export class Session {
     this.optimizer.setActive(vars);
   }
 
+  /** The policy's decisions, then the manual overrides over them (the one place they apply). */
   private decide(): void {
-    this.decisions = this.policy.decide({
+    const input = {
       step: this.step,
       modules: this.modules,
       history: this.history,
       previous: this.prevDecisions,
       params: this.params,
-      overrides: this.overrides,
       // A stream per step: re-deciding at the same step (a paused slider move) draws the same.
       rng: this.policyRng.fork(`decide@${this.step}`),
-    });
+    };
+    this.decisions = decideWithOverrides(this.policy, input, this.overrides);
     const last = this.decisionLog[this.decisionLog.length - 1];
     if (last && last.step === this.step) last.decisions = this.decisions;
     else this.decisionLog.push({ step: this.step, decisions: this.decisions });

@@ -1,5 +1,8 @@
-/** Kinds of MAT module. Policies compare λmax only among modules of the same kind. */
-export type ModuleKind = 'head' | 'expert' | 'filters' | 'neuron' | 'ffn';
+import type { DecisionReason } from './policies/reasons';
+
+/** Kinds of MAT module (the table is `families/module-kinds.ts`). */
+export type { ModuleKind } from './families/module-kinds';
+import type { ModuleKind } from './families/module-kinds';
 
 /** A set of parameters MAT freezes or updates as a unit. */
 export interface ModuleInfo {
@@ -14,28 +17,8 @@ export interface ModuleInfo {
   params: number;
 }
 
-/**
- * Why a module is (not) updated between this evaluation and the next.
- * - `warmup`: inside the warm-up W0, everything trains.
- * - `all`: the vanilla policy trains everything.
- * - `active`: λmax ≥ α·ref and not settled.
- * - `frozen-alpha`: λmax < α·ref (modular rule).
- * - `stopped-beta`: λmax has settled, relative change < β over the window (temporal rule).
- * - `random-on` / `random-off`: chosen by the random matched-budget control.
- * - `frozen-schedule`: frozen by the progressive (FreezeOut-style) depth schedule.
- * - `forced-on` / `forced-off`: manual override by the user.
- */
-export type DecisionReason =
-  | 'warmup'
-  | 'all'
-  | 'active'
-  | 'frozen-alpha'
-  | 'stopped-beta'
-  | 'random-on'
-  | 'random-off'
-  | 'frozen-schedule'
-  | 'forced-on'
-  | 'forced-off';
+/** Why a module is (not) updated; one entry per reason in `policies/reasons.ts`. */
+export type { DecisionReason };
 
 export interface Decision {
   updating: boolean;

@@ -2,11 +2,12 @@
  * The worker protocol, both directions, in one file. Every message is keyed by `type` so a
  * `switch` narrows it without casts; `assertNever` makes the switch exhaustive.
  */
-import type { ExperimentConfig, LiveParam, ParamEvent } from '../core/config';
+import type { ExperimentConfig, LiveParam } from '../core/config';
 import type { DecisionReason, ManualOverride, ModuleInfo } from '../core/types';
 import type { RunFile } from '../core/runfile';
 import type { BackendInfo } from '../core/backend';
 import type { MetricInfo, ModelView } from '../core/families/types';
+import type { LoggedEvent } from '../core/session';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -22,6 +23,22 @@ export type ToWorker =
   | { type: 'override'; id: string; mode: ManualOverride | null }
   | { type: 'export'; requestId: number }
   | { type: 'dispose' };
+
+/**
+ * Every `ToWorker` type, for checking untrusted input at the worker's door. `satisfies` keeps it
+ * in step with the union: a type added there and not here (or the reverse) fails to compile.
+ */
+const TO_WORKER = {
+  init: true,
+  play: true,
+  pause: true,
+  step: true,
+  setParam: true,
+  override: true,
+  export: true,
+  dispose: true,
+} satisfies Record<ToWorker['type'], true>;
+export const TO_WORKER_TYPES: ReadonlySet<string> = new Set(Object.keys(TO_WORKER));
 
 // ---- worker → main ------------------------------------------------------------------------
 /** Per-step metrics since the last push, as transferable typed arrays. */
@@ -76,7 +93,8 @@ export type FromWorker =
   | { type: 'view'; step: number; view: ModelView }
   | { type: 'evaluation'; evaluation: EvaluationMsg }
   | { type: 'decisions'; step: number; updating: Uint8Array; reasons: DecisionReason[] }
-  | { type: 'event'; event: ParamEvent; from: number }
+  /** A live-parameter change the session applied (from a slider or replayed from the URL). */
+  | { type: 'event'; event: LoggedEvent }
   | { type: 'status'; running: boolean; step: number }
   | { type: 'exported'; requestId: number; run: RunFile }
   | { type: 'error'; code: TrainerErrorCode; message: string; fatal: boolean };

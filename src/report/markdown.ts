@@ -3,15 +3,12 @@
  * metric and compute columns, and the saving versus vanilla in %.
  */
 import type { PolicyName } from '../core/config';
-import { formatMs, formatPercent, formatSI } from '../ui/format';
+import { byPolicy } from '../core/policies/registry';
+import { formatMs, formatPercent, formatSI } from './format';
 import type { PolicySummary, Report, Spread } from './schema';
 
-export const POLICY_LABELS: Record<PolicyName, string> = {
-  vanilla: 'Vanilla',
-  mat: 'MAT',
-  random: 'Random (matched budget)',
-  progressive: 'Progressive freezing',
-};
+/** Each policy's label, as in the lab's menus. */
+export const POLICY_LABELS: Readonly<Record<PolicyName, string>> = byPolicy((p) => p.label);
 
 /** Table columns, in order (tests check a row has one cell per column). */
 export const TABLE_COLUMNS = [

@@ -5,6 +5,7 @@
  */
 import type { ExperimentConfig, PolicyName } from '../core/config';
 import { POLICIES } from '../core/config';
+import { getPolicy } from '../core/policies/registry';
 
 /** The paper's models at small scale: tiny BERT, tiny Switch Transformer, small VGG, 2D MLP. */
 export const REPRODUCE_PRESETS = [
@@ -58,7 +59,7 @@ export function budgetFor(presetId: string, quick: boolean): Budget {
   return quick ? QUICK_BUDGET : (FULL_BUDGETS[presetId] ?? DEFAULT_BUDGET);
 }
 
-export const gcd = (a: number, b: number): number => (b === 0 ? Math.abs(a) : gcd(b, a % b));
+export { gcd } from '../core/policies/progressive';
 
 /**
  * The progressive schedule's span: after the warm-up, the `depth` layers of modules freeze one
@@ -78,30 +79,18 @@ const MAX_K = 1000;
 /**
  * The evaluation interval a policy runs with. The Session computes a kernel every K steps
  * whatever the policy, but charges its FLOPs only to policies that need it (MAT, random), and
- * decisions change only at evaluations. So:
- * - vanilla: one evaluation at step 0 (its decisions never change);
- * - progressive: the largest interval that still hits every freeze step exactly, gcd(W0, span),
- *   when K divides it (then its decisions are identical to those with K); else K;
- * - MAT and random: the preset's K.
- * The kernels vanilla and progressive would compute are not charged either way; this only saves
- * wall-clock.
+ * decisions change only at evaluations. So a policy that needs the kernel runs with the preset's
+ * K; one that does not, with the largest interval that gives the same decisions (its
+ * `equivalentK`: vanilla one evaluation at step 0, progressive gcd(W0, span) when K divides it).
+ * The kernels those would compute are not charged either way; this only saves wall-clock.
  */
 export function policyK(
   policy: PolicyName,
   base: Pick<ExperimentConfig, 'K' | 'warmup' | 'progSpan'>,
   steps: number,
 ): number {
-  switch (policy) {
-    case 'vanilla':
-      return Math.min(MAX_K, Math.max(1, steps));
-    case 'progressive': {
-      const g = gcd(base.warmup, base.progSpan);
-      return g > 0 && g % base.K === 0 && g <= MAX_K ? g : base.K;
-    }
-    case 'mat':
-    case 'random':
-      return base.K;
-  }
+  const p = getPolicy(policy);
+  return p.needsKernel ? base.K : p.equivalentK(base, steps, MAX_K);
 }
 
 /** A preset's configuration as one reproduce run uses it. */

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { ExperimentSchema, POLICIES } from '../core/config';
+import { MODULE_KIND_NAMES } from '../core/families/module-kinds';
 
 export const REPORT_FORMAT = 'mat-lab-report';
 export const REPORT_FORMAT_VERSION = 1;
@@ -35,7 +36,7 @@ export type Curve = z.infer<typeof CurveSchema>;
 
 const ModuleSchema = z.object({
   id: z.string().max(32),
-  kind: z.enum(['head', 'expert', 'filters', 'neuron', 'ffn']),
+  kind: z.enum(MODULE_KIND_NAMES),
   layer: int,
   index: int,
   params: int,

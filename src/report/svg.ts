@@ -6,32 +6,23 @@
 import { scaleLinear, scaleLog, scaleSequentialLog } from 'd3-scale';
 import { interpolateViridis } from 'd3-scale-chromatic';
 import type { PolicyName } from '../core/config';
-import { formatSI } from '../ui/format';
+import { getPolicy } from '../core/policies/registry';
+import { formatSI } from './format';
 import { meanTarget, policyCurves } from './analyse';
 import { formatMetric, POLICY_LABELS } from './markdown';
 import type { Report } from './schema';
 
-/** One colour per policy, the same in the lab's report panel. */
-export const POLICY_COLOURS: Record<PolicyName, string> = {
-  vanilla: '#374151',
-  mat: '#1d4ed8',
-  random: '#c2410c',
-  progressive: '#15803d',
-};
+/** A policy's line colour (its `plot`, the same in the lab's report panel). */
+const policyColour = (p: PolicyName) => getPolicy(p).plot.colour;
 
 /**
- * Dash patterns, so that policies whose curves coincide (everything is updated during the
- * warm-up) stay visible on top of each other.
+ * A policy's dash pattern as an attribute, so that policies whose curves coincide (everything is
+ * updated during the warm-up) stay visible on top of each other.
  */
-export const POLICY_DASHES: Record<PolicyName, string> = {
-  vanilla: '',
-  mat: '',
-  random: '7 4',
-  progressive: '2 3',
+const dashAttr = (p: PolicyName) => {
+  const { dash } = getPolicy(p).plot;
+  return dash ? ` stroke-dasharray="${dash}"` : '';
 };
-
-const dashAttr = (p: PolicyName) =>
-  POLICY_DASHES[p] ? ` stroke-dasharray="${POLICY_DASHES[p]}"` : '';
 
 /** An axis tick of the metric: accuracy in whole %, perplexity with at most 4 digits. */
 const metricTick = (t: number, name: Report['metric']['name']) =>
@@ -147,13 +138,13 @@ function metricPanel(report: Report, panel: Panel, id: string): string[] {
   for (const { policy: p, seeds } of curves) {
     for (const c of seeds) {
       body.push(
-        `<path d="${path(c.flops, c.metric)}" fill="none" stroke="${POLICY_COLOURS[p]}" stroke-opacity="0.25" stroke-width="1"${dashAttr(p)}/>`,
+        `<path d="${path(c.flops, c.metric)}" fill="none" stroke="${policyColour(p)}" stroke-opacity="0.25" stroke-width="1"${dashAttr(p)}/>`,
       );
     }
   }
   for (const { policy: p, smoothedMean } of curves) {
     body.push(
-      `<path d="${path(smoothedMean.flops, smoothedMean.metric)}" fill="none" stroke="${POLICY_COLOURS[p]}" stroke-width="2.5"${dashAttr(p)} data-policy="${p}"/>`,
+      `<path d="${path(smoothedMean.flops, smoothedMean.metric)}" fill="none" stroke="${policyColour(p)}" stroke-width="2.5"${dashAttr(p)} data-policy="${p}"/>`,
     );
   }
   body.push('</g>');
@@ -231,7 +222,7 @@ export function metricVsFlopsSvg(report: Report): string {
   report.budget.policies.forEach((p, k) => {
     const ly = m.top + 10 + k * 22;
     body.push(
-      `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${POLICY_COLOURS[p]}" stroke-width="2.5"${dashAttr(p)}/>`,
+      `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${policyColour(p)}" stroke-width="2.5"${dashAttr(p)}/>`,
     );
     body.push(text(lx + 30, ly + 4, POLICY_LABELS[p], 'fill="#111827"'));
   });

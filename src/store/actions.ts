@@ -1,6 +1,8 @@
 /**
  * Module-level actions: callable from components, tests and the lab hook without hooks. They
- * own the link to the one Trainer and route its messages into the store.
+ * own the link to the one Trainer and route its messages into the store. They keep no state of
+ * their own: the trainer, its message buffer and pending work live in the store's link slice
+ * (`link-slice.ts`), so `getInitialState` resets them too.
  */
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import type { RunFile } from '../core/runfile';
@@ -9,6 +11,8 @@ import { parseExperimentParams } from '../core/url';
 import type { Trainer } from '../client/trainer';
 import type { ManualOverride } from '../core/types';
 import type { FromWorker } from '../protocol/messages';
+import type { TrainerLink } from './link-slice';
+import { releaseLink } from './link-slice';
 import { applyMessage, initialRunData, isRunDataMessage, runDataFromFile } from './reduce';
 import type { LabState, RunData } from './store';
 import { useLabStore } from './store';
@@ -16,64 +20,131 @@ import type { ErrorSource, LabError } from './ui-slice';
 import { withErrors } from './ui-slice';
 import { splitPageParams } from './url-state';
 
-let trainer: Trainer | null = null;
-let unsubscribe: (() => void) | null = null;
-/** `init` calls not yet answered by `ready` (or a fatal error); run messages are dropped meanwhile. */
-let pendingInits = 0;
-let autoplayOnReady = false;
-/** The live run's data while an imported run is on screen; trainer messages keep updating it. */
-let stash: RunData | null = null;
-
 const get = useLabStore.getState;
 const set = useLabStore.setState;
 
+/** The connected trainer; null before boot, after a failed creation and after `resetStore`. */
+function trainer(): Trainer | null {
+  return get().link?.trainer ?? null;
+}
+
 /**
  * Trainer messages can arrive hundreds of times a second (a small model evaluates every few
- * milliseconds). Their run-data changes are reduced into `patch` at once and committed to the
- * store at most every `commitMs`, so React and the canvases redraw a few times a second however
- * fast training goes. 0 commits every message at once (Node tests).
+ * milliseconds). Their run-data changes are reduced into the link's `patch` at once and committed
+ * to the store at most every `commitMs`, so React and the canvases redraw a few times a second
+ * however fast training goes. 0 commits every message at once (Node tests).
  */
-let commitMs = typeof window === 'undefined' ? 0 : 100;
-let patch: Partial<LabState> | null = null;
-let commitTimer: ReturnType<typeof setTimeout> | null = null;
-
 export function configureMessageCommit(ms: number): void {
   flushMessages();
-  commitMs = ms;
+  set({ commitMs: ms });
 }
 
 /** Commits buffered message changes to the store now (the lab hook calls this before reading). */
 export function flushMessages(): void {
-  if (commitTimer !== null) clearTimeout(commitTimer);
-  commitTimer = null;
-  if (!patch) return;
-  const p = patch;
-  patch = null;
-  set(p);
+  const link = get().link;
+  if (link) commit(link);
+}
+
+/** Commits `link`'s buffered changes, unless the link has been dropped meanwhile. */
+function commit(link: TrainerLink): void {
+  if (link.commitTimer !== null) clearTimeout(link.commitTimer);
+  link.commitTimer = null;
+  const p = link.patch;
+  link.patch = null;
+  if (p && get().link === link) set(p);
 }
 
 /** Drops buffered message changes (they belong to a run that is being replaced). */
 function discardMessages(): void {
-  if (commitTimer !== null) clearTimeout(commitTimer);
-  commitTimer = null;
-  patch = null;
+  const link = get().link;
+  if (!link) return;
+  if (link.commitTimer !== null) clearTimeout(link.commitTimer);
+  link.commitTimer = null;
+  link.patch = null;
 }
 
 /** The state as it will be after the next commit. */
 function liveData(): LabState {
+  const patch = get().link?.patch;
   return patch ? { ...get(), ...patch } : get();
 }
 
-function buffer(change: (s: LabState) => Partial<LabState>): void {
-  patch = { ...patch, ...change(liveData()) };
-  if (commitMs <= 0) flushMessages();
-  else commitTimer ??= setTimeout(flushMessages, commitMs);
+function buffer(link: TrainerLink, change: (s: LabState) => Partial<LabState>): void {
+  link.patch = { ...link.patch, ...change(liveData()) };
+  const ms = get().commitMs;
+  if (ms <= 0) commit(link);
+  else link.commitTimer ??= setTimeout(() => commit(link), ms);
 }
 
-/** A key for comparing step times: same policy, backend and model shape. */
+/**
+ * Whether a config field can change the measured time of a training step, for `measureKey`.
+ * The trainer's ms/step is wall-clock over the steps between pushes, so it counts the step, the
+ * mNTK evaluation every K steps (run by every policy, vanilla too, for the heatmap) and the
+ * validation every `valEvery` steps. A record over every field, so a new config field does not
+ * compile until it is classified here.
+ *
+ * `false` only for fields that cannot change vanilla's time (the only times read back, to put
+ * beside a policy's): values rather than work (seed, lr, noise), run control (events, autoplay,
+ * stopAt), the requested backend (the key has the backend actually used), and the policies' own
+ * knobs (α, β — live, they change mid-run — warm-up, window, ref, stop, progSpan), which change
+ * what a policy freezes, i.e. the saving being measured, never vanilla's step. Every family's
+ * sizes are in, also those of the families a run does not use: a field counts unless it surely
+ * does not change the time, since a missed comparison is better than a wrong one.
+ */
+const CHANGES_STEP_TIME: { readonly [F in keyof ExperimentConfig]-?: boolean } = {
+  policy: true,
+  model: true,
+  data: true,
+  layers: true,
+  heads: true,
+  dModel: true,
+  dFF: true,
+  seqLen: true,
+  vocab: true,
+  batch: true,
+  experts: true,
+  capacity: true,
+  hidden: true,
+  activation: true,
+  features: true,
+  points: true,
+  noise: false,
+  testRatio: true,
+  channels: true,
+  groupSize: true,
+  images: true,
+  progSpan: false,
+  lr: false,
+  alpha: false,
+  beta: false,
+  K: true,
+  warmup: false,
+  window: false,
+  ref: false,
+  stop: false,
+  probe: true,
+  R: true,
+  kernel: true,
+  seed: false,
+  backend: false,
+  valEvery: true,
+  valBatches: true,
+  autoplay: false,
+  stopAt: false,
+  events: false,
+};
+
+const STEP_TIME_FIELDS = (Object.keys(CHANGES_STEP_TIME) as (keyof ExperimentConfig)[]).filter(
+  (f) => CHANGES_STEP_TIME[f],
+);
+
+/**
+ * A key for comparing step times: the backend used and every config field that can change the
+ * time of a step (`CHANGES_STEP_TIME`), so two runs share a key only when they do the same work —
+ * a 2-layer and a 4-layer BERT, an MLP 8,8 and 32,32, a VGG 16,32 and 32,64 do not.
+ */
 export function measureKey(config: ExperimentConfig, backend: string): string {
-  const { policy, layers, heads, dModel, dFF, seqLen, vocab, batch } = config;
-  return `${policy}|${backend}|${layers}x${heads}x${dModel}x${dFF}x${seqLen}x${vocab}x${batch}`;
+  return [backend, ...STEP_TIME_FIELDS.map((f) => `${f}=${String(config[f])}`)].join('|');
 }
 
 export function addErrors(errors: Omit<LabError, 'id' | 'count'>[]): void {
@@ -84,55 +155,64 @@ function addError(source: ErrorSource, message: string, code: string | null = nu
   addErrors([{ source, code, message, fatal }]);
 }
 
-function handleMessage(msg: FromWorker): void {
+function handleMessage(link: TrainerLink, msg: FromWorker): void {
   if (msg.type === 'exported') return;
   if (msg.type === 'error') {
     addError('trainer', msg.message, msg.code, msg.fatal);
-    if (msg.fatal) pendingInits = 0;
+    if (msg.fatal && get().pendingInits !== 0) set({ pendingInits: 0 });
   }
   if (msg.type === 'ready') {
-    pendingInits = Math.max(0, pendingInits - 1);
+    const pendingInits = Math.max(0, get().pendingInits - 1);
+    if (pendingInits !== get().pendingInits) set({ pendingInits });
     if (pendingInits > 0) return;
-  } else if (pendingInits > 0 && isRunDataMessage(msg)) {
+  } else if (get().pendingInits > 0 && isRunDataMessage(msg)) {
     return;
   }
+  const stash = get().stash;
   if (stash) {
-    stash = { ...stash, ...applyMessage(stash, msg) };
+    set({ stash: { ...stash, ...applyMessage(stash, msg) } });
   } else {
-    buffer((s) => applyMessage(s, msg));
+    buffer(link, (s) => applyMessage(s, msg));
   }
   if (msg.type === 'ready') {
     const { alpha, beta } = msg.config;
     set((s) => ({ settings: { ...s.settings, alpha, beta } }));
-    if (autoplayOnReady && !stash) trainer?.play();
-    autoplayOnReady = false;
+    if (get().autoplayOnReady) {
+      set({ autoplayOnReady: false });
+      if (!get().stash) link.trainer.play();
+    }
   }
   if (msg.type === 'metrics' && msg.medianStepMs !== null) {
-    const d = stash ?? liveData();
+    const d = get().stash ?? liveData();
     if (d.backend) {
       const key = measureKey(d.runConfig, d.backend.backend);
       const ms = msg.medianStepMs;
-      if (liveData().measured[key] !== ms) buffer((s) => ({ measured: { ...s.measured, [key]: ms } }));
+      if (liveData().measured[key] !== ms) buffer(link, (s) => ({ measured: { ...s.measured, [key]: ms } }));
     }
   }
 }
 
-/** Drops the current trainer (disposing it) and forgets its pending work. */
+/**
+ * Drops the current trainer (disposing it) and forgets its pending work. Changes it had buffered
+ * are committed first (they were the store's to show).
+ */
 function disconnectTrainer(): void {
-  unsubscribe?.();
-  unsubscribe = null;
-  trainer?.dispose();
-  trainer = null;
-  pendingInits = 0;
-  stash = null;
+  const link = get().link;
+  if (link) commit(link);
+  set({ link: null, pendingInits: 0, stash: null });
+  if (link) releaseLink(link);
 }
 
 /** Connects a trainer (replacing any previous one) and records where it trains. */
 export function connectTrainer(t: Trainer): void {
-  if (trainer !== t) disconnectTrainer();
-  trainer = t;
-  unsubscribe = t.subscribe(handleMessage);
-  set({ where: t.where });
+  if (trainer() === t) return;
+  disconnectTrainer();
+  const unsubscribe = t.subscribe((msg) => {
+    // Only the linked trainer's messages reach the store (not a trainer `resetStore` dropped).
+    const link = get().link;
+    if (link?.trainer === t) handleMessage(link, msg);
+  });
+  set({ link: { trainer: t, unsubscribe, patch: null, commitTimer: null }, where: t.where });
 }
 
 /**
@@ -151,30 +231,28 @@ export function bootLab(search: string, makeTrainer: (opts: { preferWorker: bool
     addErrors(parsed.errors.map((e) => ({ source: 'url', code: e.field, message: e.message, fatal: false })));
   }
   const preferWorker = !page.some(([k, v]) => k === 'worker' && (v === '0' || v === 'false'));
-  trainerFactory = () => makeTrainer({ preferWorker });
   disconnectTrainer();
-  autoplayOnReady = parsed.config.autoplay;
+  set({ makeTrainer: () => makeTrainer({ preferWorker }), autoplayOnReady: parsed.config.autoplay });
   startRun(parsed.config);
 }
 
-let trainerFactory: (() => Trainer) | null = null;
-
 /** The connected trainer, created on first use; null (with a fatal error shown) when that fails. */
 function ensureTrainer(): Trainer | null {
-  if (trainer || !trainerFactory) return trainer;
+  const { makeTrainer } = get();
+  if (trainer() || !makeTrainer) return trainer();
   try {
-    connectTrainer(trainerFactory());
+    connectTrainer(makeTrainer());
   } catch (e) {
     addError('trainer', `The trainer could not be created: ${e instanceof Error ? e.message : String(e)}.`, 'internal', true);
   }
-  return trainer;
+  return trainer();
 }
 
 function startRun(config: ExperimentConfig): void {
   discardMessages();
-  stash = null;
   set((s) => ({
     ...initialRunData(config),
+    stash: null,
     view: 'live',
     importedName: null,
     errors: s.errors.filter((e) => e.source === 'url'),
@@ -184,7 +262,7 @@ function startRun(config: ExperimentConfig): void {
     set({ phase: 'failed' });
     return;
   }
-  pendingInits++;
+  set((s) => ({ pendingInits: s.pendingInits + 1 }));
   t.init(config);
 }
 
@@ -206,25 +284,25 @@ export function applySettings(patch: Partial<ExperimentConfig>): void {
 }
 
 export function play(): void {
-  if (get().view === 'live') trainer?.play();
+  if (get().view === 'live') trainer()?.play();
 }
 
 export function pause(): void {
-  trainer?.pause();
+  trainer()?.pause();
 }
 
 export function stepOnce(): void {
-  if (get().view === 'live') trainer?.step(1);
+  if (get().view === 'live') trainer()?.step(1);
 }
 
 /** A slider value: shown at once, applied by the trainer at its next evaluation (or now, if paused). */
 export function setLiveParam(name: LiveParam, value: number): void {
   set((s) => ({ settings: { ...s.settings, [name]: value } }));
-  if (get().view === 'live') trainer?.setParam(name, value);
+  if (get().view === 'live') trainer()?.setParam(name, value);
 }
 
 export function overrideModule(id: string, mode: ManualOverride | null): void {
-  if (get().view === 'live') trainer?.override(id, mode);
+  if (get().view === 'live') trainer()?.override(id, mode);
 }
 
 export function selectModule(id: string | null): void {
@@ -241,13 +319,14 @@ export function dismissErrors(source?: ErrorSource): void {
 
 /** The live run as a run file. Rejects when the trainer does not answer within `timeoutMs`. */
 export async function exportRun(timeoutMs = 60_000): Promise<RunFile> {
-  if (!trainer) throw new Error('no trainer is running');
+  const t = trainer();
+  if (!t) throw new Error('no trainer is running');
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the trainer did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
   });
   try {
-    return await Promise.race([trainer.exportRun(), timeout]);
+    return await Promise.race([t.exportRun(), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -289,19 +368,21 @@ export function importRunText(text: string, name: string): boolean {
 export function showImportedRun(run: RunFile, name: string): void {
   flushMessages();
   const s = get();
-  if (!stash) {
-    trainer?.pause();
-    stash = pickRunData(s);
-  }
-  set({ ...runDataFromFile(run), view: 'imported', importedName: name, selectedModule: null });
+  if (!s.stash) trainer()?.pause();
+  set({
+    stash: s.stash ?? pickRunData(s),
+    ...runDataFromFile(run),
+    view: 'imported',
+    importedName: name,
+    selectedModule: null,
+  });
 }
 
 /** Back from an imported run to the live one (paused where it was). */
 export function backToLive(): void {
-  if (!stash) return;
-  const live = stash;
-  stash = null;
-  set({ ...live, view: 'live', importedName: null, selectedModule: null });
+  const live = get().stash;
+  if (!live) return;
+  set({ ...live, stash: null, view: 'live', importedName: null, selectedModule: null });
 }
 
 function pickRunData(s: RunData): RunData {

@@ -1,8 +1,12 @@
 /** Run/status slice: what the trainer runs, where, and how far it got. */
-import type { ExperimentConfig, LiveParam } from '../core/config';
+import type { ExperimentConfig, LiveParam, ModelName } from '../core/config';
+import { FAMILIES } from '../core/families/descriptors';
 import type { MetricInfo, ModelView } from '../core/families/types';
+import type { LoggedEvent } from '../core/session';
 import type { ModuleInfo } from '../core/types';
 import type { FromWorker, LoadProgress } from '../protocol/messages';
+
+export type { LoggedEvent } from '../core/session';
 
 /** The backend a run used, as shown on the badge (live runs: the `ready` message; imports: the file). */
 export interface BackendView {
@@ -16,14 +20,6 @@ export interface BackendView {
   isFallbackAdapter: boolean;
   /** Why the requested backend could not be used, as a sentence; null when it was. */
   fallbackReason: string | null;
-}
-
-/** A live-parameter change as the trainer logged it: from `from` to `to` at `step`. */
-export interface LoggedEvent {
-  step: number;
-  name: LiveParam;
-  from: number;
-  to: number;
 }
 
 export interface ProbeOutputs {
@@ -65,10 +61,8 @@ export interface RunState {
 }
 
 /** The validation metric a model reports, for runs whose `ready` message is not at hand. */
-export function metricOf(model: string): MetricInfo {
-  return model === 'bert' || model === 'switch'
-    ? { name: 'perplexity', higherIsBetter: false }
-    : { name: 'accuracy', higherIsBetter: true };
+export function metricOf(model: ModelName): MetricInfo {
+  return FAMILIES[model].metric;
 }
 
 export function initialRunState(config: ExperimentConfig): RunState {
@@ -117,8 +111,8 @@ export function reduceRun(s: RunState, msg: FromWorker): Partial<RunState> | nul
     case 'event': {
       const e = msg.event;
       return {
-        events: [...s.events, { step: e.step, name: e.name, from: msg.from, to: e.value }],
-        live: { ...s.live, [e.name]: e.value },
+        events: [...s.events, e],
+        live: { ...s.live, [e.name]: e.to },
       };
     }
     case 'error':

@@ -1,4 +1,6 @@
 /** Derived values, as pure functions of the state (used by components and the lab hook). */
+import { moduleKindInfo } from '../core/families/module-kinds';
+import { reasonRecord } from '../core/policies/reasons';
 import type { DecisionReason } from '../core/types';
 import type { LabState, RunData } from './store';
 
@@ -17,7 +19,9 @@ export interface ComputeSummary {
   evaluations: number;
 }
 
-export function computeSummary(d: Pick<RunData, 'metrics' | 'evaluations' | 'flopsPerEvaluation'>): ComputeSummary {
+export function computeSummary(
+  d: Pick<RunData, 'metrics' | 'evaluations' | 'flopsPerEvaluation'>,
+): ComputeSummary {
   const n = d.metrics.length;
   const steps = n > 0 ? (d.metrics.steps[n - 1] ?? 0) : 0;
   const charged = n > 0 ? (d.metrics.flops[n - 1] ?? NaN) : 0;
@@ -32,23 +36,13 @@ export function computeSummary(d: Pick<RunData, 'metrics' | 'evaluations' | 'flo
 
 /** Module label for rows: `L0·H3` for a head (layer 0, head 3). */
 export function moduleLabel(m: { id: string; kind: string; layer: number; index: number }): string {
-  const letter = m.kind === 'head' ? 'H' : m.kind === 'expert' ? 'E' : m.kind === 'ffn' ? 'F' : m.kind === 'neuron' ? 'N' : 'G';
-  return `L${m.layer}·${letter}${m.index}`;
+  return `L${m.layer}·${moduleKindInfo(m.kind).letter}${m.index}`;
 }
 
-/** Words for a decision, for tooltips and the drill-down. */
-export const REASON_WORDS: Record<DecisionReason, string> = {
-  warmup: 'updated (warm-up)',
-  all: 'updated (vanilla trains everything)',
-  active: 'updated (λmax ≥ α·ref, not settled)',
-  'frozen-alpha': 'frozen by α (λmax < α·ref)',
-  'stopped-beta': 'stopped by β (λmax settled)',
-  'random-on': 'updated (picked at random)',
-  'random-off': 'frozen (not picked at random)',
-  'frozen-schedule': 'frozen by the progressive depth schedule',
-  'forced-on': 'forced on by you',
-  'forced-off': 'forced off by you',
-};
+/** Words for a decision, for tooltips and the drill-down (from the table of reasons). */
+export const REASON_WORDS: Readonly<Record<DecisionReason, string>> = reasonRecord(
+  (r) => r.tooltip,
+);
 
 export interface HookStatus {
   backend: string | null;
@@ -68,7 +62,11 @@ export interface HookModule {
 }
 
 export interface HookHistory {
-  evaluations: { step: number; lambdaMax: Record<string, number>; updating: Record<string, boolean> }[];
+  evaluations: {
+    step: number;
+    lambdaMax: Record<string, number>;
+    updating: Record<string, boolean>;
+  }[];
   events: { step: number; name: string; from: number; to: number }[];
 }
 

@@ -1,12 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
+import type { ExperimentConfig } from '../core/config';
 import type { RunFile } from '../core/runfile';
 import { parseExperimentParams } from '../core/url';
 import {
-  applySettings, backToLive, bootLab, configureMessageCommit, exportRun, flushMessages, importRunText, play, reset,
-  setLiveParam,
+  applySettings, backToLive, bootLab, configureMessageCommit, exportRun, flushMessages, importRunText, measureKey, play,
+  reset, setLiveParam,
 } from './actions';
 import { appendColumn } from './evaluations-slice';
+import { initialLinkState } from './link-slice';
 import { computeSummary, hookHistory, hookModules, hookStatus, moduleLabel } from './selectors';
 import { resetStore, useLabStore } from './store';
 import { evaluationMsg, FakeTrainer, metricsMsg, MODULES, readyMsg } from './testing';
@@ -87,7 +89,7 @@ describe('routing trainer messages', () => {
     expect(get().evaluations[0]?.amendedAt).toBe(3);
     expect(hookModules(get())[1]?.updating).toBe(false);
 
-    t.emit({ type: 'event', event: { step: 10, name: 'alpha', value: 1.2 }, from: 0.9 });
+    t.emit({ type: 'event', event: { step: 10, name: 'alpha', from: 0.9, to: 1.2 } });
     expect(get().live.alpha).toBe(1.2);
     expect(hookHistory(get()).events).toEqual([{ step: 10, name: 'alpha', from: 0.9, to: 1.2 }]);
     expect(hookHistory(get()).evaluations[0]).toEqual({
@@ -172,6 +174,27 @@ describe('controls', () => {
     expect(t.inits[1]).toMatchObject({ alpha: 1.5, events: [] });
     applySettings({ policy: 'random', K: 5 });
     expect(t.inits[2]).toMatchObject({ policy: 'random', K: 5, alpha: 1.5 });
+  });
+
+  it('a slider move while paused shows at once, takes effect at the paused step and is logged from → to', () => {
+    const t = boot();
+    t.emit(readyMsg(t.inits[0]!));
+    t.emit(metricsMsg(1, [5, 4, 3]));
+    t.emit({ type: 'status', running: false, step: 3 });
+    setLiveParam('alpha', 2);
+    // The slider shows the new value and the trainer has it; it is not in force until the trainer says so.
+    expect(get().settings.alpha).toBe(2);
+    expect(t.params).toEqual([['alpha', 2]]);
+    expect(get().live.alpha).toBe(DEFAULT_CONFIG.alpha);
+    expect(get().events).toEqual([]);
+    // Paused, the trainer applies it at once and logs it at the step it is paused at.
+    t.emit({ type: 'event', event: { step: 3, name: 'alpha', from: DEFAULT_CONFIG.alpha, to: 2 } });
+    expect(get().live).toEqual({ alpha: 2, beta: DEFAULT_CONFIG.beta });
+    expect(get().events).toEqual([{ step: 3, name: 'alpha', from: DEFAULT_CONFIG.alpha, to: 2 }]);
+    expect(get().settings.alpha).toBe(2);
+    expect(get().step).toBe(3);
+    // The shareable link replays it at that same step.
+    expect(shareableConfig(get().runConfig, get().events).events).toEqual([{ step: 3, name: 'alpha', value: 2 }]);
   });
 
   it('rejects an export the trainer never answers', async () => {
@@ -259,6 +282,68 @@ describe('the shareable link', () => {
     const parsed = parseExperimentParams(experiment);
     expect(parsed.errors).toEqual([]);
     expect(parsed.config).toEqual(cfg);
+  });
+});
+
+describe('resetting the store', () => {
+  it('forgets the trainer, the pending init, autoplay, the stashed live run and the commit interval', () => {
+    configureMessageCommit(10_000);
+    const t = boot('?autoplay=1');
+    expect(importRunText(JSON.stringify(runFile()), 'run.json')).toBe(true);
+    expect(get()).toMatchObject({ pendingInits: 1, autoplayOnReady: true, commitMs: 10_000 });
+    expect(get().stash).not.toBeNull();
+    expect(get().link?.trainer).toBe(t);
+    resetStore();
+    const { link, makeTrainer, pendingInits, autoplayOnReady, stash, commitMs } = get();
+    expect({ link, makeTrainer, pendingInits, autoplayOnReady, stash, commitMs }).toEqual(initialLinkState());
+    expect(t.calls.at(-1)).toBe('dispose');
+    // The dropped trainer no longer reaches the store, nor does the store reach it.
+    t.emit(readyMsg(t.inits[0]!));
+    play();
+    expect(get()).toEqual(useLabStore.getInitialState());
+    expect(t.calls.at(-1)).toBe('dispose');
+  });
+
+  it('drops messages buffered before the reset', () => {
+    configureMessageCommit(10_000);
+    const t = boot();
+    t.emit(readyMsg(t.inits[0]!));
+    t.emit(metricsMsg(1, [5, 4]));
+    expect(get().metrics.length).toBe(0);
+    resetStore();
+    flushMessages();
+    expect(get()).toEqual(useLabStore.getInitialState());
+  });
+});
+
+describe('measureKey', () => {
+  const mlp: ExperimentConfig = { ...DEFAULT_CONFIG, model: 'mlp', data: 'spiral' };
+  const vgg: ExperimentConfig = { ...DEFAULT_CONFIG, model: 'vgg', data: 'fashion' };
+
+  it('tells apart runs that do different work in every family', () => {
+    expect(measureKey({ ...mlp, hidden: '32,32' }, 'webgpu')).not.toBe(measureKey({ ...mlp, hidden: '8,8' }, 'webgpu'));
+    expect(measureKey({ ...vgg, channels: '32,64' }, 'webgpu')).not.toBe(measureKey({ ...vgg, channels: '16,32' }, 'webgpu'));
+    expect(measureKey({ ...vgg, groupSize: 4 }, 'webgpu')).not.toBe(measureKey(vgg, 'webgpu'));
+    expect(measureKey({ ...DEFAULT_CONFIG, model: 'switch', experts: 8 }, 'webgpu')).not.toBe(
+      measureKey({ ...DEFAULT_CONFIG, model: 'switch', experts: 4 }, 'webgpu'),
+    );
+    expect(measureKey(mlp, 'webgpu')).not.toBe(measureKey(DEFAULT_CONFIG, 'webgpu'));
+    expect(measureKey(DEFAULT_CONFIG, 'wasm')).not.toBe(measureKey(DEFAULT_CONFIG, 'webgpu'));
+    expect(measureKey({ ...DEFAULT_CONFIG, policy: 'vanilla' }, 'webgpu')).not.toBe(measureKey(DEFAULT_CONFIG, 'webgpu'));
+    // Every policy evaluates the mNTK every K steps (vanilla for the heatmap), inside the timed steps.
+    expect(measureKey({ ...DEFAULT_CONFIG, K: 5 }, 'webgpu')).not.toBe(measureKey(DEFAULT_CONFIG, 'webgpu'));
+  });
+
+  it('ignores fields that do not change vanilla’s step time', () => {
+    const base = measureKey(mlp, 'webgpu');
+    const same: Partial<ExperimentConfig>[] = [
+      { alpha: 2, beta: 0.5 },
+      { seed: 7, lr: 0.1, noise: 0.3 },
+      { warmup: 0, window: 5, ref: 'max', stop: 'sticky', progSpan: 7 },
+      { autoplay: true, stopAt: 100, events: [{ step: 4, name: 'alpha', value: 1.2 }] },
+      { backend: 'webgpu' },
+    ];
+    for (const change of same) expect(measureKey({ ...mlp, ...change }, 'webgpu')).toBe(base);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The one store, built from slices (zustand's slices pattern). It holds plain numbers and typed
- * arrays only, never tensors. Actions live at module level in `actions.ts`.
+ * arrays only, never tensors (the one exception, the trainer link's handles, is explained in
+ * `link-slice.ts`). Actions live at module level in `actions.ts`; all their state is here.
  */
 import { create } from 'zustand';
 import type { StateCreator } from 'zustand';
@@ -9,6 +10,8 @@ import type { ControlsState } from './controls-slice';
 import { initialControlsState } from './controls-slice';
 import type { EvaluationsState } from './evaluations-slice';
 import { initialEvaluationsState } from './evaluations-slice';
+import type { LinkState } from './link-slice';
+import { initialLinkState, releaseLink } from './link-slice';
 import type { MetricsState } from './metrics-slice';
 import { initialMetricsState } from './metrics-slice';
 import type { RunState } from './run-slice';
@@ -18,7 +21,7 @@ import { initialUiState } from './ui-slice';
 
 /** Everything that belongs to one run (cleared by Reset, replaced by an imported run file). */
 export type RunData = RunState & MetricsState & EvaluationsState;
-export type LabState = RunData & ControlsState & UiState;
+export type LabState = RunData & ControlsState & UiState & LinkState;
 
 type Slice<T> = StateCreator<LabState, [], [], T>;
 
@@ -27,6 +30,7 @@ const createMetricsSlice: Slice<MetricsState> = () => initialMetricsState();
 const createEvaluationsSlice: Slice<EvaluationsState> = () => initialEvaluationsState();
 const createControlsSlice: Slice<ControlsState> = () => initialControlsState();
 const createUiSlice: Slice<UiState> = () => initialUiState();
+const createLinkSlice: Slice<LinkState> = () => initialLinkState();
 
 export const useLabStore = create<LabState>()((...a) => ({
   ...createRunSlice(...a),
@@ -34,9 +38,15 @@ export const useLabStore = create<LabState>()((...a) => ({
   ...createEvaluationsSlice(...a),
   ...createControlsSlice(...a),
   ...createUiSlice(...a),
+  ...createLinkSlice(...a),
 }));
 
-/** Back to the state at module load (tests, and a fresh start). */
+/**
+ * Back to the state at module load (tests, and a fresh start). The connected trainer, if any, is
+ * released: its pending commit cancelled, its messages no longer routed, the trainer disposed.
+ */
 export function resetStore(): void {
+  const { link } = useLabStore.getState();
   useLabStore.setState(useLabStore.getInitialState(), true);
+  if (link) releaseLink(link);
 }

@@ -27,8 +27,9 @@ export interface UiState {
   /** Module whose drill-down is open. */
   selectedModule: string | null;
   /**
-   * Median ms/step measured on this page, by `policy|backend|model shape`, so a policy's time
-   * can be put beside vanilla's measured on the same backend and model.
+   * Median ms/step measured on this page, by `measureKey` (the backend and every config field
+   * that changes a step's time), so a policy's time can be put beside vanilla's measured on the
+   * same backend, model and data.
    */
   measured: Record<string, number>;
   /** URL parameters that are not experiment fields (e.g. `worker=0`), kept in the shared link. */

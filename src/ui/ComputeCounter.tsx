@@ -3,7 +3,7 @@ import { getPolicy } from '../core/policies/registry';
 import { measureKey } from '../store/actions';
 import { computeSummary } from '../store/selectors';
 import { useLabStore } from '../store/store';
-import { formatCount, formatFlops, formatMs, formatPercent } from './format';
+import { formatCount, formatFlops, formatMs, formatPercent } from '../report/format';
 
 
 /** Charged FLOPs vs vanilla for the same steps, and the measured step time: side by side. */

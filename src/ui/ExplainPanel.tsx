@@ -2,10 +2,11 @@ import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { explainMat, matRules, READING_CAVEAT } from '../core/policies/explain';
 import { matNumbers } from '../core/policies/mat';
+import { getPolicy } from '../core/policies/registry';
 import type { PolicyParams } from '../core/policies/types';
+import { policyParams } from '../core/policies/types';
 import { useLabStore } from '../store/store';
-import { formatValue } from './format';
-import { freezeSchedule } from '../core/policies/progressive';
+import { formatValue } from '../report/format';
 import { KernelText } from './KernelText';
 import { moduleWords } from './model-words';
 
@@ -23,18 +24,17 @@ export function ExplainPanel() {
   );
   const { cfg } = s;
   const words = moduleWords(cfg.model);
+  // The run's params with α and β as in force in the trainer.
   const params: PolicyParams = useMemo(
-    () => ({
-      alpha: s.live.alpha,
-      beta: s.live.beta,
-      warmup: cfg.warmup,
-      window: cfg.window,
-      ref: cfg.ref,
-      stop: cfg.stop,
-      progSpan: cfg.progSpan,
-    }),
-    [s.live.alpha, s.live.beta, cfg.warmup, cfg.window, cfg.ref, cfg.stop, cfg.progSpan],
+    () => ({ ...policyParams(cfg), alpha: s.live.alpha, beta: s.live.beta }),
+    [cfg, s.live.alpha, s.live.beta],
   );
+  const note = getPolicy(cfg.policy).explainNote?.({
+    one: words.one,
+    many: words.many,
+    modules: s.modules,
+    params,
+  });
   const explanation = useMemo(() => {
     const last = s.evaluations[s.evaluations.length - 1];
     if (!last) return null;
@@ -62,26 +62,9 @@ export function ExplainPanel() {
         <h2 id="explain-title">How MAT decides</h2>
       </header>
       <p className="caveat">{READING_CAVEAT}</p>
-      {cfg.policy === 'vanilla' && (
+      {note && (
         <p>
-          <strong>This run is vanilla:</strong> every {words.one} trains every step. λmax is still computed so you can watch it,
-          and its cost is not charged to vanilla. The rules below are what MAT would apply.
-        </p>
-      )}
-      {cfg.policy === 'random' && (
-        <p>
-          <strong>This run is the random control:</strong> at each evaluation it trains, per kind, as many {words.many} as
-          the rules below would, picked uniformly at random with the run&apos;s seed. It tests whether λmax picks the right ones.
-        </p>
-      )}
-      {cfg.policy === 'progressive' && (
-        <p>
-          <strong>This run is progressive freezing</strong> (FreezeOut-style baseline): after the warm-up, layers freeze in
-          depth order on a fixed schedule that ignores λmax:{' '}
-          {freezeSchedule(s.modules, params)
-            .map((f) => `layer ${f.layer} at step ${f.step}`)
-            .join(', ') || 'the schedule appears when the model is ready'}
-          . λmax is shown for reference and not charged. The rules below are what MAT would apply.
+          <strong>{note.lead}</strong> {note.text}
         </p>
       )}
       <KernelText cfg={cfg} probe={s.probe} />
@@ -93,11 +76,18 @@ export function ExplainPanel() {
           </li>
         ))}
       </ol>
-      {!explanation && <p className="muted">The current numbers (ref, threshold, each module&apos;s verdict) appear after the first evaluation.</p>}
+      {!explanation && (
+        <p className="muted">
+          The current numbers (ref, threshold, each module&apos;s verdict) appear after the first
+          evaluation.
+        </p>
+      )}
       {explanation && (
         <>
           <h3>At the latest evaluation (step {s.evaluations[s.evaluations.length - 1]?.step})</h3>
-          {explanation.inWarmup && <p>Still in the warm-up: every head trains; the numbers below are not applied yet.</p>}
+          {explanation.inWarmup && (
+            <p>Still in the warm-up: every head trains; the numbers below are not applied yet.</p>
+          )}
           <ul>
             {explanation.kinds.map((k) => (
               <li key={k.kind}>
@@ -129,7 +119,8 @@ export function ExplainPanel() {
             </table>
           </details>
           <p className="note">
-            α = {formatValue(params.alpha)}, β = {formatValue(params.beta)} are the values in force in the trainer.
+            α = {formatValue(params.alpha)}, β = {formatValue(params.beta)} are the values in force
+            in the trainer.
           </p>
         </>
       )}

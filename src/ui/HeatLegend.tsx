@@ -1,5 +1,5 @@
 import { NO_VALUE_COLOUR, logTicks } from './colour';
-import { formatValue } from './format';
+import { formatValue } from '../report/format';
 
 interface Props {
   domain: [number, number] | null;

@@ -2,7 +2,7 @@ import { useCallback, useMemo } from 'react';
 import { selectModule } from '../store/actions';
 import { REASON_WORDS } from '../store/selectors';
 import { lambdaScale, positiveRange } from './colour';
-import { formatValue } from './format';
+import { formatValue } from '../report/format';
 import type { GridCell } from './GridCanvas';
 import { GridCanvas } from './GridCanvas';
 import type { GridLayout } from './grid';

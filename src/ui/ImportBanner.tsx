@@ -1,7 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { backToLive } from '../store/actions';
 import { useLabStore } from '../store/store';
-import { formatCount } from './format';
+import { formatCount } from '../report/format';
 
 /** Says that the charts show an imported file, read-only, and leads back to the live run. */
 export function ImportBanner() {

@@ -3,7 +3,7 @@ import { CartesianGrid, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } fro
 import { useShallow } from 'zustand/react/shallow';
 import { LOSS_SMOOTHING } from '../store/metrics';
 import { useLabStore } from '../store/store';
-import { formatCount, formatPercent, formatValue } from './format';
+import { formatCount, formatPercent, formatValue } from '../report/format';
 import { lossRows } from './loss-data';
 import { lossWords } from './model-words';
 import { useElementWidth } from './use-element-width';

@@ -3,7 +3,7 @@ import type { ModelView } from '../core/families/types';
 import { useLabStore } from '../store/store';
 import { BoundaryView } from './BoundaryView';
 import { NetworkDiagram } from './NetworkDiagram';
-import { formatPercent } from './format';
+import { formatPercent } from '../report/format';
 
 function Confusion({ view }: { view: Extract<ModelView, { kind: 'confusion' }> }) {
   const k = view.classes.length;

@@ -5,7 +5,7 @@ import { strideIndices } from '../store/metrics';
 import { overrideModule, selectModule } from '../store/actions';
 import { moduleLabel, REASON_WORDS } from '../store/selectors';
 import { useLabStore } from '../store/store';
-import { formatValue } from './format';
+import { formatValue } from '../report/format';
 import { useElementWidth } from './use-element-width';
 
 /** One module: its latest kernel spectrum, effective rank, λmax over time, and manual override. */

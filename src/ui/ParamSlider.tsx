@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { LiveParam } from '../core/config';
 import { setLiveParam } from '../store/actions';
 import { useLabStore } from '../store/store';
-import { formatValue } from './format';
+import { formatValue } from '../report/format';
 
 interface Props {
   name: LiveParam;

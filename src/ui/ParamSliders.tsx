@@ -1,12 +1,24 @@
 import { useShallow } from 'zustand/react/shallow';
+import { getPolicy } from '../core/policies/registry';
 import { useLabStore } from '../store/store';
 import { moduleWords } from './model-words';
 import { ParamSlider } from './ParamSlider';
 
 /** α and β, the two live parameters of MAT. */
 export function ParamSliders() {
-  const s = useLabStore(useShallow((st) => ({ phase: st.phase, view: st.view, policy: st.runConfig.policy, K: st.runConfig.K, ref: st.runConfig.ref, window: st.runConfig.window, model: st.runConfig.model })));
+  const s = useLabStore(
+    useShallow((st) => ({
+      phase: st.phase,
+      view: st.view,
+      policy: st.runConfig.policy,
+      K: st.runConfig.K,
+      ref: st.runConfig.ref,
+      window: st.runConfig.window,
+      model: st.runConfig.model,
+    })),
+  );
   const one = moduleWords(s.model).one;
+  const { sliderNote } = getPolicy(s.policy);
   const disabled = s.phase !== 'ready' || s.view !== 'live';
   return (
     <fieldset className="panel">
@@ -30,11 +42,9 @@ export function ParamSliders() {
         help={`A ${one} stops once its λmax changes by less than β (relative) over the last ${s.window} evaluation${s.window === 1 ? '' : 's'}.`}
       />
       <p className="note">
-        A change takes effect at the next evaluation (every K = {s.K} steps; at once when paused) and is logged with
-        its step, so the link replays it.
-        {s.policy === 'vanilla' && ' Vanilla trains every module: α and β have no effect on it.'}
-        {s.policy === 'progressive' && ' Progressive freezing follows a fixed schedule: α and β have no effect on it.'}
-        {s.policy === 'random' && ' Random picks as many modules as MAT would, so α and β set how many.'}
+        A change takes effect at the next evaluation (every K = {s.K} steps; at once when paused)
+        and is logged with its step, so the link replays it.
+        {sliderNote !== null && ` ${sliderNote}`}
       </p>
     </fieldset>
   );

@@ -1,6 +1,6 @@
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, XAxis, YAxis } from 'recharts';
-import { POLICY_COLOURS, POLICY_DASHES } from '../report/svg';
-import { formatFlops, formatPercent } from './format';
+import { getPolicy } from '../core/policies/registry';
+import { formatFlops, formatPercent } from '../report/format';
 import type { ChartSeries } from './report-view';
 import { metricDomain } from './report-view';
 import { useElementWidth } from './use-element-width';
@@ -58,8 +58,8 @@ export function ReportChart({
             data={s.points}
             dataKey="metric"
             name={s.label}
-            stroke={s.policy === 'lab' ? LAB_COLOUR : POLICY_COLOURS[s.policy]}
-            strokeDasharray={s.policy === 'lab' ? '0' : POLICY_DASHES[s.policy] || '0'}
+            stroke={s.policy === 'lab' ? LAB_COLOUR : getPolicy(s.policy).plot.colour}
+            strokeDasharray={s.policy === 'lab' ? '0' : getPolicy(s.policy).plot.dash || '0'}
             strokeWidth={2.5}
             dot={s.policy === 'lab' ? { r: 2.5 } : false}
             isAnimationActive={false}

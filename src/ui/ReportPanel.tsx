@@ -6,7 +6,7 @@ import { formatMetric, POLICY_LABELS } from '../report/markdown';
 import type { Report } from '../report/schema';
 import { MAX_REPORT_BYTES, parseReport } from '../report/schema';
 import { useLabStore } from '../store/store';
-import { formatFlops, formatPercent } from './format';
+import { formatFlops, formatPercent } from '../report/format';
 import { JsonFileButton } from './JsonFileButton';
 import { ReportChart } from './ReportChart';
 import { configDifferences, labCurve, reportSeries } from './report-view';

@@ -1,7 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useLabStore } from '../store/store';
 import type { LoadProgress } from '../protocol/messages';
-import { formatCount } from './format';
+import { formatCount } from '../report/format';
 
 /** Download progress of a large data set (the full Fashion-MNIST), before the run is ready. */
 function LoadingBar({ progress }: { progress: LoadProgress }) {

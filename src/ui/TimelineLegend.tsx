@@ -1,25 +1,33 @@
 import type { CSSProperties } from 'react';
-import type { CellStyle } from './cell-style';
+import type { PolicyName } from '../core/config';
+import type { CellPattern, CellStyle } from './cell-style';
 import { cellStyle, glyphColour, legendReasons } from './cell-style';
 
-/** The same pattern as on the canvas, in CSS, so the legend matches the cells. */
+/** Each pattern in CSS, as on the canvas (grid-draw.ts), so the legend matches the cells. */
+const PATTERN_CSS: Readonly<Record<CellPattern, (ink: string) => CSSProperties>> = {
+  none: () => ({}),
+  hatch: (ink) => ({
+    backgroundImage: `repeating-linear-gradient(-45deg, ${ink} 0 1.6px, transparent 1.6px 5.6px)`,
+  }),
+  'back-hatch': (ink) => ({
+    backgroundImage: `repeating-linear-gradient(45deg, ${ink} 0 1.6px, transparent 1.6px 5.6px)`,
+  }),
+  stripes: (ink) => ({
+    backgroundImage: `repeating-linear-gradient(0deg, transparent 0 2.4px, ${ink} 2.4px 4px)`,
+  }),
+  dots: (ink) => ({
+    backgroundImage: `radial-gradient(${ink} 1.7px, transparent 2px)`,
+    backgroundSize: '8px 8px',
+  }),
+};
+
 function swatchStyle(s: CellStyle): CSSProperties {
   const base: CSSProperties = { backgroundColor: s.fill, color: glyphColour(s) };
   if (s.outline) base.boxShadow = `inset 0 0 0 2px ${s.ink}`;
-  if (s.pattern === 'hatch') {
-    base.backgroundImage = `repeating-linear-gradient(-45deg, ${s.ink} 0 1.6px, transparent 1.6px 5.6px)`;
-  } else if (s.pattern === 'back-hatch') {
-    base.backgroundImage = `repeating-linear-gradient(45deg, ${s.ink} 0 1.6px, transparent 1.6px 5.6px)`;
-  } else if (s.pattern === 'stripes') {
-    base.backgroundImage = `repeating-linear-gradient(0deg, transparent 0 2.4px, ${s.ink} 2.4px 4px)`;
-  } else if (s.pattern === 'dots') {
-    base.backgroundImage = `radial-gradient(${s.ink} 1.7px, transparent 2px)`;
-    base.backgroundSize = '8px 8px';
-  }
-  return base;
+  return { ...base, ...PATTERN_CSS[s.pattern](s.ink) };
 }
 
-export function TimelineLegend({ policy }: { policy: string }) {
+export function TimelineLegend({ policy }: { policy: PolicyName }) {
   return (
     <ul className="legend" aria-label="Timeline legend">
       {legendReasons(policy).map((r) => {

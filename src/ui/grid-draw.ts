@@ -13,7 +13,11 @@ const TEXT = '#1f2937';
 const MUTED = '#4b5563';
 
 /** Sizes the canvas for the device pixel ratio and returns a context in CSS px. */
-export function setupCanvas(canvas: HTMLCanvasElement, width: number, height: number): CanvasRenderingContext2D | null {
+export function setupCanvas(
+  canvas: HTMLCanvasElement,
+  width: number,
+  height: number,
+): CanvasRenderingContext2D | null {
   const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
   const w = Math.round(width * dpr);
   const h = Math.round(height * dpr);
@@ -29,7 +33,11 @@ export function setupCanvas(canvas: HTMLCanvasElement, width: number, height: nu
 }
 
 /** Row labels in the gutter (every k-th when rows are too thin to label all). */
-export function drawRows(ctx: CanvasRenderingContext2D, layout: GridLayout, labels: string[]): void {
+export function drawRows(
+  ctx: CanvasRenderingContext2D,
+  layout: GridLayout,
+  labels: string[],
+): void {
   ctx.font = FONT;
   ctx.fillStyle = TEXT;
   ctx.textAlign = 'right';
@@ -41,16 +49,25 @@ export function drawRows(ctx: CanvasRenderingContext2D, layout: GridLayout, labe
 }
 
 /** Separators between layers, drawn over the cells. */
-export function drawLayerLines(ctx: CanvasRenderingContext2D, layout: GridLayout, layers: number[]): void {
+export function drawLayerLines(
+  ctx: CanvasRenderingContext2D,
+  layout: GridLayout,
+  layers: number[],
+): void {
   const right = GUTTER + layout.columns.length * layout.cellW;
   ctx.fillStyle = '#ffffff';
   for (let r = 1; r < layers.length; r++) {
-    if (layers[r] !== layers[r - 1]) ctx.fillRect(GUTTER - 4, r * layout.rowH - 1, right - GUTTER + 4, 2);
+    if (layers[r] !== layers[r - 1])
+      ctx.fillRect(GUTTER - 4, r * layout.rowH - 1, right - GUTTER + 4, 2);
   }
 }
 
 /** Steps under the first, middle and last column. */
-export function drawStepAxis(ctx: CanvasRenderingContext2D, layout: GridLayout, evaluations: readonly EvalColumn[]): void {
+export function drawStepAxis(
+  ctx: CanvasRenderingContext2D,
+  layout: GridLayout,
+  evaluations: readonly EvalColumn[],
+): void {
   const n = layout.columns.length;
   if (n === 0) return;
   const y = layout.height + AXIS_HEIGHT / 2 + 2;
@@ -97,9 +114,42 @@ export function drawHeatCells(
   });
 }
 
+/** Each pattern drawn on an 8 × 8 tile in the current ink (the legend's CSS follows these). */
+const PATTERN_TILES: Readonly<
+  Record<CellPattern, ((t: CanvasRenderingContext2D, size: number) => void) | null>
+> = {
+  none: null,
+  hatch: (t, size) => {
+    t.beginPath();
+    for (const o of [-size, 0, size]) {
+      t.moveTo(o, size);
+      t.lineTo(o + size, 0);
+    }
+    t.stroke();
+  },
+  'back-hatch': (t, size) => {
+    t.beginPath();
+    for (const o of [-size, 0, size]) {
+      t.moveTo(o, 0);
+      t.lineTo(o + size, size);
+    }
+    t.stroke();
+  },
+  stripes: (t, size) => {
+    t.fillRect(0, 1, size, 1.6);
+    t.fillRect(0, 5, size, 1.6);
+  },
+  dots: (t, size) => {
+    t.beginPath();
+    t.arc(size / 2, size / 2, 1.7, 0, 2 * Math.PI);
+    t.fill();
+  },
+};
+
 /** An 8 × 8 repeating tile for a pattern, in the style's ink on its fill. */
 function makePattern(ctx: CanvasRenderingContext2D, style: CellStyle): CanvasPattern | string {
-  if (style.pattern === 'none' || typeof document === 'undefined') return style.fill;
+  const draw = PATTERN_TILES[style.pattern];
+  if (draw === null || typeof document === 'undefined') return style.fill;
   const tile = document.createElement('canvas');
   const size = 8;
   tile.width = tile.height = size;
@@ -110,27 +160,7 @@ function makePattern(ctx: CanvasRenderingContext2D, style: CellStyle): CanvasPat
   t.strokeStyle = style.ink;
   t.fillStyle = style.ink;
   t.lineWidth = 1.6;
-  const p: CellPattern = style.pattern;
-  if (p === 'hatch' || p === 'back-hatch') {
-    t.beginPath();
-    for (const o of [-size, 0, size]) {
-      if (p === 'hatch') {
-        t.moveTo(o, size);
-        t.lineTo(o + size, 0);
-      } else {
-        t.moveTo(o, 0);
-        t.lineTo(o + size, size);
-      }
-    }
-    t.stroke();
-  } else if (p === 'stripes') {
-    t.fillRect(0, 1, size, 1.6);
-    t.fillRect(0, 5, size, 1.6);
-  } else {
-    t.beginPath();
-    t.arc(size / 2, size / 2, 1.7, 0, 2 * Math.PI);
-    t.fill();
-  }
+  draw(t, size);
   return ctx.createPattern(tile, 'repeat') ?? style.fill;
 }
 

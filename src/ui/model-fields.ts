@@ -1,7 +1,33 @@
 /** The "Model & data" form: its fields and how a draft becomes a validated experiment. */
 import { ACTIVATIONS, BACKENDS, ExperimentSchema, KERNELS, MODEL_DATA, MODELS, REFS, STOP_MODES } from '../core/config';
 import type { ExperimentConfig, ModelName } from '../core/config';
+import { familiesReading } from '../core/families/descriptors';
+import type { FamilyField } from '../core/families/family';
 import { MODEL_LABELS } from './model-words';
+
+/** Fields only some families read: each family's descriptor lists its own (`fields`). */
+const FAMILY_FIELDS: readonly FieldKey[] = [
+  'layers',
+  'heads',
+  'dModel',
+  'dFF',
+  'experts',
+  'capacity',
+  'hidden',
+  'activation',
+  'features',
+  'channels',
+  'groupSize',
+  'seqLen',
+  'vocab',
+  'points',
+  'noise',
+  'testRatio',
+  'images',
+  'valBatches',
+] satisfies readonly FamilyField[];
+
+const isFamilyField = (key: FieldKey): key is FamilyField => FAMILY_FIELDS.includes(key);
 
 export type FieldKey = Exclude<keyof ExperimentConfig, 'events' | 'autoplay' | 'policy' | 'alpha' | 'beta' | 'K' | 'seed'>;
 
@@ -13,40 +39,36 @@ export interface FieldSpec {
   /** Text shown for an option, when not the option itself. */
   optionLabels?: Readonly<Record<string, string>>;
   hint?: string;
-  /** Shown only for these models (all when absent). */
-  models?: readonly ModelName[];
 }
-
-const TRANSFORMERS: readonly ModelName[] = ['bert', 'switch'];
 
 export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
   {
     title: 'Model',
     fields: [
       { key: 'model', label: 'Model', options: MODELS, optionLabels: MODEL_LABELS },
-      { key: 'layers', label: 'Layers L', models: TRANSFORMERS },
-      { key: 'heads', label: 'Heads per layer H', hint: 'each head is one MAT module', models: TRANSFORMERS },
-      { key: 'dModel', label: 'Width d', hint: 'divisible by H', models: TRANSFORMERS },
-      { key: 'dFF', label: 'FFN width', models: TRANSFORMERS },
-      { key: 'experts', label: 'Experts per layer', models: ['switch'] },
-      { key: 'capacity', label: 'Capacity factor', models: ['switch'] },
-      { key: 'hidden', label: 'Hidden widths', hint: 'e.g. 8,8', models: ['mlp'] },
-      { key: 'activation', label: 'Activation', options: ACTIVATIONS, models: ['mlp'] },
-      { key: 'features', label: 'Input features', hint: 'x, y, x2, y2, xy, sinx, siny', models: ['mlp'] },
-      { key: 'channels', label: 'Channels per stage', hint: 'e.g. 16,32', models: ['vgg'] },
-      { key: 'groupSize', label: 'Filters per group g', models: ['vgg'] },
+      { key: 'layers', label: 'Layers L' },
+      { key: 'heads', label: 'Heads per layer H', hint: 'each head is one MAT module' },
+      { key: 'dModel', label: 'Width d', hint: 'divisible by H' },
+      { key: 'dFF', label: 'FFN width' },
+      { key: 'experts', label: 'Experts per layer' },
+      { key: 'capacity', label: 'Capacity factor' },
+      { key: 'hidden', label: 'Hidden widths', hint: 'e.g. 8,8' },
+      { key: 'activation', label: 'Activation', options: ACTIVATIONS },
+      { key: 'features', label: 'Input features', hint: 'x, y, x2, y2, xy, sinx, siny' },
+      { key: 'channels', label: 'Channels per stage', hint: 'e.g. 16,32' },
+      { key: 'groupSize', label: 'Filters per group g' },
     ],
   },
   {
     title: 'Data & optimiser',
     fields: [
       { key: 'data', label: 'Data set' },
-      { key: 'seqLen', label: 'Sequence length T', models: TRANSFORMERS },
-      { key: 'vocab', label: 'Vocabulary V', models: TRANSFORMERS },
-      { key: 'points', label: 'Points', models: ['mlp'] },
-      { key: 'noise', label: 'Noise', models: ['mlp'] },
-      { key: 'testRatio', label: 'Test share', models: ['mlp'] },
-      { key: 'images', label: 'Training images', hint: 'up to 5,000 from the subset; more loads the full set (31 MB)', models: ['vgg'] },
+      { key: 'seqLen', label: 'Sequence length T' },
+      { key: 'vocab', label: 'Vocabulary V' },
+      { key: 'points', label: 'Points' },
+      { key: 'noise', label: 'Noise' },
+      { key: 'testRatio', label: 'Test share' },
+      { key: 'images', label: 'Training images', hint: 'up to 5,000 from the subset; more loads the full set (31 MB)' },
       { key: 'batch', label: 'Batch size' },
       { key: 'lr', label: 'Learning rate (Adam)' },
     ],
@@ -68,7 +90,7 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
     title: 'Run',
     fields: [
       { key: 'valEvery', label: 'Validate every (steps)' },
-      { key: 'valBatches', label: 'Validation batches', hint: 'of the batch size; VGG: at most 1,000 images', models: [...TRANSFORMERS, 'vgg'] },
+      { key: 'valBatches', label: 'Validation batches', hint: 'of the batch size; VGG: at most 1,000 images' },
       { key: 'stopAt', label: 'Pause at step', hint: '0: never' },
       { key: 'backend', label: 'Backend', options: BACKENDS },
     ],
@@ -80,7 +102,7 @@ export function fieldsFor(model: ModelName): { title: string; fields: FieldSpec[
   return FIELD_GROUPS.map((g) => ({
     title: g.title,
     fields: g.fields
-      .filter((f) => !f.models || f.models.includes(model))
+      .filter((f) => !isFamilyField(f.key) || familiesReading(f.key).includes(model))
       .map((f) => (f.key === 'data' ? { ...f, options: MODEL_DATA[model] } : f)),
   }));
 }

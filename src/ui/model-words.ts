@@ -1,12 +1,11 @@
 /** Words that depend on the model: what a MAT module is, what the loss measures. */
 import type { ModelName } from '../core/config';
+import { FAMILIES, MODELS, familyOf } from '../core/families/descriptors';
 
-export const MODEL_LABELS: Record<ModelName, string> = {
-  bert: 'tiny BERT (masked LM)',
-  switch: 'tiny Switch Transformer',
-  mlp: 'MLP on 2D data',
-  vgg: 'small VGG (Fashion-MNIST)',
-};
+export const MODEL_LABELS = Object.fromEntries(MODELS.map((m) => [m, FAMILIES[m].label])) as Record<
+  ModelName,
+  string
+>;
 
 /** The model as a noun phrase with its article, for sentences. */
 export function modelPhrase(model: ModelName): string {
@@ -23,20 +22,12 @@ export interface ModuleWords {
   rows: string;
 }
 
+/** The family's modules in words; a model this build does not know gets neutral words. */
 export function moduleWords(model: string): ModuleWords {
-  switch (model) {
-    case 'switch':
-      return { one: 'module', many: 'modules (heads and experts)', rows: 'layer·head or layer·expert' };
-    case 'mlp':
-      return { one: 'neuron', many: 'neurons', rows: 'layer·neuron' };
-    case 'vgg':
-      return { one: 'filter group', many: 'filter groups', rows: 'conv layer·group' };
-    default:
-      return { one: 'head', many: 'heads', rows: 'layer·head' };
-  }
+  return familyOf(model)?.moduleWords ?? { one: 'module', many: 'modules', rows: 'layer·module' };
 }
 
 /** What the training loss is, in words. */
 export function lossWords(model: string): string {
-  return model === 'bert' || model === 'switch' ? 'Masked-token cross-entropy' : 'Cross-entropy';
+  return familyOf(model)?.lossWords ?? 'Cross-entropy';
 }

@@ -4,6 +4,7 @@
  * the store's buffers.
  */
 import type { ExperimentConfig, PolicyName } from '../core/config';
+import { getPolicy } from '../core/policies/registry';
 import { policyCurves } from '../report/analyse';
 import type { Curve, Report } from '../report/schema';
 import type { MetricsBuffer } from '../store/metrics';
@@ -81,22 +82,17 @@ export function reportSeries(
   report: Report,
   lab: { curve: Curve; policy: PolicyName } | null,
 ): ChartSeries[] {
-  const labels: Record<PolicyName, string> = {
-    vanilla: 'vanilla',
-    mat: 'MAT',
-    random: 'random (matched)',
-    progressive: 'progressive',
-  };
+  const label = (p: PolicyName) => getPolicy(p).shortLabel;
   const series: ChartSeries[] = policyCurves(report).map((c) => ({
     key: c.policy,
-    label: labels[c.policy],
+    label: label(c.policy),
     policy: c.policy,
     points: points(c.smoothedMean),
   }));
   if (lab && lab.curve.step.length > 0) {
     series.push({
       key: 'lab',
-      label: `this lab run (${labels[lab.policy]}, raw)`,
+      label: `this lab run (${label(lab.policy)}, raw)`,
       policy: 'lab',
       points: points(lab.curve),
     });

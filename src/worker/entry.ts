@@ -1,5 +1,6 @@
 /// <reference lib="webworker" />
 import type { ToWorker } from '../protocol/messages';
+import { TO_WORKER_TYPES } from '../protocol/messages';
 import { browserDeps } from './browser-deps';
 import { createHandler } from './handler';
 
@@ -8,21 +9,11 @@ const handle = createHandler(
   (msg, transfer) => scope.postMessage(msg, transfer ?? []),
   browserDeps,
 );
-const KNOWN = new Set<string>([
-  'init',
-  'play',
-  'pause',
-  'step',
-  'setParam',
-  'override',
-  'export',
-  'dispose',
-]);
 scope.onmessage = (e: MessageEvent<ToWorker>) => {
   // A message outside the protocol is a bug on the other side: fail loudly (the page sees the
   // worker's error event and offers a reset) rather than ignore it.
   const type = (e.data as { type?: unknown } | null)?.type;
-  if (typeof type !== 'string' || !KNOWN.has(type))
+  if (typeof type !== 'string' || !TO_WORKER_TYPES.has(type))
     throw new Error(`unknown message ${JSON.stringify(type)}`);
   void handle(e.data);
 };

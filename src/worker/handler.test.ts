@@ -74,7 +74,7 @@ describe('worker protocol handler', () => {
     await h.until(() => h.of('status').some((s) => !s.running && s.step === 3));
     await h.handle({ type: 'setParam', name: 'alpha', value: 2 });
     expect(h.of('event')).toEqual([
-      { type: 'event', event: { step: 3, name: 'alpha', value: 2 }, from: 0.9 },
+      { type: 'event', event: { step: 3, name: 'alpha', from: 0.9, to: 2 } },
     ]);
     // α = 2 × mean freezes every head (λ ≤ 2·mean for two heads unless one is 3× the other).
     const d = h.of('decisions').at(-1)!;
@@ -99,6 +99,11 @@ describe('worker protocol handler', () => {
     await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: { ...tiny, stopAt: 4 } });
     await h.handle({ type: 'play' });
     await h.until(() => h.of('status').some((s) => !s.running && s.step === 4));
+    // Nothing trains past stopAt: give a runaway loop time to show itself.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.of('metrics').flatMap((m) => Array.from(m.batch.steps))).toEqual([1, 2, 3, 4]);
+    expect(h.of('status').every((s) => s.step <= 4)).toBe(true);
+    expect(h.of('status').at(-1)).toMatchObject({ running: false, step: 4 });
   });
 
   it('reports unreadable data as a data error, and a bad protocol version as a config error', async () => {

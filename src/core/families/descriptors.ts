@@ -17,10 +17,16 @@ export type ModelName = Family['id'];
 /** A data set of any family. */
 export type DatasetName = Family['data'][number];
 
+/** A record over every family, `f` of each. */
+function byName<T>(f: (family: Family) => T): { readonly [M in ModelName]: T } {
+  const out = {} as Record<ModelName, T>;
+  for (const family of FAMILY_LIST) out[family.id] = f(family);
+  return out;
+}
+
 /** Every family by name. */
-export const FAMILIES = Object.fromEntries(FAMILY_LIST.map((f) => [f.id, f])) as {
-  readonly [M in ModelName]: FamilyDescriptor<M, DatasetName>;
-};
+export const FAMILIES: { readonly [M in ModelName]: FamilyDescriptor<ModelName, DatasetName> } =
+  byName((f) => f);
 
 /** Family names in registry order (the Model select lists them in this order). */
 export const MODELS = FAMILY_LIST.map((f) => f.id) as [ModelName, ...ModelName[]];
@@ -32,9 +38,7 @@ export const DATASETS = [...new Set(FAMILY_LIST.flatMap((f) => f.data))] as [
 ];
 
 /** The data sets each model can train on; the first is its default. */
-export const MODEL_DATA = Object.fromEntries(FAMILY_LIST.map((f) => [f.id, f.data])) as {
-  readonly [M in ModelName]: readonly DatasetName[];
-};
+export const MODEL_DATA: { readonly [M in ModelName]: readonly DatasetName[] } = byName((f) => f.data);
 
 /** Every preset of every family, in registry order. */
 export const PRESETS: readonly Preset[] = FAMILY_LIST.flatMap((f) => f.presets);

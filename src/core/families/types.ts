@@ -3,12 +3,10 @@ import type { RunFile } from '../runfile';
 import type { ModuleInfo } from '../types';
 import type { LabModel } from './model';
 import type { Rng } from '../rng';
+import { MODELS } from './descriptors';
+import type { MetricInfo } from './family';
 
-/** The validation metric of a task, and which direction is better. */
-export interface MetricInfo {
-  name: 'perplexity' | 'accuracy';
-  higherIsBetter: boolean;
-}
+export type { MetricInfo } from './family';
 
 /** What the probe computes, for the interface ("R random projections" vs exact). */
 export interface ProbeInfo {
@@ -92,5 +90,8 @@ export interface TaskBatch {
  * TF.js needs unique names per engine) and without the `#n` uniqueness suffix.
  */
 export function exportVariableName(name: string): string {
-  return name.replace(/^(bert|switch|vgg|mlp)[0-9a-z]+\//, '').replace(/#\d+$/, '');
+  return name.replace(MODEL_PREFIX, '').replace(/#\d+$/, '');
 }
+
+/** `<family><instance>/` at the start of a variable name (see `VariableFactory`). */
+const MODEL_PREFIX = new RegExp(`^(${MODELS.join('|')})[0-9a-z]+/`);

@@ -3,8 +3,10 @@
  * formulas, and the current numbers plugged in. It describes OUR reading of the paper
  * (docs/METHOD.md), which the interface must never present as the paper's exact algorithm.
  */
+import { moduleKindInfo } from '../families/module-kinds';
 import type { Decision, DecisionReason, ModuleKind } from '../types';
-import { matNumbers, matRule } from './mat';
+import { matNumbers, matRule, matVerdict, moduleNumbers } from './mat';
+import { REASONS } from './reasons';
 import type { PolicyInput, PolicyParams } from './types';
 
 export const READING_CAVEAT =
@@ -121,40 +123,6 @@ export function matRules(params: PolicyParams): ExplainLine[] {
   ];
 }
 
-function verdict(m: ExplainModule, params: PolicyParams, threshold: number): Decision {
-  if (m.decision) return m.decision;
-  const comparable = Number.isFinite(m.lambdaMax);
-  const settled =
-    params.beta > 0 && comparable && m.relChange !== null && m.relChange < params.beta;
-  const active =
-    params.alpha === 0 || !comparable || !Number.isFinite(threshold) || m.lambdaMax >= threshold;
-  if (settled) return { updating: false, reason: 'stopped-beta' };
-  if (!active) return { updating: false, reason: 'frozen-alpha' };
-  return { updating: true, reason: 'active' };
-}
-
-const VERDICT_WORDS: Record<DecisionReason, string> = {
-  warmup: 'trains (warm-up)',
-  all: 'trains (vanilla trains everything)',
-  active: 'trains',
-  'frozen-alpha': 'frozen by the modular rule (α)',
-  'stopped-beta': 'stopped by the temporal rule (β)',
-  'random-on': 'trains (picked at random)',
-  'random-off': 'frozen (not picked at random)',
-  'frozen-schedule': 'frozen by the progressive depth schedule',
-  'forced-on': 'trains (forced on by you)',
-  'forced-off': 'frozen (forced off by you)',
-};
-
-/** A kind of module in words, plural: "attention heads", "filter groups", … */
-export const KIND_PLURAL: Record<string, string> = {
-  head: 'attention heads',
-  expert: 'experts',
-  filters: 'filter groups',
-  neuron: 'neurons',
-  ffn: 'FFN blocks',
-};
-
 /** The panel's content for the given constants and current numbers. */
 export function explainMat(input: ExplainInput): MatExplanation {
   const { params } = input;
@@ -166,19 +134,18 @@ export function explainMat(input: ExplainInput): MatExplanation {
       ref,
       threshold,
       line: {
-        title: KIND_PLURAL[kind] ?? `${kind} modules`,
-        words: `${REF_WORDS[params.ref]} λmax among the ${KIND_PLURAL[kind] ?? `${kind} modules`} is ${fmt(ref)}, so the bar is ${fmt(threshold)}.`,
+        title: moduleKindInfo(kind).many,
+        words: `${REF_WORDS[params.ref]} λmax among the ${moduleKindInfo(kind).many} is ${fmt(ref)}, so the bar is ${fmt(threshold)}.`,
         formula: `α · ${params.ref} = ${fmt(params.alpha)} × ${fmt(ref)} = ${fmt(threshold)}`,
       },
     };
   });
   const modules = input.modules.map((m): ModuleExplanation => {
-    const ref = input.refs.get(m.kind) ?? NaN;
-    const threshold = params.alpha * ref;
+    const numbers = moduleNumbers(m.lambdaMax, input.refs.get(m.kind) ?? NaN, m.relChange, params);
+    const { threshold } = numbers;
+    // The decision in force when known; else MAT's, from the same numbers.
     const d: Decision =
-      inWarmup && !m.decision
-        ? { updating: true, reason: 'warmup' }
-        : verdict(m, params, threshold);
+      m.decision ?? (inWarmup ? { updating: true, reason: 'warmup' } : matVerdict(numbers));
     const cmp = !Number.isFinite(m.lambdaMax)
       ? '(not comparable)'
       : m.lambdaMax >= threshold
@@ -195,7 +162,7 @@ export function explainMat(input: ExplainInput): MatExplanation {
       updating: d.updating,
       line: {
         title: m.id,
-        words: `${m.id} ${VERDICT_WORDS[d.reason]}.`,
+        words: `${m.id} ${REASONS[d.reason].verdict}.`,
         formula: `λmax = ${fmt(m.lambdaMax)} ${cmp} ${fmt(threshold)};  ${rel}`,
       },
     };

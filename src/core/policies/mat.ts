@@ -12,15 +12,15 @@
  * - `stop: 'recheck'` applies the temporal rule afresh at every evaluation, so a stopped module
  *   resumes when its λmax moves again or β is lowered; `'sticky'`: a module whose decision in
  *   force is `stopped-beta` stays stopped.
- * - updating = active and not stopped; reasons by precedence: forced (overrides, applied last)
- *   > stopped-beta > frozen-alpha > active.
+ * - updating = active and not stopped; reasons by precedence: stopped-beta > frozen-alpha >
+ *   active (manual overrides win over all of them; the Session applies them after MAT).
  * - A λmax that is NaN or ±∞ is not comparable: it is left out of its kind's ref, and its module
  *   is neither frozen nor settled (reason `active`), unless a sticky stop already holds it.
  */
 import type { ExperimentConfig } from '../config';
 import type { Decision, ModuleKind } from '../types';
-import { applyOverrides, everyModule } from './common';
-import type { Policy, PolicyEvaluation, PolicyInput, PolicyParams } from './types';
+import { everyModule } from './common';
+import type { Policy, PolicyDecision, PolicyEvaluation, PolicyInput, PolicyParams } from './types';
 
 /** The statistic of λmax over one kind's modules that α multiplies. NaN when `values` is empty. */
 export function referenceValue(values: readonly number[], ref: ExperimentConfig['ref']): number {
@@ -91,21 +91,46 @@ export function matNumbers(
 
   const numbers = modules.map((m, i): MatModuleNumbers => {
     const v = lambda(i);
-    const comparable = Number.isFinite(v);
-    const ref = refs.get(m.kind) ?? NaN;
-    const threshold = params.alpha * ref;
     const relChange = index - params.window >= 0 ? relativeChange(v, past?.[i] ?? NaN) : null;
-    const active =
-      params.alpha === 0 || !comparable || !Number.isFinite(threshold) || v >= threshold;
-    const settled = params.beta > 0 && comparable && relChange !== null && relChange < params.beta;
-    return { lambdaMax: v, comparable, ref, threshold, relChange, active, settled };
+    return moduleNumbers(v, refs.get(m.kind) ?? NaN, relChange, params);
   });
   return { refs, modules: numbers };
 }
 
 /**
- * MAT's rule at evaluation `index` of `history`, before overrides. `previous` are the decisions
- * in force before it (only read for sticky stops).
+ * The modular and temporal rules for one module: its λmax, its kind's ref, and its relative
+ * change over the window (null with fewer than w + 1 evaluations).
+ */
+export function moduleNumbers(
+  lambdaMax: number,
+  ref: number,
+  relChange: number | null,
+  params: Pick<PolicyParams, 'alpha' | 'beta'>,
+): MatModuleNumbers {
+  const comparable = Number.isFinite(lambdaMax);
+  const threshold = params.alpha * ref;
+  const active =
+    params.alpha === 0 || !comparable || !Number.isFinite(threshold) || lambdaMax >= threshold;
+  const settled = params.beta > 0 && comparable && relChange !== null && relChange < params.beta;
+  return { lambdaMax, comparable, ref, threshold, relChange, active, settled };
+}
+
+/**
+ * MAT's decision for one module from its rules, by precedence stopped-β > frozen-α > active;
+ * `stickyStop`: a sticky stop holds the module whatever its numbers.
+ */
+export function matVerdict(
+  n: Pick<MatModuleNumbers, 'active' | 'settled'>,
+  stickyStop = false,
+): PolicyDecision {
+  if (stickyStop || n.settled) return { updating: false, reason: 'stopped-beta' };
+  if (!n.active) return { updating: false, reason: 'frozen-alpha' };
+  return { updating: true, reason: 'active' };
+}
+
+/**
+ * MAT's rule at evaluation `index` of `history`. `previous` are the decisions in force before it
+ * (only read for sticky stops).
  */
 export function matRule(
   modules: PolicyInput['modules'],
@@ -114,20 +139,18 @@ export function matRule(
   step: number,
   previous: readonly Decision[] | null,
   index: number = history.length - 1,
-): Decision[] {
+): PolicyDecision[] {
   if (step < params.warmup) return everyModule(modules, 'warmup');
   const { modules: numbers } = matNumbers(modules, history, params, index);
-  return numbers.map((n, i): Decision => {
-    const stickyStop = params.stop === 'sticky' && previous?.[i]?.reason === 'stopped-beta';
-    if (stickyStop || n.settled) return { updating: false, reason: 'stopped-beta' };
-    if (!n.active) return { updating: false, reason: 'frozen-alpha' };
-    return { updating: true, reason: 'active' };
-  });
+  return numbers.map((n, i) =>
+    matVerdict(n, params.stop === 'sticky' && previous?.[i]?.reason === 'stopped-beta'),
+  );
 }
 
-export const matPolicy: Policy = {
+export const matPolicy: Policy<'mat'> = {
   name: 'mat',
   label: 'MAT',
+  shortLabel: 'MAT',
   description:
     'After a warm-up, a module is trained only while its largest kernel eigenvalue λmax is at ' +
     'least α times the typical λmax of its kind (modular rule), and stops once its λmax has ' +
@@ -135,9 +158,12 @@ export const matPolicy: Policy = {
     'reading of the paper, not its exact algorithm.',
   needsKernel: true,
   decide: (input) =>
-    applyOverrides(
-      input.modules,
-      matRule(input.modules, input.history, input.params, input.step, input.previous),
-      input.overrides,
-    ),
+    matRule(input.modules, input.history, input.params, input.step, input.previous),
+  reasons: ['warmup', 'active', 'frozen-alpha', 'stopped-beta'],
+  plot: { colour: '#1d4ed8', dash: '' },
+  sliderNote: null,
+  // The explanation panel is MAT's own.
+  explainNote: null,
+  // Its decisions may change at every evaluation.
+  equivalentK: (base) => base.K,
 };

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, POLICIES } from '../config';
+import { DEFAULT_CONFIG, ExperimentSchema, POLICIES } from '../config';
+import type { ExperimentConfig } from '../config';
 import { testRng } from '../testing/fake-rng';
 import type { Decision, DecisionReason, ManualOverride, ModuleInfo, ModuleKind } from '../types';
 import { READING_CAVEAT, explainFromInput, explainMat } from './explain';
 import { matNumbers, referenceValue, relativeChange } from './mat';
+import { decideWithOverrides } from './overrides';
+import { OVERRIDE_REASONS } from './reasons';
 import { POLICY_REGISTRY, getPolicy, listPolicies } from './registry';
+import { POLICY_PARAM_KEYS, policyParams } from './types';
 import type { PolicyEvaluation, PolicyInput, PolicyParams } from './types';
 
 const PARAMS: PolicyParams = {
@@ -37,7 +41,6 @@ function input(
     kinds?: readonly ModuleKind[];
     params?: Partial<PolicyParams>;
     previous?: Decision[] | null;
-    overrides?: Record<string, ManualOverride>;
     seed?: number;
     step?: number;
   } = {},
@@ -50,7 +53,6 @@ function input(
     history,
     previous: opts.previous ?? null,
     params: { ...PARAMS, ...opts.params },
-    overrides: new Map(Object.entries(opts.overrides ?? {})),
     rng: testRng(opts.seed ?? 1),
   };
 }
@@ -73,9 +75,55 @@ describe('registry', () => {
     expect(getPolicy('random').needsKernel).toBe(true);
   });
 
-  it('accepts the experiment config as its params', () => {
-    const params: PolicyParams = DEFAULT_CONFIG;
-    expect(params.alpha).toBe(DEFAULT_CONFIG.alpha);
+  it('has unique names', () => {
+    expect(new Set(POLICIES).size).toBe(POLICIES.length);
+  });
+
+  it('takes its params from the experiment config, field by field', () => {
+    // Every param is a field of the experiment schema (the URL holds it)…
+    const fields = Object.keys(ExperimentSchema.shape);
+    for (const key of POLICY_PARAM_KEYS) expect(fields).toContain(key);
+    // …and the Session's policyParams passes each one through unchanged, and nothing else.
+    const config: ExperimentConfig = {
+      ...DEFAULT_CONFIG,
+      alpha: 1.25,
+      beta: 0.125,
+      warmup: 7,
+      window: 5,
+      ref: 'max',
+      stop: 'sticky',
+      progSpan: 33,
+    };
+    expect(ExperimentSchema.safeParse(config).success).toBe(true);
+    const params = policyParams(config);
+    expect(Object.keys(params).sort()).toEqual([...POLICY_PARAM_KEYS].sort());
+    for (const key of POLICY_PARAM_KEYS) expect(params[key]).toBe(config[key]);
+    expect(params).not.toEqual(policyParams(DEFAULT_CONFIG));
+  });
+
+  it('gives only the reasons each policy lists, never an override', () => {
+    const kinds: ModuleKind[] = ['head', 'head', 'expert', 'expert'];
+    const rows = [
+      [1, 9, 2, 8],
+      [1, 9.5, 2, 4],
+      [1, 9.5, 2, 4],
+    ];
+    const mixed = [{}, { warmup: 1000 }, { beta: 0 }, { alpha: 0 }, { progSpan: 1, warmup: 5 }];
+    for (const policy of listPolicies()) {
+      expect(policy.reasons.length).toBeGreaterThan(0);
+      for (const r of OVERRIDE_REASONS) expect(policy.reasons).not.toContain(r);
+      const seen = new Set<DecisionReason>();
+      for (const params of mixed) {
+        for (let e = 1; e <= rows.length; e++) {
+          for (const d of policy.decide(input(rows.slice(0, e), { kinds, params }))) {
+            expect(policy.reasons, policy.name).toContain(d.reason);
+            seen.add(d.reason);
+          }
+        }
+      }
+      // The legend lists nothing a policy never gives.
+      expect([...seen].sort(), policy.name).toEqual([...policy.reasons].sort());
+    }
   });
 });
 
@@ -294,9 +342,16 @@ describe('manual overrides', () => {
       [1, 9, 1],
       [1, 9, 1],
     ];
-    const overrides = { head0: 'on', head1: 'off' } as const;
+    const overrides = new Map<string, ManualOverride>([
+      ['head0', 'on'],
+      ['head1', 'off'],
+    ]);
     for (const warmup of [0, 1000]) {
-      const ds = getPolicy(name).decide(input(rows, { overrides, params: { warmup } }));
+      const ds = decideWithOverrides(
+        getPolicy(name),
+        input(rows, { params: { warmup } }),
+        overrides,
+      );
       expect(ds[0]).toEqual({ updating: true, reason: 'forced-on' });
       expect(ds[1]).toEqual({ updating: false, reason: 'forced-off' });
       expect(ds[2]?.reason.startsWith('forced')).toBe(false);

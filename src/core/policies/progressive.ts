@@ -1,6 +1,5 @@
-import type { Decision, ModuleInfo } from '../types';
-import { applyOverrides } from './common';
-import type { Policy, PolicyParams } from './types';
+import type { ModuleInfo } from '../types';
+import type { Policy, PolicyDecision, PolicyParams } from './types';
 
 /**
  * Step at which modules of depth `layer` freeze: after the warm-up W0, layer 0 at
@@ -24,10 +23,13 @@ export function freezeSchedule(
   return layers.map((layer, depth) => ({ layer, step: freezeStep(depth, params) }));
 }
 
+export const gcd = (a: number, b: number): number => (b === 0 ? Math.abs(a) : gcd(b, a % b));
+
 /** Progressive freezing: modules freeze in depth order on a fixed schedule (no kernel needed). */
-export const progressivePolicy: Policy = {
+export const progressivePolicy: Policy<'progressive'> = {
   name: 'progressive',
   label: 'Progressive freezing',
+  shortLabel: 'progressive',
   description:
     'FreezeOut-style baseline: after the warm-up, the modules of the first layer stop training, ' +
     'then those of the next layer every `progSpan` steps, in depth order, on a fixed schedule ' +
@@ -37,12 +39,30 @@ export const progressivePolicy: Policy = {
     const schedule = new Map(
       freezeSchedule(input.modules, input.params).map((s) => [s.layer, s.step]),
     );
-    const decisions: Decision[] = input.modules.map((m) => {
+    return input.modules.map((m): PolicyDecision => {
       if (input.step < input.params.warmup) return { updating: true, reason: 'warmup' };
       return input.step >= (schedule.get(m.layer) ?? Infinity)
         ? { updating: false, reason: 'frozen-schedule' }
         : { updating: true, reason: 'all' };
     });
-    return applyOverrides(input.modules, decisions, input.overrides);
+  },
+  reasons: ['warmup', 'all', 'frozen-schedule'],
+  plot: { colour: '#15803d', dash: '2 3' },
+  sliderNote: 'Progressive freezing follows a fixed schedule: α and β have no effect on it.',
+  explainNote: ({ modules, params }) => ({
+    lead: 'This run is progressive freezing',
+    text:
+      '(FreezeOut-style baseline): after the warm-up, layers freeze in depth order on a fixed ' +
+      'schedule that ignores λmax: ' +
+      (freezeSchedule(modules, params)
+        .map((f) => `layer ${f.layer} at step ${f.step}`)
+        .join(', ') || 'the schedule appears when the model is ready') +
+      '. λmax is shown for reference and not charged. The rules below are what MAT would apply.',
+  }),
+  // Every freeze step is a multiple of gcd(W0, span): evaluating that often, when K divides it,
+  // hits each of them, so the decisions are those with K.
+  equivalentK: (base, _steps, maxK) => {
+    const g = gcd(base.warmup, base.progSpan);
+    return g > 0 && g % base.K === 0 && g <= maxK ? g : base.K;
   },
 };

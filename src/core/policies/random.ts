@@ -1,14 +1,14 @@
 import type { Rng } from '../rng';
 import type { Decision, ModuleKind } from '../types';
-import { applyOverrides, everyModule } from './common';
+import { everyModule } from './common';
 import { matRule } from './mat';
-import type { Policy, PolicyInput } from './types';
+import type { Policy, PolicyDecision, PolicyInput } from './types';
 
 /**
- * MAT's decisions (before overrides) as MAT itself would have made them on this history. For
- * the sticky stop mode MAT needs its own earlier decisions, which this policy's `previous` does
- * not hold, so they are replayed from the history with the current parameters (earlier α/β
- * changes are not known here). O(evaluations × modules) per call.
+ * MAT's decisions as MAT itself would have made them on this history. For the sticky stop mode
+ * MAT needs its own earlier decisions, which this policy's `previous` does not hold, so they are
+ * replayed from the history with the current parameters (earlier α/β changes are not known
+ * here). O(evaluations × modules) per call.
  */
 function shadowMat(input: PolicyInput): Decision[] {
   const { modules, history, params } = input;
@@ -40,18 +40,17 @@ export function sampleWithoutReplacement(items: readonly number[], k: number, rn
  * kind are updated as MAT would update, chosen uniformly with the run's RNG. It needs the
  * kernel (to know MAT's count), so it pays for the mNTK evaluations like MAT does.
  */
-export const randomPolicy: Policy = {
+export const randomPolicy: Policy<'random'> = {
   name: 'random',
   label: 'Random (matched budget)',
+  shortLabel: 'random (matched)',
   description:
     'At each evaluation, the same number of modules of each kind as MAT would train are ' +
     'picked at random and trained. If MAT does better than this, λmax is choosing well.',
   needsKernel: true,
   decide: (input) => {
     const { modules } = input;
-    if (input.step < input.params.warmup) {
-      return applyOverrides(modules, everyModule(modules, 'warmup'), input.overrides);
-    }
+    if (input.step < input.params.warmup) return everyModule(modules, 'warmup');
     const mat = shadowMat(input);
     const byKind = new Map<ModuleKind, { indices: number[]; budget: number }>();
     modules.forEach((m, i) => {
@@ -64,11 +63,21 @@ export const randomPolicy: Policy = {
     for (const { indices, budget } of byKind.values()) {
       for (const i of sampleWithoutReplacement(indices, budget, input.rng)) chosen.add(i);
     }
-    const decisions = modules.map((_, i): Decision =>
+    return modules.map((_, i): PolicyDecision =>
       chosen.has(i)
         ? { updating: true, reason: 'random-on' }
         : { updating: false, reason: 'random-off' },
     );
-    return applyOverrides(modules, decisions, input.overrides);
   },
+  reasons: ['warmup', 'random-on', 'random-off'],
+  plot: { colour: '#c2410c', dash: '7 4' },
+  sliderNote: 'Random picks as many modules as MAT would, so α and β set how many.',
+  explainNote: ({ many }) => ({
+    lead: 'This run is the random control:',
+    text:
+      `at each evaluation it trains, per kind, as many ${many} as the rules below would, picked ` +
+      "uniformly at random with the run's seed. It tests whether λmax picks the right ones.",
+  }),
+  // Its budget is MAT's, which changes at every evaluation.
+  equivalentK: (base) => base.K,
 };

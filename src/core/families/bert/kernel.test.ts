@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TinyBert } from './model';
-import { fastHeadKernels, makeProbe, probeTensors, disposeProbeTensors, spectrum } from './kernel';
+import { fastHeadKernels } from './kernel';
+import { makeProbe, probeTensors, disposeProbeTensors } from '../transformer/kernel';
+import { spectrum } from '../../kernel';
 import { oracleHeadKernels } from './oracle';
 import { testRng } from '../../testing/fake-rng';
 import { randomBatch } from '../../testing/mlm-batch';

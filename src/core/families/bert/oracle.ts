@@ -4,7 +4,7 @@ import type { TinyBert } from './model';
 import type { ForwardInput } from '../transformer/model';
 import { tokenLosses } from '../transformer/model';
 import type { LabModel } from '../model';
-import type { Probe } from './kernel';
+import type { Probe } from '../transformer/kernel';
 
 /**
  * The brute-force reference (METHOD.md's oracle) for a masked-language model: for every probe

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
-import { bertEvaluationFlops, bertStepFlops } from '../../flops';
+import { bertEvaluationFlops, bertStepFlops } from './flops';
 import { TinyBert } from './model';
 import { tokenLosses } from '../transformer/model';
 import { fastHeadKernels } from './kernel';

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generateToy2d } from '../../data/toy2d';
 import type { MlpFeature, MlpOptions } from './model';
 import { MLP_FEATURES, Mlp, expandFeatures } from './model';
-import { spectrum } from '../bert/kernel';
+import { spectrum } from '../../kernel';
 import type { MlpProbe } from './kernel';
 import { TooManyOutputsError, fastNeuronKernels, makeMlpProbe, sampleMlpProbe } from './kernel';
 import { oracleNeuronKernels } from './oracle';

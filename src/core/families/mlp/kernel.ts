@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Toy2dSplit } from '../../data/toy2d';
 import type { Mlp, MlpSize } from './model';
 import { expandFeatures, sampleLosses } from './model';
-import { EXACT_OUTPUTS_MAX } from '../bert/kernel';
+import { EXACT_OUTPUTS_MAX } from '../../kernel';
 import type { Rng } from '../../rng';
 
 /**

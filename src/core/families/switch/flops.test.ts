@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { headParams } from '../../flops';
+import { headParams } from '../transformer/flops';
 import {
   expertParams,
   switchBackboneParams,

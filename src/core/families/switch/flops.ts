@@ -1,15 +1,7 @@
 import { maskCount } from '../../data/mlm';
 import type { EvaluationFlops, StepFlops } from '../../flops';
-import {
-  ADAM_FLOPS_PER_PARAM,
-  LN,
-  SOFTMAX,
-  XENT,
-  attentionForward,
-  eigenFlops,
-  evaluationTotal,
-  headParams,
-} from '../../flops';
+import { ADAM_FLOPS_PER_PARAM, LN, SOFTMAX, XENT, eigenFlops, evaluationTotal } from '../../flops';
+import { attentionForward, headParams } from '../transformer/flops';
 import type { SwitchSize } from './model';
 import { expertCapacity } from './model';
 

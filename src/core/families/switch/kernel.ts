@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SwitchCaptured, SwitchTaps, TinySwitch } from './model';
-import type { Probe, ProbeTensors } from '../bert/kernel';
-import { headGrams, probeObjective } from '../bert/kernel';
+import type { Probe, ProbeTensors } from '../transformer/kernel';
+import { headGrams, probeObjective } from '../transformer/kernel';
 
 /** What an evaluation learns besides the kernels, at no extra cost (same forward). */
 export interface SwitchKernelExtras {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { oracleMlmKernels } from '../bert/oracle';
 import type { TinySwitch } from './model';
-import type { Probe } from '../bert/kernel';
+import type { Probe } from '../transformer/kernel';
 
 /**
  * The brute-force reference for the Switch Transformer (METHOD.md's oracle). The routing is

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImageBatch } from '../../data/fashion';
-import { spectrum } from '../bert/kernel';
+import { spectrum } from '../../kernel';
 import {
   disposeImageProbeTensors,
   fastFilterGroupKernels,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from '../../data/fashion';
-import type { Probe } from '../bert/kernel';
-import { objectiveTensors, probeProjections } from '../bert/kernel';
+import type { Probe } from '../transformer/kernel';
+import { objectiveTensors, probeProjections } from '../../kernel';
 import type { SmallVgg } from './model';
 import { im2col3x3, sampleLosses } from './model';
 import type { Rng } from '../../rng';

@@ -1,8 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { backboneParams, bertEvaluationFlops, bertStepFlops, headParams } from './flops';
-import { TinyBert } from './families/bert/model';
-import { testRng } from './testing/fake-rng';
+import { backboneParams, bertEvaluationFlops, bertStepFlops } from './flops';
+import { headParams } from '../transformer/flops';
+import { TinyBert } from './model';
+import { testRng } from '../../testing/fake-rng';
 
 const tiny = { layers: 1, heads: 1, dModel: 2, dFF: 2, seqLen: 1, vocab: 4 };
 

@@ -1,4 +1,8 @@
-/** Number formatting for display: large numbers with SI prefixes, small ones in scientific form. */
+/**
+ * Number formatting for display: large numbers with SI prefixes, small ones in scientific form.
+ * Shared by the reports (Markdown, SVG) and the lab's UI, so both write a number the same way;
+ * it lives here because the report library must not import the UI (the UI may import it).
+ */
 
 const PREFIXES = ['', 'k', 'M', 'G', 'T', 'P', 'E', 'Z', 'Y'];
 const MINUS = '−';

@@ -1,0 +1,152 @@
+import * as tf from '@tensorflow/tfjs';
+import { now } from '../core/clock';
+import type { RunFile } from '../core/runfile';
+import type { StepResult } from '../core/session';
+import type { Post } from './handler';
+
+/** Metrics are pushed at most this often, so the UI never asks per step. */
+const PUSH_INTERVAL_MS = 200;
+/** Step-time samples kept for the median. */
+const TIMING_WINDOW = 50;
+
+interface PendingStep {
+  step: number;
+  loss: tf.Scalar;
+  /** Cumulative charged and vanilla FLOPs after this step. */
+  flops: number;
+  vanillaFlops: number;
+}
+
+/**
+ * The run's metrics on the worker side: losses stay on the device until a push (at most every
+ * `PUSH_INTERVAL_MS`), are read back in one transfer and sent as one transferable batch. What
+ * was pushed, and every validation, is kept here too: the one copy an export reads.
+ */
+export class MetricsPump {
+  private pending: PendingStep[] = [];
+  private cumFlops = 0;
+  private cumVanilla = 0;
+  /** Wall-clock ms per step of the last chunks (steps between two pushes). */
+  private readonly stepMs: number[] = [];
+  private chunkStart = now();
+  private chunkSteps = 0;
+  private lastPush = now();
+  private log: RunFile['metrics'] = { step: [], loss: [], flops: [], vanillaFlops: [] };
+  private validations: RunFile['validation'] = { step: [], perplexity: [] };
+
+  constructor(private readonly post: Post) {}
+
+  /** Queues one step's loss (still a tensor) and accumulates its FLOPs. */
+  add(r: Pick<StepResult, 'step' | 'loss' | 'flops' | 'vanillaFlops'>): void {
+    this.cumFlops += r.flops;
+    this.cumVanilla += r.vanillaFlops;
+    this.pending.push({
+      step: r.step,
+      loss: r.loss,
+      flops: this.cumFlops,
+      vanillaFlops: this.cumVanilla,
+    });
+    this.chunkSteps++;
+  }
+
+  /** Logs a validation value and posts it at once. */
+  validation(step: number, value: number): void {
+    this.validations.step.push(step);
+    this.validations.perplexity.push(value);
+    this.post({ type: 'validation', step, perplexity: value });
+  }
+
+  /** Starts timing a new run of steps (play or step after a pause). */
+  startChunk(): void {
+    this.chunkStart = now();
+    this.chunkSteps = 0;
+  }
+
+  /** Whether the last push is old enough for another. */
+  due(): boolean {
+    return now() - this.lastPush >= PUSH_INTERVAL_MS;
+  }
+
+  /**
+   * Reads the pending losses in one readback and pushes one metrics batch. Returns the first
+   * step whose loss is NaN or infinite, or -1 when all are finite.
+   */
+  async flush(): Promise<number> {
+    if (this.pending.length === 0) return -1;
+    const batch = this.pending;
+    this.pending = [];
+    const stacked = tf.stack(batch.map((p) => p.loss));
+    const values = (await stacked.data()) as Float32Array;
+    stacked.dispose();
+    for (const p of batch) p.loss.dispose();
+    this.timeChunk();
+    const n = batch.length;
+    const out = {
+      steps: new Int32Array(n),
+      loss: new Float32Array(n),
+      flops: new Float64Array(n),
+      vanillaFlops: new Float64Array(n),
+    };
+    let badStep = -1;
+    batch.forEach((p, i) => {
+      out.steps[i] = p.step;
+      out.loss[i] = values[i]!;
+      out.flops[i] = p.flops;
+      out.vanillaFlops[i] = p.vanillaFlops;
+      if (!Number.isFinite(values[i]!) && badStep < 0) badStep = p.step;
+      this.log.step.push(p.step);
+      this.log.loss.push(values[i]!);
+      this.log.flops.push(p.flops);
+      this.log.vanillaFlops.push(p.vanillaFlops);
+    });
+    this.post({ type: 'metrics', batch: out, medianStepMs: this.median() }, [
+      out.steps.buffer,
+      out.loss.buffer,
+      out.flops.buffer,
+      out.vanillaFlops.buffer,
+    ]);
+    this.lastPush = now();
+    return badStep;
+  }
+
+  /** A copy of everything pushed so far, for a run file. */
+  snapshot(): { metrics: RunFile['metrics']; validation: RunFile['validation'] } {
+    const m = this.log;
+    const v = this.validations;
+    return {
+      metrics: {
+        step: [...m.step],
+        loss: [...m.loss],
+        flops: [...m.flops],
+        vanillaFlops: [...m.vanillaFlops],
+      },
+      validation: { step: [...v.step], perplexity: [...v.perplexity] },
+    };
+  }
+
+  /** Forgets the run: drops (and disposes) unpushed losses, the logs, FLOPs and timings. */
+  reset(): void {
+    for (const p of this.pending) p.loss.dispose();
+    this.pending = [];
+    this.cumFlops = this.cumVanilla = 0;
+    this.stepMs.length = 0;
+    this.log = { step: [], loss: [], flops: [], vanillaFlops: [] };
+    this.validations = { step: [], perplexity: [] };
+  }
+
+  /** Closes the current chunk: one more per-step time sample. */
+  private timeChunk(): void {
+    const elapsed = now() - this.chunkStart;
+    if (this.chunkSteps > 0) {
+      this.stepMs.push(elapsed / this.chunkSteps);
+      if (this.stepMs.length > TIMING_WINDOW) this.stepMs.shift();
+    }
+    this.startChunk();
+  }
+
+  private median(): number | null {
+    if (this.stepMs.length === 0) return null;
+    const s = [...this.stepMs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)]!;
+  }
+}

@@ -1,0 +1,312 @@
+import type { BackendInfo } from '../core/backend';
+import { initBackend, NoWebGPUError } from '../core/backend';
+import { now } from '../core/clock';
+import type { ExperimentConfig, LiveParam } from '../core/config';
+import { DataError } from '../core/data/corpus';
+import type { TaskData } from '../core/families';
+import { taskDataKind } from '../core/families';
+import type { StepResult } from '../core/session';
+import { Session } from '../core/session';
+import type { Decision, ManualOverride } from '../core/types';
+import type { FromWorker, TrainerErrorCode } from '../protocol/messages';
+import { PROTOCOL_VERSION } from '../protocol/messages';
+import type { HandlerDeps, Post } from './handler';
+import { MetricsPump } from './metrics-pump';
+
+/** An error's message, whatever was thrown. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Decisions in module order as the protocol carries them. */
+function encodeDecisions(
+  decisions: readonly Decision[],
+): Pick<Extract<FromWorker, { type: 'decisions' }>, 'updating' | 'reasons'> {
+  return {
+    updating: Uint8Array.from(decisions, (d) => (d.updating ? 1 : 0)),
+    reasons: decisions.map((d) => d.reason),
+  };
+}
+
+/** The `decisions` message: the decisions in force from `step` on. */
+function decisionsMsg(step: number, decisions: readonly Decision[]): FromWorker {
+  return { type: 'decisions', step, ...encodeDecisions(decisions) };
+}
+
+/** The `ready` message: what the page needs to know about a new run. */
+function readyMsg(s: Session, backend: BackendInfo, config: ExperimentConfig): FromWorker {
+  return {
+    type: 'ready',
+    version: PROTOCOL_VERSION,
+    backend,
+    config,
+    modules: s.modules,
+    flopsPerVanillaStep: s.flopsPerVanillaStep,
+    flopsPerEvaluation: s.policy.needsKernel ? s.flopsPerEvaluation : 0,
+    probeOutputs: s.task.probeInfo,
+    metric: s.task.metric,
+  };
+}
+
+/**
+ * One run in the worker: the backend it runs on, its Session, and the play/pause/step loop.
+ * Every step and every export goes through `exclusive`, so an export never reads weights in the
+ * middle of an optimizer update. A new `init`, `dispose` or a lost device bumps `generation`,
+ * which ends a loop that belongs to the run before.
+ */
+export class TrainingLoop {
+  private session: Session | null = null;
+  private backend: BackendInfo | null = null;
+  /** Set when the GPU device is lost: the loop stops and the next init builds a new backend. */
+  private deviceLost = false;
+  private running = false;
+  /** Steps still to take for `step` requests (while not running). */
+  private stepsToRun = 0;
+  private looping: Promise<void> | null = null;
+  private generation = 0;
+  private lock: Promise<unknown> = Promise.resolve();
+  private readonly metrics: MetricsPump;
+
+  constructor(
+    private readonly post: Post,
+    private readonly deps: HandlerDeps,
+  ) {
+    this.metrics = new MetricsPump(post);
+  }
+
+  /** Stops the loop (it finishes its step) and reports the error. */
+  fail(code: TrainerErrorCode, message: string, fatal: boolean): void {
+    this.running = false;
+    this.post({ type: 'error', code, message, fatal });
+  }
+
+  /** Ends the current run and starts a new one: backend, data, session, then `ready`. */
+  async init(config: ExperimentConfig): Promise<void> {
+    this.generation++;
+    this.running = false;
+    this.stepsToRun = 0;
+    if (this.looping) await this.looping.catch(() => undefined);
+    this.looping = null;
+    this.metrics.reset();
+    this.session?.dispose();
+    this.session = null;
+    const gen = this.generation;
+    let backend: BackendInfo;
+    try {
+      backend = await this.ensureBackend(config);
+      const data = await loadTaskData(config, this.deps, this.post);
+      if (gen !== this.generation) return;
+      this.session = (this.deps.createSession ?? ((c, k) => new Session(c, k)))(config, data);
+    } catch (e) {
+      this.backend = null;
+      this.failToStart(e);
+      return;
+    }
+    this.post(readyMsg(this.session, backend, config));
+    await this.postView(0);
+    this.status();
+  }
+
+  play(): void {
+    if (!this.session) return;
+    this.running = true;
+    this.kick();
+  }
+
+  /** Queues `count` steps (at least one) when paused. */
+  step(count: number): void {
+    if (!this.session || this.running) return;
+    this.stepsToRun += Math.max(1, Math.floor(count));
+    this.kick();
+  }
+
+  /** Stops after the step in progress; resolves once the loop has ended. */
+  async pause(): Promise<void> {
+    this.running = false;
+    this.stepsToRun = 0;
+    if (this.looping) await this.looping;
+    this.status();
+  }
+
+  /** A slider move: queued for the next evaluation while training, applied at once when paused. */
+  setParam(name: LiveParam, value: number): void {
+    const s = this.session;
+    if (!s) return;
+    const paused = !this.running && !this.looping;
+    const { event, decisions } = s.setParam(name, value, paused);
+    if (event) this.post({ type: 'event', event: { ...event } });
+    if (decisions) this.post(decisionsMsg(s.step, decisions));
+  }
+
+  override(id: string, mode: ManualOverride | null): void {
+    const s = this.session;
+    if (!s) return;
+    this.post(decisionsMsg(s.step, s.override(id, mode)));
+  }
+
+  /** The run so far as a run file, read between two steps. */
+  async exportRun(requestId: number): Promise<void> {
+    const s = this.session;
+    const b = this.backend;
+    if (!s || !b) {
+      this.fail('internal', 'There is no run to export yet.', false);
+      return;
+    }
+    const { backend, adapter, isFallbackAdapter } = b;
+    const run = await this.exclusive(() => {
+      const { metrics, validation } = this.metrics.snapshot();
+      return s.exportRun({ backend, adapter, isFallbackAdapter }, metrics, validation);
+    });
+    this.post({ type: 'exported', requestId, run });
+  }
+
+  dispose(): void {
+    this.generation++;
+    this.running = false;
+    this.session?.dispose();
+    this.session = null;
+  }
+
+  private status(): void {
+    this.post({ type: 'status', running: this.running, step: this.session?.step ?? 0 });
+  }
+
+  /** Keeps the backend unless the config asks for another one or the device was lost. */
+  private async ensureBackend(config: ExperimentConfig): Promise<BackendInfo> {
+    if (this.backend && this.backend.requested === config.backend && !this.deviceLost)
+      return this.backend;
+    this.deviceLost = false;
+    this.backend = await initBackend(config.backend, {
+      ...this.deps.backendEnv,
+      onDeviceLost: (m) => {
+        this.deviceLost = true;
+        this.generation++;
+        this.fail(
+          'device-lost',
+          `The GPU device was lost (${m}); the run stopped. Reset to start again on a new device.`,
+          true,
+        );
+        this.status();
+      },
+    });
+    return this.backend;
+  }
+
+  private failToStart(e: unknown): void {
+    const message = messageOf(e);
+    if (e instanceof NoWebGPUError)
+      this.fail(
+        'no-webgpu',
+        `WebGPU is not available: ${message}. Choose backend=wasm or auto.`,
+        true,
+      );
+    else if (e instanceof DataError)
+      this.fail('data', `The training data could not be loaded: ${message}`, true);
+    else this.fail('internal', `The experiment could not start: ${message}`, true);
+  }
+
+  /** Runs `f` after every earlier exclusive task has settled (failed or not). */
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(f, f);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private kick(): void {
+    this.metrics.startChunk();
+    if (!this.looping) this.looping = this.loop(this.generation);
+    this.status();
+  }
+
+  private async loop(gen: number): Promise<void> {
+    try {
+      while (this.session && gen === this.generation && (this.running || this.stepsToRun > 0)) {
+        await this.exclusive(() => this.stepOnce());
+        if (this.stepsToRun > 0) this.stepsToRun--;
+        const stopAt = this.session.config.stopAt;
+        if (stopAt > 0 && this.session.step >= stopAt && this.running) {
+          this.running = false;
+          this.stepsToRun = 0;
+        }
+        if (this.metrics.due()) await this.flush();
+        // Let messages (pause, sliders) in between steps.
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      await this.flush();
+    } catch (e) {
+      if (gen !== this.generation || this.deviceLost) return;
+      this.fail('internal', `Training stopped with an error: ${messageOf(e)}`, true);
+    } finally {
+      if (gen === this.generation) {
+        this.looping = null;
+        this.status();
+      }
+    }
+  }
+
+  private async stepOnce(): Promise<void> {
+    const s = this.session;
+    if (!s) return;
+    const r = await s.advance();
+    this.metrics.add(r);
+    this.report(s, r);
+    if (r.step % s.config.valEvery === 0) {
+      this.metrics.validation(r.step, await s.validate());
+      await this.postView(r.step);
+    }
+  }
+
+  /** Pushes the metrics batch; a NaN or infinite loss pauses the run. */
+  private async flush(): Promise<void> {
+    const badStep = await this.metrics.flush();
+    if (badStep >= 0) {
+      this.fail(
+        'nan-loss',
+        `The training loss became NaN or infinite at step ${badStep}; the run is paused. ` +
+          'Lower the learning rate and reset to start again.',
+        false,
+      );
+    }
+  }
+
+  /** What a step did besides its loss: an evaluation or new decisions, and applied events. */
+  private report(s: Session, r: StepResult): void {
+    if (r.evaluation) {
+      const { step, lambdaMax, spectra, effRank, ms } = r.evaluation;
+      const evaluation = { step, lambdaMax, spectra, effRank, ...encodeDecisions(s.decisions), ms };
+      this.post({ type: 'evaluation', evaluation });
+    } else if (r.decisions) {
+      this.post(decisionsMsg(r.step - 1, r.decisions));
+    }
+    for (const event of r.events) this.post({ type: 'event', event: { ...event } });
+  }
+
+  private async postView(step: number): Promise<void> {
+    const view = await this.session?.task.view?.();
+    if (view) this.post({ type: 'view', step, view });
+  }
+}
+
+/** The task's data; progress of a large download is forwarded at most every 100 ms. */
+async function loadTaskData(
+  config: ExperimentConfig,
+  deps: HandlerDeps,
+  post: Post,
+): Promise<TaskData> {
+  switch (taskDataKind(config)) {
+    case 'corpus':
+      return { corpus: await deps.loadCorpus(config) };
+    case 'fashion': {
+      let last = -Infinity;
+      const fashion = await deps.loadFashion(config, (p) => {
+        const t = now();
+        if (t - last < 100 && p.loaded !== p.total) return;
+        last = t;
+        post({ type: 'loading', progress: p });
+      });
+      return { fashion };
+    }
+    case 'none':
+      return {};
+  }
+}
