@@ -76,9 +76,13 @@ describe('worker protocol handler', () => {
     expect(h.of('event')).toEqual([
       { type: 'event', event: { step: 3, name: 'alpha', from: 0.9, to: 2 } },
     ]);
-    // α = 2 × mean freezes every head (λ ≤ 2·mean for two heads unless one is 3× the other).
+    // The decision is re-taken at once at the paused step: with two heads and ref = mean, a
+    // head stays active only if λ ≥ 2·mean = λ₀ + λ₁, i.e. only if the other head's λ ≤ 0, so
+    // (both λ > 0) the modular rule freezes both.
     const d = h.of('decisions').at(-1)!;
     expect(d.step).toBe(3);
+    expect(Array.from(d.updating)).toEqual([0, 0]);
+    expect(d.reasons).toEqual(['frozen-alpha', 'frozen-alpha']);
   });
 
   it('play then pause stops the loop', async () => {

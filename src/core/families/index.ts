@@ -1,52 +1,31 @@
-import type { ExperimentConfig } from '../config';
-import type { Corpus } from '../data/corpus';
-import { DataError } from '../data/corpus';
-import type { FashionData } from '../data/fashion';
+import type { ExperimentConfig, ModelName } from '../config';
 import type { Rng } from '../rng';
-import { BertMlmTask } from './bert/task';
-import { MlpToyTask } from './mlp/task';
-import { SwitchMlmTask } from './switch/task';
-import type { Task } from './types';
-import { VggFashionTask } from './vgg/task';
+import { bertCode } from './bert';
+import type { FamilyCode } from './family-code';
+import { mlpCode } from './mlp';
+import { switchCode } from './switch';
+import type { Task, TaskData } from './types';
+import { vggCode } from './vgg';
 
-/** Data a task may need, loaded by the host (fetch in the browser, fs in Node). */
-export interface TaskData {
-  corpus?: Corpus | null;
-  fashion?: FashionData | null;
-}
+export type { TaskData } from './types';
+
+/**
+ * Every family's code by name: one line per family (its descriptor is registered in
+ * `descriptors.ts`). Typed over every model name, so a family left out does not compile.
+ */
+export const FAMILY_CODE: { readonly [M in ModelName]: FamilyCode<M> } = {
+  bert: bertCode,
+  switch: switchCode,
+  mlp: mlpCode,
+  vgg: vggCode,
+};
 
 /** Builds the task for `config.model` on its data. */
 export function createTask(config: ExperimentConfig, data: TaskData, rng: Rng): Task {
-  switch (config.model) {
-    case 'bert': {
-      if (!data.corpus) throw new DataError('the Austen corpus is not loaded');
-      return new BertMlmTask(config, data.corpus, rng);
-    }
-    case 'switch': {
-      if (!data.corpus) throw new DataError('the Austen corpus is not loaded');
-      return new SwitchMlmTask(config, data.corpus, rng);
-    }
-    case 'mlp':
-      return new MlpToyTask(config, rng);
-    case 'vgg': {
-      if (!data.fashion) throw new DataError('Fashion-MNIST is not loaded');
-      return new VggFashionTask(config, data.fashion, rng);
-    }
-  }
+  return FAMILY_CODE[config.model].createTask(config, data, rng);
 }
 
 /** Which data the host must load for `config`: the Austen corpus, Fashion-MNIST, or none. */
 export function taskDataKind(config: ExperimentConfig): 'corpus' | 'fashion' | 'none' {
-  switch (config.model) {
-    case 'bert':
-    case 'switch':
-      return 'corpus';
-    case 'vgg':
-      return 'fashion';
-    case 'mlp':
-      return 'none';
-  }
+  return FAMILY_CODE[config.model].descriptor.dataKind;
 }
-
-/** Whether the model trains on the Austen corpus (the host must load it). */
-export const needsCorpus = (config: ExperimentConfig): boolean => taskDataKind(config) === 'corpus';

@@ -2,6 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { RunFile } from '../runfile';
 import type { ModuleInfo } from '../types';
 import type { LabModel } from './model';
+import type { Corpus } from '../data/corpus';
+import type { FashionData } from '../data/fashion';
 import type { Rng } from '../rng';
 import { MODELS } from './descriptors';
 import type { MetricInfo } from './family';
@@ -95,3 +97,9 @@ export function exportVariableName(name: string): string {
 
 /** `<family><instance>/` at the start of a variable name (see `VariableFactory`). */
 const MODEL_PREFIX = new RegExp(`^(${MODELS.join('|')})[0-9a-z]+/`);
+
+/** Data a task may need, loaded by the host (fetch in the browser, fs in Node). */
+export interface TaskData {
+  corpus?: Corpus | null;
+  fashion?: FashionData | null;
+}

@@ -5,7 +5,7 @@ import type { Policy, PolicyInput } from './types';
  * Manual overrides win over every rule: a module forced on is updated (`forced-on`), one forced
  * off is not (`forced-off`), whatever the policy decided.
  */
-export function applyOverrides(
+function applyOverrides(
   modules: PolicyInput['modules'],
   decisions: readonly Decision[],
   overrides: ReadonlyMap<string, ManualOverride>,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { oracleMlmKernels } from '../bert/oracle';
+import { oracleMlmKernels } from '../transformer/oracle';
 import type { TinySwitch } from './model';
 import type { Probe } from '../transformer/kernel';
 

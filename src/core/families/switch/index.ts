@@ -1,0 +1,24 @@
+import { DataError } from '../../data/corpus';
+import type { FamilyCode } from '../family-code';
+import { switchFamily } from './descriptor';
+import { switchStepFlops, switchEvaluationFlops } from './flops';
+import { fastSwitchKernels } from './kernel';
+import { TinySwitch } from './model';
+import { oracleSwitchKernels } from './oracle';
+import { SwitchMlmTask } from './task';
+
+/** The switch family: its descriptor, its task, and its parts. */
+export const switchCode: FamilyCode<'switch'> = {
+  descriptor: switchFamily,
+  createTask(config, data, rng) {
+    if (!data.corpus) throw new DataError('the Austen corpus is not loaded');
+    return new SwitchMlmTask(config, data.corpus, rng);
+  },
+  parts: {
+    model: TinySwitch,
+    fastKernels: fastSwitchKernels,
+    oracleKernels: oracleSwitchKernels,
+    stepFlops: switchStepFlops,
+    evaluationFlops: switchEvaluationFlops,
+  },
+};
