@@ -4,7 +4,17 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist', 'dist-test', 'node_modules', 'public', 'reports', 'test-results', 'playwright-report'] },
+  {
+    ignores: [
+      'dist',
+      'dist-test',
+      'node_modules',
+      'public',
+      'reports',
+      'test-results',
+      'playwright-report',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,7 +23,10 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
@@ -21,8 +34,18 @@ export default tseslint.config(
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/**/*.test.ts'],
     rules: {
-      'no-restricted-globals': ['error', 'window', 'document', 'self', 'localStorage', 'postMessage'],
-      'no-restricted-imports': ['error', { patterns: ['**/ui/**', '**/store/**', 'react', 'react-dom'] }],
+      'no-restricted-globals': [
+        'error',
+        'window',
+        'document',
+        'self',
+        'localStorage',
+        'postMessage',
+      ],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/ui/**', '**/store/**', 'react', 'react-dom'] },
+      ],
     },
   },
 );

@@ -27,7 +27,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 async function setup(): Promise<string> {
   if (!isNodeBackend(backendName)) throw new RangeError(`--backend must be wasm, cpu or webgpu`);
-  const { description } = await setupNodeBackend(backendName, { gles: process.argv.includes('--gles') });
+  const { description } = await setupNodeBackend(backendName, {
+    gles: process.argv.includes('--gles'),
+  });
   return description;
 }
 

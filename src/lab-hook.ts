@@ -27,7 +27,9 @@ declare global {
 }
 
 export function labHookEnabled(): boolean {
-  return import.meta.env.DEV || import.meta.env.MODE === 'test' || import.meta.env.VITE_LAB_HOOK === '1';
+  return (
+    import.meta.env.DEV || import.meta.env.MODE === 'test' || import.meta.env.VITE_LAB_HOOK === '1'
+  );
 }
 
 export function installLabHook(): void {

@@ -151,7 +151,12 @@ export function addErrors(errors: Omit<LabError, 'id' | 'count'>[]): void {
   if (errors.length > 0) set((s) => withErrors(s, errors));
 }
 
-function addError(source: ErrorSource, message: string, code: string | null = null, fatal = false): void {
+function addError(
+  source: ErrorSource,
+  message: string,
+  code: string | null = null,
+  fatal = false,
+): void {
   addErrors([{ source, code, message, fatal }]);
 }
 
@@ -187,7 +192,8 @@ function handleMessage(link: TrainerLink, msg: FromWorker): void {
     if (d.backend) {
       const key = measureKey(d.runConfig, d.backend.backend);
       const ms = msg.medianStepMs;
-      if (liveData().measured[key] !== ms) buffer(link, (s) => ({ measured: { ...s.measured, [key]: ms } }));
+      if (liveData().measured[key] !== ms)
+        buffer(link, (s) => ({ measured: { ...s.measured, [key]: ms } }));
     }
   }
 }
@@ -219,7 +225,10 @@ export function connectTrainer(t: Trainer): void {
  * Starts the lab from a page's query string: parses the experiment (bad fields fall back to
  * defaults and are reported), creates the trainer and initialises it.
  */
-export function bootLab(search: string, makeTrainer: (opts: { preferWorker: boolean }) => Trainer): void {
+export function bootLab(
+  search: string,
+  makeTrainer: (opts: { preferWorker: boolean }) => Trainer,
+): void {
   const { experiment, page } = splitPageParams(new URLSearchParams(search).entries());
   const parsed = parseExperimentParams(experiment);
   const passThrough: [string, string][] = [
@@ -228,11 +237,21 @@ export function bootLab(search: string, makeTrainer: (opts: { preferWorker: bool
   ];
   set({ settings: parsed.config, passThrough });
   if (parsed.errors.length > 0) {
-    addErrors(parsed.errors.map((e) => ({ source: 'url', code: e.field, message: e.message, fatal: false })));
+    addErrors(
+      parsed.errors.map((e) => ({
+        source: 'url',
+        code: e.field,
+        message: e.message,
+        fatal: false,
+      })),
+    );
   }
   const preferWorker = !page.some(([k, v]) => k === 'worker' && (v === '0' || v === 'false'));
   disconnectTrainer();
-  set({ makeTrainer: () => makeTrainer({ preferWorker }), autoplayOnReady: parsed.config.autoplay });
+  set({
+    makeTrainer: () => makeTrainer({ preferWorker }),
+    autoplayOnReady: parsed.config.autoplay,
+  });
   startRun(parsed.config);
 }
 
@@ -243,7 +262,12 @@ function ensureTrainer(): Trainer | null {
   try {
     connectTrainer(makeTrainer());
   } catch (e) {
-    addError('trainer', `The trainer could not be created: ${e instanceof Error ? e.message : String(e)}.`, 'internal', true);
+    addError(
+      'trainer',
+      `The trainer could not be created: ${e instanceof Error ? e.message : String(e)}.`,
+      'internal',
+      true,
+    );
   }
   return trainer();
 }
@@ -323,7 +347,10 @@ export async function exportRun(timeoutMs = 60_000): Promise<RunFile> {
   if (!t) throw new Error('no trainer is running');
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the trainer did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`the trainer did not answer within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([t.exportRun(), timeout]);
@@ -343,21 +370,30 @@ export function reportError(source: ErrorSource, message: string): void {
 export function importRunText(text: string, name: string): boolean {
   set((s) => ({ errors: s.errors.filter((e) => e.source !== 'import') }));
   if (text.length > MAX_RUN_FILE_BYTES) {
-    addError('import', `${name} is ${(text.length / 2 ** 20).toFixed(0)} MB, more than the ${MAX_RUN_FILE_BYTES / 2 ** 20} MB a run file may have.`);
+    addError(
+      'import',
+      `${name} is ${(text.length / 2 ** 20).toFixed(0)} MB, more than the ${MAX_RUN_FILE_BYTES / 2 ** 20} MB a run file may have.`,
+    );
     return false;
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    addError('import', `${name} could not be imported: it is not JSON (${e instanceof Error ? e.message : String(e)}).`);
+    addError(
+      'import',
+      `${name} could not be imported: it is not JSON (${e instanceof Error ? e.message : String(e)}).`,
+    );
     return false;
   }
   let run: RunFile;
   try {
     run = validateRunFile(json);
   } catch (e) {
-    addError('import', `${name} could not be imported. ${e instanceof Error ? e.message : String(e)}`);
+    addError(
+      'import',
+      `${name} could not be imported. ${e instanceof Error ? e.message : String(e)}`,
+    );
     return false;
   }
   showImportedRun(run, name);
@@ -387,11 +423,45 @@ export function backToLive(): void {
 
 function pickRunData(s: RunData): RunData {
   const {
-    phase, running, step, backend, modules, flopsPerVanillaStep, flopsPerEvaluation, probeOutputs,
-    runConfig, events, live, medianStepMs, metric, modelView, loading, metrics, validation, evaluations, decisions,
+    phase,
+    running,
+    step,
+    backend,
+    modules,
+    flopsPerVanillaStep,
+    flopsPerEvaluation,
+    probeOutputs,
+    runConfig,
+    events,
+    live,
+    medianStepMs,
+    metric,
+    modelView,
+    loading,
+    metrics,
+    validation,
+    evaluations,
+    decisions,
   } = s;
   return {
-    phase, running, step, backend, modules, flopsPerVanillaStep, flopsPerEvaluation, probeOutputs,
-    runConfig, events, live, medianStepMs, metric, modelView, loading, metrics, validation, evaluations, decisions,
+    phase,
+    running,
+    step,
+    backend,
+    modules,
+    flopsPerVanillaStep,
+    flopsPerEvaluation,
+    probeOutputs,
+    runConfig,
+    events,
+    live,
+    medianStepMs,
+    metric,
+    modelView,
+    loading,
+    metrics,
+    validation,
+    evaluations,
+    decisions,
   };
 }

@@ -44,7 +44,11 @@ export function initialEvaluationsState(): EvaluationsState {
 }
 
 /** `list` with `column` appended, dropping the spectra that fall out of the last {@link SPECTRA_KEPT}. */
-export function appendColumn(list: readonly EvalColumn[], column: EvalColumn, kept = SPECTRA_KEPT): EvalColumn[] {
+export function appendColumn(
+  list: readonly EvalColumn[],
+  column: EvalColumn,
+  kept = SPECTRA_KEPT,
+): EvalColumn[] {
   const out = [...list, column];
   const drop = out.length - 1 - kept;
   const old = out[drop];
@@ -52,7 +56,10 @@ export function appendColumn(list: readonly EvalColumn[], column: EvalColumn, ke
   return out;
 }
 
-export function reduceEvaluations(s: EvaluationsState, msg: FromWorker): Partial<EvaluationsState> | null {
+export function reduceEvaluations(
+  s: EvaluationsState,
+  msg: FromWorker,
+): Partial<EvaluationsState> | null {
   switch (msg.type) {
     case 'ready':
       return initialEvaluationsState();

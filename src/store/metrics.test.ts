@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricsBatch } from '../protocol/messages';
 import { lossRows } from '../ui/loss-data';
-import { appendMetrics, downsampleLoss, emptyMetrics, LOSS_SMOOTHING, strideIndices } from './metrics';
+import {
+  appendMetrics,
+  downsampleLoss,
+  emptyMetrics,
+  LOSS_SMOOTHING,
+  strideIndices,
+} from './metrics';
 
 function batch(from: number, losses: number[]): MetricsBatch {
   const n = losses.length;
@@ -31,7 +37,13 @@ describe('appendMetrics', () => {
     let m = emptyMetrics();
     const capacities = new Set<number>();
     for (let s = 1; s <= 100_000; s += 50) {
-      m = appendMetrics(m, batch(s, Array.from({ length: 50 }, () => 1)));
+      m = appendMetrics(
+        m,
+        batch(
+          s,
+          Array.from({ length: 50 }, () => 1),
+        ),
+      );
       capacities.add(m.steps.length);
     }
     expect(m.length).toBe(100_000);

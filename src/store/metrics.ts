@@ -47,7 +47,12 @@ export function emptyMetrics(): MetricsBuffer {
   };
 }
 
-function grow<T extends Int32Array | Float32Array | Float64Array>(a: T, length: number, capacity: number, make: (n: number) => T): T {
+function grow<T extends Int32Array | Float32Array | Float64Array>(
+  a: T,
+  length: number,
+  capacity: number,
+  make: (n: number) => T,
+): T {
   if (a.length >= capacity) return a;
   const b = make(capacity);
   b.set(a.subarray(0, length));
@@ -55,7 +60,11 @@ function grow<T extends Int32Array | Float32Array | Float64Array>(a: T, length: 
 }
 
 /** The buffer with `batch` appended (a new object; the arrays are reused when they have room). */
-export function appendMetrics(buf: MetricsBuffer, batch: MetricsBatch, smoothing = LOSS_SMOOTHING): MetricsBuffer {
+export function appendMetrics(
+  buf: MetricsBuffer,
+  batch: MetricsBatch,
+  smoothing = LOSS_SMOOTHING,
+): MetricsBuffer {
   const n = batch.steps.length;
   if (n === 0) return buf;
   const need = buf.length + n;
@@ -85,7 +94,12 @@ export function appendMetrics(buf: MetricsBuffer, batch: MetricsBatch, smoothing
 }
 
 /** Plain arrays (e.g. from a run file) as one batch. */
-export function batchFromArrays(m: { step: number[]; loss: number[]; flops: number[]; vanillaFlops: number[] }): MetricsBatch {
+export function batchFromArrays(m: {
+  step: number[];
+  loss: number[];
+  flops: number[];
+  vanillaFlops: number[];
+}): MetricsBatch {
   return {
     steps: Int32Array.from(m.step),
     loss: Float32Array.from(m.loss),

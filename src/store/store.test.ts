@@ -4,8 +4,17 @@ import type { ExperimentConfig } from '../core/config';
 import type { RunFile } from '../core/runfile';
 import { parseExperimentParams } from '../core/url';
 import {
-  applySettings, backToLive, bootLab, configureMessageCommit, exportRun, flushMessages, importRunText, measureKey, play,
-  reset, setLiveParam,
+  applySettings,
+  backToLive,
+  bootLab,
+  configureMessageCommit,
+  exportRun,
+  flushMessages,
+  importRunText,
+  measureKey,
+  play,
+  reset,
+  setLiveParam,
 } from './actions';
 import { appendColumn } from './evaluations-slice';
 import { initialLinkState } from './link-slice';
@@ -44,7 +53,13 @@ describe('booting from a URL', () => {
     t.emit(readyMsg(t.inits[0]!));
     expect(t.calls).toEqual(['init', 'play']);
     expect(get().phase).toBe('ready');
-    expect(hookStatus(get())).toMatchObject({ backend: 'webgpu', adapter: 'test · gpu', step: 0, model: 'bert', policy: 'mat' });
+    expect(hookStatus(get())).toMatchObject({
+      backend: 'webgpu',
+      adapter: 'test · gpu',
+      step: 0,
+      model: 'bert',
+      policy: 'mat',
+    });
   });
 });
 
@@ -85,7 +100,12 @@ describe('routing trainer messages', () => {
     ]);
 
     // A decision change while paused amends the latest column.
-    t.emit({ type: 'decisions', step: 3, updating: Uint8Array.of(1, 0), reasons: ['active', 'forced-off'] });
+    t.emit({
+      type: 'decisions',
+      step: 3,
+      updating: Uint8Array.of(1, 0),
+      reasons: ['active', 'forced-off'],
+    });
     expect(get().evaluations[0]?.amendedAt).toBe(3);
     expect(hookModules(get())[1]?.updating).toBe(false);
 
@@ -119,11 +139,21 @@ describe('routing trainer messages', () => {
     const t = boot();
     t.emit(readyMsg(t.inits[0]!));
     t.emit({ type: 'status', running: true, step: 5 });
-    t.emit({ type: 'error', code: 'device-lost', message: 'The GPU device was lost.', fatal: true });
+    t.emit({
+      type: 'error',
+      code: 'device-lost',
+      message: 'The GPU device was lost.',
+      fatal: true,
+    });
     expect(get().phase).toBe('failed');
     expect(get().running).toBe(false);
     expect(get().errors[0]).toMatchObject({ source: 'trainer', code: 'device-lost', fatal: true });
-    t.emit({ type: 'error', code: 'device-lost', message: 'The GPU device was lost.', fatal: true });
+    t.emit({
+      type: 'error',
+      code: 'device-lost',
+      message: 'The GPU device was lost.',
+      fatal: true,
+    });
     expect(get().errors).toHaveLength(1);
     expect(get().errors[0]?.count).toBe(2);
     play();
@@ -194,7 +224,9 @@ describe('controls', () => {
     expect(get().settings.alpha).toBe(2);
     expect(get().step).toBe(3);
     // The shareable link replays it at that same step.
-    expect(shareableConfig(get().runConfig, get().events).events).toEqual([{ step: 3, name: 'alpha', value: 2 }]);
+    expect(shareableConfig(get().runConfig, get().events).events).toEqual([
+      { step: 3, name: 'alpha', value: 2 },
+    ]);
   });
 
   it('rejects an export the trainer never answers', async () => {
@@ -218,9 +250,30 @@ function runFile(): RunFile {
     flops: { perVanillaStep: 100, perEvaluation: 30 },
     probeOutputs: { k: 10000, projections: 4, exact: false },
     evaluations: [
-      { step: 0, lambdaMax: [2, 1], spectra: [[2, 1], [1, 0.5]], effRank: [1.9, 1.9], updating: [true, false], reasons: ['active', 'frozen-alpha'] },
+      {
+        step: 0,
+        lambdaMax: [2, 1],
+        spectra: [
+          [2, 1],
+          [1, 0.5],
+        ],
+        effRank: [1.9, 1.9],
+        updating: [true, false],
+        reasons: ['active', 'frozen-alpha'],
+      },
     ],
-    probe: { inputs: [1], positions: [0], targets: [1], n: 2, seqLen: 4, masked: 1, projections: [1], numProjections: 1, weight: 1, kernel: 'trace' },
+    probe: {
+      inputs: [1],
+      positions: [0],
+      targets: [1],
+      n: 2,
+      seqLen: 4,
+      masked: 1,
+      projections: [1],
+      numProjections: 1,
+      weight: 1,
+      kernel: 'trace',
+    },
     weights: [],
     step: 2,
   };
@@ -274,7 +327,9 @@ describe('the shareable link', () => {
   });
 
   it('round-trips through the URL codec with page parameters kept', () => {
-    const cfg = shareableConfig({ ...DEFAULT_CONFIG, stopAt: 8 }, [{ step: 6, name: 'alpha', from: 0.9, to: 2 }]);
+    const cfg = shareableConfig({ ...DEFAULT_CONFIG, stopAt: 8 }, [
+      { step: 6, name: 'alpha', from: 0.9, to: 2 },
+    ]);
     const search = shareableSearch(cfg, [['worker', '0']]);
     expect(search).toContain('stopAt=8');
     const { experiment, page } = splitPageParams(new URLSearchParams(search).entries());
@@ -295,7 +350,9 @@ describe('resetting the store', () => {
     expect(get().link?.trainer).toBe(t);
     resetStore();
     const { link, makeTrainer, pendingInits, autoplayOnReady, stash, commitMs } = get();
-    expect({ link, makeTrainer, pendingInits, autoplayOnReady, stash, commitMs }).toEqual(initialLinkState());
+    expect({ link, makeTrainer, pendingInits, autoplayOnReady, stash, commitMs }).toEqual(
+      initialLinkState(),
+    );
     expect(t.calls.at(-1)).toBe('dispose');
     // The dropped trainer no longer reaches the store, nor does the store reach it.
     t.emit(readyMsg(t.inits[0]!));
@@ -321,17 +378,25 @@ describe('measureKey', () => {
   const vgg: ExperimentConfig = { ...DEFAULT_CONFIG, model: 'vgg', data: 'fashion' };
 
   it('tells apart runs that do different work in every family', () => {
-    expect(measureKey({ ...mlp, hidden: '32,32' }, 'webgpu')).not.toBe(measureKey({ ...mlp, hidden: '8,8' }, 'webgpu'));
-    expect(measureKey({ ...vgg, channels: '32,64' }, 'webgpu')).not.toBe(measureKey({ ...vgg, channels: '16,32' }, 'webgpu'));
+    expect(measureKey({ ...mlp, hidden: '32,32' }, 'webgpu')).not.toBe(
+      measureKey({ ...mlp, hidden: '8,8' }, 'webgpu'),
+    );
+    expect(measureKey({ ...vgg, channels: '32,64' }, 'webgpu')).not.toBe(
+      measureKey({ ...vgg, channels: '16,32' }, 'webgpu'),
+    );
     expect(measureKey({ ...vgg, groupSize: 4 }, 'webgpu')).not.toBe(measureKey(vgg, 'webgpu'));
     expect(measureKey({ ...DEFAULT_CONFIG, model: 'switch', experts: 8 }, 'webgpu')).not.toBe(
       measureKey({ ...DEFAULT_CONFIG, model: 'switch', experts: 4 }, 'webgpu'),
     );
     expect(measureKey(mlp, 'webgpu')).not.toBe(measureKey(DEFAULT_CONFIG, 'webgpu'));
     expect(measureKey(DEFAULT_CONFIG, 'wasm')).not.toBe(measureKey(DEFAULT_CONFIG, 'webgpu'));
-    expect(measureKey({ ...DEFAULT_CONFIG, policy: 'vanilla' }, 'webgpu')).not.toBe(measureKey(DEFAULT_CONFIG, 'webgpu'));
+    expect(measureKey({ ...DEFAULT_CONFIG, policy: 'vanilla' }, 'webgpu')).not.toBe(
+      measureKey(DEFAULT_CONFIG, 'webgpu'),
+    );
     // Every policy evaluates the mNTK every K steps (vanilla for the heatmap), inside the timed steps.
-    expect(measureKey({ ...DEFAULT_CONFIG, K: 5 }, 'webgpu')).not.toBe(measureKey(DEFAULT_CONFIG, 'webgpu'));
+    expect(measureKey({ ...DEFAULT_CONFIG, K: 5 }, 'webgpu')).not.toBe(
+      measureKey(DEFAULT_CONFIG, 'webgpu'),
+    );
   });
 
   it('ignores fields that do not change vanilla’s step time', () => {

@@ -58,7 +58,13 @@ export function readyMsg(config: ExperimentConfig, modules: ModuleInfo[] = MODUL
   return {
     type: 'ready',
     version: PROTOCOL_VERSION,
-    backend: { backend: 'webgpu', requested: 'auto', adapter: 'test · gpu', isFallbackAdapter: false, fallbackReason: null },
+    backend: {
+      backend: 'webgpu',
+      requested: 'auto',
+      adapter: 'test · gpu',
+      isFallbackAdapter: false,
+      fallbackReason: null,
+    },
     config,
     modules,
     flopsPerVanillaStep: 100,
@@ -68,7 +74,12 @@ export function readyMsg(config: ExperimentConfig, modules: ModuleInfo[] = MODUL
   };
 }
 
-export function metricsMsg(from: number, losses: number[], flopsPerStep = 80, vanillaPerStep = 100): FromWorker {
+export function metricsMsg(
+  from: number,
+  losses: number[],
+  flopsPerStep = 80,
+  vanillaPerStep = 100,
+): FromWorker {
   const n = losses.length;
   return {
     type: 'metrics',

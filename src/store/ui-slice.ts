@@ -50,11 +50,16 @@ export function initialUiState(): UiState {
 }
 
 /** `s.errors` with new errors appended (ids assigned); a repeat of a shown error only counts up. */
-export function withErrors(s: UiState, errors: Omit<LabError, 'id' | 'count'>[]): Pick<UiState, 'errors' | 'errorSeq'> {
+export function withErrors(
+  s: UiState,
+  errors: Omit<LabError, 'id' | 'count'>[],
+): Pick<UiState, 'errors' | 'errorSeq'> {
   let seq = s.errorSeq;
   const out = [...s.errors];
   for (const e of errors) {
-    const same = out.findIndex((o) => o.source === e.source && o.code === e.code && o.message === e.message);
+    const same = out.findIndex(
+      (o) => o.source === e.source && o.code === e.code && o.message === e.message,
+    );
     const prev = out[same];
     if (prev) out[same] = { ...prev, count: prev.count + 1, fatal: prev.fatal || e.fatal };
     else out.push({ ...e, id: seq++, count: 1 });

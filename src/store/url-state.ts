@@ -24,7 +24,10 @@ export function splitPageParams(entries: Iterable<[string, string]>): {
  * the trainer logged since, without duplicates, in step order (stable), at most
  * {@link MAX_URL_EVENTS}.
  */
-export function mergeEvents(initial: readonly ParamEvent[], logged: readonly LoggedEvent[]): ParamEvent[] {
+export function mergeEvents(
+  initial: readonly ParamEvent[],
+  logged: readonly LoggedEvent[],
+): ParamEvent[] {
   const seen = new Set<string>();
   const out: ParamEvent[] = [];
   const add = (e: ParamEvent) => {
@@ -40,12 +43,18 @@ export function mergeEvents(initial: readonly ParamEvent[], logged: readonly Log
 }
 
 /** The experiment a link should describe for a run started with `runConfig` that logged `logged`. */
-export function shareableConfig(runConfig: ExperimentConfig, logged: readonly LoggedEvent[]): ExperimentConfig {
+export function shareableConfig(
+  runConfig: ExperimentConfig,
+  logged: readonly LoggedEvent[],
+): ExperimentConfig {
   return { ...runConfig, events: mergeEvents(runConfig.events, logged) };
 }
 
 /** `?…` for the experiment plus page parameters. */
-export function shareableSearch(config: ExperimentConfig, page: readonly [string, string][]): string {
+export function shareableSearch(
+  config: ExperimentConfig,
+  page: readonly [string, string][],
+): string {
   const params = new URLSearchParams([...experimentToParams(config), ...page]);
   return `?${params.toString()}`;
 }

@@ -43,8 +43,9 @@ export function App() {
         </main>
       </div>
       <footer className="app-footer">
-        MAT after Shi et al., “Train Faster, Perform Better: Modular Adaptive Training in Over-Parameterized Models”
-        (NeurIPS 2023), as this lab reads it. Training runs in your browser with TensorFlow.js.
+        MAT after Shi et al., “Train Faster, Perform Better: Modular Adaptive Training in
+        Over-Parameterized Models” (NeurIPS 2023), as this lab reads it. Training runs in your
+        browser with TensorFlow.js.
       </footer>
     </div>
   );

@@ -6,7 +6,13 @@ import { setupCanvas } from './grid-draw';
 type Boundary = Extract<ModelView, { kind: 'boundary' }>;
 const SIZE = 320;
 
-function marker(ctx: CanvasRenderingContext2D, x: number, y: number, cls: number, filled: boolean): void {
+function marker(
+  ctx: CanvasRenderingContext2D,
+  x: number,
+  y: number,
+  cls: number,
+  filled: boolean,
+): void {
   const shape = CLASS_SHAPES[cls % CLASS_SHAPES.length] ?? 'circle';
   const r = 4;
   ctx.beginPath();
@@ -49,7 +55,15 @@ export function BoundaryView({ view }: { view: Boundary }) {
     tile.width = tile.height = r;
     const t = tile.getContext('2d');
     if (t) {
-      t.putImageData(new ImageData(boundaryPixels(view.probs, r, classes) as Uint8ClampedArray<ArrayBuffer>, r, r), 0, 0);
+      t.putImageData(
+        new ImageData(
+          boundaryPixels(view.probs, r, classes) as Uint8ClampedArray<ArrayBuffer>,
+          r,
+          r,
+        ),
+        0,
+        0,
+      );
       ctx.imageSmoothingEnabled = true;
       ctx.drawImage(tile, 0, 0, SIZE, SIZE);
     }
@@ -67,10 +81,14 @@ export function BoundaryView({ view }: { view: Boundary }) {
   }, [view]);
   return (
     <figure className="boundary">
-      <canvas ref={ref} role="img" aria-label={`Decision regions of ${view.classes} classes with training and test points`} />
+      <canvas
+        ref={ref}
+        role="img"
+        aria-label={`Decision regions of ${view.classes} classes with training and test points`}
+      />
       <figcaption>
-        Background: predicted class, paler where the model is unsure. Filled markers: training points; hollow: test
-        points. Shape and colour give the class. Axes span ±{view.extent}.
+        Background: predicted class, paler where the model is unsure. Filled markers: training
+        points; hollow: test points. Shape and colour give the class. Axes span ±{view.extent}.
       </figcaption>
     </figure>
   );

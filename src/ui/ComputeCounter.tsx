@@ -5,7 +5,6 @@ import { computeSummary } from '../store/selectors';
 import { useLabStore } from '../store/store';
 import { formatCount, formatFlops, formatMs, formatPercent } from '../report/format';
 
-
 /** Charged FLOPs vs vanilla for the same steps, and the measured step time: side by side. */
 export function ComputeCounter() {
   const s = useLabStore(
@@ -22,8 +21,11 @@ export function ComputeCounter() {
   );
   const c = computeSummary(s);
   const policy = getPolicy(s.runConfig.policy).label;
-  const vanillaKey = s.backend ? measureKey({ ...s.runConfig, policy: 'vanilla' }, s.backend.backend) : null;
-  const vanillaMs = vanillaKey !== null && s.runConfig.policy !== 'vanilla' ? s.measured[vanillaKey] : undefined;
+  const vanillaKey = s.backend
+    ? measureKey({ ...s.runConfig, policy: 'vanilla' }, s.backend.backend)
+    : null;
+  const vanillaMs =
+    vanillaKey !== null && s.runConfig.policy !== 'vanilla' ? s.measured[vanillaKey] : undefined;
   const mntkShare = c.mntk !== null && c.charged > 0 ? c.mntk / c.charged : NaN;
   const saved = c.saving;
   return (
@@ -31,8 +33,8 @@ export function ComputeCounter() {
       <header className="card-head">
         <h2 id="compute-title">Compute</h2>
         <p className="card-sub">
-          Analytic training FLOPs after {formatCount(c.steps)} steps. The policy is charged for its mNTK evaluations too.
-          Validation passes are monitoring and are not charged.
+          Analytic training FLOPs after {formatCount(c.steps)} steps. The policy is charged for its
+          mNTK evaluations too. Validation passes are monitoring and are not charged.
         </p>
       </header>
       <div className="stats">
@@ -59,11 +61,16 @@ export function ComputeCounter() {
         <div className={`stat ${saved > 0 ? 'good' : saved < 0 ? 'bad' : ''}`}>
           <span className="stat-label">{saved < 0 ? 'extra vs vanilla' : 'saving vs vanilla'}</span>
           <span className="stat-value">{formatPercent(Math.abs(saved))}</span>
-          <span className="stat-note">1 − charged / vanilla FLOPs{saved < 0 ? ' (the policy spent more)' : ''}</span>
+          <span className="stat-note">
+            1 − charged / vanilla FLOPs{saved < 0 ? ' (the policy spent more)' : ''}
+          </span>
         </div>
         <div className="stat">
           <span className="stat-label">measured time</span>
-          <span className="stat-value">{formatMs(s.medianStepMs)}<small> /step</small></span>
+          <span className="stat-value">
+            {formatMs(s.medianStepMs)}
+            <small> /step</small>
+          </span>
           <span className="stat-note">
             median wall-clock of recent steps{s.backend ? ` on ${s.backend.backend}` : ''}
             {s.view === 'imported'
@@ -77,8 +84,8 @@ export function ComputeCounter() {
         </div>
       </div>
       <p className="note">
-        FLOPs count the work the policy chose to do; the time shows what the backend made of it. Fewer FLOPs need not
-        mean faster steps on a GPU that is bound by kernel launches.
+        FLOPs count the work the policy chose to do; the time shows what the backend made of it.
+        Fewer FLOPs need not mean faster steps on a GPU that is bound by kernel launches.
       </p>
     </section>
   );

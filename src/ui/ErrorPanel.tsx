@@ -19,7 +19,12 @@ function ErrorItem({ e }: { e: LabError }) {
       {/* Messages are rendered as text: URL values in them are escaped by React, never parsed as markup. */}
       <span>{e.message}</span>
       {e.count > 1 && <span className="muted"> (reported {e.count} times)</span>}
-      <button type="button" className="link-button" onClick={() => dismissError(e.id)} aria-label="Dismiss this message">
+      <button
+        type="button"
+        className="link-button"
+        onClick={() => dismissError(e.id)}
+        aria-label="Dismiss this message"
+      >
         Dismiss
       </button>
     </li>

@@ -12,19 +12,25 @@ export function ExperimentSelects() {
   const settings = useLabStore((s) => s.settings);
   const imported = useLabStore((s) => s.view === 'imported');
   const [seedText, setSeedText] = useState<string | null>(null);
-  const kChoices = K_CHOICES.includes(settings.K) ? K_CHOICES : [...K_CHOICES, settings.K].sort((a, b) => a - b);
+  const kChoices = K_CHOICES.includes(settings.K)
+    ? K_CHOICES
+    : [...K_CHOICES, settings.K].sort((a, b) => a - b);
   const commitSeed = () => {
     if (seedText === null) return;
     const seed = Number(seedText);
     setSeedText(null);
-    if (Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1 && seed !== settings.seed) applySettings({ seed });
+    if (Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1 && seed !== settings.seed)
+      applySettings({ seed });
   };
   return (
     <fieldset className="panel" disabled={imported}>
       <legend>Experiment</legend>
       <label className="field">
         <span>Policy</span>
-        <select value={settings.policy} onChange={(e) => applySettings({ policy: e.target.value as PolicyName })}>
+        <select
+          value={settings.policy}
+          onChange={(e) => applySettings({ policy: e.target.value as PolicyName })}
+        >
           {POLICIES.map((p) => (
             <option key={p} value={p}>
               {getPolicy(p).label}
@@ -59,7 +65,11 @@ export function ExperimentSelects() {
               if (e.key === 'Enter') commitSeed();
             }}
           />
-          <button type="button" onClick={() => applySettings({ seed: Math.floor(Math.random() * 2 ** 31) })} title="A new random seed">
+          <button
+            type="button"
+            onClick={() => applySettings({ seed: Math.floor(Math.random() * 2 ** 31) })}
+            title="A new random seed"
+          >
             New seed
           </button>
         </div>

@@ -34,11 +34,25 @@ interface Props {
  * A module × evaluation grid on a canvas (thousands of cells would be too many DOM nodes), with
  * row labels, a step axis, a hover tooltip and row clicks.
  */
-export function GridCanvas({ labels, layers, evaluations, drawCells, tooltip, onRowClick, ariaLabel, empty }: Props) {
+export function GridCanvas({
+  labels,
+  layers,
+  evaluations,
+  drawCells,
+  tooltip,
+  onRowClick,
+  ariaLabel,
+  empty,
+}: Props) {
   const [wrapRef, width] = useElementWidth<HTMLDivElement>();
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [hover, setHover] = useState<{ x: number; y: number; row: number; index: number } | null>(null);
-  const layout = useMemo(() => gridLayout(evaluations.length, labels.length, width), [evaluations.length, labels.length, width]);
+  const [hover, setHover] = useState<{ x: number; y: number; row: number; index: number } | null>(
+    null,
+  );
+  const layout = useMemo(
+    () => gridLayout(evaluations.length, labels.length, width),
+    [evaluations.length, labels.length, width],
+  );
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -81,7 +95,8 @@ export function GridCanvas({ labels, layers, evaluations, drawCells, tooltip, on
       {evaluations.length === 0 && <p className="grid-empty">{empty}</p>}
       {binned && (
         <p className="note">
-          {evaluations.length} evaluations; each column shows the last of {layout.perColumn} consecutive evaluations.
+          {evaluations.length} evaluations; each column shows the last of {layout.perColumn}{' '}
+          consecutive evaluations.
         </p>
       )}
       {hover && cell && (
@@ -93,7 +108,12 @@ export function GridCanvas({ labels, layers, evaluations, drawCells, tooltip, on
             top: hover.y + 14,
           }}
         >
-          {tooltip({ row: hover.row, evaluation: cell, index: hover.index, perColumn: layout.perColumn })}
+          {tooltip({
+            row: hover.row,
+            evaluation: cell,
+            index: hover.index,
+            perColumn: layout.perColumn,
+          })}
         </div>
       )}
     </div>

@@ -10,8 +10,8 @@ export function Header() {
       <div className="brand">
         <h1>MAT Lab</h1>
         <p className="tagline">
-          Modular Adaptive Training of {modelPhrase(model)} in your browser, with each {moduleWords(model).one}&apos;s
-          mNTK λmax, live.
+          Modular Adaptive Training of {modelPhrase(model)} in your browser, with each{' '}
+          {moduleWords(model).one}&apos;s mNTK λmax, live.
         </p>
       </div>
       <div className="header-status">

@@ -19,7 +19,8 @@ export function Heatmap() {
   const range = useMemo(() => positiveRange(evaluations.map((e) => e.lambdaMax)), [evaluations]);
   const scale = useMemo(() => lambdaScale(range), [range]);
   const draw = useCallback(
-    (ctx: CanvasRenderingContext2D, layout: GridLayout) => drawHeatCells(ctx, layout, evaluations, modules.length, scale),
+    (ctx: CanvasRenderingContext2D, layout: GridLayout) =>
+      drawHeatCells(ctx, layout, evaluations, modules.length, scale),
     [evaluations, modules.length, scale],
   );
   const tooltip = ({ row, evaluation: e, perColumn }: GridCell) => {
@@ -29,7 +30,9 @@ export function Heatmap() {
         <strong>{labels[row]}</strong> <span className="muted">({modules[row]?.id})</span>
         <div>
           step {e.step}
-          {perColumn > 1 && <span className="muted"> (last of {perColumn} evaluations in this column)</span>}
+          {perColumn > 1 && (
+            <span className="muted"> (last of {perColumn} evaluations in this column)</span>
+          )}
         </div>
         <div>
           λmax = <b>{formatValue(e.lambdaMax[row] ?? NaN)}</b>
@@ -45,7 +48,8 @@ export function Heatmap() {
       <header className="card-head">
         <h2 id="heatmap-title">λmax of each {words.one}&apos;s mNTK</h2>
         <p className="card-sub">
-          Rows: {words.many} ({words.rows}). Columns: evaluations, every K = {K} steps. Colour: λmax on a log scale.
+          Rows: {words.many} ({words.rows}). Columns: evaluations, every K = {K} steps. Colour: λmax
+          on a log scale.
         </p>
       </header>
       <GridCanvas

@@ -14,18 +14,22 @@ export function KernelText({ cfg, probe }: { cfg: ExperimentConfig; probe: Probe
   return (
     <div className="kernel">
       <p>
-        Every K = {cfg.K} steps each module m gets an n × n kernel over a fixed probe batch of n = {cfg.probe} samples
-        (drawn once from the training set with the run&apos;s seed; dropout off), computed {how}:
+        Every K = {cfg.K} steps each module m gets an n × n kernel over a fixed probe batch of n ={' '}
+        {cfg.probe} samples (drawn once from the training set with the run&apos;s seed; dropout
+        off), computed {how}:
       </p>
       <code className="formula block">
-        Θ_m[i, j] = (1/k) Σ_c ⟨ ∂f_c(x_i)/∂θ_m , ∂f_c(x_j)/∂θ_m ⟩, λmax_m = largest eigenvalue of Θ_m
+        Θ_m[i, j] = (1/k) Σ_c ⟨ ∂f_c(x_i)/∂θ_m , ∂f_c(x_j)/∂θ_m ⟩, λmax_m = largest eigenvalue of
+        Θ_m
       </code>
       {cfg.kernel === 'loss' && (
-        <p className="note">This run uses the loss kernel: rows are per-sample loss gradients ∇θ_m ℓ(x_i).</p>
+        <p className="note">
+          This run uses the loss kernel: rows are per-sample loss gradients ∇θ_m ℓ(x_i).
+        </p>
       )}
       <p>
-        Warm-up W0 = {cfg.warmup} steps, window w = {cfg.window} evaluations, ref = {cfg.ref} over heads, stops{' '}
-        {cfg.stop === 'sticky' ? 'are sticky' : 'are re-checked at every evaluation'}.
+        Warm-up W0 = {cfg.warmup} steps, window w = {cfg.window} evaluations, ref = {cfg.ref} over
+        heads, stops {cfg.stop === 'sticky' ? 'are sticky' : 'are re-checked at every evaluation'}.
       </p>
     </div>
   );

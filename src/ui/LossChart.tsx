@@ -13,7 +13,12 @@ const HEIGHT = 300;
 /** Training loss (raw and smoothed) and the validation metric against the step. */
 export function LossChart() {
   const { metrics, validation, model, metric } = useLabStore(
-    useShallow((s) => ({ metrics: s.metrics, validation: s.validation, model: s.runConfig.model, metric: s.metric })),
+    useShallow((s) => ({
+      metrics: s.metrics,
+      validation: s.validation,
+      model: s.runConfig.model,
+      metric: s.metric,
+    })),
   );
   const [ref, width] = useElementWidth<HTMLDivElement>();
   const rows = useMemo(() => lossRows(metrics, validation), [metrics, validation]);
@@ -33,10 +38,12 @@ export function LossChart() {
       <header className="card-head">
         <h2 id="loss-title">Loss</h2>
         <p className="card-sub">
-          {lossWords(model)} per step: raw (faint) and an exponential moving average with smoothing {LOSS_SMOOTHING}{' '}
-          (bias-corrected). Validation {metric.name} ({metric.higherIsBetter ? 'higher' : 'lower'} is better) on the
-          right axis{isAccuracy ? '' : ' (log scale)'}.
-          {n > 1000 && ' Long runs show each interval’s lowest and highest raw loss, so spikes stay visible.'}
+          {lossWords(model)} per step: raw (faint) and an exponential moving average with smoothing{' '}
+          {LOSS_SMOOTHING} (bias-corrected). Validation {metric.name} (
+          {metric.higherIsBetter ? 'higher' : 'lower'} is better) on the right axis
+          {isAccuracy ? '' : ' (log scale)'}.
+          {n > 1000 &&
+            ' Long runs show each interval’s lowest and highest raw loss, so spikes stay visible.'}
         </p>
       </header>
       <dl className="readouts">
@@ -64,10 +71,27 @@ export function LossChart() {
         {rows.length === 0 ? (
           <p className="grid-empty">No training step yet: press Play or Step.</p>
         ) : (
-          <ComposedChart width={width} height={HEIGHT} data={rows} margin={{ top: 8, right: 8, bottom: 8, left: 0 }}>
+          <ComposedChart
+            width={width}
+            height={HEIGHT}
+            data={rows}
+            margin={{ top: 8, right: 8, bottom: 8, left: 0 }}
+          >
             <CartesianGrid stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 13 }} />
-            <YAxis yAxisId="loss" domain={['auto', 'auto']} tickFormatter={(v: number) => formatValue(v, 3)} tick={{ fontSize: 13 }} width={56} />
+            <XAxis
+              dataKey="step"
+              type="number"
+              domain={['dataMin', 'dataMax']}
+              allowDecimals={false}
+              tick={{ fontSize: 13 }}
+            />
+            <YAxis
+              yAxisId="loss"
+              domain={['auto', 'auto']}
+              tickFormatter={(v: number) => formatValue(v, 3)}
+              tick={{ fontSize: 13 }}
+              width={56}
+            />
             <YAxis
               yAxisId="val"
               orientation="right"
@@ -82,14 +106,43 @@ export function LossChart() {
               isAnimationActive={false}
               labelFormatter={(step) => `step ${String(step)}`}
               formatter={(v, name) => [
-                typeof v === 'number' ? (name === 'val' ? formatMetric(v) : formatValue(v)) : String(v),
+                typeof v === 'number'
+                  ? name === 'val'
+                    ? formatMetric(v)
+                    : formatValue(v)
+                  : String(v),
                 names[String(name)] ?? String(name),
               ]}
             />
             <Legend formatter={(name: string) => names[name] ?? name} />
-            <Line yAxisId="loss" dataKey="raw" stroke="#64748b" strokeOpacity={0.45} strokeWidth={1} dot={false} isAnimationActive={false} connectNulls />
-            <Line yAxisId="loss" dataKey="ema" stroke="#1d4ed8" strokeWidth={2.5} dot={false} isAnimationActive={false} connectNulls />
-            <Line yAxisId="val" dataKey="val" stroke="#c2410c" strokeWidth={2} dot={{ r: 2.5 }} isAnimationActive={false} connectNulls />
+            <Line
+              yAxisId="loss"
+              dataKey="raw"
+              stroke="#64748b"
+              strokeOpacity={0.45}
+              strokeWidth={1}
+              dot={false}
+              isAnimationActive={false}
+              connectNulls
+            />
+            <Line
+              yAxisId="loss"
+              dataKey="ema"
+              stroke="#1d4ed8"
+              strokeWidth={2.5}
+              dot={false}
+              isAnimationActive={false}
+              connectNulls
+            />
+            <Line
+              yAxisId="val"
+              dataKey="val"
+              stroke="#c2410c"
+              strokeWidth={2}
+              dot={{ r: 2.5 }}
+              isAnimationActive={false}
+              connectNulls
+            />
           </ComposedChart>
         )}
       </div>

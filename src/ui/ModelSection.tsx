@@ -6,7 +6,15 @@ import type { ModelName } from '../core/config';
 import type { Draft, FieldKey, FieldSpec } from './model-fields';
 import { applyDraft, editDraft, fieldsFor } from './model-fields';
 
-function Field({ spec, value, onChange }: { spec: FieldSpec; value: string; onChange: (v: string) => void }) {
+function Field({
+  spec,
+  value,
+  onChange,
+}: {
+  spec: FieldSpec;
+  value: string;
+  onChange: (v: string) => void;
+}) {
   const id = `field-${spec.key}`;
   return (
     <div className="field">
@@ -23,7 +31,13 @@ function Field({ spec, value, onChange }: { spec: FieldSpec; value: string; onCh
           ))}
         </select>
       ) : (
-        <input id={id} type="text" inputMode="decimal" value={value} onChange={(e) => onChange(e.target.value)} />
+        <input
+          id={id}
+          type="text"
+          inputMode="decimal"
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
       )}
     </div>
   );
@@ -36,7 +50,9 @@ export function ModelSection() {
   const [draft, setDraft] = useState<Draft>({});
   const [problems, setProblems] = useState<string[]>([]);
   const draftModel = draft.model ?? settings.model;
-  const model: ModelName = (MODELS as readonly string[]).includes(draftModel) ? (draftModel as ModelName) : settings.model;
+  const model: ModelName = (MODELS as readonly string[]).includes(draftModel)
+    ? (draftModel as ModelName)
+    : settings.model;
   const changed = Object.entries(draft).some(([k, v]) => String(settings[k as FieldKey]) !== v);
   const apply = () => {
     const r = applyDraft(settings, draft);
@@ -93,7 +109,9 @@ export function ModelSection() {
               Discard changes
             </button>
           </div>
-          <p className="note">These settings change the model or the data, so they take effect with a restart.</p>
+          <p className="note">
+            These settings change the model or the data, so they take effect with a restart.
+          </p>
         </fieldset>
       </form>
     </details>

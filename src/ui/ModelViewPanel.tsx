@@ -70,7 +70,8 @@ function Router({ view }: { view: Extract<ModelView, { kind: 'router' }> }) {
   const layers = new Map<number, [string, number][]>();
   for (const m of modules) {
     const v = view.load[m.id];
-    if (m.kind === 'expert' && v !== undefined) layers.set(m.layer, [...(layers.get(m.layer) ?? []), [m.id, v]]);
+    if (m.kind === 'expert' && v !== undefined)
+      layers.set(m.layer, [...(layers.get(m.layer) ?? []), [m.id, v]]);
   }
   const perLayer = [...layers.values()][0]?.length ?? 1;
   return (
@@ -81,9 +82,9 @@ function Router({ view }: { view: Extract<ModelView, { kind: 'router' }> }) {
         {view.capacity} tokens (capacity); the rest are dropped and skip the expert layer.
       </p>
       <p className="note" data-testid="router.coupling">
-        Capacity drops couple samples: whether a token is dropped depends on the other tokens of
-        the batch, so each kernel is computed with the probe batch routed once, as a whole, and
-        that routing held fixed.
+        Capacity drops couple samples: whether a token is dropped depends on the other tokens of the
+        batch, so each kernel is computed with the probe batch routed once, as a whole, and that
+        routing held fixed.
       </p>
       {[...layers.entries()].map(([layer, entries]) => {
         const routed = entries.reduce((a, [, v]) => a + v, 0);

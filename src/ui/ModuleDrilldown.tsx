@@ -11,7 +11,14 @@ import { useElementWidth } from './use-element-width';
 /** One module: its latest kernel spectrum, effective rank, λmax over time, and manual override. */
 export function ModuleDrilldown() {
   const s = useLabStore(
-    useShallow((st) => ({ id: st.selectedModule, modules: st.modules, evaluations: st.evaluations, n: st.runConfig.probe, view: st.view, modelView: st.modelView })),
+    useShallow((st) => ({
+      id: st.selectedModule,
+      modules: st.modules,
+      evaluations: st.evaluations,
+      n: st.runConfig.probe,
+      view: st.view,
+      modelView: st.modelView,
+    })),
   );
   const [ref, width] = useElementWidth<HTMLDivElement>(600);
   const row = s.modules.findIndex((m) => m.id === s.id);
@@ -29,7 +36,13 @@ export function ModuleDrilldown() {
     return Array.from(latest.spectra.subarray(row * n, (row + 1) * n), (v, i) => ({ i: i + 1, v }));
   }, [latest, row, s.modules.length]);
   const trajectory = useMemo(
-    () => (row < 0 ? [] : strideIndices(s.evaluations.length, 500).map((i) => ({ step: s.evaluations[i]?.step ?? 0, v: s.evaluations[i]?.lambdaMax[row] ?? NaN }))),
+    () =>
+      row < 0
+        ? []
+        : strideIndices(s.evaluations.length, 500).map((i) => ({
+            step: s.evaluations[i]?.step ?? 0,
+            v: s.evaluations[i]?.lambdaMax[row] ?? NaN,
+          })),
     [s.evaluations, row],
   );
   if (!module) return null;
@@ -40,7 +53,10 @@ export function ModuleDrilldown() {
     <section className="card drilldown" aria-labelledby="drill-title">
       <header className="card-head row">
         <h2 id="drill-title">
-          {moduleLabel(module)} <span className="muted">({module.id}, {module.params.toLocaleString('en-US')} parameters)</span>
+          {moduleLabel(module)}{' '}
+          <span className="muted">
+            ({module.id}, {module.params.toLocaleString('en-US')} parameters)
+          </span>
         </h2>
         <label className="inline">
           <span className="visually-hidden">Module</span>
@@ -52,7 +68,11 @@ export function ModuleDrilldown() {
             ))}
           </select>
         </label>
-        <button type="button" onClick={() => selectModule(null)} aria-label="Close the module details">
+        <button
+          type="button"
+          onClick={() => selectModule(null)}
+          aria-label="Close the module details"
+        >
           Close
         </button>
       </header>
@@ -71,7 +91,10 @@ export function ModuleDrilldown() {
           <div>
             <dt>router load</dt>
             <dd>
-              {s.modelView.view.load[module.id] ?? 0} <small>of {s.modelView.view.tokensPerLayer} tokens (capacity {s.modelView.view.capacity})</small>
+              {s.modelView.view.load[module.id] ?? 0}{' '}
+              <small>
+                of {s.modelView.view.tokensPerLayer} tokens (capacity {s.modelView.view.capacity})
+              </small>
             </dd>
           </div>
         )}
@@ -83,10 +106,18 @@ export function ModuleDrilldown() {
       {s.view === 'live' && (
         <div className="inline" role="group" aria-label="Manual override">
           <span>Override:</span>
-          <button type="button" onClick={() => overrideModule(module.id, 'on')} aria-pressed={reason === 'forced-on'}>
+          <button
+            type="button"
+            onClick={() => overrideModule(module.id, 'on')}
+            aria-pressed={reason === 'forced-on'}
+          >
             Force on
           </button>
-          <button type="button" onClick={() => overrideModule(module.id, 'off')} aria-pressed={reason === 'forced-off'}>
+          <button
+            type="button"
+            onClick={() => overrideModule(module.id, 'off')}
+            aria-pressed={reason === 'forced-off'}
+          >
             Force off
           </button>
           <button type="button" onClick={() => overrideModule(module.id, null)}>
@@ -96,23 +127,66 @@ export function ModuleDrilldown() {
       )}
       <div ref={ref} className="drill-charts">
         <figure>
-          <figcaption>Eigenvalues of Θ at step {latest?.step ?? '—'} (descending); effective rank = exp(−Σ p ln p), p = λ/Σλ</figcaption>
-          <BarChart width={half} height={200} data={spectrum} margin={{ top: 4, right: 8, bottom: 4, left: 0 }}>
+          <figcaption>
+            Eigenvalues of Θ at step {latest?.step ?? '—'} (descending); effective rank = exp(−Σ p
+            ln p), p = λ/Σλ
+          </figcaption>
+          <BarChart
+            width={half}
+            height={200}
+            data={spectrum}
+            margin={{ top: 4, right: 8, bottom: 4, left: 0 }}
+          >
             <CartesianGrid stroke="#e5e7eb" vertical={false} />
             <XAxis dataKey="i" tick={{ fontSize: 12 }} />
-            <YAxis tickFormatter={(v: number) => formatValue(v, 2)} tick={{ fontSize: 12 }} width={56} />
-            <Tooltip isAnimationActive={false} formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λ']} labelFormatter={(i) => `λ${String(i)}`} />
+            <YAxis
+              tickFormatter={(v: number) => formatValue(v, 2)}
+              tick={{ fontSize: 12 }}
+              width={56}
+            />
+            <Tooltip
+              isAnimationActive={false}
+              formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λ']}
+              labelFormatter={(i) => `λ${String(i)}`}
+            />
             <Bar dataKey="v" fill="#1d4ed8" isAnimationActive={false} />
           </BarChart>
         </figure>
         <figure>
           <figcaption>λmax over training (log scale)</figcaption>
-          <LineChart width={half} height={200} data={trajectory.filter((p) => p.v > 0)} margin={{ top: 4, right: 8, bottom: 4, left: 0 }}>
+          <LineChart
+            width={half}
+            height={200}
+            data={trajectory.filter((p) => p.v > 0)}
+            margin={{ top: 4, right: 8, bottom: 4, left: 0 }}
+          >
             <CartesianGrid stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 12 }} />
-            <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tickFormatter={(v: number) => formatValue(v, 2)} tick={{ fontSize: 12 }} width={56} />
-            <Tooltip isAnimationActive={false} formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λmax']} labelFormatter={(st) => `step ${String(st)}`} />
-            <Line dataKey="v" stroke="#0f766e" strokeWidth={2} dot={false} isAnimationActive={false} />
+            <XAxis
+              dataKey="step"
+              type="number"
+              domain={['dataMin', 'dataMax']}
+              tick={{ fontSize: 12 }}
+            />
+            <YAxis
+              scale="log"
+              domain={['auto', 'auto']}
+              allowDataOverflow
+              tickFormatter={(v: number) => formatValue(v, 2)}
+              tick={{ fontSize: 12 }}
+              width={56}
+            />
+            <Tooltip
+              isAnimationActive={false}
+              formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λmax']}
+              labelFormatter={(st) => `step ${String(st)}`}
+            />
+            <Line
+              dataKey="v"
+              stroke="#0f766e"
+              strokeWidth={2}
+              dot={false}
+              isAnimationActive={false}
+            />
           </LineChart>
         </figure>
       </div>

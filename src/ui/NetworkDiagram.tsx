@@ -65,14 +65,36 @@ export function NetworkDiagram({ classes }: { classes: number }) {
         {layout.edges.map(([a, b], i) => {
           const na = layout.nodes[a]!;
           const nb = layout.nodes[b]!;
-          return <line key={i} x1={na.x} y1={na.y} x2={nb.x} y2={nb.y} stroke="#cbd5e1" strokeWidth={0.6} />;
+          return (
+            <line
+              key={i}
+              x1={na.x}
+              y1={na.y}
+              x2={nb.x}
+              y2={nb.y}
+              stroke="#cbd5e1"
+              strokeWidth={0.6}
+            />
+          );
         })}
         {layout.nodes.map((n) => {
           if (n.module === null) {
             return (
               <g key={n.label}>
-                <rect x={n.x - layout.radius} y={n.y - layout.radius} width={2 * layout.radius} height={2 * layout.radius} fill="#f8fafc" stroke="#64748b" />
-                <text x={n.column === 0 ? n.x - layout.radius - 4 : n.x + layout.radius + 4} y={n.y + 4} fontSize={10} textAnchor={n.column === 0 ? 'end' : 'start'}>
+                <rect
+                  x={n.x - layout.radius}
+                  y={n.y - layout.radius}
+                  width={2 * layout.radius}
+                  height={2 * layout.radius}
+                  fill="#f8fafc"
+                  stroke="#64748b"
+                />
+                <text
+                  x={n.column === 0 ? n.x - layout.radius - 4 : n.x + layout.radius + 4}
+                  y={n.y + 4}
+                  fontSize={10}
+                  textAnchor={n.column === 0 ? 'end' : 'start'}
+                >
                   {n.label}
                 </text>
               </g>
@@ -101,8 +123,8 @@ export function NetworkDiagram({ classes }: { classes: number }) {
         })}
       </svg>
       <figcaption>
-        Hidden neurons are the modules: solid = updated, patterned = frozen ({frozen} of {s.modules.length} now). Same
-        patterns as the timeline; click a neuron for its kernel.
+        Hidden neurons are the modules: solid = updated, patterned = frozen ({frozen} of{' '}
+        {s.modules.length} now). Same patterns as the timeline; click a neuron for its kernel.
       </figcaption>
     </figure>
   );

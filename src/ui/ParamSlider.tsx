@@ -14,7 +14,8 @@ interface Props {
   disabled: boolean;
 }
 
-const onGrid = (v: number, min: number, step: number) => Math.abs((v - min) / step - Math.round((v - min) / step)) < 1e-9;
+const onGrid = (v: number, min: number, step: number) =>
+  Math.abs((v - min) / step - Math.round((v - min) / step)) < 1e-9;
 
 /**
  * A live parameter. The value follows the thumb while dragging and is sent to the trainer when

@@ -11,7 +11,9 @@ function LoadingBar({ progress }: { progress: LoadProgress }) {
     <span className="loading" data-testid="data.progress">
       <label>
         {progress.what}:{' '}
-        {progress.total ? `${mb(progress.loaded)} of ${mb(progress.total)} MB` : `${mb(progress.loaded)} MB`}
+        {progress.total
+          ? `${mb(progress.loaded)} of ${mb(progress.total)} MB`
+          : `${mb(progress.loaded)} MB`}
         {share !== null && progress.loaded >= progress.total! ? ' — decoding…' : ''}{' '}
         <progress max={1} value={share ?? undefined} />
       </label>
@@ -22,7 +24,15 @@ function LoadingBar({ progress }: { progress: LoadProgress }) {
 /** Step counter, running state and where training runs. */
 export function RunStatus() {
   const s = useLabStore(
-    useShallow((st) => ({ step: st.step, running: st.running, phase: st.phase, where: st.where, view: st.view, stopAt: st.runConfig.stopAt, loading: st.loading })),
+    useShallow((st) => ({
+      step: st.step,
+      running: st.running,
+      phase: st.phase,
+      where: st.where,
+      view: st.view,
+      stopAt: st.runConfig.stopAt,
+      loading: st.loading,
+    })),
   );
   const state =
     s.view === 'imported'
@@ -39,12 +49,15 @@ export function RunStatus() {
   return (
     <div className="run-status" aria-live="polite">
       <span className="step-counter">
-        <span className="step-label">step</span> <span className="step-value">{formatCount(s.step)}</span>
+        <span className="step-label">step</span>{' '}
+        <span className="step-value">{formatCount(s.step)}</span>
       </span>
       <span className={`state state-${s.running ? 'running' : s.phase}`}>{state}</span>
       {s.loading && s.phase === 'starting' && <LoadingBar progress={s.loading} />}
       {s.where && s.view === 'live' && (
-        <span className="where">{s.where === 'worker' ? 'training in a Web Worker' : 'training on the main thread'}</span>
+        <span className="where">
+          {s.where === 'worker' ? 'training in a Web Worker' : 'training on the main thread'}
+        </span>
       )}
     </div>
   );

@@ -8,7 +8,9 @@ import { JsonFileButton } from './JsonFileButton';
 
 /** Copy the link, replay it, export the run as JSON, import a run file to view. */
 export function ShareBar() {
-  const s = useLabStore(useShallow((st) => ({ phase: st.phase, view: st.view, running: st.running })));
+  const s = useLabStore(
+    useShallow((st) => ({ phase: st.phase, view: st.view, running: st.running })),
+  );
   const [copied, setCopied] = useState<'yes' | 'manual' | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -28,7 +30,10 @@ export function ShareBar() {
       const run = await exportRun();
       downloadText(runFileName(run.config.seed, run.step), JSON.stringify(run));
     } catch (e) {
-      reportError('export', `The run could not be exported: ${e instanceof Error ? e.message : String(e)}.`);
+      reportError(
+        'export',
+        `The run could not be exported: ${e instanceof Error ? e.message : String(e)}.`,
+      );
     } finally {
       setBusy(false);
     }
@@ -39,7 +44,10 @@ export function ShareBar() {
     try {
       importRunText(await file.text(), file.name);
     } catch (e) {
-      reportError('import', `${file.name} could not be read: ${e instanceof Error ? e.message : String(e)}.`);
+      reportError(
+        'import',
+        `${file.name} could not be read: ${e instanceof Error ? e.message : String(e)}.`,
+      );
     }
   };
 
@@ -63,12 +71,18 @@ export function ShareBar() {
         >
           Replay link
         </button>
-        <button type="button" onClick={() => void doExport()} disabled={s.view !== 'live' || s.phase !== 'ready' || busy}>
+        <button
+          type="button"
+          onClick={() => void doExport()}
+          disabled={s.view !== 'live' || s.phase !== 'ready' || busy}
+        >
           {busy ? 'Exporting…' : 'Export run (JSON)'}
         </button>
         <JsonFileButton label="Import run…" inputLabel="Import a run file" onFile={onFile} />
       </div>
-      {copied === 'yes' && <p className="note ok">Link copied. Opening it replays this run, including α/β changes.</p>}
+      {copied === 'yes' && (
+        <p className="note ok">Link copied. Opening it replays this run, including α/β changes.</p>
+      )}
       {copied === 'manual' && (
         <div className="note">
           <label htmlFor="share-url">The clipboard is not available; copy the link by hand:</label>

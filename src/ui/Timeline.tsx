@@ -14,7 +14,8 @@ export function Timeline() {
   const { modules, labels, layers } = useModuleRows();
   const { evaluations, policy } = useGridData();
   const draw = useCallback(
-    (ctx: CanvasRenderingContext2D, layout: GridLayout) => drawDecisionCells(ctx, layout, evaluations, modules.length),
+    (ctx: CanvasRenderingContext2D, layout: GridLayout) =>
+      drawDecisionCells(ctx, layout, evaluations, modules.length),
     [evaluations, modules.length],
   );
   const tooltip = ({ row, evaluation: e, index, perColumn }: GridCell) => {
@@ -29,14 +30,19 @@ export function Timeline() {
         </div>
         {perColumn > 1 && first && (
           <div className="muted">
-            this column covers steps {first.step}–{next ? next.step - 1 : 'now'} and shows the last of {perColumn} evaluations
+            this column covers steps {first.step}–{next ? next.step - 1 : 'now'} and shows the last
+            of {perColumn} evaluations
           </div>
         )}
         <div>
           <b>{reason ? REASON_WORDS[reason] : '—'}</b>
         </div>
-        <div>λmax at step {e.step}: {formatValue(e.lambdaMax[row] ?? NaN)}</div>
-        {e.amendedAt !== null && <div className="muted">decisions changed at step {e.amendedAt} (slider or override)</div>}
+        <div>
+          λmax at step {e.step}: {formatValue(e.lambdaMax[row] ?? NaN)}
+        </div>
+        {e.amendedAt !== null && (
+          <div className="muted">decisions changed at step {e.amendedAt} (slider or override)</div>
+        )}
       </>
     );
   };

@@ -5,17 +5,31 @@ const base = { requested: 'auto', adapter: '', isFallbackAdapter: false, fallbac
 
 describe('backendText', () => {
   it('names WebGPU with its adapter', () => {
-    expect(backendText({ ...base, backend: 'webgpu', adapter: 'nvidia · hopper' })).toEqual({ text: 'WebGPU · nvidia · hopper', tone: 'ok' });
+    expect(backendText({ ...base, backend: 'webgpu', adapter: 'nvidia · hopper' })).toEqual({
+      text: 'WebGPU · nvidia · hopper',
+      tone: 'ok',
+    });
   });
   it('never hides a software adapter or a fallback', () => {
-    expect(backendText({ ...base, backend: 'webgpu', adapter: 'google · swiftshader', isFallbackAdapter: true }).text).toBe(
-      'WebGPU · google · swiftshader (software)',
-    );
-    const f = backendText({ ...base, backend: 'wasm', fallbackReason: 'no WebGPU adapter is available' });
+    expect(
+      backendText({
+        ...base,
+        backend: 'webgpu',
+        adapter: 'google · swiftshader',
+        isFallbackAdapter: true,
+      }).text,
+    ).toBe('WebGPU · google · swiftshader (software)');
+    const f = backendText({
+      ...base,
+      backend: 'wasm',
+      fallbackReason: 'no WebGPU adapter is available',
+    });
     expect(f).toEqual({ text: 'WASM fallback: no WebGPU adapter is available', tone: 'warn' });
   });
   it('says when a backend was asked for', () => {
-    expect(backendText({ ...base, backend: 'wasm', requested: 'wasm' }).text).toBe('WASM (requested)');
+    expect(backendText({ ...base, backend: 'wasm', requested: 'wasm' }).text).toBe(
+      'WASM (requested)',
+    );
     expect(backendText(null).tone).toBe('pending');
   });
 });

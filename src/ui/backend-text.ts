@@ -1,7 +1,12 @@
 /** The backend badge's words: what runs, on which adapter, and any fallback, never hidden. */
 import type { BackendView } from '../store/run-slice';
 
-const NAMES: Record<string, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
+const NAMES: Record<string, string> = {
+  webgpu: 'WebGPU',
+  webgl: 'WebGL',
+  wasm: 'WASM',
+  cpu: 'CPU',
+};
 
 export interface BackendText {
   /** Main line, e.g. "WebGPU · nvidia · ampere (software)" or "WASM fallback: …". */

@@ -14,9 +14,15 @@ function rgb(hex: string): [number, number, number] {
  * `probs` [resolution², classes]: the argmax class's colour mixed with white by confidence
  * c = (p_max − 1/k) / (1 − 1/k), at most 70 % colour so the points stay visible.
  */
-export function boundaryPixels(probs: Float32Array, resolution: number, classes: number): Uint8ClampedArray {
+export function boundaryPixels(
+  probs: Float32Array,
+  resolution: number,
+  classes: number,
+): Uint8ClampedArray {
   const out = new Uint8ClampedArray(resolution * resolution * 4);
-  const colours = Array.from({ length: classes }, (_, c) => rgb(CLASS_COLOURS[c % CLASS_COLOURS.length] ?? '#888888'));
+  const colours = Array.from({ length: classes }, (_, c) =>
+    rgb(CLASS_COLOURS[c % CLASS_COLOURS.length] ?? '#888888'),
+  );
   const k = Math.max(2, classes);
   for (let i = 0; i < resolution * resolution; i++) {
     let best = 0;

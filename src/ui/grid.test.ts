@@ -1,7 +1,14 @@
 import { interpolateViridis } from 'd3-scale-chromatic';
 import { describe, expect, it } from 'vitest';
 import { lambdaScale, logTicks, NO_VALUE_COLOUR, positiveRange } from './colour';
-import { GUTTER, gridLayout, hitTest, MAX_CELL_WIDTH, MAX_GRID_HEIGHT, MIN_CELL_WIDTH } from './grid';
+import {
+  GUTTER,
+  gridLayout,
+  hitTest,
+  MAX_CELL_WIDTH,
+  MAX_GRID_HEIGHT,
+  MIN_CELL_WIDTH,
+} from './grid';
 
 describe('gridLayout', () => {
   it('draws one column per evaluation while they fit, capped in width', () => {
@@ -24,13 +31,18 @@ describe('gridLayout', () => {
     expect(g.columns.length).toBeLessThanOrEqual((600 - GUTTER) / MIN_CELL_WIDTH);
     expect(g.columns[g.columns.length - 1]).toBe(9999);
     expect(g.perColumn).toBeGreaterThan(1);
-    for (let i = 1; i < g.columns.length; i++) expect(g.columns[i]! - g.columns[i - 1]!).toBe(g.perColumn);
+    for (let i = 1; i < g.columns.length; i++)
+      expect(g.columns[i]! - g.columns[i - 1]!).toBe(g.perColumn);
   });
 
   it('maps points back to cells', () => {
     const g = gridLayout(4, 2, 400);
     expect(hitTest(g, GUTTER + 1, 1)).toEqual({ column: 0, evaluation: 0, row: 0 });
-    expect(hitTest(g, GUTTER + g.cellW * 3 + 1, g.rowH + 1)).toEqual({ column: 3, evaluation: 3, row: 1 });
+    expect(hitTest(g, GUTTER + g.cellW * 3 + 1, g.rowH + 1)).toEqual({
+      column: 3,
+      evaluation: 3,
+      row: 1,
+    });
     expect(hitTest(g, GUTTER - 1, 1)).toBeNull();
     expect(hitTest(g, GUTTER + g.cellW * 4 + 1, 1)).toBeNull();
     expect(hitTest(g, GUTTER + 1, g.rowH * 2 + 1)).toBeNull();
@@ -39,7 +51,9 @@ describe('gridLayout', () => {
 
 describe('λmax colour scale', () => {
   it('spans the positive finite values only', () => {
-    expect(positiveRange([Float64Array.of(0, -1, NaN, 2, 8), Float64Array.of(Infinity, 0.5)])).toEqual([0.5, 8]);
+    expect(
+      positiveRange([Float64Array.of(0, -1, NaN, 2, 8), Float64Array.of(Infinity, 0.5)]),
+    ).toEqual([0.5, 8]);
     expect(positiveRange([Float64Array.of(0, NaN)])).toBeNull();
   });
 

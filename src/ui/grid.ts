@@ -48,12 +48,17 @@ export function gridLayout(evaluations: number, rows: number, width: number): Gr
     for (let last = evaluations - 1; last >= 0; last -= perColumn) columns.push(last);
     columns.reverse();
   }
-  const cellW = columns.length === 0 ? MAX_CELL_WIDTH : Math.min(MAX_CELL_WIDTH, plotW / columns.length);
+  const cellW =
+    columns.length === 0 ? MAX_CELL_WIDTH : Math.min(MAX_CELL_WIDTH, plotW / columns.length);
   return { columns, perColumn, cellW, rowH, width: Math.max(width, GUTTER + 10), height, rows };
 }
 
 /** The cell under a point (CSS px relative to the canvas), or null outside the cells. */
-export function hitTest(layout: GridLayout, x: number, y: number): { column: number; evaluation: number; row: number } | null {
+export function hitTest(
+  layout: GridLayout,
+  x: number,
+  y: number,
+): { column: number; evaluation: number; row: number } | null {
   if (x < GUTTER || y < 0) return null;
   const column = Math.floor((x - GUTTER) / layout.cellW);
   const row = Math.floor(y / layout.rowH);

@@ -18,7 +18,11 @@ export interface LossRow {
  * validation points (strided, newest kept) on the same step when they coincide. Non-finite
  * values are left out so lines break instead of plunging.
  */
-export function lossRows(metrics: MetricsBuffer, validation: ValidationSeries, maxPoints = MAX_CHART_POINTS): LossRow[] {
+export function lossRows(
+  metrics: MetricsBuffer,
+  validation: ValidationSeries,
+  maxPoints = MAX_CHART_POINTS,
+): LossRow[] {
   const byStep = new Map<number, LossRow>();
   for (const p of downsampleLoss(metrics, maxPoints)) {
     const row: LossRow = { step: p.step };

@@ -5,7 +5,10 @@ import { applyDraft, editDraft, fieldsFor } from './model-fields';
 describe('applyDraft', () => {
   it('applies typed numbers and options', () => {
     const r = applyDraft(DEFAULT_CONFIG, { layers: '3', backend: 'wasm', lr: '0.001' });
-    expect(r).toEqual({ ok: true, config: { ...DEFAULT_CONFIG, layers: 3, backend: 'wasm', lr: 0.001 } });
+    expect(r).toEqual({
+      ok: true,
+      config: { ...DEFAULT_CONFIG, layers: 3, backend: 'wasm', lr: 0.001 },
+    });
   });
   it('reports out-of-range values and cross-field rules as sentences', () => {
     const r = applyDraft(DEFAULT_CONFIG, { layers: '99', heads: '3' });
@@ -24,12 +27,15 @@ describe('applyDraft', () => {
 
 describe('model-dependent fields', () => {
   it('shows each model its own fields and data sets', () => {
-    const keys = (m: Parameters<typeof fieldsFor>[0]) => fieldsFor(m).flatMap((g) => g.fields.map((f) => f.key));
+    const keys = (m: Parameters<typeof fieldsFor>[0]) =>
+      fieldsFor(m).flatMap((g) => g.fields.map((f) => f.key));
     expect(keys('bert')).toContain('heads');
     expect(keys('bert')).not.toContain('hidden');
     expect(keys('mlp')).toContain('hidden');
     expect(keys('mlp')).not.toContain('heads');
-    const data = fieldsFor('vgg').flatMap((g) => g.fields).find((f) => f.key === 'data');
+    const data = fieldsFor('vgg')
+      .flatMap((g) => g.fields)
+      .find((f) => f.key === 'data');
     expect(data?.options).toEqual(['fashion']);
   });
   it('picks a fitting data set when the model changes', () => {

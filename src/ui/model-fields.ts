@@ -1,5 +1,14 @@
 /** The "Model & data" form: its fields and how a draft becomes a validated experiment. */
-import { ACTIVATIONS, BACKENDS, ExperimentSchema, KERNELS, MODEL_DATA, MODELS, REFS, STOP_MODES } from '../core/config';
+import {
+  ACTIVATIONS,
+  BACKENDS,
+  ExperimentSchema,
+  KERNELS,
+  MODEL_DATA,
+  MODELS,
+  REFS,
+  STOP_MODES,
+} from '../core/config';
 import type { ExperimentConfig, ModelName } from '../core/config';
 import { familiesReading } from '../core/families/descriptors';
 import type { FamilyField } from '../core/families/family';
@@ -29,7 +38,10 @@ const FAMILY_FIELDS: readonly FieldKey[] = [
 
 const isFamilyField = (key: FieldKey): key is FamilyField => FAMILY_FIELDS.includes(key);
 
-export type FieldKey = Exclude<keyof ExperimentConfig, 'events' | 'autoplay' | 'policy' | 'alpha' | 'beta' | 'K' | 'seed'>;
+export type FieldKey = Exclude<
+  keyof ExperimentConfig,
+  'events' | 'autoplay' | 'policy' | 'alpha' | 'beta' | 'K' | 'seed'
+>;
 
 export interface FieldSpec {
   key: FieldKey;
@@ -68,7 +80,11 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
       { key: 'points', label: 'Points' },
       { key: 'noise', label: 'Noise' },
       { key: 'testRatio', label: 'Test share' },
-      { key: 'images', label: 'Training images', hint: 'up to 5,000 from the subset; more loads the full set (31 MB)' },
+      {
+        key: 'images',
+        label: 'Training images',
+        hint: 'up to 5,000 from the subset; more loads the full set (31 MB)',
+      },
       { key: 'batch', label: 'Batch size' },
       { key: 'lr', label: 'Learning rate (Adam)' },
     ],
@@ -82,7 +98,12 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
       { key: 'warmup', label: 'Warm-up W0 (steps)' },
       { key: 'window', label: 'Window w (evaluations)' },
       { key: 'ref', label: 'Reference of α', options: REFS },
-      { key: 'stop', label: 'β stops', options: STOP_MODES, hint: 'recheck: resume when λmax moves' },
+      {
+        key: 'stop',
+        label: 'β stops',
+        options: STOP_MODES,
+        hint: 'recheck: resume when λmax moves',
+      },
       { key: 'progSpan', label: 'Progressive: steps per layer' },
     ],
   },
@@ -90,7 +111,11 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
     title: 'Run',
     fields: [
       { key: 'valEvery', label: 'Validate every (steps)' },
-      { key: 'valBatches', label: 'Validation batches', hint: 'of the batch size; VGG: at most 1,000 images' },
+      {
+        key: 'valBatches',
+        label: 'Validation batches',
+        hint: 'of the batch size; VGG: at most 1,000 images',
+      },
       { key: 'stopAt', label: 'Pause at step', hint: '0: never' },
       { key: 'backend', label: 'Backend', options: BACKENDS },
     ],
@@ -110,7 +135,12 @@ export function fieldsFor(model: ModelName): { title: string; fields: FieldSpec[
 export type Draft = Partial<Record<FieldKey, string>>;
 
 /** A draft edit; choosing a model also picks its default data set when the current one does not fit. */
-export function editDraft(settings: ExperimentConfig, draft: Draft, key: FieldKey, value: string): Draft {
+export function editDraft(
+  settings: ExperimentConfig,
+  draft: Draft,
+  key: FieldKey,
+  value: string,
+): Draft {
   const next: Draft = { ...draft, [key]: value };
   if (key === 'model' && (MODELS as readonly string[]).includes(value)) {
     const allowed = MODEL_DATA[value as ModelName];

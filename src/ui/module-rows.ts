@@ -16,6 +16,11 @@ export function useModuleRows(): { modules: ModuleInfo[]; labels: string[]; laye
 /** The evaluations and the run's policy, for the grids. */
 export function useGridData() {
   return useLabStore(
-    useShallow((s) => ({ evaluations: s.evaluations, policy: s.runConfig.policy, K: s.runConfig.K, model: s.runConfig.model })),
+    useShallow((s) => ({
+      evaluations: s.evaluations,
+      policy: s.runConfig.policy,
+      K: s.runConfig.K,
+      model: s.runConfig.model,
+    })),
   );
 }

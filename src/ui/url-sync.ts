@@ -4,10 +4,19 @@ import type { LabState } from '../store/store';
 import { shareableConfig, shareableSearch } from '../store/url-state';
 
 export function startUrlSync(): () => void {
-  let seen: [LabState['runConfig'], LabState['events'], LabState['passThrough'], LabState['view']] | null = null;
+  let seen:
+    [LabState['runConfig'], LabState['events'], LabState['passThrough'], LabState['view']] | null =
+    null;
   let lastSearch = location.search;
   const write = (s: LabState) => {
-    if (seen && seen[0] === s.runConfig && seen[1] === s.events && seen[2] === s.passThrough && seen[3] === s.view) return;
+    if (
+      seen &&
+      seen[0] === s.runConfig &&
+      seen[1] === s.events &&
+      seen[2] === s.passThrough &&
+      seen[3] === s.view
+    )
+      return;
     seen = [s.runConfig, s.events, s.passThrough, s.view];
     // An imported run is not the live one: the link keeps describing the live run.
     if (s.view !== 'live') return;

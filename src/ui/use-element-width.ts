@@ -2,7 +2,9 @@ import { useLayoutEffect, useRef, useState } from 'react';
 import type { RefObject } from 'react';
 
 /** The content width of an element in CSS px, kept current with a ResizeObserver. */
-export function useElementWidth<T extends HTMLElement>(initial = 800): [RefObject<T | null>, number] {
+export function useElementWidth<T extends HTMLElement>(
+  initial = 800,
+): [RefObject<T | null>, number] {
   const ref = useRef<T>(null);
   const [width, setWidth] = useState(initial);
   useLayoutEffect(() => {

@@ -38,7 +38,9 @@ export const DATASETS = [...new Set(FAMILY_LIST.flatMap((f) => f.data))] as [
 ];
 
 /** The data sets each model can train on; the first is its default. */
-export const MODEL_DATA: { readonly [M in ModelName]: readonly DatasetName[] } = byName((f) => f.data);
+export const MODEL_DATA: { readonly [M in ModelName]: readonly DatasetName[] } = byName(
+  (f) => f.data,
+);
 
 /** Every preset of every family, in registry order. */
 export const PRESETS: readonly Preset[] = FAMILY_LIST.flatMap((f) => f.presets);

@@ -28,9 +28,11 @@ export const MODULE_KIND_NAMES = Object.keys(MODULE_KINDS) as [ModuleKind, ...Mo
 
 /** A kind's words; a kind this build does not know (an old run file) gets neutral ones. */
 export function moduleKindInfo(kind: string): ModuleKindInfo {
-  return (MODULE_KINDS as Record<string, ModuleKindInfo>)[kind] ?? {
-    letter: '?',
-    one: `${kind} module`,
-    many: `${kind} modules`,
-  };
+  return (
+    (MODULE_KINDS as Record<string, ModuleKindInfo>)[kind] ?? {
+      letter: '?',
+      one: `${kind} module`,
+      many: `${kind} modules`,
+    }
+  );
 }

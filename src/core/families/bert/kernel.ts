@@ -51,4 +51,3 @@ export async function fastHeadKernels(
   grams.dispose();
   return out;
 }
-

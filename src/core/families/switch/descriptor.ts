@@ -32,7 +32,21 @@ export const switchFamily = {
   metric: { name: 'perplexity', higherIsBetter: false },
   lossWords: 'Masked-token cross-entropy',
   moduleKinds: ['head', 'expert'],
-  moduleWords: { one: 'module', many: 'modules (heads and experts)', rows: 'layer·head or layer·expert' },
-  fields: ['layers', 'heads', 'dModel', 'dFF', 'experts', 'capacity', 'seqLen', 'vocab', 'valBatches'],
+  moduleWords: {
+    one: 'module',
+    many: 'modules (heads and experts)',
+    rows: 'layer·head or layer·expert',
+  },
+  fields: [
+    'layers',
+    'heads',
+    'dModel',
+    'dFF',
+    'experts',
+    'capacity',
+    'seqLen',
+    'vocab',
+    'valBatches',
+  ],
   presets,
 } as const satisfies FamilyDescriptor<'switch', 'austen'>;

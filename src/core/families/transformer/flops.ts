@@ -25,4 +25,3 @@ export function headParams(s: TransformerSize): number {
   const dh = s.dModel / s.heads;
   return (s.dModel + 1) * 3 * dh + dh * s.dModel;
 }
-

@@ -104,4 +104,3 @@ export function headGrams(
   const G = tf.concat([gq, go], 2).reshape([H * Rp, n, -1]);
   return tf.matMul(G, G, false, true).reshape([H, Rp, n, n]).sum(1) as tf.Tensor3D;
 }
-

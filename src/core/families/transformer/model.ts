@@ -14,7 +14,6 @@ export interface TransformerSize {
   vocab: number;
 }
 
-
 /** Heads of one layer split into groups; each group runs as one matmul (see `setGroups`). */
 export interface HeadGroup {
   heads: number[];
