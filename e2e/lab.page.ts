@@ -1,7 +1,9 @@
 import { expect } from '@playwright/test';
 import type { Locator, Page, Worker } from '@playwright/test';
 
+import { FLOP_PARTS } from '../src/core/flops';
 import type { LabHook } from '../src/lab-hook';
+import { formatFlops } from '../src/report/format';
 
 /** The `window.__lab` test hook of dev and test builds (src/lab-hook.ts, VITE_LAB_HOOK=1). */
 export type { LabHook };
@@ -187,6 +189,68 @@ export class LabPage {
   async rangeMax(slider: Locator): Promise<number> {
     return Number((await slider.getAttribute('max')) ?? '100');
   }
+
+  /**
+   * The compute counter's FLOPs by part (`compute.split.<part>`), its total row and the totals
+   * shown above it (`compute.charged`, `compute.vanilla`), read in one go: one rendered frame.
+   */
+  async computeSplit(): Promise<ComputeSplitShown> {
+    return this.page.evaluate(
+      (parts) => {
+        const el = (id: string) => document.querySelector(`[data-testid="${id}"]`);
+        const num = (id: string, attr: string) => Number(el(id)?.getAttribute(attr) ?? NaN);
+        const text = (id: string) => el(id)?.textContent ?? '';
+        return {
+          parts: parts.map((part) => ({
+            part,
+            run: num(`compute.split.${part}`, 'data-run'),
+            vanilla: num(`compute.split.${part}`, 'data-vanilla'),
+          })),
+          total: {
+            run: num('compute.split.total', 'data-run'),
+            vanilla: num('compute.split.total', 'data-vanilla'),
+          },
+          charged: { flops: num('compute.charged', 'data-flops'), text: text('compute.charged') },
+          vanilla: { flops: num('compute.vanilla', 'data-flops'), text: text('compute.vanilla') },
+        };
+      },
+      [...FLOP_PARTS],
+    );
+  }
+
+  /**
+   * The split sums to the totals shown: per part for the run and vanilla, the total row, and
+   * the charged and vanilla FLOPs above it (their numbers and their text). Vanilla evaluates no
+   * mNTK. Returns what was read.
+   */
+  async expectComputeSplitSums(): Promise<ComputeSplitShown> {
+    await expect
+      .poll(async () => (await this.computeSplit()).total.run, {
+        message: 'compute.split shows charged FLOPs',
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(0);
+    // One read: the split and the totals are rendered from the same metrics push.
+    const s = await this.computeSplit();
+    const sum = (k: 'run' | 'vanilla') => s.parts.reduce((a, p) => a + p[k], 0);
+    expect(s.parts.every((p) => Number.isFinite(p.run) && Number.isFinite(p.vanilla))).toBe(true);
+    expect(sum('run'), 'the run’s parts sum to its total row').toBe(s.total.run);
+    expect(sum('vanilla'), 'vanilla’s parts sum to its total row').toBe(s.total.vanilla);
+    expect(s.total.run, 'the total row is the charged FLOPs shown').toBe(s.charged.flops);
+    expect(s.total.vanilla, 'and vanilla’s the vanilla FLOPs shown').toBe(s.vanilla.flops);
+    expect(s.charged.text.trim()).toBe(formatFlops(sum('run')));
+    expect(s.vanilla.text.trim()).toBe(formatFlops(sum('vanilla')));
+    expect(s.parts.find((p) => p.part === 'kernel')?.vanilla, 'vanilla pays no mNTK').toBe(0);
+    return s;
+  }
+}
+
+/** The compute counter's split and totals as the page shows them (`LabPage.computeSplit`). */
+export interface ComputeSplitShown {
+  parts: { part: string; run: number; vanilla: number }[];
+  total: { run: number; vanilla: number };
+  charged: { flops: number; text: string };
+  vanilla: { flops: number; text: string };
 }
 
 /** What a chart container has drawn, read from its canvases and SVG. */

@@ -101,6 +101,7 @@ for (const p of PRESETS) {
         Object.fromEntries(decided.map((m) => [m.id, m.updating])),
       );
     }
+    await lab.expectComputeSplitSums();
     if (p.view === 'router') await expect(page.getByTestId('router.coupling')).toBeVisible();
     if (p.view === 'confusion')
       await expect(view.locator('table.confusion tbody tr')).toHaveCount(10);

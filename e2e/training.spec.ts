@@ -17,6 +17,9 @@ test('default page trains on WebGPU', async ({ lab }) => {
   await expectChartDrawn(lab.lossChart, 'chart.loss');
   await expect(lab.backendBadge).toContainText('WebGPU');
   await expect(lab.compute).toBeVisible();
+  // Where compute went: the split by part sums to the totals shown; MAT pays for its mNTK.
+  const split = await lab.expectComputeSplitSums();
+  expect(split.parts.find((p) => p.part === 'kernel')!.run).toBeGreaterThan(0);
   await expect(lab.errorPanel).toBeHidden();
 });
 

@@ -1,9 +1,9 @@
 /**
- * `npm run reproduce`: the claim of docs/METHOD.md at small scale, headless. Every preset is
- * trained under vanilla, MAT, random matched-budget and progressive freezing over 3 seeds with
- * the same `src/core` the lab runs, and each preset gets reports/<date>-<preset>/ with
- * report.json (every number), table.md, metric-vs-flops.svg and lambda-heatmap.svg; a
- * reports/<date>-summary.md combines the tables.
+ * `npm run reproduce`: the claim of docs/method.md ("The claim to reproduce") at small scale,
+ * headless. Every preset is trained under vanilla, MAT, random matched-budget and progressive
+ * freezing over 3 seeds with the same `src/core` the lab runs, and each preset gets
+ * reports/<date>-<preset>/ with report.json (every number), table.md, metric-vs-flops.svg and
+ * lambda-heatmap.svg; a reports/<date>-summary.md combines the tables.
  *
  *   npm run reproduce -- [--quick] [--presets a,b] [--policies vanilla,mat,…] [--seeds N]
  *                        [--backend wasm|cpu|webgpu] [--gles] [--steps N] [--out reports]

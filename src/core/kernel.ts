@@ -3,9 +3,9 @@ import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { Rng } from './rng';
 
 /*
- * What every module kind's fast mNTK shares (see docs/method.md): the scalar functions whose
- * per-sample gradients define the kernel, the tensors the probe objective reads, and the
- * eigen-analysis of a kernel.
+ * What every module kind's fast mNTK shares (docs/method.md, "The kernel" and "λmax, spectrum
+ * and effective rank"): the scalar functions whose per-sample gradients define the kernel, the
+ * tensors the probe objective reads, and the eigen-analysis of a kernel.
  */
 
 /** Outputs up to this count get the exact trace kernel (one backward pass per output). */

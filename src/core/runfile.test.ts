@@ -47,7 +47,18 @@ describe('run files', () => {
   it('accepts an exported run after a JSON round trip (NaN becomes null)', () => {
     const r = validateRunFile(good);
     expect(r.evaluations.map((e) => e.step)).toEqual([0, 2]);
+    // The scheduled evaluations lag the weights; the one at export is on them (step 3).
+    expect(r.exportEvaluation?.step).toBe(3);
+    expect(r.exportEvaluation?.lambdaMax).toHaveLength(2);
     expect(r.metrics.loss[1]).toBeNull();
+  });
+
+  it('accepts a version-1 file, which has no evaluation at export', () => {
+    const v1 = bad((r) => {
+      r.version = 1;
+      delete r.exportEvaluation;
+    });
+    expect(validateRunFile(v1).exportEvaluation).toBeUndefined();
   });
 
   it.each([
@@ -74,6 +85,16 @@ describe('run files', () => {
       'an overlong adapter string',
       () => bad((r) => ((r.backend as Record<string, unknown>).adapter = 'x'.repeat(10_000))),
       /backend\.adapter/,
+    ],
+    [
+      'a version-2 file without its evaluation at export',
+      () => bad((r) => delete r.exportEvaluation),
+      /exportEvaluation/,
+    ],
+    [
+      'an evaluation at export that is not at the exported step',
+      () => bad((r) => ((r.exportEvaluation as { step: number }).step = 2)),
+      /at export must be at step 3/,
     ],
     [
       'an evaluation missing modules',

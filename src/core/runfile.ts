@@ -5,13 +5,27 @@ import { MODULE_KIND_NAMES } from './families/module-kinds';
 import type { DecisionReason, ModuleInfo } from './types';
 
 export const RUN_FORMAT = 'mat-lab-run';
-export const RUN_FORMAT_VERSION = 1;
+/**
+ * 2: adds `exportEvaluation`, the kernels at exactly the exported weights. Version-1 files (no
+ * such field) are still accepted.
+ */
+export const RUN_FORMAT_VERSION = 2;
 
 /** A named tensor in a run file: shape and row-major values. */
 export interface SavedTensor {
   name: string;
   shape: number[];
   values: number[];
+}
+
+/** Every module's kernel spectrum at one point of the run, in module order. */
+export interface RunEvaluation {
+  /** Completed training steps of the weights the kernels were computed on. */
+  step: number;
+  lambdaMax: number[];
+  /** Per module, all n eigenvalues, descending. */
+  spectra: number[][];
+  effRank: number[];
 }
 
 /**
@@ -33,14 +47,17 @@ export interface RunFile {
   /** Analytic FLOPs of one vanilla step and of one mNTK evaluation, and the probe's outputs. */
   flops: { perVanillaStep: number; perEvaluation: number };
   probeOutputs: { k: number; projections: number; exact: boolean };
-  evaluations: {
-    step: number;
-    lambdaMax: number[];
-    spectra: number[][];
-    effRank: number[];
-    updating: boolean[];
-    reasons: DecisionReason[];
-  }[];
+  /**
+   * The scheduled evaluations, each on the weights after `step` completed steps (taken before
+   * step `step` + 1 trains), with the decision in force after it.
+   */
+  evaluations: (RunEvaluation & { updating: boolean[]; reasons: DecisionReason[] })[];
+  /**
+   * The kernels at exactly `weights` (its `step` = the file's `step`), computed at export and
+   * used for no decision. Absent in version-1 files, whose newest evaluation is older than
+   * `weights`.
+   */
+  exportEvaluation?: RunEvaluation;
   probe: {
     /** Token ids of the probe batch, n × T, and the masked positions/targets. */
     inputs: number[];
@@ -61,6 +78,12 @@ export interface RunFile {
 }
 
 const num = z.number();
+const EvaluationSchema = z.object({
+  step: z.number().int().min(0),
+  lambdaMax: z.array(num.nullable()),
+  spectra: z.array(z.array(num.nullable())),
+  effRank: z.array(num.nullable()),
+});
 const RunFileSchema = z.object({
   format: z.literal(RUN_FORMAT),
   version: z.number().int().min(1).max(RUN_FORMAT_VERSION),
@@ -102,15 +125,12 @@ const RunFileSchema = z.object({
     exact: z.boolean(),
   }),
   evaluations: z.array(
-    z.object({
-      step: z.number().int().min(0),
-      lambdaMax: z.array(num.nullable()),
-      spectra: z.array(z.array(num.nullable())),
-      effRank: z.array(num.nullable()),
+    EvaluationSchema.extend({
       updating: z.array(z.boolean()),
       reasons: z.array(z.string().max(32)),
     }),
   ),
+  exportEvaluation: EvaluationSchema.optional(),
   probe: z.object({
     inputs: z.array(num),
     positions: z.array(num),
@@ -159,6 +179,17 @@ export function validateRunFile(json: unknown): RunFile {
         `This run file is inconsistent: the evaluation at step ${e.step} does not cover all ${M} modules.`,
       );
     }
+  }
+  const atExport = run.exportEvaluation;
+  if (run.version >= 2 && !atExport) {
+    throw new RunFileError(
+      'This is not a valid MAT Lab run file: exportEvaluation: missing (required from version 2).',
+    );
+  }
+  if (atExport && (atExport.step !== run.step || atExport.lambdaMax.length !== M)) {
+    throw new RunFileError(
+      `This run file is inconsistent: the evaluation at export must be at step ${run.step} and cover all ${M} modules.`,
+    );
   }
   return run;
 }

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { now } from './clock';
 import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
 import type { Corpus } from './data/corpus';
+import type { FlopSplit, FlopSplits, StepFlops } from './flops';
+import { addStepFlops, zeroSplit } from './flops';
 import { spectrum } from './kernel';
 import { FusedAdam } from './optim/adam';
 import { decideWithOverrides } from './policies/overrides';
@@ -39,6 +41,8 @@ export interface StepResult {
   /** FLOPs charged to this step (mNTK included when the policy needs it) and vanilla's. */
   flops: number;
   vanillaFlops: number;
+  /** The run's and vanilla's cumulative FLOPs by part after this step (a copy). */
+  split: FlopSplits;
 }
 
 export class NanLossError extends Error {
@@ -57,6 +61,8 @@ export class Session {
   readonly policy: Policy;
   readonly flopsPerVanillaStep: number;
   readonly flopsPerEvaluation: number;
+  /** One vanilla step by part (every module updated). */
+  readonly vanillaStepFlops: StepFlops;
   step = 0;
   decisions: Decision[];
   readonly history: Evaluation[] = [];
@@ -71,7 +77,12 @@ export class Session {
   private readonly batchRng: Rng;
   private readonly policyRng: Rng;
   private readonly optimizer: FusedAdam;
-  private stepFlopsCache = new Map<string, number>();
+  private stepFlopsCache = new Map<string, StepFlops>();
+  /** Cumulative FLOPs by part: charged to the run, and vanilla's for the same steps. */
+  private readonly spent: { run: FlopSplit; vanilla: FlopSplit } = {
+    run: zeroSplit(),
+    vanilla: zeroSplit(),
+  };
 
   constructor(config: ExperimentConfig, data: Corpus | TaskData | null) {
     this.config = config;
@@ -88,12 +99,18 @@ export class Session {
     this.optimizer = new FusedAdam({ lr: config.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     this.decisions = this.modules.map(() => ({ updating: true, reason: 'warmup' as const }));
     this.applyDecisions();
-    this.flopsPerVanillaStep = this.task.stepFlops(this.modules.map(() => true));
+    this.vanillaStepFlops = this.task.stepFlops(this.modules.map(() => true));
+    this.flopsPerVanillaStep = this.vanillaStepFlops.total;
     this.flopsPerEvaluation = this.task.evaluationFlops();
   }
 
-  /** Charged FLOPs of one training step under the current decisions. */
-  private stepFlops(): number {
+  /** The run's and vanilla's cumulative FLOPs by part so far (a copy). */
+  flopSplits(): FlopSplits {
+    return { step: this.step, run: { ...this.spent.run }, vanilla: { ...this.spent.vanilla } };
+  }
+
+  /** Charged FLOPs of one training step under the current decisions, by part. */
+  private stepFlops(): StepFlops {
     const key = this.decisions.map((d) => (d.updating ? 1 : 0)).join('');
     let f = this.stepFlopsCache.get(key);
     if (f === undefined) {
@@ -195,12 +212,12 @@ export class Session {
     let evaluation: StepResult['evaluation'] = null;
     let redecide = false;
     const events: LoggedEvent[] = [];
-    let flops = 0;
+    let kernel = 0;
     if (t % this.config.K === 0 && this.lastEvalStep !== t) {
       evaluation = await this.evaluate();
       this.history.push(evaluation);
       this.lastEvalStep = t;
-      if (this.policy.needsKernel) flops += this.flopsPerEvaluation;
+      if (this.policy.needsKernel) kernel = this.flopsPerEvaluation;
       for (const p of this.pending) {
         const ev = this.setLive(p.name, p.value);
         if (ev) events.push(ev);
@@ -217,17 +234,20 @@ export class Session {
       redecide = true;
     }
     if (redecide && this.history.length > 0) this.decide();
-    flops += this.stepFlops();
+    const charged = this.stepFlops();
     const loss = this.trainStep();
     this.step = t + 1;
+    addStepFlops(this.spent.run, charged, kernel);
+    addStepFlops(this.spent.vanilla, this.vanillaStepFlops);
     return {
       step: this.step,
       loss,
       evaluation,
       decisions: redecide ? this.decisions : null,
       events,
-      flops,
+      flops: kernel + charged.total,
       vanillaFlops: this.flopsPerVanillaStep,
+      split: this.flopSplits(),
     };
   }
 
@@ -275,6 +295,21 @@ export class Session {
       return d;
     };
     const n = this.task.probeSize;
+    const kernels = (e: Evaluation) => ({
+      step: e.step,
+      lambdaMax: Array.from(e.lambdaMax),
+      spectra: this.modules.map((_, m) => Array.from(e.spectra.subarray(m * n, (m + 1) * n))),
+      effRank: Array.from(e.effRank),
+    });
+    // The kernels at exactly the exported weights (docs/run-format.md, "Which weights each
+    // evaluation used"). A scheduled evaluation runs at the start of a step, so the newest one is
+    // at least one step older than `weights`. This one is computed here and only written to the
+    // file: not pushed into `history` (the policy never sees it, and MAT's look-back w counts the
+    // scheduled evaluations only), no decision taken, no FLOPs charged, no rng drawn (the probe
+    // and its projections are fixed), and no weight, optimizer state or grouping touched (the
+    // Switch task's router-load view takes this evaluation's load, as after any evaluation).
+    const newest = this.history[this.history.length - 1];
+    const atExport = newest?.step === this.step ? newest : await this.evaluate();
     return {
       format: RUN_FORMAT,
       version: RUN_FORMAT_VERSION,
@@ -294,14 +329,12 @@ export class Session {
       evaluations: this.history.map((e) => {
         const d = decisionAt(e.step);
         return {
-          step: e.step,
-          lambdaMax: Array.from(e.lambdaMax),
-          spectra: this.modules.map((_, m) => Array.from(e.spectra.subarray(m * n, (m + 1) * n))),
-          effRank: Array.from(e.effRank),
+          ...kernels(e),
           updating: d.map((x) => x.updating),
           reasons: d.map((x) => x.reason),
         };
       }),
+      exportEvaluation: kernels(atExport),
       probe: this.task.exportProbe(),
       weights,
       step: this.step,

@@ -6,10 +6,12 @@ import type { ExperimentConfig, LiveParam } from '../core/config';
 import type { DecisionReason, ManualOverride, ModuleInfo } from '../core/types';
 import type { RunFile } from '../core/runfile';
 import type { BackendInfo } from '../core/backend';
+import type { FlopSplits } from '../core/flops';
 import type { MetricInfo, ModelView } from '../core/families/types';
 import type { LoggedEvent } from '../core/session';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: `MetricsBatch.split` (FLOPs by part). */
+export const PROTOCOL_VERSION = 2;
 
 export type { BackendInfo } from '../core/backend';
 
@@ -49,6 +51,12 @@ export interface MetricsBatch {
   flops: Float64Array;
   /** Cumulative FLOPs vanilla would have spent for the same steps. */
   vanillaFlops: Float64Array;
+  /**
+   * The run's and vanilla's cumulative FLOPs by part at the batch's last step (once per push,
+   * not per step); `flops` and `vanillaFlops` there are the sums of these parts. Null when not
+   * recorded (run files).
+   */
+  split: FlopSplits | null;
 }
 
 export interface EvaluationMsg {

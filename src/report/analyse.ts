@@ -2,7 +2,7 @@
  * The comparison's arithmetic, as pure functions of recorded curves (no TF.js, no Node), so the
  * CLI, the unit tests and the lab compute the same numbers.
  *
- * Definitions (docs/METHOD.md, "The claim to reproduce"):
+ * Definitions (docs/method.md, "The claim to reproduce"):
  * - smoothed metric at validation point i: the trailing mean of the raw metric at points
  *   max(0, i − m + 1) … i (m = SMOOTHING_WINDOW). Validation runs on the fixed validation set
  *   every `valEvery` steps, so a trailing mean over points is one over a fixed number of steps;
@@ -19,7 +19,7 @@ import type { Curve, PolicySummary, Report, RunRecord, Spread } from './schema';
 /** Validation points averaged by the trailing mean (3 points = 3 · valEvery steps). */
 export const SMOOTHING_WINDOW = 3;
 
-/** METHOD.md: MAT must reach V* with at most this share of vanilla's FLOPs. */
+/** "The claim to reproduce" (docs/method.md): MAT's share of vanilla's FLOPs to V*, at most. */
 export const CLAIM_FLOP_RATIO = 0.6;
 
 /** smoothed[i] = mean(values[max(0, i − m + 1) … i]). */
@@ -179,10 +179,11 @@ export interface ClaimResult {
 }
 
 /**
- * The claim of METHOD.md for one preset: MAT reaches V* with ≤ 60 % of vanilla's FLOPs in every
- * seed (on average over the paired ratios), ends no worse than vanilla (mean final smoothed
- * metric), and beats random matched-budget (mean final smoothed metric). The notes add the
- * per-seed paired differences and the break-even arithmetic. Null without vanilla and MAT runs.
+ * The claim of docs/method.md ("The claim to reproduce") for one preset: MAT reaches V* with
+ * ≤ 60 % of vanilla's FLOPs in every seed (on average over the paired ratios), ends no worse than
+ * vanilla (mean final smoothed metric), and beats random matched-budget (mean final smoothed
+ * metric). The notes add the per-seed paired differences and the break-even arithmetic. Null
+ * without vanilla and MAT runs.
  */
 export function claimVerdict(
   summary: readonly PolicySummary[],

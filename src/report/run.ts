@@ -54,7 +54,7 @@ export async function presetFacts(
       flops: {
         perVanillaStep: s.flopsPerVanillaStep,
         perEvaluation: s.flopsPerEvaluation,
-        perStepAllFrozen: s.task.stepFlops(s.modules.map(() => false)),
+        perStepAllFrozen: s.task.stepFlops(s.modules.map(() => false)).total,
       },
       depth: new Set(s.modules.map((m) => m.layer)).size,
     };

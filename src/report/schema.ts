@@ -6,7 +6,7 @@
  * charged FLOPs, the final and smoothed metric, FLOPs to vanilla's target V*, total FLOPs,
  * measured step times, the share of modules updated at each evaluation and (MAT) the λmax
  * history; per policy the same over seeds as mean ± standard deviation; and the verdict on
- * the claim of docs/METHOD.md.
+ * the claim of docs/method.md ("The claim to reproduce").
  */
 import { z } from 'zod';
 import { ExperimentSchema, POLICIES } from '../core/config';

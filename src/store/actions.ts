@@ -421,47 +421,8 @@ export function backToLive(): void {
   set({ ...live, stash: null, view: 'live', importedName: null, selectedModule: null });
 }
 
+/** The run's own fields of the store state: every key a fresh run's data has. */
 function pickRunData(s: RunData): RunData {
-  const {
-    phase,
-    running,
-    step,
-    backend,
-    modules,
-    flopsPerVanillaStep,
-    flopsPerEvaluation,
-    probeOutputs,
-    runConfig,
-    events,
-    live,
-    medianStepMs,
-    metric,
-    modelView,
-    loading,
-    metrics,
-    validation,
-    evaluations,
-    decisions,
-  } = s;
-  return {
-    phase,
-    running,
-    step,
-    backend,
-    modules,
-    flopsPerVanillaStep,
-    flopsPerEvaluation,
-    probeOutputs,
-    runConfig,
-    events,
-    live,
-    medianStepMs,
-    metric,
-    modelView,
-    loading,
-    metrics,
-    validation,
-    evaluations,
-    decisions,
-  };
+  const keys = Object.keys(initialRunData(s.runConfig)) as (keyof RunData)[];
+  return Object.fromEntries(keys.map((k) => [k, s[k]])) as unknown as RunData;
 }

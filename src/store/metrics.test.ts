@@ -16,6 +16,7 @@ function batch(from: number, losses: number[]): MetricsBatch {
     loss: Float32Array.from(losses),
     flops: Float64Array.from({ length: n }, (_, i) => (from + i) * 10),
     vanillaFlops: Float64Array.from({ length: n }, (_, i) => (from + i) * 20),
+    split: null,
   };
 }
 

@@ -4,6 +4,7 @@
  * shares the arrays, so zustand sees a new reference while old buffers stay valid views of
  * their first `length` entries (entries are only ever written past an old `length`).
  */
+import type { FlopSplits } from '../core/flops';
 import type { MetricsBatch } from '../protocol/messages';
 
 /** Smoothing factor of the displayed loss EMA (TensorBoard's default slider value is 0.6; ours is 0.9). */
@@ -27,6 +28,8 @@ export interface MetricsBuffer {
   readonly flops: Float64Array;
   /** Cumulative FLOPs vanilla would have spent for the same steps. */
   readonly vanillaFlops: Float64Array;
+  /** The run's and vanilla's cumulative FLOPs by part at the latest push; null when not known. */
+  readonly split: FlopSplits | null;
   /** Biased EMA accumulator m_t and the count c of finite losses behind it. */
   readonly emaAcc: number;
   readonly emaCount: number;
@@ -42,6 +45,7 @@ export function emptyMetrics(): MetricsBuffer {
     ema: new Float32Array(0),
     flops: new Float64Array(0),
     vanillaFlops: new Float64Array(0),
+    split: null,
     emaAcc: 0,
     emaCount: 0,
   };
@@ -90,7 +94,17 @@ export function appendMetrics(
     }
     ema[at] = count > 0 ? acc / (1 - smoothing ** count) : NaN;
   }
-  return { length: need, steps, loss, ema, flops, vanillaFlops, emaAcc: acc, emaCount: count };
+  return {
+    length: need,
+    steps,
+    loss,
+    ema,
+    flops,
+    vanillaFlops,
+    split: batch.split ?? buf.split,
+    emaAcc: acc,
+    emaCount: count,
+  };
 }
 
 /** Plain arrays (e.g. from a run file) as one batch. */
@@ -105,6 +119,7 @@ export function batchFromArrays(m: {
     loss: Float32Array.from(m.loss),
     flops: Float64Array.from(m.flops),
     vanillaFlops: Float64Array.from(m.vanillaFlops),
+    split: null,
   };
 }
 

@@ -1,5 +1,7 @@
 /** Derived values, as pure functions of the state (used by components and the lab hook). */
 import { moduleKindInfo } from '../core/families/module-kinds';
+import type { FlopPart } from '../core/flops';
+import { FLOP_PARTS, splitTotal } from '../core/flops';
 import { reasonRecord } from '../core/policies/reasons';
 import type { DecisionReason } from '../core/types';
 import type { LabState, RunData } from './store';
@@ -32,6 +34,41 @@ export function computeSummary(
   const mntk = d.flopsPerEvaluation === null ? null : evaluations * d.flopsPerEvaluation;
   const saving = vanilla > 0 ? 1 - charged / vanilla : NaN;
   return { steps, charged, vanilla, saving, mntk, evaluations };
+}
+
+/** One part of the compute split: the run's cumulative FLOPs and vanilla's at the same step. */
+export interface ComputePart {
+  part: FlopPart;
+  /** Charged to the run so far. */
+  run: number;
+  /** Vanilla's for the same steps (0 for `kernel`: vanilla evaluates no mNTK). */
+  vanilla: number;
+  /** vanilla − run: what the policy saved on this part (negative: it spent more). */
+  saved: number;
+  /** saved / vanilla; NaN when vanilla spends nothing on this part. */
+  saving: number;
+}
+
+export interface ComputeSplit {
+  /** Steps the split covers (the latest metrics push). */
+  steps: number;
+  parts: ComputePart[];
+  /** Sums of the parts: equal to `ComputeSummary.charged` and `.vanilla` at the same push. */
+  run: number;
+  vanilla: number;
+}
+
+/** The run's and vanilla's FLOPs by part at the latest push; null when not known (run files). */
+export function computeSplit(d: Pick<RunData, 'metrics'>): ComputeSplit | null {
+  const s = d.metrics.split;
+  if (!s) return null;
+  const parts = FLOP_PARTS.map((part): ComputePart => {
+    const run = s.run[part];
+    const vanilla = s.vanilla[part];
+    const saved = vanilla - run;
+    return { part, run, vanilla, saved, saving: vanilla > 0 ? saved / vanilla : NaN };
+  });
+  return { steps: s.step, parts, run: splitTotal(s.run), vanilla: splitTotal(s.vanilla) };
 }
 
 /** Module label for rows: `L0·H3` for a head (layer 0, head 3). */

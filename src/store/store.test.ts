@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
 import type { ExperimentConfig } from '../core/config';
+import { zeroSplit } from '../core/flops';
 import type { RunFile } from '../core/runfile';
 import { parseExperimentParams } from '../core/url';
 import {
@@ -18,7 +19,14 @@ import {
 } from './actions';
 import { appendColumn } from './evaluations-slice';
 import { initialLinkState } from './link-slice';
-import { computeSummary, hookHistory, hookModules, hookStatus, moduleLabel } from './selectors';
+import {
+  computeSplit,
+  computeSummary,
+  hookHistory,
+  hookModules,
+  hookStatus,
+  moduleLabel,
+} from './selectors';
 import { resetStore, useLabStore } from './store';
 import { evaluationMsg, FakeTrainer, metricsMsg, MODULES, readyMsg } from './testing';
 import { mergeEvents, shareableConfig, shareableSearch, splitPageParams } from './url-state';
@@ -283,11 +291,14 @@ describe('importing a run file', () => {
   it('shows a valid file read-only and goes back to the live run', () => {
     const t = boot();
     t.emit(readyMsg(t.inits[0]!));
-    t.emit(metricsMsg(1, [9, 9, 9]));
+    const split = { step: 3, run: zeroSplit(), vanilla: zeroSplit() };
+    t.emit(metricsMsg(1, [9, 9, 9], 0, 0, split));
     expect(importRunText(JSON.stringify(runFile()), 'run.json')).toBe(true);
     expect(t.calls).toContain('pause');
     expect(get().view).toBe('imported');
     expect(get().metrics.length).toBe(2);
+    // Run files do not record FLOPs by part.
+    expect(computeSplit(get())).toBeNull();
     expect(get().live.alpha).toBe(1.5);
     expect(get().backend?.backend).toBe('wasm');
     expect(hookModules(get()).map((m) => m.updating)).toEqual([true, false]);
@@ -297,6 +308,7 @@ describe('importing a run file', () => {
     backToLive();
     expect(get().view).toBe('live');
     expect(get().metrics.length).toBe(4);
+    expect(computeSplit(get())?.steps).toBe(3);
   });
 
   it('explains why a file is rejected', () => {
@@ -422,6 +434,38 @@ describe('selectors', () => {
     const c = computeSummary(get());
     expect(c).toMatchObject({ steps: 3, charged: 240, vanilla: 300, evaluations: 1, mntk: 50 });
     expect(c.saving).toBeCloseTo(0.2, 10);
+  });
+
+  it('splits FLOPs by part at the latest push, summing to the totals shown', () => {
+    const t = boot();
+    t.emit(readyMsg(t.inits[0]!));
+    expect(computeSplit(get())).toBeNull();
+    // Three steps at 80 charged (50 of them an evaluation at step 0) and 100 vanilla per step.
+    const run = { forward: 90, inputGrad: 60, weightGrad: 30, optimizer: 10, kernel: 50 };
+    const vanilla = { forward: 90, inputGrad: 60, weightGrad: 90, optimizer: 60, kernel: 0 };
+    t.emit(metricsMsg(1, [5, 4, 3], 80, 100, { step: 3, run, vanilla }));
+    const s = computeSplit(get())!;
+    const c = computeSummary(get());
+    expect(s).toMatchObject({ steps: 3, run: c.charged, vanilla: c.vanilla });
+    expect(s.parts.map((p) => p.part)).toEqual([
+      'forward',
+      'inputGrad',
+      'weightGrad',
+      'optimizer',
+      'kernel',
+    ]);
+    expect(s.parts[2]).toEqual({
+      part: 'weightGrad',
+      run: 30,
+      vanilla: 90,
+      saved: 60,
+      saving: 2 / 3,
+    });
+    expect(s.parts[4]).toMatchObject({ run: 50, vanilla: 0, saved: -50 });
+    expect(s.parts[4]!.saving).toBeNaN();
+    // A push without a split (none does so live) keeps the last one.
+    t.emit(metricsMsg(4, [2], 80, 100));
+    expect(computeSplit(get())?.steps).toBe(3);
   });
 
   it('labels modules as layer·head', () => {

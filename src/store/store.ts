@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import type { StateCreator } from 'zustand';
+import { useShallow } from 'zustand/react/shallow';
 import { DEFAULT_CONFIG } from '../core/config';
 import type { ControlsState } from './controls-slice';
 import { initialControlsState } from './controls-slice';
@@ -49,4 +50,14 @@ export function resetStore(): void {
   const { link } = useLabStore.getState();
   useLabStore.setState(useLabStore.getInitialState(), true);
   if (link) releaseLink(link);
+}
+
+/**
+ * The store fields `keys` for a component, which re-renders only when one of them changes
+ * (a shallow comparison of the picked fields).
+ */
+export function useLabFields<K extends keyof LabState>(...keys: K[]): Pick<LabState, K> {
+  return useLabStore(
+    useShallow((st) => Object.fromEntries(keys.map((k) => [k, st[k]])) as Pick<LabState, K>),
+  );
 }

@@ -1,5 +1,6 @@
 /** Test helpers: a fake Trainer that records calls and lets a test push messages. */
 import type { ExperimentConfig, LiveParam } from '../core/config';
+import type { FlopSplits } from '../core/flops';
 import type { RunFile } from '../core/runfile';
 import type { ManualOverride, ModuleInfo } from '../core/types';
 import type { Trainer } from '../client/trainer';
@@ -79,6 +80,7 @@ export function metricsMsg(
   losses: number[],
   flopsPerStep = 80,
   vanillaPerStep = 100,
+  split: FlopSplits | null = null,
 ): FromWorker {
   const n = losses.length;
   return {
@@ -88,6 +90,7 @@ export function metricsMsg(
       loss: Float32Array.from(losses),
       flops: Float64Array.from({ length: n }, (_, i) => (from + i) * flopsPerStep),
       vanillaFlops: Float64Array.from({ length: n }, (_, i) => (from + i) * vanillaPerStep),
+      split,
     },
     medianStepMs: 12,
   };

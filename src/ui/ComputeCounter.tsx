@@ -1,11 +1,15 @@
 import { useShallow } from 'zustand/react/shallow';
 import { getPolicy } from '../core/policies/registry';
 import { measureKey } from '../store/actions';
-import { computeSummary } from '../store/selectors';
+import { computeSplit, computeSummary } from '../store/selectors';
 import { useLabStore } from '../store/store';
 import { formatCount, formatFlops, formatMs, formatPercent } from '../report/format';
+import { ComputeSplitView } from './ComputeSplit';
 
-/** Charged FLOPs vs vanilla for the same steps, and the measured step time: side by side. */
+/**
+ * Charged FLOPs vs vanilla for the same steps, and the measured step time: side by side; then
+ * both split by part (forward, input and weight gradients, optimizer, mNTK evaluations).
+ */
 export function ComputeCounter() {
   const s = useLabStore(
     useShallow((st) => ({
@@ -20,6 +24,7 @@ export function ComputeCounter() {
     })),
   );
   const c = computeSummary(s);
+  const split = computeSplit(s);
   const policy = getPolicy(s.runConfig.policy).label;
   const vanillaKey = s.backend
     ? measureKey({ ...s.runConfig, policy: 'vanilla' }, s.backend.backend)
@@ -40,7 +45,9 @@ export function ComputeCounter() {
       <div className="stats">
         <div className="stat">
           <span className="stat-label">{policy} (charged)</span>
-          <span className="stat-value">{formatFlops(c.charged)}</span>
+          <span className="stat-value" data-testid="compute.charged" data-flops={c.charged}>
+            {formatFlops(c.charged)}
+          </span>
           <span className="stat-note">
             {c.mntk === null
               ? s.view === 'imported'
@@ -55,7 +62,9 @@ export function ComputeCounter() {
         </div>
         <div className="stat">
           <span className="stat-label">vanilla, same steps</span>
-          <span className="stat-value">{formatFlops(c.vanilla)}</span>
+          <span className="stat-value" data-testid="compute.vanilla" data-flops={c.vanilla}>
+            {formatFlops(c.vanilla)}
+          </span>
           <span className="stat-note">every module trained every step, no mNTK</span>
         </div>
         <div className={`stat ${saved > 0 ? 'good' : saved < 0 ? 'bad' : ''}`}>
@@ -83,6 +92,20 @@ export function ComputeCounter() {
           </span>
         </div>
       </div>
+      {split ? (
+        <ComputeSplitView split={split} policy={policy} />
+      ) : (
+        <p className="note">
+          {s.view === 'imported'
+            ? 'FLOPs by part are not recorded in run files.'
+            : 'FLOPs by part appear with the first steps.'}
+        </p>
+      )}
+      <p className="note">
+        A frozen module skips its weight gradients and its Adam update; the forward pass and the
+        input gradients down to the lowest updated layer are paid either way, and the policy pays
+        for its mNTK evaluations too.
+      </p>
       <p className="note">
         FLOPs count the work the policy chose to do; the time shows what the backend made of it.
         Fewer FLOPs need not mean faster steps on a GPU that is bound by kernel launches.

@@ -1,28 +1,18 @@
 import { useMemo } from 'react';
-import { useShallow } from 'zustand/react/shallow';
 import { explainMat, matRules, READING_CAVEAT } from '../core/policies/explain';
 import { matNumbers } from '../core/policies/mat';
 import { getPolicy } from '../core/policies/registry';
 import type { PolicyParams } from '../core/policies/types';
 import { policyParams } from '../core/policies/types';
-import { useLabStore } from '../store/store';
+import { useLabFields } from '../store/store';
 import { formatValue } from '../report/format';
 import { KernelText } from './KernelText';
 import { moduleWords } from './model-words';
 
 /** "How MAT decides": the rules in words and formulas, with the numbers of the latest evaluation. */
 export function ExplainPanel() {
-  const s = useLabStore(
-    useShallow((st) => ({
-      cfg: st.runConfig,
-      live: st.live,
-      step: st.step,
-      modules: st.modules,
-      evaluations: st.evaluations,
-      probe: st.probeOutputs,
-    })),
-  );
-  const { cfg } = s;
+  const s = useLabFields('runConfig', 'live', 'step', 'modules', 'evaluations', 'probeOutputs');
+  const cfg = s.runConfig;
   const words = moduleWords(cfg.model);
   // The run's params with α and β as in force in the trainer.
   const params: PolicyParams = useMemo(
@@ -67,7 +57,7 @@ export function ExplainPanel() {
           <strong>{note.lead}</strong> {note.text}
         </p>
       )}
-      <KernelText cfg={cfg} probe={s.probe} />
+      <KernelText cfg={cfg} probe={s.probeOutputs} />
       <ol className="rules">
         {(explanation?.rules ?? matRules(params)).map((r) => (
           <li key={r.title}>

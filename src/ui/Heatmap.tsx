@@ -1,10 +1,9 @@
 import { useCallback, useMemo } from 'react';
-import { selectModule } from '../store/actions';
 import { REASON_WORDS } from '../store/selectors';
 import { lambdaScale, positiveRange } from './colour';
 import { formatValue } from '../report/format';
 import type { GridCell } from './GridCanvas';
-import { GridCanvas } from './GridCanvas';
+import { ModuleGrid, RowTitle } from './ModuleGrid';
 import type { GridLayout } from './grid';
 import { drawHeatCells } from './grid-draw';
 import { HeatLegend } from './HeatLegend';
@@ -13,7 +12,7 @@ import { moduleWords } from './model-words';
 
 /** λmax of every module at every evaluation, on a log colour scale. */
 export function Heatmap() {
-  const { modules, labels, layers } = useModuleRows();
+  const { modules } = useModuleRows();
   const { evaluations, K, model } = useGridData();
   const words = moduleWords(model);
   const range = useMemo(() => positiveRange(evaluations.map((e) => e.lambdaMax)), [evaluations]);
@@ -27,7 +26,7 @@ export function Heatmap() {
     const reason = e.reasons[row];
     return (
       <>
-        <strong>{labels[row]}</strong> <span className="muted">({modules[row]?.id})</span>
+        <RowTitle row={row} />
         <div>
           step {e.step}
           {perColumn > 1 && (
@@ -52,13 +51,9 @@ export function Heatmap() {
           on a log scale.
         </p>
       </header>
-      <GridCanvas
-        labels={labels}
-        layers={layers}
-        evaluations={evaluations}
+      <ModuleGrid
         drawCells={draw}
         tooltip={tooltip}
-        onRowClick={(row) => selectModule(modules[row]?.id ?? null)}
         ariaLabel={`Heatmap of λmax for ${modules.length} modules over ${evaluations.length} evaluations`}
         empty="No evaluation yet. λmax is computed at step 0 and every K steps: press Play or Step."
       />

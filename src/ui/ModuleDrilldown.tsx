@@ -1,27 +1,25 @@
 import { useMemo } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { useShallow } from 'zustand/react/shallow';
 import { strideIndices } from '../store/metrics';
 import { overrideModule, selectModule } from '../store/actions';
 import { moduleLabel, REASON_WORDS } from '../store/selectors';
-import { useLabStore } from '../store/store';
+import { useLabFields } from '../store/store';
 import { formatValue } from '../report/format';
+import type { DecisionReason } from '../core/types';
 import { useElementWidth } from './use-element-width';
 
 /** One module: its latest kernel spectrum, effective rank, λmax over time, and manual override. */
 export function ModuleDrilldown() {
-  const s = useLabStore(
-    useShallow((st) => ({
-      id: st.selectedModule,
-      modules: st.modules,
-      evaluations: st.evaluations,
-      n: st.runConfig.probe,
-      view: st.view,
-      modelView: st.modelView,
-    })),
+  const s = useLabFields(
+    'selectedModule',
+    'modules',
+    'evaluations',
+    'runConfig',
+    'view',
+    'modelView',
   );
   const [ref, width] = useElementWidth<HTMLDivElement>(600);
-  const row = s.modules.findIndex((m) => m.id === s.id);
+  const row = s.modules.findIndex((m) => m.id === s.selectedModule);
   const module = s.modules[row];
   const latest = useMemo(() => {
     for (let i = s.evaluations.length - 1; i >= 0; i--) {
@@ -84,7 +82,8 @@ export function ModuleDrilldown() {
         <div>
           <dt>effective rank</dt>
           <dd>
-            {latest ? formatValue(latest.effRank[row] ?? NaN, 3) : '—'} <small>of {s.n}</small>
+            {latest ? formatValue(latest.effRank[row] ?? NaN, 3) : '—'}{' '}
+            <small>of {s.runConfig.probe}</small>
           </dd>
         </div>
         {module.kind === 'expert' && s.modelView?.view.kind === 'router' && (
@@ -103,93 +102,111 @@ export function ModuleDrilldown() {
           <dd className="small">{reason ? REASON_WORDS[reason] : '—'}</dd>
         </div>
       </dl>
-      {s.view === 'live' && (
-        <div className="inline" role="group" aria-label="Manual override">
-          <span>Override:</span>
-          <button
-            type="button"
-            onClick={() => overrideModule(module.id, 'on')}
-            aria-pressed={reason === 'forced-on'}
-          >
-            Force on
-          </button>
-          <button
-            type="button"
-            onClick={() => overrideModule(module.id, 'off')}
-            aria-pressed={reason === 'forced-off'}
-          >
-            Force off
-          </button>
-          <button type="button" onClick={() => overrideModule(module.id, null)}>
-            Let the policy decide
-          </button>
-        </div>
-      )}
+      {s.view === 'live' && <OverrideButtons id={module.id} reason={reason} />}
       <div ref={ref} className="drill-charts">
-        <figure>
-          <figcaption>
-            Eigenvalues of Θ at step {latest?.step ?? '—'} (descending); effective rank = exp(−Σ p
-            ln p), p = λ/Σλ
-          </figcaption>
-          <BarChart
-            width={half}
-            height={200}
-            data={spectrum}
-            margin={{ top: 4, right: 8, bottom: 4, left: 0 }}
-          >
-            <CartesianGrid stroke="#e5e7eb" vertical={false} />
-            <XAxis dataKey="i" tick={{ fontSize: 12 }} />
-            <YAxis
-              tickFormatter={(v: number) => formatValue(v, 2)}
-              tick={{ fontSize: 12 }}
-              width={56}
-            />
-            <Tooltip
-              isAnimationActive={false}
-              formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λ']}
-              labelFormatter={(i) => `λ${String(i)}`}
-            />
-            <Bar dataKey="v" fill="#1d4ed8" isAnimationActive={false} />
-          </BarChart>
-        </figure>
-        <figure>
-          <figcaption>λmax over training (log scale)</figcaption>
-          <LineChart
-            width={half}
-            height={200}
-            data={trajectory.filter((p) => p.v > 0)}
-            margin={{ top: 4, right: 8, bottom: 4, left: 0 }}
-          >
-            <CartesianGrid stroke="#e5e7eb" />
-            <XAxis
-              dataKey="step"
-              type="number"
-              domain={['dataMin', 'dataMax']}
-              tick={{ fontSize: 12 }}
-            />
-            <YAxis
-              scale="log"
-              domain={['auto', 'auto']}
-              allowDataOverflow
-              tickFormatter={(v: number) => formatValue(v, 2)}
-              tick={{ fontSize: 12 }}
-              width={56}
-            />
-            <Tooltip
-              isAnimationActive={false}
-              formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λmax']}
-              labelFormatter={(st) => `step ${String(st)}`}
-            />
-            <Line
-              dataKey="v"
-              stroke="#0f766e"
-              strokeWidth={2}
-              dot={false}
-              isAnimationActive={false}
-            />
-          </LineChart>
-        </figure>
+        <SpectrumChart width={half} data={spectrum} step={latest?.step} />
+        <TrajectoryChart width={half} data={trajectory} />
       </div>
     </section>
+  );
+}
+
+/** Force a module on or off, or give it back to the policy. */
+function OverrideButtons({ id, reason }: { id: string; reason: DecisionReason | undefined }) {
+  return (
+    <div className="inline" role="group" aria-label="Manual override">
+      <span>Override:</span>
+      <button
+        type="button"
+        onClick={() => overrideModule(id, 'on')}
+        aria-pressed={reason === 'forced-on'}
+      >
+        Force on
+      </button>
+      <button
+        type="button"
+        onClick={() => overrideModule(id, 'off')}
+        aria-pressed={reason === 'forced-off'}
+      >
+        Force off
+      </button>
+      <button type="button" onClick={() => overrideModule(id, null)}>
+        Let the policy decide
+      </button>
+    </div>
+  );
+}
+
+/** The latest kernel's eigenvalues, descending. */
+function SpectrumChart(props: {
+  width: number;
+  data: { i: number; v: number }[];
+  step: number | undefined;
+}) {
+  const { width, data, step } = props;
+  return (
+    <figure>
+      <figcaption>
+        Eigenvalues of Θ at step {step ?? '—'} (descending); effective rank = exp(−Σ p ln p), p =
+        λ/Σλ
+      </figcaption>
+      <BarChart
+        width={width}
+        height={200}
+        data={data}
+        margin={{ top: 4, right: 8, bottom: 4, left: 0 }}
+      >
+        <CartesianGrid stroke="#e5e7eb" vertical={false} />
+        <XAxis dataKey="i" tick={{ fontSize: 12 }} />
+        <YAxis
+          tickFormatter={(v: number) => formatValue(v, 2)}
+          tick={{ fontSize: 12 }}
+          width={56}
+        />
+        <Tooltip
+          isAnimationActive={false}
+          formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λ']}
+          labelFormatter={(i) => `λ${String(i)}`}
+        />
+        <Bar dataKey="v" fill="#1d4ed8" isAnimationActive={false} />
+      </BarChart>
+    </figure>
+  );
+}
+
+/** λmax of the module at every evaluation. */
+function TrajectoryChart({ width, data }: { width: number; data: { step: number; v: number }[] }) {
+  return (
+    <figure>
+      <figcaption>λmax over training (log scale)</figcaption>
+      <LineChart
+        width={width}
+        height={200}
+        data={data.filter((p) => p.v > 0)}
+        margin={{ top: 4, right: 8, bottom: 4, left: 0 }}
+      >
+        <CartesianGrid stroke="#e5e7eb" />
+        <XAxis
+          dataKey="step"
+          type="number"
+          domain={['dataMin', 'dataMax']}
+          tick={{ fontSize: 12 }}
+        />
+        <YAxis
+          scale="log"
+          domain={['auto', 'auto']}
+          allowDataOverflow
+          tickFormatter={(v: number) => formatValue(v, 2)}
+          tick={{ fontSize: 12 }}
+          width={56}
+        />
+        <Tooltip
+          isAnimationActive={false}
+          formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λmax']}
+          labelFormatter={(st) => `step ${String(st)}`}
+        />
+        <Line dataKey="v" stroke="#0f766e" strokeWidth={2} dot={false} isAnimationActive={false} />
+      </LineChart>
+    </figure>
   );
 }

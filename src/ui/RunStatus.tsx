@@ -1,5 +1,4 @@
-import { useShallow } from 'zustand/react/shallow';
-import { useLabStore } from '../store/store';
+import { useLabFields } from '../store/store';
 import type { LoadProgress } from '../protocol/messages';
 import { formatCount } from '../report/format';
 
@@ -23,17 +22,7 @@ function LoadingBar({ progress }: { progress: LoadProgress }) {
 
 /** Step counter, running state and where training runs. */
 export function RunStatus() {
-  const s = useLabStore(
-    useShallow((st) => ({
-      step: st.step,
-      running: st.running,
-      phase: st.phase,
-      where: st.where,
-      view: st.view,
-      stopAt: st.runConfig.stopAt,
-      loading: st.loading,
-    })),
-  );
+  const s = useLabFields('step', 'running', 'phase', 'where', 'view', 'runConfig', 'loading');
   const state =
     s.view === 'imported'
       ? 'imported run (read-only)'
@@ -43,8 +32,8 @@ export function RunStatus() {
           ? 'stopped by an error'
           : s.running
             ? 'training'
-            : s.stopAt > 0 && s.step >= s.stopAt
-              ? `paused at stopAt = ${s.stopAt}`
+            : s.runConfig.stopAt > 0 && s.step >= s.runConfig.stopAt
+              ? `paused at stopAt = ${s.runConfig.stopAt}`
               : 'paused';
   return (
     <div className="run-status" aria-live="polite">

@@ -1,9 +1,8 @@
 import { useCallback } from 'react';
-import { selectModule } from '../store/actions';
 import { REASON_WORDS } from '../store/selectors';
 import { formatValue } from '../report/format';
 import type { GridCell } from './GridCanvas';
-import { GridCanvas } from './GridCanvas';
+import { ModuleGrid, RowTitle } from './ModuleGrid';
 import type { GridLayout } from './grid';
 import { drawDecisionCells } from './grid-draw';
 import { useGridData, useModuleRows } from './module-rows';
@@ -11,7 +10,7 @@ import { TimelineLegend } from './TimelineLegend';
 
 /** Which modules were updated between each evaluation and the next, and why. */
 export function Timeline() {
-  const { modules, labels, layers } = useModuleRows();
+  const { modules } = useModuleRows();
   const { evaluations, policy } = useGridData();
   const draw = useCallback(
     (ctx: CanvasRenderingContext2D, layout: GridLayout) =>
@@ -24,7 +23,7 @@ export function Timeline() {
     const first = evaluations[Math.max(0, index - perColumn + 1)];
     return (
       <>
-        <strong>{labels[row]}</strong> <span className="muted">({modules[row]?.id})</span>
+        <RowTitle row={row} />
         <div>
           steps {e.step}–{next ? next.step - 1 : 'now'}
         </div>
@@ -57,13 +56,9 @@ export function Timeline() {
           {on !== null && ` Now training ${on} of ${modules.length} modules.`}
         </p>
       </header>
-      <GridCanvas
-        labels={labels}
-        layers={layers}
-        evaluations={evaluations}
+      <ModuleGrid
         drawCells={draw}
         tooltip={tooltip}
-        onRowClick={(row) => selectModule(modules[row]?.id ?? null)}
         ariaLabel={`Timeline of freeze and update decisions for ${modules.length} modules over ${evaluations.length} evaluations`}
         empty="Decisions appear with the first evaluation."
       />

@@ -1,14 +1,8 @@
 import { interpolateViridis } from 'd3-scale-chromatic';
 import { describe, expect, it } from 'vitest';
 import { lambdaScale, logTicks, NO_VALUE_COLOUR, positiveRange } from './colour';
-import {
-  GUTTER,
-  gridLayout,
-  hitTest,
-  MAX_CELL_WIDTH,
-  MAX_GRID_HEIGHT,
-  MIN_CELL_WIDTH,
-} from './grid';
+import { GUTTER, gridLayout, hitTest } from './grid';
+import { MAX_CELL_WIDTH, MAX_GRID_HEIGHT, MIN_CELL_WIDTH } from './grid';
 
 describe('gridLayout', () => {
   it('draws one column per evaluation while they fit, capped in width', () => {

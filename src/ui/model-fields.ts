@@ -11,32 +11,13 @@ import {
 } from '../core/config';
 import type { ExperimentConfig, ModelName } from '../core/config';
 import { familiesReading } from '../core/families/descriptors';
+import { FAMILY_FIELDS } from '../core/families/family';
 import type { FamilyField } from '../core/families/family';
 import { MODEL_LABELS } from './model-words';
 
-/** Fields only some families read: each family's descriptor lists its own (`fields`). */
-const FAMILY_FIELDS: readonly FieldKey[] = [
-  'layers',
-  'heads',
-  'dModel',
-  'dFF',
-  'experts',
-  'capacity',
-  'hidden',
-  'activation',
-  'features',
-  'channels',
-  'groupSize',
-  'seqLen',
-  'vocab',
-  'points',
-  'noise',
-  'testRatio',
-  'images',
-  'valBatches',
-] satisfies readonly FamilyField[];
-
-const isFamilyField = (key: FieldKey): key is FamilyField => FAMILY_FIELDS.includes(key);
+/** Whether only some families read `key` (each family's descriptor lists its own `fields`). */
+const isFamilyField = (key: FieldKey): key is FamilyField =>
+  (FAMILY_FIELDS as readonly string[]).includes(key);
 
 export type FieldKey = Exclude<
   keyof ExperimentConfig,

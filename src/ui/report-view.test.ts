@@ -9,6 +9,7 @@ const batch = (steps: number[], flops: number[]) => ({
   loss: Float32Array.from(steps.map(() => 1)),
   flops: Float64Array.from(flops),
   vanillaFlops: Float64Array.from(flops),
+  split: null,
 });
 
 describe('report view', () => {

@@ -4,6 +4,7 @@ import { Session } from '../core/session';
 import { DEFAULT_CONFIG } from '../core/config';
 import type { ExperimentConfig } from '../core/config';
 import { DataError } from '../core/data/corpus';
+import { splitTotal } from '../core/flops';
 import { validateRunFile } from '../core/runfile';
 import { loadFashionFromDisk, nodeDeps } from '../node/deps';
 import type { FromWorker } from '../protocol/messages';
@@ -60,6 +61,16 @@ describe('worker protocol handler', () => {
     expect(h.of('validation').map((v) => v.step)).toEqual([4]);
     const flops = h.of('metrics').flatMap((m) => Array.from(m.batch.flops));
     expect(flops.every((f, i) => i === 0 || f > flops[i - 1]!)).toBe(true);
+    // Each push carries the FLOPs by part at its last step; the totals are their sums.
+    for (const { batch: b } of h.of('metrics')) {
+      const last = b.steps.length - 1;
+      expect(b.split?.step).toBe(b.steps[last]);
+      expect(b.flops[last]).toBe(splitTotal(b.split!.run));
+      expect(b.vanillaFlops[last]).toBe(splitTotal(b.split!.vanilla));
+    }
+    const split = h.of('metrics').at(-1)!.batch.split!;
+    expect(split.run.kernel).toBe(3 * ready.flopsPerEvaluation);
+    expect(split.vanilla.kernel).toBe(0);
     await h.handle({ type: 'export', requestId: 7 });
     const run = validateRunFile(JSON.parse(JSON.stringify(h.of('exported')[0]!.run)));
     expect(run.step).toBe(5);

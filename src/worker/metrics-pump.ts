@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { now } from '../core/clock';
+import type { FlopSplits } from '../core/flops';
+import { splitTotal } from '../core/flops';
 import type { RunFile } from '../core/runfile';
 import type { StepResult } from '../core/session';
 import type { Post } from './handler';
@@ -15,6 +17,8 @@ interface PendingStep {
   /** Cumulative charged and vanilla FLOPs after this step. */
   flops: number;
   vanillaFlops: number;
+  /** The same by part. */
+  split: FlopSplits;
 }
 
 /**
@@ -24,8 +28,6 @@ interface PendingStep {
  */
 export class MetricsPump {
   private pending: PendingStep[] = [];
-  private cumFlops = 0;
-  private cumVanilla = 0;
   /** Wall-clock ms per step of the last chunks (steps between two pushes). */
   private readonly stepMs: number[] = [];
   private chunkStart = now();
@@ -36,15 +38,17 @@ export class MetricsPump {
 
   constructor(private readonly post: Post) {}
 
-  /** Queues one step's loss (still a tensor) and accumulates its FLOPs. */
-  add(r: Pick<StepResult, 'step' | 'loss' | 'flops' | 'vanillaFlops'>): void {
-    this.cumFlops += r.flops;
-    this.cumVanilla += r.vanillaFlops;
+  /**
+   * Queues one step's loss (still a tensor) and its cumulative FLOPs: the totals are the sums of
+   * the Session's cumulative parts, so the totals shown and the split always agree.
+   */
+  add(r: Pick<StepResult, 'step' | 'loss' | 'split'>): void {
     this.pending.push({
       step: r.step,
       loss: r.loss,
-      flops: this.cumFlops,
-      vanillaFlops: this.cumVanilla,
+      flops: splitTotal(r.split.run),
+      vanillaFlops: splitTotal(r.split.vanilla),
+      split: r.split,
     });
     this.chunkSteps++;
   }
@@ -86,6 +90,7 @@ export class MetricsPump {
       loss: new Float32Array(n),
       flops: new Float64Array(n),
       vanillaFlops: new Float64Array(n),
+      split: batch[n - 1]!.split,
     };
     let badStep = -1;
     batch.forEach((p, i) => {
@@ -128,7 +133,6 @@ export class MetricsPump {
   reset(): void {
     for (const p of this.pending) p.loss.dispose();
     this.pending = [];
-    this.cumFlops = this.cumVanilla = 0;
     this.stepMs.length = 0;
     this.log = { step: [], loss: [], flops: [], vanillaFlops: [] };
     this.validations = { step: [], perplexity: [] };

@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   DataError,
@@ -16,19 +13,16 @@ import {
 } from './corpus';
 import type { Corpus, CorpusFiles } from './corpus';
 import { detokenize, tokenize } from './tokenizer';
+import { parseJson, publicDataReader, sha256, toArrayBuffer } from '../../node/testing';
 
-const DIR = fileURLToPath(new URL('../../../public/data/austen/', import.meta.url));
-const read = (name: string): Buffer => readFileSync(DIR + name);
-const toArrayBuffer = (b: Buffer): ArrayBuffer =>
-  b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const read = publicDataReader('austen');
 
 interface Meta {
   splits: Record<'train' | 'val' | 'test', { tokens: number; sha256: string }>;
   vocabSize: number;
   vocabSha256: string;
 }
-const meta = JSON.parse(read('meta.json').toString('utf8')) as Meta;
+const meta = parseJson<Meta>(read('meta.json'));
 
 function files(): CorpusFiles {
   return {
@@ -70,10 +64,9 @@ describe('committed Austen corpus', () => {
   });
 
   it('orders the vocabulary by descending train count, ties alphabetically', () => {
-    const { tokens, counts } = JSON.parse(read('vocab.json').toString('utf8')) as {
-      tokens: string[];
-      counts: number[];
-    };
+    const { tokens, counts } = parseJson<{ tokens: string[]; counts: number[] }>(
+      read('vocab.json'),
+    );
     expect(counts.slice(0, NUM_SPECIAL)).toEqual([0, 0, 0, 0]);
     const actual = new Map<number, number>();
     for (const id of corpus.train) actual.set(id, (actual.get(id) ?? 0) + 1);

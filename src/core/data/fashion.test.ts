@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { parseJson, publicDataReader, sha256, toArrayBuffer } from '../../node/testing';
 import { testRng } from '../testing/fake-rng';
 import { DataError } from './corpus';
 import {
@@ -16,18 +14,14 @@ import {
   sampleImageBatch,
 } from './fashion';
 
-const DIR = fileURLToPath(new URL('../../../public/data/fashion-mnist/', import.meta.url));
-const read = (name: string): Buffer => readFileSync(DIR + name);
-const toArrayBuffer = (b: Uint8Array): ArrayBuffer =>
-  b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const read = publicDataReader('fashion-mnist');
 
 interface Meta {
   subset: Record<'train' | 'test', { images: number }>;
   full: { train: number; test: number };
   sha256: Record<string, string>;
 }
-const meta = JSON.parse(read('meta.json').toString('utf8')) as Meta;
+const meta = parseJson<Meta>(read('meta.json'));
 
 describe('Fashion-MNIST subset', () => {
   it('the committed files match meta.json checksums', () => {

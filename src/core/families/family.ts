@@ -17,25 +17,27 @@ export interface Preset {
 }
 
 /** Config fields that only some families read (the form shows them for those families). */
-export type FamilyField =
-  | 'layers'
-  | 'heads'
-  | 'dModel'
-  | 'dFF'
-  | 'experts'
-  | 'capacity'
-  | 'hidden'
-  | 'activation'
-  | 'features'
-  | 'channels'
-  | 'groupSize'
-  | 'seqLen'
-  | 'vocab'
-  | 'points'
-  | 'noise'
-  | 'testRatio'
-  | 'images'
-  | 'valBatches';
+export const FAMILY_FIELDS = [
+  'layers',
+  'heads',
+  'dModel',
+  'dFF',
+  'experts',
+  'capacity',
+  'hidden',
+  'activation',
+  'features',
+  'channels',
+  'groupSize',
+  'seqLen',
+  'vocab',
+  'points',
+  'noise',
+  'testRatio',
+  'images',
+  'valBatches',
+] as const;
+export type FamilyField = (typeof FAMILY_FIELDS)[number];
 
 /**
  * What the rest of the lab knows about a model family — plain data, no TF.js, so the interface

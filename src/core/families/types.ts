@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { StepFlops } from '../flops';
 import type { RunFile } from '../runfile';
 import type { ModuleInfo } from '../types';
 import type { LabModel } from './model';
@@ -38,8 +39,8 @@ export interface Task {
   readonly probeSize: number;
   /** The validation metric over the fixed validation set. */
   validate(): Promise<number>;
-  /** Analytic FLOPs of one step with `updating` modules updated. */
-  stepFlops(updating: boolean[]): number;
+  /** Analytic FLOPs of one step with `updating` modules updated, by part. */
+  stepFlops(updating: boolean[]): StepFlops;
   /** Analytic FLOPs of one mNTK evaluation. */
   evaluationFlops(): number;
   /** The probe as written into run files (see docs/run-format.md). */

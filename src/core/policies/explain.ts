@@ -1,7 +1,8 @@
 /**
  * Text for the interface's "How MAT decides" panel: the rules in plain words with their
  * formulas, and the current numbers plugged in. It describes OUR reading of the paper
- * (docs/METHOD.md), which the interface must never present as the paper's exact algorithm.
+ * (docs/method.md, "Policies"), which the interface must never present as the paper's exact
+ * algorithm.
  */
 import { moduleKindInfo } from '../families/module-kinds';
 import type { Decision, DecisionReason, ModuleKind } from '../types';

@@ -1,5 +1,5 @@
 /**
- * MAT as this lab reads the paper (docs/METHOD.md, "Policies"); the paper's exact α/β formulas
+ * MAT as this lab reads the paper (docs/method.md, "Policies"); the paper's exact α/β formulas
  * are not available to us, so every choice below is ours and is shown in the interface.
  *
  * - Warm-up: while fewer than W0 = `warmup` steps are done, every module is updated.

@@ -1,4 +1,15 @@
-import type { FamilyDescriptor, Preset } from '../family';
+import type { FamilyDescriptor, FamilyField, Preset } from '../family';
+
+/** The fields of a transformer on the Austen corpus (BERT's; the Switch Transformer adds its own). */
+export const TRANSFORMER_FIELDS = [
+  'layers',
+  'heads',
+  'dModel',
+  'dFF',
+  'seqLen',
+  'vocab',
+  'valBatches',
+] as const satisfies readonly FamilyField[];
 
 const presets: Preset[] = [
   {
@@ -23,6 +34,6 @@ export const bertFamily = {
   lossWords: 'Masked-token cross-entropy',
   moduleKinds: ['head'],
   moduleWords: { one: 'head', many: 'heads', rows: 'layer·head' },
-  fields: ['layers', 'heads', 'dModel', 'dFF', 'seqLen', 'vocab', 'valBatches'],
+  fields: TRANSFORMER_FIELDS,
   presets,
 } as const satisfies FamilyDescriptor<'bert', 'austen'>;

@@ -1,5 +1,12 @@
 import type { EvaluationFlops, StepFlops } from '../../flops';
-import { ADAM_FLOPS_PER_PARAM, LN, XENT, eigenFlops, evaluationTotal } from '../../flops';
+import {
+  ADAM_FLOPS_PER_PARAM,
+  stepTotal,
+  LN,
+  XENT,
+  eigenFlops,
+  evaluationTotal,
+} from '../../flops';
 import { attentionForward, headParams } from '../transformer/flops';
 import type { BertSize } from './model';
 
@@ -67,13 +74,7 @@ export function bertStepFlops(
   for (const u of updating) if (u) updatedHeads++;
   weightGrad += updatedHeads * (2 * N * (d + 1) * 3 * dh + 2 * N * dh * d);
   const optimizer = ADAM_FLOPS_PER_PARAM * (backboneParams(size) + updatedHeads * headParams(size));
-  return {
-    forward,
-    inputGrad,
-    weightGrad,
-    optimizer,
-    total: forward + inputGrad + weightGrad + optimizer,
-  };
+  return stepTotal({ forward, inputGrad, weightGrad, optimizer });
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { BertSize } from './model';
 import { TinyBert } from './model';
 import { fastHeadKernels } from './kernel';
 import { makeProbe, probeTensors, disposeProbeTensors } from '../transformer/kernel';
@@ -7,6 +8,8 @@ import { spectrum } from '../../kernel';
 import { oracleHeadKernels } from './oracle';
 import { testRng } from '../../testing/fake-rng';
 import { randomBatch } from '../../testing/mlm-batch';
+import { expectKernelsMatch, lambdaMaxError } from '../../testing/kernels';
+import { randomiseVariables } from '../../testing/weights';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -15,20 +18,17 @@ beforeAll(async () => {
 /**
  * Fast path vs brute force on the cpu backend in float32. Both sum O(P·T) products in float32
  * before the Gram, with P ≈ 10³ parameters per head; float32 rounding (ε ≈ 6e-8) accumulated
- * over such sums stays near 1e-6 relative, so 1e-4 (METHOD.md) leaves a wide margin while a
- * wrong term (a missing bias, a transposed head block) changes entries by O(1) relative.
+ * over such sums stays near 1e-6 relative, so 1e-4 (docs/method.md, "The oracle and
+ * tolerances") leaves a wide margin while a wrong term (a missing bias, a transposed head block)
+ * changes entries by O(1) relative.
  */
 const TOL = 1e-4;
 
+/** The model (TinyBert's size) and the probe: n sequences with M masked tokens, R projections. */
 const cases = [
   {
     name: 'exact trace kernel, k = 16',
-    layers: 2,
-    heads: 2,
-    d: 8,
-    ff: 16,
-    T: 6,
-    V: 16,
+    size: { layers: 2, heads: 2, dModel: 8, dFF: 16, seqLen: 6, vocab: 16 },
     M: 1,
     n: 4,
     kernel: 'trace' as const,
@@ -36,12 +36,7 @@ const cases = [
   },
   {
     name: 'random projections, k = 40, R = 3',
-    layers: 2,
-    heads: 4,
-    d: 8,
-    ff: 12,
-    T: 5,
-    V: 20,
+    size: { layers: 2, heads: 4, dModel: 8, dFF: 12, seqLen: 5, vocab: 20 },
     M: 2,
     n: 5,
     kernel: 'trace' as const,
@@ -49,12 +44,7 @@ const cases = [
   },
   {
     name: 'loss-gradient kernel',
-    layers: 1,
-    heads: 3,
-    d: 6,
-    ff: 8,
-    T: 7,
-    V: 24,
+    size: { layers: 1, heads: 3, dModel: 6, dFF: 8, seqLen: 7, vocab: 24 },
     M: 2,
     n: 4,
     kernel: 'loss' as const,
@@ -62,41 +52,26 @@ const cases = [
   },
 ];
 
+/** A model with larger weights (Normal(0, 0.3)) than the 0.02 init, so every term matters. */
+function randomModel(size: BertSize, seed: number, initSeed: number): TinyBert {
+  const model = new TinyBert(size, testRng(seed));
+  randomiseVariables(model.allVariables(), 0.3, initSeed);
+  return model;
+}
+
 describe('fast mNTK vs brute-force oracle', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const before = tf.memory().numTensors;
-      const model = new TinyBert(
-        { layers: c.layers, heads: c.heads, dModel: c.d, dFF: c.ff, seqLen: c.T, vocab: c.V },
-        testRng(7),
-      );
-      // Larger weights than the 0.02 init so every term of the kernel matters.
-      model
-        .allVariables()
-        .forEach((v, i) =>
-          tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 100 + i))),
-        );
-      const batch = randomBatch(c.n, c.T, c.M, c.V, 11);
-      const probe = makeProbe(batch, c.V, c.kernel, c.R, testRng(5));
-      const pt = probeTensors(probe, c.V);
+      const { seqLen: T, vocab: V } = c.size;
+      const model = randomModel(c.size, 7, 100);
+      const batch = randomBatch(c.n, T, c.M, V, 11);
+      const probe = makeProbe(batch, V, c.kernel, c.R, testRng(5));
+      const pt = probeTensors(probe, V);
       const fast = await fastHeadKernels(model, probe, pt);
-      const oracle = oracleHeadKernels(model, probe, c.V);
+      const oracle = oracleHeadKernels(model, probe, V);
       expect(fast.length).toBe(oracle.length);
-      const n = c.n;
-      for (let m = 0; m < model.modules.length; m++) {
-        let maxAbs = 0;
-        let maxErr = 0;
-        for (let e = 0; e < n * n; e++) {
-          const o = oracle[m * n * n + e]!;
-          maxAbs = Math.max(maxAbs, Math.abs(o));
-          maxErr = Math.max(maxErr, Math.abs(fast[m * n * n + e]! - o));
-        }
-        expect(maxAbs).toBeGreaterThan(0);
-        expect(maxErr / maxAbs).toBeLessThan(TOL);
-        const lf = spectrum(fast, n, m * n * n).lambdaMax;
-        const lo = spectrum(oracle, n, m * n * n).lambdaMax;
-        expect(Math.abs(lf - lo) / lo).toBeLessThan(TOL);
-      }
+      expectKernelsMatch(fast, oracle, model.modules.length, c.n, TOL);
       disposeProbeTensors(pt);
       model.dispose();
       expect(tf.memory().numTensors).toBe(before);
@@ -104,16 +79,9 @@ describe('fast mNTK vs brute-force oracle', () => {
   }
 
   it('the projected estimate is unbiased: many projections approach the exact kernel', async () => {
-    const c = { layers: 1, heads: 2, d: 8, ff: 8, T: 5, V: 18, M: 1, n: 3 };
-    const model = new TinyBert(
-      { layers: c.layers, heads: c.heads, dModel: c.d, dFF: c.ff, seqLen: c.T, vocab: c.V },
-      testRng(3),
-    );
-    model
-      .allVariables()
-      .forEach((v, i) =>
-        tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 200 + i))),
-      );
+    const c = { T: 5, V: 18, M: 1, n: 3 };
+    const size = { layers: 1, heads: 2, dModel: 8, dFF: 8, seqLen: c.T, vocab: c.V };
+    const model = randomModel(size, 3, 200);
     const batch = randomBatch(c.n, c.T, c.M, c.V, 2);
     // Exact: one-hot rows over all k = 18 outputs, built by hand with weight 1/k.
     const k = c.M * c.V;
@@ -138,11 +106,8 @@ describe('fast mNTK vs brute-force oracle', () => {
     disposeProbeTensors(pt);
     // Monte-Carlo error of R = 400 Rademacher projections: relative std ≈ √(2/R) ≈ 0.07 on
     // diagonal entries; 0.25 is > 3σ and still catches a wrong scale (factor k = 18).
-    for (let m = 0; m < model.modules.length; m++) {
-      const le = spectrum(exact, c.n, m * c.n * c.n).lambdaMax;
-      const lr = spectrum(est, c.n, m * c.n * c.n).lambdaMax;
-      expect(Math.abs(lr - le) / le).toBeLessThan(0.25);
-    }
+    for (let m = 0; m < model.modules.length; m++)
+      expect(lambdaMaxError(est, exact, c.n, m)).toBeLessThan(0.25);
     model.dispose();
   });
 });

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TinyBert } from './model';
 import { tokenLosses } from '../transformer/model';
 import { FusedAdam } from '../../optim/adam';
-import { executedMatmuls } from '../../testing/kernels';
+import { hasOutput } from '../../testing/kernels';
+import { profileAdamStep } from '../../testing/training';
 import { testRng } from '../../testing/fake-rng';
 
 beforeAll(async () => {
@@ -30,36 +31,16 @@ function batchTensors() {
 /** Kernels of one training step (forward, backward, Adam) with heads `on` updated. */
 async function profileStep(model: TinyBert, on: boolean[]) {
   const { tokens, positions, oneHot } = batchTensors();
-  model.setGroups(on);
-  const vars = [
-    ...model.backboneVariables(),
-    ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
-  ];
-  const opt = new FusedAdam({ lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
-  opt.setActive(vars);
-  const info = await tf.profile(() => {
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(
-        () => tokenLosses(model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar,
-        vars,
-      );
-      opt.apply(vars.map((v) => grads[v.name]!));
-      value.dispose();
-    });
-  });
-  opt.dispose();
+  const step = await profileAdamStep(
+    model,
+    on,
+    () => tokenLosses(model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar,
+  );
   tokens.dispose();
   positions.dispose();
   oneHot.dispose();
-  const { matmuls, matmulFlops } = executedMatmuls(info.kernels);
-  return { kernels: info.kernels, matmuls, matmulFlops };
+  return step;
 }
-
-const hasOutput = (ks: { outputShapes: number[][] }[], r: number, c: number) =>
-  ks.some((k) => {
-    const o = k.outputShapes[0]!;
-    return o[o.length - 2] === r && o[o.length - 1] === c;
-  });
 
 describe('frozen heads are pruned from what actually runs', () => {
   it('no weight-gradient kernel for frozen heads, fewer executed FLOPs', async () => {

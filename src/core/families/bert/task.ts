@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
+import type { StepFlops } from '../../flops';
 import { bertEvaluationFlops, bertStepFlops } from './flops';
 import { TinyBert } from './model';
 import { tokenLosses } from '../transformer/model';
@@ -29,13 +30,13 @@ export class BertMlmTask extends MlmTask<TinyBert> {
     return fastHeadKernels(this.model, this.probe, this.probeT);
   }
 
-  stepFlops(updating: boolean[]): number {
+  stepFlops(updating: boolean[]): StepFlops {
     const H = this.config.heads;
     const groups = Array.from({ length: this.config.layers }, (_, l) => {
       const on = updating.slice(l * H, (l + 1) * H).filter(Boolean).length;
       return on === 0 || on === H ? 1 : 2;
     });
-    return bertStepFlops(this.model.size, this.config.batch, updating, groups).total;
+    return bertStepFlops(this.model.size, this.config.batch, updating, groups);
   }
 
   evaluationFlops(): number {

@@ -1,5 +1,5 @@
 import type { EvaluationFlops, StepFlops } from '../../flops';
-import { ADAM_FLOPS_PER_PARAM, XENT, eigenFlops, evaluationTotal } from '../../flops';
+import { ADAM_FLOPS_PER_PARAM, stepTotal, XENT, eigenFlops, evaluationTotal } from '../../flops';
 import type { MlpSize } from './model';
 import { fanIn } from './model';
 
@@ -74,13 +74,7 @@ export function mlpStepFlops(size: MlpFlopSize, batch: number, updating: boolean
   if (e < L) inputGrad += 2 * B * last * C;
   weightGrad += 2 * B * last * C + B * C; // W_out, b_out (a reduction over the batch)
   const optimizer = ADAM_FLOPS_PER_PARAM * (mlpBackboneParams(size) + updatedParams);
-  return {
-    forward,
-    inputGrad,
-    weightGrad,
-    optimizer,
-    total: forward + inputGrad + weightGrad + optimizer,
-  };
+  return stepTotal({ forward, inputGrad, weightGrad, optimizer });
 }
 
 /**

@@ -9,6 +9,8 @@ import { TooManyOutputsError, fastNeuronKernels, makeMlpProbe, sampleMlpProbe } 
 import { oracleNeuronKernels } from './oracle';
 import { createRng } from '../../rng';
 import { testRng } from '../../testing/fake-rng';
+import { expectKernelsMatch } from '../../testing/kernels';
+import { randomiseVariables } from '../../testing/weights';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -18,8 +20,9 @@ beforeAll(async () => {
  * Fast path vs brute force on the cpu backend in float32. Both compute each Gram entry from
  * O(10²) float32 products (a neuron has ≤ 8 parameters, the backward passes through ≤ 3 small
  * layers); float32 rounding (ε ≈ 6e-8) accumulated over such chains stays near 1e-6 relative
- * to the module's largest entry, so 1e-4 (METHOD.md) leaves a wide margin, while a wrong term
- * (a dropped bias, neurons out of order, a wrong weight 1/k) changes entries by O(1) relative.
+ * to the module's largest entry, so 1e-4 (docs/method.md, "The oracle and tolerances") leaves a
+ * wide margin, while a wrong term (a dropped bias, neurons out of order, a wrong weight 1/k)
+ * changes entries by O(1) relative.
  */
 const TOL = 1e-4;
 
@@ -39,42 +42,21 @@ function randomProbe(
 
 /** Larger weights and non-zero biases than the Glorot init, so every term of the kernel matters. */
 function randomise(model: Mlp, seed: number): void {
-  model
-    .allVariables()
-    .forEach((v, i) =>
-      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.7, 'float32', seed + i))),
-    );
+  randomiseVariables(model.allVariables(), 0.7, seed);
 }
 
-/** Per module: max |fast − oracle| / max |oracle|; modules whose oracle is 0 must be 0 in fast. */
+/**
+ * Per module: max |fast − oracle| / max |oracle| and λmax within TOL; modules whose oracle is 0
+ * must be 0 in fast (a ReLU neuron dead on every probe point: both paths give exact zeros).
+ */
 function compare(
   fast: Float32Array,
   oracle: Float64Array,
   mods: number,
   n: number,
 ): { maxRel: number; nonzero: number } {
-  let maxRel = 0;
-  let nonzero = 0;
-  for (let m = 0; m < mods; m++) {
-    let maxAbs = 0;
-    let maxErr = 0;
-    for (let e = 0; e < n * n; e++) {
-      const o = oracle[m * n * n + e]!;
-      maxAbs = Math.max(maxAbs, Math.abs(o));
-      maxErr = Math.max(maxErr, Math.abs(fast[m * n * n + e]! - o));
-    }
-    if (maxAbs === 0) {
-      // A ReLU neuron dead on every probe point: both paths give exact zeros.
-      expect(maxErr).toBe(0);
-      continue;
-    }
-    nonzero++;
-    maxRel = Math.max(maxRel, maxErr / maxAbs);
-    const lf = spectrum(fast, n, m * n * n).lambdaMax;
-    const lo = spectrum(oracle, n, m * n * n).lambdaMax;
-    expect(Math.abs(lf - lo) / lo).toBeLessThan(TOL);
-  }
-  return { maxRel, nonzero };
+  const { worst, nonzero } = expectKernelsMatch(fast, oracle, mods, n, TOL, () => {});
+  return { maxRel: worst, nonzero: nonzero.length };
 }
 
 const configs: { name: string; opts: MlpOptions; n: number }[] = [

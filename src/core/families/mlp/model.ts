@@ -162,9 +162,9 @@ function columnPermutation(
  * The Playground-style classifier: z_l = x̃_l W_l with x̃_l = [h_{l−1}, 1] (h_{−1} the
  * features), h_l = φ(z_l), logits = h_{L−1} W_out + b_out.
  *
- * Modules (METHOD.md): hidden neuron j of layer l is the column θ_{l,j} = [w_{l,j}; b_{l,j}]
- * ∈ R^{fanIn+1} of W_l, stored as its own variable (last entry the bias). The output layer
- * (W_out, b_out) is the always-trained backbone.
+ * Modules (docs/method.md, "Modules"): hidden neuron j of layer l is the column
+ * θ_{l,j} = [w_{l,j}; b_{l,j}] ∈ R^{fanIn+1} of W_l, stored as its own variable (last entry the
+ * bias). The output layer (W_out, b_out) is the always-trained backbone.
  */
 export class Mlp implements LabModel {
   readonly size: MlpSize;

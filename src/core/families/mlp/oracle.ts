@@ -5,10 +5,10 @@ import { sampleLosses } from './model';
 import type { MlpProbe } from './kernel';
 
 /**
- * The brute-force reference (METHOD.md's oracle) for the MLP: for every probe sample alone
- * (batch of one) and every scalar function s_r (each logit, or the loss), one backward pass
- * to every neuron's own variable θ_j, flattened into the row G_r[i]; then
- * Θ_j = w Σ_r G_r G_rᵀ accumulated in float64 on the CPU side. It shares nothing with the fast
+ * The brute-force reference (docs/method.md, "The oracle and tolerances") for the MLP: for
+ * every probe sample alone (batch of one) and every scalar function s_r (each logit, or the
+ * loss), one backward pass to every neuron's own variable θ_j, flattened into the row G_r[i];
+ * then Θ_j = w Σ_r G_r G_rᵀ accumulated in float64 on the CPU side. It shares nothing with the fast
  * path but the model's forward: no taps, no replication, no input-Gram factorisation.
  * Returns [modules, n, n] row-major (float64).
  */

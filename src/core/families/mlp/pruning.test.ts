@@ -5,7 +5,9 @@ import { mlpStepFlops } from './flops';
 import { Mlp, expandFeatures } from './model';
 import { FusedAdam } from '../../optim/adam';
 import { createRng } from '../../rng';
-import { executedMatmuls } from '../../testing/kernels';
+import { hasOutput } from '../../testing/kernels';
+import { activeVariables, profileAdamStep } from '../../testing/training';
+import { randomiseVariables } from '../../testing/weights';
 import { testRng } from '../../testing/fake-rng';
 
 beforeAll(async () => {
@@ -35,32 +37,11 @@ function batch(seed: number) {
 /** Kernels of one training step (forward, backward, FusedAdam) with neurons `on` updated. */
 async function profileStep(model: Mlp, on: boolean[]) {
   const { x, y } = batch(3);
-  model.setGroups(on);
-  const vars = [
-    ...model.backboneVariables(),
-    ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
-  ];
-  const opt = new FusedAdam({ lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
-  opt.setActive(vars);
-  const info = await tf.profile(() => {
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
-      opt.apply(vars.map((v) => grads[v.name]!));
-      value.dispose();
-    });
-  });
-  opt.dispose();
+  const step = await profileAdamStep(model, on, () => model.loss(x, y));
   x.dispose();
   y.dispose();
-  const { matmuls, matmulFlops } = executedMatmuls(info.kernels);
-  return { kernels: info.kernels, matmuls, matmulFlops };
+  return step;
 }
-
-const hasOutput = (ks: { outputShapes: number[][] }[], r: number, c: number) =>
-  ks.some((k) => {
-    const o = k.outputShapes[0]!;
-    return o[o.length - 2] === r && o[o.length - 1] === c;
-  });
 
 /** Default [8, 8] tanh MLP on (x, y): layer 0 has x̃ of width 3, layer 1 of width 9. */
 const pattern = (l0: number[], l1: number[]) => [
@@ -122,11 +103,7 @@ describe('frozen neurons are pruned from what actually runs', () => {
       { classes: 3, hidden: [6, 5], activation: 'relu', features: ['x', 'y', 'xy'] },
       testRng(4),
     );
-    model
-      .allVariables()
-      .forEach((v, i) =>
-        tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', 50 + i))),
-      );
+    randomiseVariables(model.allVariables(), 0.5, 50);
     const rng = testRng(9);
     const pts = Float32Array.from({ length: 2 * 10 }, () => 2 * rng.next() - 1);
     const x = tf.tensor2d(expandFeatures(pts, model.size.features), [10, 3]);
@@ -135,10 +112,7 @@ describe('frozen neurons are pruned from what actually runs', () => {
       'int32',
     );
     const on = model.modules.map((_, m) => m % 2 === 0);
-    const vars = [
-      ...model.backboneVariables(),
-      ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
-    ];
+    const vars = activeVariables(model, on);
     const run = () => {
       const logits = tf.tidy(() => model.forward(x));
       const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
@@ -179,10 +153,7 @@ describe('the MLP trains on the cpu backend', () => {
       const model = new Mlp({ classes: 2, hidden: [8, 8] }, createRng(1).fork('init'));
       const updating = model.modules.map((_, m) => on(m));
       model.setGroups(updating);
-      const vars = [
-        ...model.backboneVariables(),
-        ...updating.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
-      ];
+      const vars = activeVariables(model, updating);
       const opt = new FusedAdam({ lr: 0.03, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
       opt.setActive(vars);
       const xTrain = tf.tensor2d(data.train.x, [200, 2]);

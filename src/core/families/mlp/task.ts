@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
 import type { Toy2dData, Toy2dName } from '../../data/toy2d';
 import { generateToy2d } from '../../data/toy2d';
+import type { StepFlops } from '../../flops';
 import { mlpEvaluationFlops, mlpStepFlops } from './flops';
 import type { MlpFeature } from './model';
 import { expandFeatures, Mlp } from './model';
@@ -156,12 +157,12 @@ export class MlpToyTask implements Task {
     };
   }
 
-  stepFlops(updating: boolean[]): number {
+  stepFlops(updating: boolean[]): StepFlops {
     return mlpStepFlops(
       this.flopSize(),
       Math.min(this.config.batch, this.data.train.y.length),
       updating,
-    ).total;
+    );
   }
 
   evaluationFlops(): number {
@@ -173,7 +174,15 @@ export class MlpToyTask implements Task {
     ).total;
   }
 
+  /**
+   * The probe in run files: features [n, F], labels, and for the trace kernel its k × k identity
+   * projections written out (s_c = f_c), as every exact probe writes them (empty for the loss).
+   */
   exportProbe(): RunFile['probe'] {
+    const { kernel, outputs: k } = this.probe;
+    const identity = Array.from({ length: kernel === 'trace' ? k * k : 0 }, (_, i) =>
+      i % (k + 1) === 0 ? 1 : 0,
+    );
     return {
       inputs: Array.from(this.probe.x),
       positions: [],
@@ -181,7 +190,7 @@ export class MlpToyTask implements Task {
       n: this.probe.n,
       seqLen: this.features.length,
       masked: 1,
-      projections: [],
+      projections: identity,
       numProjections: this.probe.numProjections,
       weight: this.probe.weight,
       kernel: this.probe.kernel,

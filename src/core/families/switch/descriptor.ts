@@ -1,3 +1,4 @@
+import { TRANSFORMER_FIELDS } from '../bert/descriptor';
 import type { FamilyDescriptor, Preset } from '../family';
 
 const presets: Preset[] = [
@@ -37,16 +38,6 @@ export const switchFamily = {
     many: 'modules (heads and experts)',
     rows: 'layer·head or layer·expert',
   },
-  fields: [
-    'layers',
-    'heads',
-    'dModel',
-    'dFF',
-    'experts',
-    'capacity',
-    'seqLen',
-    'vocab',
-    'valBatches',
-  ],
+  fields: [...TRANSFORMER_FIELDS, 'experts', 'capacity'],
   presets,
 } as const satisfies FamilyDescriptor<'switch', 'austen'>;

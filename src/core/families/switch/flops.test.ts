@@ -12,16 +12,11 @@ import { TinySwitch, expertCapacity } from './model';
 import { testRng } from '../../testing/fake-rng';
 
 /** 1 layer, 1 head, d = 2, dFF = 2, T = 2, V = 4, E = 2, c = 1; one sequence: N = 2 tokens, C = 1, S = 2. */
-const tiny = {
-  layers: 1,
-  heads: 1,
-  dModel: 2,
-  dFF: 2,
-  seqLen: 2,
-  vocab: 4,
-  experts: 2,
-  capacityFactor: 1,
-};
+const tinyTransformer = { layers: 1, heads: 1, dModel: 2, dFF: 2, seqLen: 2, vocab: 4 };
+const tiny = { ...tinyTransformer, experts: 2, capacityFactor: 1 };
+/** 2 layers, 4 heads, d = 16, dFF = 24, T = 8, V = 40, E = 3, c = 1.25. */
+const smallTransformer = { layers: 2, heads: 4, dModel: 16, dFF: 24, seqLen: 8, vocab: 40 };
+const small = { ...smallTransformer, experts: 3, capacityFactor: 1.25 };
 
 describe('Switch FLOP accounting, hand-counted', () => {
   it('capacity C = ceil(c·tokens/E), at most the tokens, without float noise', () => {
@@ -61,16 +56,7 @@ describe('Switch FLOP accounting, hand-counted', () => {
   });
 
   it('freezing an expert saves exactly its weight gradient and its Adam work', () => {
-    const size = {
-      layers: 2,
-      heads: 4,
-      dModel: 16,
-      dFF: 32,
-      seqLen: 8,
-      vocab: 50,
-      experts: 4,
-      capacityFactor: 1.25,
-    };
+    const size = { ...small, dFF: 32, vocab: 50, experts: 4 };
     const mods = 2 * 4 + 2 * 4;
     const all = switchStepFlops(size, 4, Array<boolean>(mods).fill(true));
     const on = Array<boolean>(mods).fill(true);
@@ -101,16 +87,7 @@ describe('Switch FLOP accounting, hand-counted', () => {
   });
 
   it('parameter counts agree with the real model', () => {
-    const size = {
-      layers: 2,
-      heads: 4,
-      dModel: 16,
-      dFF: 24,
-      seqLen: 8,
-      vocab: 40,
-      experts: 3,
-      capacityFactor: 1.25,
-    };
+    const size = small;
     const model = new TinySwitch(size, testRng(1));
     const count = (vs: tf.Variable[]) => vs.reduce((a, v) => a + v.size, 0);
     expect(count(model.backboneVariables())).toBe(switchBackboneParams(size));
@@ -127,16 +104,7 @@ describe('Switch FLOP accounting, hand-counted', () => {
   });
 
   it('an evaluation: per-sample and Gram parts grow linearly in projections', () => {
-    const size = {
-      layers: 2,
-      heads: 4,
-      dModel: 16,
-      dFF: 24,
-      seqLen: 8,
-      vocab: 40,
-      experts: 3,
-      capacityFactor: 1.25,
-    };
+    const size = small;
     const a = switchEvaluationFlops(size, 8, 2);
     const b = switchEvaluationFlops(size, 8, 4);
     expect(b.perSample).toBe(2 * a.perSample);

@@ -1,6 +1,14 @@
 import { maskCount } from '../../data/mlm';
 import type { EvaluationFlops, StepFlops } from '../../flops';
-import { ADAM_FLOPS_PER_PARAM, LN, SOFTMAX, XENT, eigenFlops, evaluationTotal } from '../../flops';
+import {
+  ADAM_FLOPS_PER_PARAM,
+  stepTotal,
+  LN,
+  SOFTMAX,
+  XENT,
+  eigenFlops,
+  evaluationTotal,
+} from '../../flops';
 import { attentionForward, headParams } from '../transformer/flops';
 import type { SwitchSize } from './model';
 import { expertCapacity } from './model';
@@ -143,13 +151,7 @@ export function switchStepFlops(size: SwitchSize, batch: number, updating: boole
   const optimizer =
     ADAM_FLOPS_PER_PARAM *
     (switchBackboneParams(size) + heads * headParams(size) + experts * expertParams(size));
-  return {
-    forward,
-    inputGrad,
-    weightGrad,
-    optimizer,
-    total: forward + inputGrad + weightGrad + optimizer,
-  };
+  return stepTotal({ forward, inputGrad, weightGrad, optimizer });
 }
 
 /**

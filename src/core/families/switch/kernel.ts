@@ -12,6 +12,11 @@ export interface SwitchKernelExtras {
   routerLoad?: number[];
 }
 
+/** An empty capture for `TinySwitch.forward`, which fills in each layer's tensors. */
+export function emptySwitchCapture(): SwitchCaptured {
+  return { xAug: [], ctx: [], ffnIn: [], hidden: [], slot: [], mask: [] };
+}
+
 /**
  * Every head's and every expert's n × n kernel in one forward and one backward pass over the
  * probe batch replicated R' times.
@@ -50,14 +55,7 @@ export async function fastSwitchKernels(
   const NT = N * T;
   const C = model.capacity(n * T);
   const S = E * Rp * C;
-  const capture: SwitchCaptured = {
-    xAug: [],
-    ctx: [],
-    ffnIn: [],
-    hidden: [],
-    slot: [],
-    mask: [],
-  };
+  const capture = emptySwitchCapture();
   const grams = tf.tidy(() => {
     const layers = Array.from({ length: Lc }, (_, l) => l);
     const taps: SwitchTaps = {

@@ -4,13 +4,13 @@ import type { TinySwitch } from './model';
 import type { Probe } from '../transformer/kernel';
 
 /**
- * The brute-force reference for the Switch Transformer (METHOD.md's oracle). The routing is
- * first computed once on the whole n-sample probe batch (as the fast path defines it: one
- * routing group of n·T tokens). Then, for every sample alone and every scalar function s_r,
- * one backward pass to the modules' own variables with that sample's rows of the batch's
- * dispatch mask passed in as a fixed routing — so the sample sees exactly the experts and the
- * drops it had in the batch — flattened into the row G_r[i]; Θ_m = w Σ_r G_r G_rᵀ accumulated
- * in float64. Shares nothing with the fast path but the model's forward: no taps, no
+ * The brute-force reference for the Switch Transformer (docs/method.md, "The oracle and
+ * tolerances"). The routing is first computed once on the whole n-sample probe batch (as the
+ * fast path defines it: one routing group of n·T tokens). Then, for every sample alone and every
+ * scalar function s_r, one backward pass to the modules' own variables with that sample's rows
+ * of the batch's dispatch mask passed in as a fixed routing — so the sample sees exactly the
+ * experts and the drops it had in the batch — flattened into the row G_r[i]; Θ_m = w Σ_r G_r G_rᵀ
+ * accumulated in float64. Shares nothing with the fast path but the model's forward: no taps, no
  * replication, no routing groups, no slot/token bookkeeping. Returns [modules, n, n] row-major.
  */
 export function oracleSwitchKernels(model: TinySwitch, probe: Probe, vocab: number): Float64Array {

@@ -3,8 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { switchStepFlops } from './flops';
 import { tokenLosses } from '../transformer/model';
 import { TinySwitch } from './model';
-import { FusedAdam } from '../../optim/adam';
-import { disposeGrads, executedMatmuls, expectSameGrads } from '../../testing/kernels';
+import { disposeGrads, expectSameGrads } from '../../testing/kernels';
+import { activeVariables, expectOnlyUpdatedMove, profileAdamStep } from '../../testing/training';
+import { lnGainsNearOne, randomiseVariables } from '../../testing/weights';
 import { testRng } from '../../testing/fake-rng';
 
 beforeAll(async () => {
@@ -35,15 +36,7 @@ const E = 4;
 
 function freshModel(): TinySwitch {
   const m = new TinySwitch(size, testRng(1));
-  m.allVariables().forEach((v, i) =>
-    tf.tidy(() =>
-      v.assign(
-        /ln.?g|LnG/i.test(v.name)
-          ? tf.randomNormal(v.shape, 1, 0.2, 'float32', 50 + i)
-          : tf.randomNormal(v.shape, 0, 0.2, 'float32', 50 + i),
-      ),
-    ),
-  );
+  randomiseVariables(m.allVariables(), lnGainsNearOne(0.2), 50);
   return m;
 }
 
@@ -75,29 +68,12 @@ const lossOf = (m: TinySwitch, t: ReturnType<typeof batchTensors>) => () => {
   return tokenLosses(logits, t.oneHot).mean().add(aux) as tf.Scalar;
 };
 
-const activeVars = (m: TinySwitch, on: boolean[]) => [
-  ...m.backboneVariables(),
-  ...on.flatMap((u, i) => (u ? m.moduleVariables(i) : [])),
-];
-
 /** Kernels of one training step (forward, backward, FusedAdam) with modules `on` updated. */
 async function profileStep(model: TinySwitch, on: boolean[]) {
   const t = batchTensors();
-  model.setGroups(on);
-  const vars = activeVars(model, on);
-  const opt = new FusedAdam({ lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
-  opt.setActive(vars);
-  const info = await tf.profile(() => {
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(lossOf(model, t), vars);
-      opt.apply(vars.map((v) => grads[v.name]!));
-      value.dispose();
-    });
-  });
-  opt.dispose();
+  const { kernels, matmuls, matmulFlops } = await profileAdamStep(model, on, lossOf(model, t));
   for (const x of Object.values(t)) x.dispose();
-  const { matmuls, matmulFlops } = executedMatmuls(info.kernels);
-  return { kernels: info.kernels.length, matmuls, matmulFlops };
+  return { kernels: kernels.length, matmuls, matmulFlops };
 }
 
 const shapes = (ks: { outputShapes: number[][] }[]) => ks.map((k) => k.outputShapes[0]!.join('x'));
@@ -118,7 +94,7 @@ describe('regrouping updated vs frozen experts', () => {
       pattern([true, true], [false, false, false, false]),
     ]) {
       model.setGroups(on);
-      const active = activeVars(model, on);
+      const active = activeVariables(model, on);
       expectSameGrads(tf.variableGrads(lossOf(model, t), active), ref, active);
     }
     disposeGrads(ref);
@@ -182,23 +158,9 @@ describe('frozen experts are pruned from what actually runs', () => {
   it('a step leaves frozen experts bit-identical and moves the updated ones', () => {
     const model = freshModel();
     const on = pattern([true, false], [true, false, true, false]);
-    model.setGroups(on);
-    const snapshot = model.allVariables().map((v) => Float32Array.from(v.dataSync()));
-    const vars = activeVars(model, on);
-    const opt = new FusedAdam({ lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
-    opt.setActive(vars);
     // One layer: only predicted tokens reach the loss; predict 6 of 8 so every expert is used.
     const t = batchTensors(6);
-    tf.tidy(() => {
-      const { grads } = tf.variableGrads(lossOf(model, t), vars);
-      opt.apply(vars.map((v) => grads[v.name]!));
-    });
-    const trained = new Set(vars.map((v) => v.name));
-    model.allVariables().forEach((v, i) => {
-      const same = v.dataSync().every((val, j) => val === snapshot[i]![j]);
-      expect(same, v.name).toBe(!trained.has(v.name));
-    });
-    opt.dispose();
+    expectOnlyUpdatedMove(model, on, lossOf(model, t));
     for (const x of Object.values(t)) x.dispose();
     model.dispose();
   });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
+import type { StepFlops } from '../../flops';
 import { switchEvaluationFlops, switchStepFlops } from './flops';
 import { tokenLosses } from '../transformer/model';
 import { TinySwitch } from './model';
@@ -82,8 +83,8 @@ export class SwitchMlmTask extends MlmTask<TinySwitch> {
     };
   }
 
-  stepFlops(updating: boolean[]): number {
-    return switchStepFlops(this.model.size, this.config.batch, updating).total;
+  stepFlops(updating: boolean[]): StepFlops {
+    return switchStepFlops(this.model.size, this.config.batch, updating);
   }
 
   evaluationFlops(): number {

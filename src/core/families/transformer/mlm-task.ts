@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
 import type { Corpus } from '../../data/corpus';
+import type { StepFlops } from '../../flops';
 import { capVocab } from '../../data/corpus';
 import type { MlmBatch } from '../../data/mlm';
 import { fixedMlmBatches, sampleMlmBatch } from '../../data/mlm';
@@ -61,7 +62,7 @@ export abstract class MlmTask<M extends LabModel> implements Task {
   protected abstract logits(tokens: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D;
   abstract loss(batch: TaskBatch): tf.Scalar;
   abstract kernels(): Promise<Float32Array>;
-  abstract stepFlops(updating: boolean[]): number;
+  abstract stepFlops(updating: boolean[]): StepFlops;
   abstract evaluationFlops(): number;
 
   get modules() {

@@ -6,12 +6,13 @@ import type { LabModel } from '../model';
 import type { Probe } from './kernel';
 
 /**
- * The brute-force reference (METHOD.md's oracle) for a masked-language model: for every probe
- * sample alone (batch of one) and every scalar function s_r, one backward pass to the modules'
- * own variables, flattened into the row G_r[i]; then Θ_m = w Σ_r G_r G_rᵀ accumulated in
- * float64 on the CPU side. It shares nothing with the fast path but the model's forward
- * (`logitsFor(i, input)`: sample i's masked logits, built inside the gradient's scope): no taps,
- * no batching over samples, no per-sample matmul tricks. Returns [modules, n, n] row-major.
+ * The brute-force reference (docs/method.md, "The oracle and tolerances") for a masked-language
+ * model: for every probe sample alone (batch of one) and every scalar function s_r, one backward
+ * pass to the modules' own variables, flattened into the row G_r[i]; then Θ_m = w Σ_r G_r G_rᵀ
+ * accumulated in float64 on the CPU side. It shares nothing with the fast path but the model's
+ * forward (`logitsFor(i, input)`: sample i's masked logits, built inside the gradient's scope):
+ * no taps, no batching over samples, no per-sample matmul tricks. Returns [modules, n, n]
+ * row-major.
  */
 export function oracleMlmKernels(
   model: LabModel,

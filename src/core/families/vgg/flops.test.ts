@@ -14,14 +14,7 @@ const one = {
   inChannels: 1,
 };
 /** Two convs (1 → 2 at 4 × 4, pool, 2 → 2 at 2 × 2, pool), g = 1, dense 2 → 2. */
-const two = {
-  channels: [2, 2],
-  convsPerStage: 1,
-  groupSize: 1,
-  classes: 2,
-  inputSize: 4,
-  inChannels: 1,
-};
+const two = { ...one, channels: [2, 2], inputSize: 4 };
 
 describe('VGG FLOP accounting, hand-counted', () => {
   it('one conv layer, one image, everything updated', () => {

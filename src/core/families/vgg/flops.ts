@@ -1,10 +1,10 @@
 import type { EvaluationFlops, StepFlops } from '../../flops';
-import { ADAM_FLOPS_PER_PARAM, XENT, eigenFlops, evaluationTotal } from '../../flops';
+import { ADAM_FLOPS_PER_PARAM, XENT, eigenFlops, evaluationTotal, stepTotal } from '../../flops';
 import type { ConvShape, VggSize } from './model';
 import { filterGroupParams, vggLayout } from './model';
 
 /**
- * Analytic FLOPs of the small VGG (METHOD.md, "Compute accounting"), per the conventions of
+ * Analytic FLOPs of the small VGG (docs/method.md, "FLOP accounting"), per the conventions of
  * `flops.ts`, made concrete for convolutions:
  * - a 3 × 3 same-padded conv on an S × S map costs 2·S²·9·cin·cout per sample (border taps that
  *   read padding are counted: the kernels compute them); its input gradient (a transposed
@@ -93,7 +93,7 @@ export function vggStepFlops(size: VggSize, batch: number, updating: boolean[]):
     weightGrad: batch * weightGrad,
     optimizer: ADAM_FLOPS_PER_PARAM * params,
   };
-  return { ...out, total: out.forward + out.inputGrad + out.weightGrad + out.optimizer };
+  return stepTotal(out);
 }
 
 /**

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImageBatch } from '../../data/fashion';
-import { spectrum } from '../../kernel';
 import {
   disposeImageProbeTensors,
   fastFilterGroupKernels,
@@ -13,6 +12,8 @@ import { oracleFilterGroupKernels } from './oracle';
 import type { ConvImpl, VggSize } from './model';
 import { SmallVgg } from './model';
 import { testRng } from '../../testing/fake-rng';
+import { expectKernelsMatch, itReportsWorstError } from '../../testing/kernels';
+import { biasesOnly, randomiseVariables } from '../../testing/weights';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -31,20 +32,18 @@ function randomImages(n: number, size: VggSize, seed: number): ImageBatch {
 /** A model whose biases are non-zero too, so every term of the forward pass matters. */
 function tinyModel(size: VggSize, seed: number, convImpl: ConvImpl): SmallVgg {
   const model = new SmallVgg(size, testRng(seed), { convImpl });
-  model.allVariables().forEach((v, i) => {
-    if (v.shape.length === 1)
-      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', 300 + i)));
-  });
+  randomiseVariables(model.allVariables(), biasesOnly(0.2), 300);
   return model;
 }
 
 /**
  * Fast path vs brute force, cpu backend, fp32. The fast path's per-sample gradient sums
  * S²·(9·cin + 1) float32 products per entry (≤ 64·73 here) and the Gram ≤ 10³ more; relative
- * rounding of such sums stays ~1e-6 (measured max ≈ 1e-7 over all cases), so 1e-4 (METHOD.md) is a wide
- * margin, while a real mistake — a shifted patch, the bias row left out, two groups swapped, a
- * missing projection — changes entries by O(1) relative. The error is taken relative to the
- * module's largest |Θ| entry, since off-diagonal entries can be near zero.
+ * rounding of such sums stays ~1e-6 (measured max ≈ 1e-7 over all cases), so 1e-4
+ * (docs/method.md, "The oracle and tolerances") is a wide margin, while a real mistake — a
+ * shifted patch, the bias row left out, two groups swapped, a missing projection — changes
+ * entries by O(1) relative. The error is taken relative to the module's largest |Θ| entry, since
+ * off-diagonal entries can be near zero.
  */
 const TOL = 1e-4;
 
@@ -123,22 +122,8 @@ describe('fast filter-group mNTK vs brute-force oracle', () => {
       const oracle = oracleFilterGroupKernels(model, probe);
       expect(fast.length).toBe(model.modules.length * c.n * c.n);
       expect(oracle.length).toBe(fast.length);
-      const n = c.n;
-      for (let m = 0; m < model.modules.length; m++) {
-        let maxAbs = 0;
-        let maxErr = 0;
-        for (let e = 0; e < n * n; e++) {
-          const o = oracle[m * n * n + e]!;
-          maxAbs = Math.max(maxAbs, Math.abs(o));
-          maxErr = Math.max(maxErr, Math.abs(fast[m * n * n + e]! - o));
-        }
-        expect(maxAbs).toBeGreaterThan(0);
-        expect(maxErr / maxAbs).toBeLessThan(TOL);
-        worst = Math.max(worst, maxErr / maxAbs);
-        const lf = spectrum(fast, n, m * n * n).lambdaMax;
-        const lo = spectrum(oracle, n, m * n * n).lambdaMax;
-        expect(Math.abs(lf - lo) / lo).toBeLessThan(TOL);
-      }
+      const match = expectKernelsMatch(fast, oracle, model.modules.length, c.n, TOL);
+      worst = Math.max(worst, match.worst);
       // Training-time regrouping (a frozen part with cached, permuted filters) does not change
       // what is probed: the probe always runs the canonical all-groups layout.
       model.setGroups(model.modules.map((_, m) => m % 3 === 1));
@@ -150,12 +135,7 @@ describe('fast filter-group mNTK vs brute-force oracle', () => {
     });
   }
 
-  it('reports the worst relative error', () => {
-    console.log(
-      `fast vs oracle, max relative error over all modules and cases: ${worst.toExponential(2)}`,
-    );
-    expect(worst).toBeLessThan(TOL);
-  });
+  itReportsWorstError(() => worst, TOL, console.log);
 });
 
 describe('patchesWithOnes', () => {

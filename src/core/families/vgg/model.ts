@@ -15,7 +15,7 @@ import { VariableFactory } from '../variables';
 export interface VggSize {
   channels: number[];
   convsPerStage: number;
-  /** g, output channels per module (METHOD.md default 8); must divide every stage's channels. */
+  /** g, output channels per module (default 8, docs/method.md "Modules"); divides every stage. */
   groupSize: number;
   classes: number;
   /** Side of the square input image (28 for Fashion-MNIST). */

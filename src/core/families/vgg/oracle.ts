@@ -5,11 +5,11 @@ import type { SmallVgg } from './model';
 import { sampleLosses } from './model';
 
 /**
- * The brute-force reference for `fastFilterGroupKernels` (METHOD.md's oracle): for every probe
- * image alone (batch of one) and every scalar function s_r, one backward pass to the filter
- * groups' own variables (tf.variableGrads), each module's [w, b] gradients flattened into the
- * row G_r[i]; then Θ_m = w Σ_r G_r G_rᵀ accumulated in float64. No taps, no patches, no
- * batching over samples. Returns [modules, n, n] row-major (float64).
+ * The brute-force reference for `fastFilterGroupKernels` (docs/method.md, "The oracle and
+ * tolerances"): for every probe image alone (batch of one) and every scalar function s_r, one
+ * backward pass to the filter groups' own variables (tf.variableGrads), each module's [w, b]
+ * gradients flattened into the row G_r[i]; then Θ_m = w Σ_r G_r G_rᵀ accumulated in float64. No
+ * taps, no patches, no batching over samples. Returns [modules, n, n] row-major (float64).
  */
 export function oracleFilterGroupKernels(model: SmallVgg, probe: ImageProbe): Float64Array {
   const { batch: n, x, y } = probe.batch;

@@ -8,6 +8,7 @@ import {
   sampleImageBatch,
   sliceImages,
 } from '../../data/fashion';
+import type { StepFlops } from '../../flops';
 import { vggEvaluationFlops, vggStepFlops } from './flops';
 import type { ImageProbe, ImageProbeTensors } from './kernel';
 import {
@@ -172,8 +173,8 @@ export class VggFashionTask implements Task {
     };
   }
 
-  stepFlops(updating: boolean[]): number {
-    return vggStepFlops(this.model.size, this.config.batch, updating).total;
+  stepFlops(updating: boolean[]): StepFlops {
+    return vggStepFlops(this.model.size, this.config.batch, updating);
   }
 
   evaluationFlops(): number {
