@@ -3,27 +3,17 @@ import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
 import type { LabModel } from '../model';
 import type { Captured, ForwardInput, Taps, TransformerSize } from '../transformer/model';
-import {
-  INIT_STD,
-  MlmTransformer,
-  attentionSublayer,
-  disposeHeadGroups,
-  embed,
-  layerNorm,
-  mlmHead,
-} from '../transformer/model';
+import { INIT_STD, MlmTransformer, disposeHeadGroups } from '../transformer/model';
 
 /** Sizes of the tiny BERT (post-LayerNorm encoder, ReLU FFN, tied MLM decoder). */
 export type BertSize = TransformerSize;
 
-/** A BERT layer's feed-forward block (backbone): ReLU(x W1 + b1) W2 + b2, then LayerNorm. */
+/** A BERT layer's feed-forward block (backbone): ReLU(x W1 + b1) W2 + b2. */
 interface FeedForward {
   w1: tf.Variable;
   b1: tf.Variable;
   w2: tf.Variable;
   b2: tf.Variable;
-  ln2g: tf.Variable;
-  ln2b: tf.Variable;
 }
 
 /**
@@ -41,14 +31,12 @@ export class TinyBert extends MlmTransformer<FeedForward> implements LabModel {
       b1: vars.fill([dFF], 0, `L${l}.b1`),
       w2: vars.normal([dFF, d], INIT_STD, `L${l}.w2`),
       b2: vars.fill([d], 0, `L${l}.b2`),
-      ln2g: vars.fill([d], 1, `L${l}.ln2g`),
-      ln2b: vars.fill([d], 0, `L${l}.ln2b`),
     }));
     this.modules = this.headModules;
   }
 
   protected feedForwardBackbone(L: FeedForward): tf.Variable[] {
-    return [L.w1, L.b1, L.w2, L.b2, L.ln2g, L.ln2b];
+    return [L.w1, L.b1, L.w2, L.b2];
   }
 
   /** The variables of module `m` (index into `modules`). */
@@ -80,23 +68,15 @@ export class TinyBert extends MlmTransformer<FeedForward> implements LabModel {
     input: ForwardInput,
     opts: { taps?: Taps; capture?: Captured; allHeads?: boolean } = {},
   ): tf.Tensor2D {
-    const { seqLen: T } = this.size;
-    const dh = this.dHead;
-    const N = input.tokens.shape[0];
-    const groups = this.headGroupsFor(Boolean(opts.taps || opts.allHeads));
-    let x = embed(this, input.tokens);
-    this.layerVars.forEach((L, l) => {
-      x = attentionSublayer(x, L, groups[l]!, l, { N, T, dh }, opts);
+    return this.encode(input, Boolean(opts.taps || opts.allHeads), opts, (x, L) => {
       const hidden = tf.fused.matMul({
         a: x,
         b: L.w1 as tf.Tensor2D,
         bias: L.b1,
         activation: 'relu',
       });
-      const ffn = tf.fused.matMul({ a: hidden, b: L.w2 as tf.Tensor2D, bias: L.b2 });
-      x = layerNorm(x.add(ffn) as tf.Tensor2D, L.ln2g, L.ln2b);
+      return tf.fused.matMul({ a: hidden, b: L.w2 as tf.Tensor2D, bias: L.b2 }) as tf.Tensor2D;
     });
-    return mlmHead(this, x, input.positions);
   }
 
   dispose(): void {

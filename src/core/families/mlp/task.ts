@@ -11,7 +11,7 @@ import { fastNeuronKernels, sampleMlpProbe } from './kernel';
 import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
 import type { ModelView, Task, TaskBatch } from '../types';
-import { exportVariableName } from '../types';
+import { TaskBase } from '../task-base';
 
 /** Half-width of the decision-boundary map (the toy sets live in about [−1, 1]²). */
 const EXTENT = 1.2;
@@ -21,18 +21,19 @@ const RESOLUTION = 48;
 export const parseWidths = (s: string): number[] => s.split(',').map(Number);
 
 /** The classroom MLP on a 2D toy set; metric: test accuracy. */
-export class MlpToyTask implements Task {
+export class MlpToyTask extends TaskBase<Mlp> implements Task {
   readonly model: Mlp;
   readonly metric = { name: 'accuracy', higherIsBetter: true } as const;
   readonly data: Toy2dData;
   readonly features: MlpFeature[];
-  private readonly probe: MlpProbe;
+  readonly probe: MlpProbe;
   private readonly trainX: Float32Array;
   private readonly testX: tf.Tensor2D;
   private readonly testY: Int32Array;
   private readonly config: ExperimentConfig;
 
   constructor(config: ExperimentConfig, rng: Rng) {
+    super();
     this.config = config;
     this.data = generateToy2d(
       config.data as Toy2dName,
@@ -65,14 +66,8 @@ export class MlpToyTask implements Task {
     );
   }
 
-  get modules() {
-    return this.model.modules;
-  }
   get probeSize(): number {
     return this.probe.n;
-  }
-  get probeInfo() {
-    return { k: this.probe.outputs, projections: this.probe.numProjections, exact: true };
   }
 
   /** A batch of `config.batch` training points drawn with replacement. */
@@ -183,22 +178,15 @@ export class MlpToyTask implements Task {
     const identity = Array.from({ length: kernel === 'trace' ? k * k : 0 }, (_, i) =>
       i % (k + 1) === 0 ? 1 : 0,
     );
-    return {
+    const samples = {
       inputs: Array.from(this.probe.x),
       positions: [],
       targets: Array.from(this.probe.y),
       n: this.probe.n,
       seqLen: this.features.length,
       masked: 1,
-      projections: identity,
-      numProjections: this.probe.numProjections,
-      weight: this.probe.weight,
-      kernel: this.probe.kernel,
     };
-  }
-
-  exportName(name: string): string {
-    return exportVariableName(name);
+    return this.probeExport(samples, identity);
   }
 
   dispose(): void {

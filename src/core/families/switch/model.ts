@@ -3,15 +3,7 @@ import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
 import type { BertSize } from '../bert/model';
 import type { ForwardInput, Taps } from '../transformer/model';
-import {
-  INIT_STD,
-  MlmTransformer,
-  attentionSublayer,
-  disposeHeadGroups,
-  embed,
-  layerNorm,
-  mlmHead,
-} from '../transformer/model';
+import { INIT_STD, MlmTransformer, disposeHeadGroups } from '../transformer/model';
 import type { LabModel } from '../model';
 import { splitIndices } from '../model';
 
@@ -42,8 +34,6 @@ interface FeedForward {
   w1: tf.Variable[];
   /** Per expert e: W̃2 [dFF+1, d], the second FFN matrix with its bias as the last row. */
   w2: tf.Variable[];
-  ln2g: tf.Variable;
-  ln2b: tf.Variable;
 }
 
 /** Experts of one layer run as one batched matmul per group (see `setGroups`). */
@@ -221,13 +211,7 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
         w1.push(vars.withBias(d, dFF, INIT_STD, `L${l}.E${e}.w1`));
         w2.push(vars.withBias(dFF, d, INIT_STD, `L${l}.E${e}.w2`));
       }
-      return {
-        router,
-        w1,
-        w2,
-        ln2g: vars.fill([d], 1, `L${l}.ln2g`),
-        ln2b: vars.fill([d], 0, `L${l}.ln2b`),
-      };
+      return { router, w1, w2 };
     });
     const expertInfo: ModuleInfo[] = [];
     for (let l = 0; l < size.layers; l++) {
@@ -247,7 +231,7 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
   }
 
   protected feedForwardBackbone(L: FeedForward): tf.Variable[] {
-    return [L.router, L.ln2g, L.ln2b];
+    return [L.router];
   }
 
   /** Index of the first expert module (the heads come first). */
@@ -396,7 +380,6 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
    */
   forward(input: ForwardInput, opts: SwitchForwardOptions = {}): SwitchOutput {
     const { seqLen: T, experts: E } = this.size;
-    const dh = this.dHead;
     const N = input.tokens.shape[0];
     const NT = N * T;
     const G = opts.routingGroups ?? 1;
@@ -406,12 +389,9 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
     const C = opts.routing?.capacity ?? this.capacity(NT / G);
     const GC = G * C;
     const whole = Boolean(opts.taps || opts.allModules || opts.routing);
-    const headGroups = this.headGroupsFor(whole);
     const expertGroups = whole ? this.allExpertGroups() : this.expertGroups;
-    let x = embed(this, input.tokens);
     let aux: tf.Scalar | null = null;
-    this.layerVars.forEach((L, l) => {
-      x = attentionSublayer(x, L, headGroups[l]!, l, { N, T, dh }, opts);
+    const logits = this.encode(input, whole, opts, (x, L, l) => {
       if (opts.capture) opts.capture.ffnIn.push(tf.keep(x));
 
       // Router and routing.
@@ -460,7 +440,6 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
       const ffn = routedGather(yAll as tf.Tensor2D, route.slot, route.source, route.occupied).mul(
         coef,
       ) as tf.Tensor2D;
-      x = layerNorm(x.add(ffn) as tf.Tensor2D, L.ln2g, L.ln2b);
 
       if (opts.capture) opts.capture.slot.push(route.slot);
       else route.slot.dispose();
@@ -468,8 +447,8 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
       if (opts.masks) opts.masks.push(opts.capture ? tf.keep(route.mask.clone()) : route.mask);
       if (!opts.capture && !opts.masks) route.mask.dispose();
       for (const t of [route.kept, route.source, route.occupied, route.frac]) t.dispose();
+      return ffn;
     });
-    const logits = mlmHead(this, x, input.positions);
     return { logits, aux: aux ?? tf.scalar(0) };
   }
 

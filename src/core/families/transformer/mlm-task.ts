@@ -12,7 +12,7 @@ import type { LabModel } from '../model';
 import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
 import type { Task, TaskBatch } from '../types';
-import { exportVariableName } from '../types';
+import { TaskBase } from '../task-base';
 
 /** Token ids [N, T], masked positions (flat indices), one-hot targets [M, V]. */
 export type MlmTensors = [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
@@ -23,7 +23,7 @@ export type MlmTensors = [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
  * perplexity and the probe's export. Subclasses build the model (in `createModel`, from the
  * constructor's `init` rng) and give its logits, loss, kernels and FLOPs.
  */
-export abstract class MlmTask<M extends LabModel> implements Task {
+export abstract class MlmTask<M extends LabModel> extends TaskBase<M> implements Task {
   readonly model: M;
   readonly metric = { name: 'perplexity', higherIsBetter: false } as const;
   readonly probe: Probe;
@@ -33,6 +33,7 @@ export abstract class MlmTask<M extends LabModel> implements Task {
   private readonly valBatches: MlmBatch[];
 
   constructor(config: ExperimentConfig, corpus: Corpus, rng: Rng) {
+    super();
     this.config = config;
     const V = config.vocab;
     this.train = capVocab(corpus.train, V);
@@ -65,20 +66,8 @@ export abstract class MlmTask<M extends LabModel> implements Task {
   abstract stepFlops(updating: boolean[]): StepFlops;
   abstract evaluationFlops(): number;
 
-  get modules() {
-    return this.model.modules;
-  }
-
   get probeSize(): number {
     return this.config.probe;
-  }
-
-  get probeInfo() {
-    return {
-      k: this.probe.outputs,
-      projections: this.probe.numProjections,
-      exact: this.probe.exact,
-    };
   }
 
   sampleBatch(rng: Rng): TaskBatch {
@@ -112,22 +101,15 @@ export abstract class MlmTask<M extends LabModel> implements Task {
 
   exportProbe(): RunFile['probe'] {
     const b = this.probe.batch;
-    return {
+    const samples = {
       inputs: Array.from(b.inputs),
       positions: Array.from(b.positions),
       targets: Array.from(b.targets),
       n: b.batch,
       seqLen: b.seqLen,
       masked: b.masked,
-      projections: Array.from(this.probe.projections),
-      numProjections: this.probe.numProjections,
-      weight: this.probe.weight,
-      kernel: this.probe.kernel,
     };
-  }
-
-  exportName(name: string): string {
-    return exportVariableName(name);
+    return this.probeExport(samples, Array.from(this.probe.projections));
   }
 
   dispose(): void {

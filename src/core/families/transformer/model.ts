@@ -251,6 +251,12 @@ export function tokenLosses(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor
   return tf.logSumExp(logits, 1).sub(logits.mul(oneHot).sum(1)) as tf.Tensor1D;
 }
 
+/** The LayerNorm after each layer's feed-forward part (backbone). */
+interface LayerNorm2 {
+  ln2g: tf.Variable;
+  ln2b: tf.Variable;
+}
+
 /**
  * What BERT and the Switch Transformer share: token and position embeddings with their
  * LayerNorm, per layer an attention sublayer whose heads are separate variables (one MAT module
@@ -267,7 +273,7 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
   readonly posEmb: tf.Variable;
   readonly embLnG: tf.Variable;
   readonly embLnB: tf.Variable;
-  readonly layerVars: (AttentionVars & F)[];
+  readonly layerVars: (AttentionVars & LayerNorm2 & F)[];
   readonly mlmW: tf.Variable;
   readonly mlmB: tf.Variable;
   readonly mlmLnG: tf.Variable;
@@ -321,7 +327,9 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
         ln1g: vars.fill([d], 1, `L${l}.ln1g`),
         ln1b: vars.fill([d], 0, `L${l}.ln1b`),
       };
-      this.layerVars.push({ ...attention, ...feedForward(l, vars) });
+      const ff = feedForward(l, vars);
+      const ln2 = { ln2g: vars.fill([d], 1, `L${l}.ln2g`), ln2b: vars.fill([d], 0, `L${l}.ln2b`) };
+      this.layerVars.push({ ...attention, ...ff, ...ln2 });
     }
     this.mlmW = vars.normal([d, d], INIT_STD, 'mlmW');
     this.mlmB = vars.fill([d], 0, 'mlmB');
@@ -332,7 +340,7 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
   }
 
   /** The layer's always-trained feed-forward variables (backbone), in a fixed order. */
-  protected abstract feedForwardBackbone(L: AttentionVars & F): tf.Variable[];
+  protected abstract feedForwardBackbone(L: F): tf.Variable[];
 
   /**
    * Variables always trained: embeddings and their LayerNorm; per layer the output-projection
@@ -341,7 +349,7 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
   backboneVariables(): tf.Variable[] {
     const out = [this.tokEmb, this.posEmb, this.embLnG, this.embLnB];
     for (const L of this.layerVars) {
-      out.push(L.bo, L.ln1g, L.ln1b, ...this.feedForwardBackbone(L));
+      out.push(L.bo, L.ln1g, L.ln1b, ...this.feedForwardBackbone(L), L.ln2g, L.ln2b);
     }
     out.push(this.mlmW, this.mlmB, this.mlmLnG, this.mlmLnB, this.decB);
     return out;
@@ -357,6 +365,27 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
   protected regroupHeads(updating: (l: number, h: number) => boolean): void {
     disposeHeadGroups(this.heads);
     this.heads = headGroups(this.layerVars, this.size.heads, updating);
+  }
+
+  /**
+   * The encoder both models run: embeddings; per layer the attention sublayer (all heads in one
+   * group with `allHeads`, else as regrouped) and LayerNorm(x + feedForward(x)); the MLM head's
+   * logits at the masked positions, [N·M, V].
+   */
+  protected encode(
+    input: ForwardInput,
+    allHeads: boolean,
+    opts: { taps?: Taps; capture?: Pick<Captured, 'xAug' | 'ctx'> },
+    feedForward: (x: tf.Tensor2D, L: AttentionVars & F, l: number) => tf.Tensor2D,
+  ): tf.Tensor2D {
+    const dims = { N: input.tokens.shape[0], T: this.size.seqLen, dh: this.dHead };
+    const groups = this.headGroupsFor(allHeads);
+    let x = embed(this, input.tokens);
+    this.layerVars.forEach((L, l) => {
+      x = attentionSublayer(x, L, groups[l]!, l, dims, opts);
+      x = layerNorm(x.add(feedForward(x, L, l)) as tf.Tensor2D, L.ln2g, L.ln2b);
+    });
+    return mlmHead(this, x, input.positions);
   }
 
   /** The head groups a forward uses: all heads in one group when probing, else as regrouped. */

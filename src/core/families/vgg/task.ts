@@ -22,7 +22,7 @@ import { DEFAULT_VGG, SmallVgg } from './model';
 import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
 import type { ModelView, Task, TaskBatch } from '../types';
-import { exportVariableName } from '../types';
+import { TaskBase } from '../task-base';
 
 /** Validation images per forward pass (bounds the activations' memory). */
 const VAL_CHUNK = 250;
@@ -41,7 +41,7 @@ export function vggSizeOf(config: ExperimentConfig): VggSize {
  * classifier is backbone. Metric: accuracy on held-out validation images (training images
  * 5000 … 5999, see `validationSet`); the confusion matrix of the latest validation is the view.
  */
-export class VggFashionTask implements Task {
+export class VggFashionTask extends TaskBase<SmallVgg> implements Task {
   readonly model: SmallVgg;
   readonly metric = { name: 'accuracy', higherIsBetter: true } as const;
   readonly probe: ImageProbe;
@@ -58,6 +58,7 @@ export class VggFashionTask implements Task {
   private confusion: Int32Array | null = null;
 
   constructor(config: ExperimentConfig, data: FashionData, rng: Rng) {
+    super();
     this.config = config;
     this.data = data;
     if (data.train.count < 1 || data.val.count < 1) {
@@ -77,18 +78,8 @@ export class VggFashionTask implements Task {
     this.probeT = imageProbeTensors(this.probe, this.model);
   }
 
-  get modules() {
-    return this.model.modules;
-  }
   get probeSize(): number {
     return this.config.probe;
-  }
-  get probeInfo() {
-    return {
-      k: this.probe.outputs,
-      projections: this.probe.numProjections,
-      exact: this.probe.exact,
-    };
   }
 
   private imageTensor(x: Float32Array, count: number): tf.Tensor4D {
@@ -188,22 +179,15 @@ export class VggFashionTask implements Task {
 
   exportProbe(): RunFile['probe'] {
     const b = this.probe.batch;
-    return {
+    const samples = {
       inputs: Array.from(b.x),
       positions: [],
       targets: Array.from(b.y),
       n: b.batch,
       seqLen: FASHION_SIDE * FASHION_SIDE,
       masked: 1,
-      projections: Array.from(this.probe.projections),
-      numProjections: this.probe.numProjections,
-      weight: this.probe.weight,
-      kernel: this.probe.kernel,
     };
-  }
-
-  exportName(name: string): string {
-    return exportVariableName(name);
+    return this.probeExport(samples, Array.from(this.probe.projections));
   }
 
   dispose(): void {
