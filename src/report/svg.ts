@@ -3,6 +3,7 @@
  * the CLI writes them from Node). PNG is not produced: every browser and Markdown viewer shows
  * SVG, and rasterising would need a native library.
  */
+import { moduleLabel } from '../core/families/module-kinds';
 import { scaleLinear, scaleLog, scaleSequentialLog } from 'd3-scale';
 import { interpolateViridis } from 'd3-scale-chromatic';
 import type { PolicyName } from '../core/config';
@@ -236,12 +237,6 @@ export function metricVsFlopsSvg(report: Report): string {
   ];
   notes.forEach((s, i) => body.push(text(lx, noteY + i * 15, s, 'fill="#6b7280" font-size="11"')));
   return svgDoc(W, H, `${report.preset.id}: validation ${report.metric.name} vs FLOPs`, body);
-}
-
-/** Row label of a module, as in the lab: `L0·H3`. */
-function moduleLabel(mod: Report['modules'][number]): string {
-  const letter = { head: 'H', expert: 'E', ffn: 'F', neuron: 'N', filters: 'G' }[mod.kind];
-  return `L${mod.layer}·${letter}${mod.index}`;
 }
 
 /**

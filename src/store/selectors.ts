@@ -1,5 +1,5 @@
 /** Derived values, as pure functions of the state (used by components and the lab hook). */
-import { moduleKindInfo } from '../core/families/module-kinds';
+import { moduleLabel } from '../core/families/module-kinds';
 import type { FlopPart } from '../core/flops';
 import { FLOP_PARTS, splitTotal } from '../core/flops';
 import { reasonRecord } from '../core/policies/reasons';
@@ -72,9 +72,7 @@ export function computeSplit(d: Pick<RunData, 'metrics'>): ComputeSplit | null {
 }
 
 /** Module label for rows: `L0·H3` for a head (layer 0, head 3). */
-export function moduleLabel(m: { id: string; kind: string; layer: number; index: number }): string {
-  return `L${m.layer}·${moduleKindInfo(m.kind).letter}${m.index}`;
-}
+export { moduleLabel };
 
 /** Words for a decision, for tooltips and the drill-down (from the table of reasons). */
 export const REASON_WORDS: Readonly<Record<DecisionReason, string>> = reasonRecord(

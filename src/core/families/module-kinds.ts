@@ -36,3 +36,13 @@ export function moduleKindInfo(kind: string): ModuleKindInfo {
     }
   );
 }
+
+/** A module's row label, as the lab and the reports show it: `L0·H3` is head 3 of layer 0. */
+export function moduleLabel(m: {
+  id?: string;
+  kind: string;
+  layer: number;
+  index: number;
+}): string {
+  return `L${m.layer}·${moduleKindInfo(m.kind).letter}${m.index}`;
+}
