@@ -76,3 +76,30 @@ describe('npm run reproduce -- --quick', () => {
     }
   });
 });
+
+describe('npm run reproduce -- --sweep --quick', () => {
+  it('writes the α × β sensitivity table and its JSON', { timeout: 120_000 }, () => {
+    const dir = join(out, 'sweep');
+    const r = spawnSync(
+      join(root, 'node_modules', '.bin', 'tsx'),
+      ['scripts/reproduce.ts', '--sweep', '--quick', '--presets', 'mlp-circles', '--out', dir],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } },
+    );
+    expect(r.status, `exit code; stderr:\n${r.stderr}`).toBe(0);
+    // Vanilla once, then MAT at 3 × 3 grid points.
+    expect(r.stdout.match(/^\[\s*\d+\/10\] /gm)).toHaveLength(10);
+    const files = readdirSync(dir);
+    const md = files.find((f) => f.endsWith('-sensitivity.md'));
+    const json = files.find((f) => f.endsWith('-sensitivity.json'));
+    expect(md && json, files.join(', ')).toBeTruthy();
+    const rows = readFileSync(join(dir, md!), 'utf8')
+      .split('\n')
+      .filter((l) => /^\| (0\.5|0\.9|1\.3) \|/.test(l));
+    expect(rows).toHaveLength(3);
+    const data = JSON.parse(readFileSync(join(dir, json!), 'utf8')) as {
+      runs: { policy: string; alpha: number; beta: number }[];
+    }[];
+    expect(data[0]!.runs.filter((x) => x.policy === 'mat')).toHaveLength(9);
+    expect(new Set(data[0]!.runs.map((x) => `${x.alpha}/${x.beta}`)).size).toBe(9);
+  });
+});

@@ -5,7 +5,7 @@
  * reports/<date>-<preset>/ with report.json (every number), table.md, metric-vs-flops.svg and
  * lambda-heatmap.svg; a reports/<date>-summary.md combines the tables.
  *
- *   npm run reproduce -- [--quick] [--presets a,b] [--policies vanilla,mat,…] [--seeds N]
+ *   npm run reproduce -- [--quick] [--sweep] [--presets a,b] [--policies vanilla,mat,…] [--seeds N]
  *                        [--backend wasm|cpu|webgpu] [--gles] [--steps N] [--out reports]
  *
  * Exits 0 when every run finished, whether or not the claim reproduced; 1 on an error, 2 on bad
@@ -18,7 +18,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PolicyName } from '../src/core/config';
+import type { ExperimentConfig, PolicyName } from '../src/core/config';
+import type { TaskData } from '../src/core/families/types';
 import { POLICIES } from '../src/core/config';
 import { PRESET_IDS, findPreset, presetConfig } from '../src/core/presets';
 import { NODE_BACKENDS, isNodeBackend, setupNodeBackend } from '../src/node/backend';
@@ -45,11 +46,18 @@ import type { RawRun, RunProgress } from '../src/report/run';
 import { presetFacts, runOnce, withTarget } from '../src/report/run';
 import type { Report } from '../src/report/schema';
 import { REPORT_FORMAT, REPORT_FORMAT_VERSION, validateReport } from '../src/report/schema';
+import type { Sweep } from '../src/report/sensitivity';
+import { SWEEP_ALPHAS, SWEEP_BETAS, sweepConfigs, sweepMarkdown } from '../src/report/sensitivity';
 import { lambdaHeatmapSvg, metricVsFlopsSvg } from '../src/report/svg';
 import { formatFlops, formatPercent } from '../src/report/format';
 
+/** The presets of the sensitivity table (the issue asks for these two). */
+const SWEEP_PRESETS = ['bert-austen', 'vgg-fashion'];
+
 const USAGE = `usage: npm run reproduce -- [options]
   --quick              tiny budgets (12 steps), 1 seed: checks that everything runs, not the claim
+  --sweep              threshold sensitivity instead: vanilla and MAT at α ∈ {${SWEEP_ALPHAS.join(', ')}} ×
+                       β ∈ {${SWEEP_BETAS.join(', ')}}, first seed only (default presets: ${SWEEP_PRESETS.join(',')})
   --presets a,b        presets to run (default: ${REPRODUCE_PRESETS.join(',')})
   --policies a,b       policies to run, vanilla included (default: ${POLICIES.join(',')})
   --seeds N            seeds 1…N (default: 3, quick: 1)
@@ -67,6 +75,7 @@ interface Options {
   /** report.json files to re-render (--render), else empty. */
   render: string[];
   quick: boolean;
+  sweep: boolean;
   presets: string[];
   policies: PolicyName[];
   seeds: number[];
@@ -92,6 +101,7 @@ function parseOptions(argv: string[]): Options {
       args: argv,
       options: {
         quick: { type: 'boolean', default: false },
+        sweep: { type: 'boolean', default: false },
         presets: { type: 'string' },
         policies: { type: 'string' },
         seeds: { type: 'string' },
@@ -122,7 +132,7 @@ function parseOptions(argv: string[]): Options {
   const presets = values.presets
     ?.split(',')
     .map((s) => s.trim())
-    .filter(Boolean) ?? [...REPRODUCE_PRESETS];
+    .filter(Boolean) ?? [...(values.sweep ? SWEEP_PRESETS : REPRODUCE_PRESETS)];
   const unknown = presets.filter((p) => !findPreset(p));
   if (unknown.length > 0) {
     throw new UsageError(`unknown preset ${unknown.join(', ')}; known: ${PRESET_IDS.join(', ')}`);
@@ -146,6 +156,7 @@ function parseOptions(argv: string[]): Options {
   return {
     render: positionals,
     quick: values.quick,
+    sweep: values.sweep,
     presets,
     policies,
     seeds,
@@ -363,6 +374,93 @@ function render(paths: readonly string[]): void {
   console.log(`re-rendered ${file}`);
 }
 
+/** One run of a sweep, with its progress line. */
+async function sweepRun(config: ExperimentConfig, data: TaskData, steps: number, label: string) {
+  const bar = startBar(label, steps);
+  try {
+    const run = await runOnce(config, data, {
+      steps,
+      smoothing: SMOOTHING_WINDOW,
+      onProgress: bar.update,
+    });
+    console.log(
+      `${label}: final ${run.finalSmoothed.toPrecision(4)}, ${formatPercent(run.totalFlops / run.vanillaTotalFlops)} of vanilla's FLOPs, ${formatDuration(run.timing.wallMs)}`,
+    );
+    return run;
+  } finally {
+    bar.stop();
+  }
+}
+
+/**
+ * `--sweep`: per preset, vanilla once (its final smoothed metric is V*) and MAT at every α × β
+ * of the fixed grid, with the first seed; writes <date>-sensitivity.md and .json in --out.
+ */
+async function sweep(opts: Options, date: string, command: string): Promise<void> {
+  const seed = opts.seeds[0] ?? 1;
+  const sweeps: Sweep[] = [];
+  const t0 = performance.now();
+  for (const id of opts.presets) {
+    const base = { ...presetConfig(id)!, backend: opts.backend };
+    const planned = budgetFor(id, opts.quick);
+    const budget: Budget = opts.steps !== null ? { ...planned, steps: opts.steps } : planned;
+    const data = loadTaskDataFromDisk(base);
+    const facts = await presetFacts({ ...base, policy: 'vanilla' }, data);
+    const configFor = (policy: PolicyName) =>
+      reproduceConfig(base, { policy, seed, budget, depth: facts.depth, backend: opts.backend });
+    const total = 1 + SWEEP_ALPHAS.length * SWEEP_BETAS.length;
+    const vanillaRaw = await sweepRun(
+      configFor('vanilla'),
+      data,
+      budget.steps,
+      `[1/${total}] ${id} vanilla`,
+    );
+    const target = vanillaRaw.finalSmoothed;
+    const higher = facts.metric.higherIsBetter;
+    const vanilla = withTarget(vanillaRaw, target, SMOOTHING_WINDOW, higher);
+    const mat = [];
+    let i = 1;
+    for (const config of sweepConfigs(configFor('mat'))) {
+      i++;
+      const label = `[${i}/${total}] ${id} MAT α ${config.alpha} β ${config.beta}`;
+      const raw = await sweepRun(config, data, budget.steps, label);
+      mat.push(withTarget(raw, target, SMOOTHING_WINDOW, higher));
+    }
+    sweeps.push({ preset: id, metric: facts.metric, vanilla, mat });
+  }
+  mkdirSync(resolve(opts.out), { recursive: true });
+  const md = [
+    `# Threshold sensitivity (${date})`,
+    '',
+    `\`${command}\` — ${formatDuration(performance.now() - t0)} on ${cpus().length} cores. ` +
+      'MAT with every other setting at the preset defaults; the grid was fixed before any run.',
+    '',
+    ...sweeps.map(sweepMarkdown),
+  ].join('\n');
+  const file = resolve(opts.out, `${date}-sensitivity.md`);
+  writeFileSync(file, md);
+  const slim = sweeps.map((s) => ({
+    preset: s.preset,
+    metric: s.metric,
+    runs: [s.vanilla, ...s.mat].map((r) => ({
+      policy: r.policy,
+      alpha: r.config.alpha,
+      beta: r.config.beta,
+      seed: r.seed,
+      steps: r.steps,
+      finalSmoothed: r.finalSmoothed,
+      target: r.target,
+      flopsToTarget: r.flopsToTarget,
+      totalFlops: r.totalFlops,
+      vanillaTotalFlops: r.vanillaTotalFlops,
+      meanUpdatedShare: r.meanUpdatedShare,
+      meanStepMs: r.timing.meanStepMs,
+    })),
+  }));
+  writeFileSync(resolve(opts.out, `${date}-sensitivity.json`), JSON.stringify(slim, null, 1));
+  console.log(`\nwrote ${file}`);
+}
+
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   if (opts.render.length > 0) {
@@ -371,6 +469,11 @@ async function main(): Promise<void> {
   }
   const t0 = performance.now();
   const { description } = await setupNodeBackend(opts.backend, { gles: opts.gles });
+  if (opts.sweep) {
+    const command = ['npm run reproduce --', ...process.argv.slice(2)].join(' ');
+    await sweep(opts, new Date().toISOString().slice(0, 10), command);
+    return;
+  }
   const ctx: Context = {
     opts,
     backend: description,
