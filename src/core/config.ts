@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { DATASETS, MODELS, MODEL_DATA } from './families/descriptors';
+import { DATASETS, MODELS, MODEL_DATA, STEP_KERNEL_MODELS } from './families/descriptors';
 import { POLICIES } from './policies/registry';
 import type { PolicyName } from './policies/registry';
+import { DEFAULT_MODULES, MODULE_LISTS } from './families/transformer/selection';
 
 /** Policy names come from the policy registry (one `Policy` file per policy). */
 export { POLICIES };
@@ -14,7 +15,12 @@ export { TOY_DATASETS } from './families/mlp/descriptor';
 export const ACTIVATIONS = ['tanh', 'relu'] as const;
 export const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export const REFS = ['mean', 'median', 'max'] as const;
-export const KERNELS = ['trace', 'loss'] as const;
+/**
+ * The mNTK (docs/method.md, "The kernel"): `trace` and `loss` on the fixed probe batch, each
+ * its own forward and backward; `step` the loss kernel of the training batch's first n samples,
+ * taken from the training step's own forward and backward (families with `stepKernel` only).
+ */
+export const KERNELS = ['trace', 'loss', 'step'] as const;
 export const STOP_MODES = ['recheck', 'sticky'] as const;
 /** Parameters a user may change while a run goes on; each change is logged as an event. */
 export const LIVE_PARAMS = ['alpha', 'beta'] as const;
@@ -57,6 +63,12 @@ export const ExperimentSchema = z
     /** Switch-Transformer: experts per layer (each a MAT module) and capacity factor. */
     experts: int(1, 16),
     capacity: num(1, 4),
+    /**
+     * Transformers: which parts are MAT modules (families/transformer/selection.ts): heads, and
+     * optionally each layer's FFN block and the embeddings. A config without it (a run file or
+     * report written before it existed) reads as `heads`: the modules every such file has.
+     */
+    modules: z.enum(MODULE_LISTS).default(DEFAULT_MODULES),
     /** MLP: hidden layer widths, comma-separated (each neuron a MAT module). */
     hidden: z.string().regex(/^\d{1,3}(,\d{1,3}){0,5}$/, 'comma-separated widths, e.g. 8,8'),
     activation: z.enum(ACTIVATIONS),
@@ -123,6 +135,14 @@ export const ExperimentSchema = z
   .refine((c) => MODEL_DATA[c.model].includes(c.data), {
     message: 'this data set does not fit the model',
     path: ['data'],
+  })
+  .refine((c) => c.kernel !== 'step' || STEP_KERNEL_MODELS.includes(c.model), {
+    message: `the step kernel is available for ${STEP_KERNEL_MODELS.join(' and ')} only`,
+    path: ['kernel'],
+  })
+  .refine((c) => c.kernel !== 'step' || c.probe <= c.batch, {
+    message: 'the step kernel takes its n samples from the training batch: needs probe ≤ batch',
+    path: ['kernel'],
   });
 
 export type ExperimentConfig = z.infer<typeof ExperimentSchema>;
@@ -140,6 +160,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   batch: 16,
   experts: 4,
   capacity: 1.25,
+  modules: DEFAULT_MODULES,
   hidden: '8,8',
   activation: 'tanh',
   features: 'x,y',

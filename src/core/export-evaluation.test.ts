@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentConfig } from './config';
 import { DEFAULT_CONFIG } from './config';
 import { TinyBert } from './families/bert/model';
-import { oracleHeadKernels } from './families/bert/oracle';
+import { oracleBertKernels } from './families/bert/oracle';
 import type { LabModel } from './families/model';
 import { makeMlpProbe } from './families/mlp/kernel';
 import { Mlp } from './families/mlp/model';
@@ -13,6 +13,7 @@ import type { MlpFeature } from './families/mlp/model';
 import { TinySwitch } from './families/switch/model';
 import { oracleSwitchKernels } from './families/switch/oracle';
 import type { Probe } from './families/transformer/kernel';
+import { moduleSelection } from './families/transformer/selection';
 import { exportVariableName } from './families/types';
 import { SmallVgg } from './families/vgg/model';
 import type { ImageProbe } from './families/vgg/kernel';
@@ -125,9 +126,10 @@ function recompute(run: RunFile): number[] {
     }
     case 'bert': {
       const { layers, heads, dModel, dFF, seqLen, vocab } = c;
-      const bert = new TinyBert({ layers, heads, dModel, dFF, seqLen, vocab }, rng);
+      const size = { layers, heads, dModel, dFF, seqLen, vocab };
+      const bert = new TinyBert(size, rng, moduleSelection(c.modules));
       loadWeights(bert, run);
-      [model, grams] = [bert, oracleHeadKernels(bert, mlmProbe(run), vocab)];
+      [model, grams] = [bert, oracleBertKernels(bert, mlmProbe(run), vocab)];
       break;
     }
     case 'switch': {
@@ -135,6 +137,7 @@ function recompute(run: RunFile): number[] {
       const sw = new TinySwitch(
         { layers, heads, dModel, dFF, seqLen, vocab, experts, capacityFactor: capacity },
         rng,
+        moduleSelection(c.modules),
       );
       loadWeights(sw, run);
       [model, grams] = [sw, oracleSwitchKernels(sw, mlmProbe(run), vocab)];
@@ -166,9 +169,25 @@ const CASES: [string, Partial<ExperimentConfig>][] = [
     { model: 'mlp', data: 'spiral', hidden: '5,4', features: 'x,y,sinx', points: 80, probe: 6 },
   ],
   ['MLP, loss kernel', { model: 'mlp', data: 'moons', hidden: '4', points: 80, kernel: 'loss' }],
+  // The step kernel: training batches for decisions, the fixed probe's loss kernel at export.
+  ['MLP, step kernel', { model: 'mlp', data: 'moons', hidden: '4', points: 80, kernel: 'step' }],
   ['VGG', { model: 'vgg', data: 'fashion', channels: '2,4', groupSize: 2, images: 100, batch: 2 }],
+  [
+    'VGG, step kernel',
+    {
+      model: 'vgg',
+      data: 'fashion',
+      channels: '2,4',
+      groupSize: 2,
+      images: 100,
+      batch: 4,
+      kernel: 'step',
+    },
+  ],
   ['BERT', { model: 'bert', data: 'austen', ...tinyMlm }],
   ['Switch', { model: 'switch', data: 'austen', ...tinyMlm, experts: 2 }],
+  ['BERT, FFN blocks and embeddings', { model: 'bert', ...tinyMlm, modules: 'heads,ffn,embed' }],
+  ['Switch, embeddings', { model: 'switch', ...tinyMlm, experts: 2, modules: 'heads,embed' }],
 ];
 
 const common: Partial<ExperimentConfig> = {

@@ -83,6 +83,13 @@ export interface EvaluationFlops {
 /** A dense symmetric eigen-decomposition of an n × n kernel: ≈ 9n³ per module. */
 export const eigenFlops = (modules: number, n: number): number => modules * 9 * n ** 3;
 
+/**
+ * The eigen-decompositions of a `SpectrumInput` (kernel.ts): ≈ 9q³ per module whose matrix is
+ * q × q (n for Θ_m itself, q < n for the smaller ĜᵀĜ).
+ */
+export const eigenFlopsOf = (sides: readonly number[]): number =>
+  sides.reduce((a, q) => a + 9 * q ** 3, 0);
+
 /** An evaluation's parts with their sum. */
 export function evaluationTotal(parts: Omit<EvaluationFlops, 'total'>): EvaluationFlops {
   const { forward, backward, perSample, gram, eigen } = parts;

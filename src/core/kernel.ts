@@ -123,3 +123,52 @@ export function spectrum(kernel: ArrayLike<number>, n: number, offset = 0): Spec
   }
   return { values, lambdaMax: values[0] ?? 0, effRank: total > 0 ? Math.exp(entropy) : 0 };
 }
+
+/**
+ * What the modules' spectra are computed from: module m's n × n kernel Θ_m = Ĝ_m Ĝ_mᵀ, or,
+ * where it is smaller, the q × q matrix Ĝ_mᵀ Ĝ_m (Ĝ_m [n, q]: the per-sample gradients, one
+ * row per sample, √w-scaled), whose eigenvalues are Θ_m's nonzero ones; Θ_m's other n − q
+ * eigenvalues are 0 (docs/method.md, "λmax, spectrum and effective rank").
+ */
+export interface SpectrumInput {
+  /** The matrices back to back in module order, each row-major. */
+  data: Float32Array;
+  /** Side of module m's matrix: n for Θ_m itself, q < n for Ĝ_mᵀĜ_m. */
+  sides: readonly number[];
+}
+
+/** n × n kernels [modules, n, n] as a `SpectrumInput`. */
+export function kernelInput(kernels: Float32Array, n: number): SpectrumInput {
+  return { data: kernels, sides: new Array<number>(kernels.length / (n * n)).fill(n) };
+}
+
+/**
+ * Every module's spectrum from `input`: n eigenvalues each (a q × q matrix's q, then n − q
+ * zeros), λmax and the effective rank, in module order.
+ */
+export function moduleSpectra(
+  input: SpectrumInput,
+  n: number,
+): { lambdaMax: Float64Array; effRank: Float64Array; spectra: Float64Array } {
+  const M = input.sides.length;
+  const lambdaMax = new Float64Array(M);
+  const effRank = new Float64Array(M);
+  const spectra = new Float64Array(M * n);
+  let offset = 0;
+  input.sides.forEach((q, m) => {
+    if (q > n) throw new RangeError(`Module ${m}: a ${q} × ${q} matrix for an ${n}-sample kernel.`);
+    const s = spectrum(input.data, q, offset);
+    offset += q * q;
+    // Θ's eigenvalues: the q of ĜᵀĜ and n − q zeros, descending (negative rounding stays last).
+    const values = new Float64Array(n);
+    values.set(s.values);
+    values.sort().reverse();
+    lambdaMax[m] = values[0] ?? 0;
+    effRank[m] = s.effRank;
+    spectra.set(values, m * n);
+  });
+  if (offset !== input.data.length) {
+    throw new RangeError(`The spectrum input holds ${input.data.length} values, not ${offset}.`);
+  }
+  return { lambdaMax, effRank, spectra };
+}

@@ -61,6 +61,14 @@ describe('run files', () => {
     expect(validateRunFile(v1).exportEvaluation).toBeUndefined();
   });
 
+  it('reads a file written before `modules` existed as heads only: the modules it has', () => {
+    const old = bad((r) => delete (r.config as Record<string, unknown>).modules);
+    expect((old.config as Record<string, unknown>).modules).toBeUndefined();
+    const r = validateRunFile(old);
+    expect(r.config.modules).toBe('heads');
+    expect(r.modules.map((m) => m.kind)).toEqual(['head', 'head']);
+  });
+
   it.each([
     ['not an object', () => 'hello', /file/],
     ['null', () => null, /file/],

@@ -70,7 +70,8 @@ export interface RunFile {
     projections: number[];
     numProjections: number;
     weight: number;
-    kernel: ExperimentConfig['kernel'];
+    /** The probe's kernel: a `kernel=step` run writes `loss` (the kernel it evaluates at export). */
+    kernel: 'trace' | 'loss';
   };
   /** Final weights, including every module's variables. */
   weights: SavedTensor[];

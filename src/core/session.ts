@@ -4,7 +4,8 @@ import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
 import type { Corpus } from './data/corpus';
 import type { FlopSplit, FlopSplits, StepFlops } from './flops';
 import { addStepFlops, zeroSplit } from './flops';
-import { spectrum } from './kernel';
+import type { SpectrumInput } from './kernel';
+import { kernelInput, moduleSpectra } from './kernel';
 import { FusedAdam } from './optim/adam';
 import { decideWithOverrides } from './policies/overrides';
 import { getPolicy } from './policies/registry';
@@ -17,7 +18,7 @@ import { RUN_FORMAT, RUN_FORMAT_VERSION } from './runfile';
 import { createTask } from './families';
 import type { TaskData } from './families';
 import type { LabModel } from './families/model';
-import type { Task } from './families/types';
+import type { StepProbe, Task, TaskBatch } from './families/types';
 import type { Decision, Evaluation, ManualOverride, ModuleInfo } from './types';
 
 /** A live-parameter change as logged: when it took effect, and the old and new values. */
@@ -101,7 +102,16 @@ export class Session {
     this.applyDecisions();
     this.vanillaStepFlops = this.task.stepFlops(this.modules.map(() => true));
     this.flopsPerVanillaStep = this.vanillaStepFlops.total;
-    this.flopsPerEvaluation = this.task.evaluationFlops();
+    if (config.kernel === 'step' && !(this.task.stepKernels && this.task.stepEvaluationFlops)) {
+      this.task.dispose();
+      throw new Error(`The step kernel is not available for ${config.model}.`);
+    }
+    // A 'step' evaluation costs more when its decision freezes modules (see `advance`); this is
+    // its cost with every module updated.
+    this.flopsPerEvaluation =
+      config.kernel === 'step'
+        ? this.task.stepEvaluationFlops!(this.modules.map(() => true))
+        : this.task.evaluationFlops();
   }
 
   /** The run's and vanilla's cumulative FLOPs by part so far (a copy). */
@@ -188,22 +198,21 @@ export class Session {
     return this.decisions;
   }
 
-  /** Every head's kernel spectrum at the current weights. */
+  /**
+   * Every module's kernel spectrum at the current weights, on the fixed probe (with the 'step'
+   * kernel: its loss kernel there, as at export; scheduled evaluations use `advance`'s batch).
+   */
   async evaluate(): Promise<Evaluation & { ms: number }> {
     const t0 = now();
-    const grams = await this.task.kernels();
-    const n = this.task.probeSize;
-    const M = this.modules.length;
-    const lambdaMax = new Float64Array(M);
-    const effRank = new Float64Array(M);
-    const spectra = new Float64Array(M * n);
-    for (let m = 0; m < M; m++) {
-      const s = spectrum(grams, n, m * n * n);
-      lambdaMax[m] = s.lambdaMax;
-      effRank[m] = s.effRank;
-      spectra.set(s.values, m * n);
-    }
-    return { step: this.step, lambdaMax, effRank, spectra, ms: now() - t0 };
+    const input = this.task.spectrumInput
+      ? await this.task.spectrumInput()
+      : kernelInput(await this.task.kernels(), this.task.probeSize);
+    return this.evaluation(input, t0);
+  }
+
+  private evaluation(input: SpectrumInput, t0: number): Evaluation & { ms: number } {
+    const s = moduleSpectra(input, this.task.probeSize);
+    return { step: this.step, ...s, ms: now() - t0 };
   }
 
   /** One training step, preceded by an evaluation when one is due (every K steps). */
@@ -213,11 +222,21 @@ export class Session {
     let redecide = false;
     const events: LoggedEvent[] = [];
     let kernel = 0;
+    // The 'step' kernel: this step's own forward and backward, its update held until the decision.
+    let stepped: { batch: TaskBatch; probe: StepProbe } | null = null;
     if (t % this.config.K === 0 && this.lastEvalStep !== t) {
-      evaluation = await this.evaluate();
+      if (this.config.kernel === 'step') {
+        // ms: the step's forward and backward with the kernel, not just the kernel.
+        const t0 = now();
+        const batch = this.task.sampleBatch(this.batchRng);
+        stepped = { batch, probe: await this.task.stepKernels!(batch) };
+        evaluation = this.evaluation(stepped.probe.spectrum, t0);
+      } else {
+        evaluation = await this.evaluate();
+        if (this.policy.needsKernel) kernel = this.flopsPerEvaluation;
+      }
       this.history.push(evaluation);
       this.lastEvalStep = t;
-      if (this.policy.needsKernel) kernel = this.flopsPerEvaluation;
       for (const p of this.pending) {
         const ev = this.setLive(p.name, p.value);
         if (ev) events.push(ev);
@@ -235,7 +254,10 @@ export class Session {
     }
     if (redecide && this.history.length > 0) this.decide();
     const charged = this.stepFlops();
-    const loss = this.trainStep();
+    if (stepped && this.policy.needsKernel) {
+      kernel = this.task.stepEvaluationFlops!(this.decisions.map((d) => d.updating));
+    }
+    const loss = stepped ? this.applyStep(stepped.batch, stepped.probe) : this.trainStep();
     this.step = t + 1;
     addStepFlops(this.spent.run, charged, kernel);
     addStepFlops(this.spent.vanilla, this.vanillaStepFlops);
@@ -261,6 +283,18 @@ export class Session {
     });
     for (const t of batch.tensors) t.dispose();
     return loss;
+  }
+
+  /** Finishes a step begun by the 'step' kernel: the update of the modules now updated. */
+  private applyStep(batch: TaskBatch, probe: StepProbe): tf.Scalar {
+    try {
+      const vars = this.activeVariables();
+      tf.tidy(() => this.optimizer.apply(probe.gradients(vars)));
+      return probe.loss;
+    } finally {
+      probe.dispose();
+      for (const t of batch.tensors) t.dispose();
+    }
   }
 
   private activeVariables(): tf.Variable[] {
@@ -309,7 +343,9 @@ export class Session {
     // and its projections are fixed), and no weight, optimizer state or grouping touched (the
     // Switch task's router-load view takes this evaluation's load, as after any evaluation).
     const newest = this.history[this.history.length - 1];
-    const atExport = newest?.step === this.step ? newest : await this.evaluate();
+    // (A 'step' evaluation is on a training batch, which the file does not hold.)
+    const atExport =
+      newest?.step === this.step && this.config.kernel !== 'step' ? newest : await this.evaluate();
     return {
       format: RUN_FORMAT,
       version: RUN_FORMAT_VERSION,

@@ -13,6 +13,8 @@ import {
   STOP_MODES,
 } from './config';
 import type { ExperimentConfig, ParamEvent } from './config';
+import { STEP_KERNEL_MODELS } from './families/descriptors';
+import { MODULE_LISTS } from './families/transformer/selection';
 import type { Rng } from './rng';
 import { testRng } from './testing/fake-rng';
 import {
@@ -68,11 +70,12 @@ function randomConfig(rng: Rng): ExperimentConfig {
   const widths = (max: number, count: number) =>
     Array.from({ length: 1 + rng.int(count) }, () => intIn(rng, 1, max)).join(',');
   const features = ['x', 'y', 'x2', 'y2', 'xy', 'sinx', 'siny'].filter(() => rng.next() < 0.5);
-  return {
+  const config: ExperimentConfig = {
     model,
     data: pick(rng, MODEL_DATA[model]),
     experts: intIn(rng, 1, 16),
     capacity: numIn(rng, 1, 4),
+    modules: pick(rng, MODULE_LISTS),
     hidden: widths(999, 6),
     activation: pick(rng, ACTIVATIONS),
     features: (features.length > 0 ? features : ['x']).join(','),
@@ -110,6 +113,14 @@ function randomConfig(rng: Rng): ExperimentConfig {
     stopAt: intIn(rng, 0, 10_000_000),
     events,
   };
+  // The step kernel: only where the family has it, and with its n samples from the batch.
+  if (
+    config.kernel === 'step' &&
+    (!STEP_KERNEL_MODELS.includes(model) || config.probe > config.batch)
+  ) {
+    config.kernel = 'loss';
+  }
+  return config;
 }
 
 /** The field's error is reported and the field is back at its default; nothing else changed. */
@@ -311,6 +322,27 @@ describe('bad parameters', () => {
     expectRejected(withParam('autoplay', 'yes'), 'autoplay');
   });
 
+  it('reads `modules` as heads plus any of ffn, embed, in any order', () => {
+    const ok = parseExperimentParams(withParam('modules', 'embed,heads,ffn'));
+    expect(ok.errors).toEqual([]);
+    expect(ok.config.modules).toBe('heads,ffn,embed');
+    expect(experimentToParams(ok.config)).toContainEqual(['modules', 'heads,ffn,embed']);
+    // Heads are always modules; a kind twice or an unknown one is an error.
+    const noHeads = expectRejected(withParam('modules', 'ffn,embed'), 'modules');
+    expect(noHeads.errors[0]?.message).toBe(
+      'modules: expected one of heads, heads,ffn, heads,embed, heads,ffn,embed, got "ffn,embed"; using the default heads.',
+    );
+    expectRejected(withParam('modules', 'heads,heads'), 'modules');
+    expectRejected(withParam('modules', 'heads,experts'), 'modules');
+    // A link from before the field existed: the default, the modules it had then.
+    const old = experimentToParams(DEFAULT_CONFIG).filter(
+      ([k]) => k !== 'modules' && k !== 'model',
+    );
+    const parsed = parseExperimentParams([...old, ['model', 'switch']]);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.config.modules).toBe('heads');
+  });
+
   it('reads booleans as 1/0/true/false', () => {
     for (const [text, value] of [
       ['1', true],
@@ -344,6 +376,30 @@ describe('bad parameters', () => {
     // heads alone can break the rule against the default dModel (64).
     expectRejected([['heads', '3']], 'heads');
     expectRejected([['heads', '3']], 'dModel');
+  });
+
+  it('resets the step kernel where the model lacks it or the probe exceeds the batch', () => {
+    expect(STEP_KERNEL_MODELS).toEqual(['mlp', 'vgg']);
+    const ok = parseExperimentParams([
+      ['model', 'vgg'],
+      ['kernel', 'step'],
+      ['batch', '16'],
+      ['probe', '16'],
+    ]);
+    expect(ok.errors).toEqual([]);
+    expect(ok.config.kernel).toBe('step');
+    const bert = expectRejected([['kernel', 'step']], 'kernel');
+    expect(bert.errors[0]?.message).toContain('available for mlp and vgg only');
+    const big = expectRejected(
+      [
+        ['model', 'mlp'],
+        ['kernel', 'step'],
+        ['batch', '8'],
+      ],
+      'kernel',
+    );
+    expect(big.errors[0]?.message).toContain('probe ≤ batch');
+    expect(big.config).toMatchObject({ model: 'mlp', batch: 8, probe: 16 });
   });
 
   it('uses the last of duplicate keys and says so', () => {

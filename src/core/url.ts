@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULT_CONFIG, ExperimentSchema, LIVE_PARAMS, MODEL_DATA } from './config';
 import { PRESET_IDS, presetConfig } from './presets';
 import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
+import { canonicalModuleList } from './families/transformer/selection';
 
 /** Keys that are not part of the experiment but are passed through for later features. */
 export const EXTRA_PARAMS = ['preset'] as const;
@@ -95,7 +96,9 @@ function parseNumber(raw: string): number | undefined {
 
 /** Words for what a field's schema accepts, e.g. "an integer between 1 and 8". */
 function expected(field: FieldName): string {
-  const schema = SHAPE[field];
+  const shape = SHAPE[field];
+  // A field with a default (one older configs lack) is described by its inner schema.
+  const schema = shape instanceof z.ZodDefault ? shape.unwrap() : shape;
   if (schema instanceof z.ZodNumber) {
     const what = schema.isInt ? 'an integer' : 'a number';
     return `${what} between ${schema.minValue ?? -Infinity} and ${schema.maxValue ?? Infinity}`;
@@ -122,6 +125,8 @@ function coerce(field: FieldName, raw: string): unknown {
     if (raw === '0' || raw === 'false') return false;
     return undefined;
   }
+  // Kinds in any order: `embed,heads` reads as `heads,embed`.
+  if (field === 'modules') return canonicalModuleList(raw);
   return raw;
 }
 

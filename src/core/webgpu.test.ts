@@ -10,9 +10,9 @@ import { initBackend } from './backend';
 import type { BackendInfo } from './backend';
 import { DEFAULT_CONFIG } from './config';
 import { TinyBert } from './families/bert/model';
-import { fastHeadKernels } from './families/bert/kernel';
+import { fastBertKernels } from './families/bert/kernel';
 import { makeProbe, probeTensors, disposeProbeTensors } from './families/transformer/kernel';
-import { oracleHeadKernels } from './families/bert/oracle';
+import { oracleBertKernels } from './families/bert/oracle';
 import { Session } from './session';
 import { testRng } from './testing/fake-rng';
 import { lambdaMaxError } from './testing/kernels';
@@ -61,14 +61,14 @@ describe('WebGPU backend (Dawn, SwiftShader)', () => {
     const batch = { inputs, positions, targets, batch: n, seqLen: T, masked: 1 };
     const probe = makeProbe(batch, 20, 'trace', 3, testRng(2));
     const pt = probeTensors(probe, 20);
-    const fast = await fastHeadKernels(model, probe, pt);
+    const fast = await fastBertKernels(model, probe, pt);
     disposeProbeTensors(pt);
     // Oracle: weights copied to the cpu backend, per-sample per-projection backward passes.
     const weights = await Promise.all(model.allVariables().map((v) => v.data()));
     await tf.setBackend('cpu');
     const ref = new TinyBert(size, testRng(7));
     ref.allVariables().forEach((v, i) => v.assign(tf.tensor(weights[i]!, v.shape)));
-    const oracle = oracleHeadKernels(ref, probe, 20);
+    const oracle = oracleBertKernels(ref, probe, 20);
     await tf.setBackend('webgpu');
     // GPU float32 reductions run in another order than the CPU's; over sums of ~10³ terms the
     // rounding stays ~1e-6 relative (measured 1.5e-7 on λmax), so the CPU bound 1e-4 holds.

@@ -104,6 +104,7 @@ const CHANGES_STEP_TIME: { readonly [F in keyof ExperimentConfig]-?: boolean } =
   batch: true,
   experts: true,
   capacity: true,
+  modules: true,
   hidden: true,
   activation: true,
   features: true,

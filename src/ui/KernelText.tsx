@@ -4,7 +4,7 @@ import type { ProbeOutputs } from '../store/run-slice';
 /** What the kernel is and how it is computed for this run (exact, or R random projections). */
 export function KernelText({ cfg, probe }: { cfg: ExperimentConfig; probe: ProbeOutputs | null }) {
   const how =
-    cfg.kernel === 'loss'
+    cfg.kernel !== 'trace'
       ? 'from the per-sample gradients of the loss'
       : probe === null
         ? `with up to R = ${cfg.R} random output projections when there are more than 16 outputs`
@@ -13,18 +13,27 @@ export function KernelText({ cfg, probe }: { cfg: ExperimentConfig; probe: Probe
           : `as an unbiased estimate with R = ${probe.projections} random ±1 projections of the k = ${probe.k} outputs`;
   return (
     <div className="kernel">
-      <p>
-        Every K = {cfg.K} steps each module m gets an n × n kernel over a fixed probe batch of n ={' '}
-        {cfg.probe} samples (drawn once from the training set with the run&apos;s seed; dropout
-        off), computed {how}:
-      </p>
+      {cfg.kernel === 'step' ? (
+        <p>
+          Every K = {cfg.K} steps each module m gets an n × n kernel over the first n = {cfg.probe}{' '}
+          samples of that step&apos;s training batch, computed {how}, taken from the training
+          step&apos;s own forward and backward pass; the step&apos;s update waits for the decision:
+        </p>
+      ) : (
+        <p>
+          Every K = {cfg.K} steps each module m gets an n × n kernel over a fixed probe batch of n ={' '}
+          {cfg.probe} samples (drawn once from the training set with the run&apos;s seed; dropout
+          off), computed {how}:
+        </p>
+      )}
       <code className="formula block">
         Θ_m[i, j] = (1/k) Σ_c ⟨ ∂f_c(x_i)/∂θ_m , ∂f_c(x_j)/∂θ_m ⟩, λmax_m = largest eigenvalue of
         Θ_m
       </code>
-      {cfg.kernel === 'loss' && (
+      {cfg.kernel !== 'trace' && (
         <p className="note">
-          This run uses the loss kernel: rows are per-sample loss gradients ∇θ_m ℓ(x_i).
+          This run uses the loss kernel: rows are per-sample loss gradients ∇θ_m ℓ(x_i)
+          {cfg.kernel === 'step' ? ', x_i from the training batch' : ''}.
         </p>
       )}
       <p>

@@ -11,6 +11,7 @@ import {
 } from '../core/config';
 import type { ExperimentConfig, ModelName } from '../core/config';
 import { familiesReading } from '../core/families/descriptors';
+import { MODULE_LISTS, MODULE_LIST_LABELS } from '../core/families/transformer/selection';
 import { FAMILY_FIELDS } from '../core/families/family';
 import type { FamilyField } from '../core/families/family';
 import { MODEL_LABELS } from './model-words';
@@ -45,6 +46,13 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
       { key: 'dFF', label: 'FFN width' },
       { key: 'experts', label: 'Experts per layer' },
       { key: 'capacity', label: 'Capacity factor' },
+      {
+        key: 'modules',
+        label: 'MAT modules',
+        options: MODULE_LISTS,
+        optionLabels: MODULE_LIST_LABELS,
+        hint: 'the rest trains always; Switch experts are always modules',
+      },
       { key: 'hidden', label: 'Hidden widths', hint: 'e.g. 8,8' },
       { key: 'activation', label: 'Activation', options: ACTIVATIONS },
       { key: 'features', label: 'Input features', hint: 'x, y, x2, y2, xy, sinx, siny' },
@@ -75,7 +83,12 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
     fields: [
       { key: 'probe', label: 'Probe samples n', hint: 'kernel is n × n' },
       { key: 'R', label: 'Random projections R', hint: 'used when outputs k > 16' },
-      { key: 'kernel', label: 'Kernel', options: KERNELS },
+      {
+        key: 'kernel',
+        label: 'Kernel',
+        options: KERNELS,
+        hint: 'step: the loss kernel of the training batch, from the step itself (MLP, VGG)',
+      },
       { key: 'warmup', label: 'Warm-up W0 (steps)' },
       { key: 'window', label: 'Window w (evaluations)' },
       { key: 'ref', label: 'Reference of α', options: REFS },

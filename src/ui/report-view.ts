@@ -26,6 +26,7 @@ export const COMPARABLE_FIELDS = [
   'batch',
   'experts',
   'capacity',
+  'modules',
   'hidden',
   'activation',
   'features',

@@ -42,6 +42,11 @@ export const MODEL_DATA: { readonly [M in ModelName]: readonly DatasetName[] } =
   (f) => f.data,
 );
 
+/** The models whose task computes the 'step' kernel (`FamilyDescriptor.stepKernel`). */
+export const STEP_KERNEL_MODELS: readonly ModelName[] = FAMILY_LIST.filter(
+  (f: FamilyDescriptor) => f.stepKernel === true,
+).map((f) => f.id as ModelName);
+
 /** Every preset of every family, in registry order. */
 export const PRESETS: readonly Preset[] = FAMILY_LIST.flatMap((f) => f.presets);
 

@@ -76,17 +76,47 @@ describe('each family’s task', () => {
 
   it.each(MODELS)('%s: its modules are of the kinds its descriptor names', (m) => {
     const preset = FAMILIES[m].presets[0]!;
-    const config = presetConfig(preset.id)!;
+    const base = presetConfig(preset.id)!;
+    // The preset's modules, and where the family reads `modules` every kind it can make one.
+    const configs = [base];
+    if (FAMILIES[m].fields.includes('modules'))
+      configs.push({ ...base, modules: 'heads,ffn,embed' });
+    const seen = new Set<string>();
     const before = tf.memory().numTensors;
-    const task = createTask(config, loadTaskDataFromDisk(config), testRng(1));
-    try {
-      const kinds = [...new Set(task.modules.map((x) => x.kind))];
-      expect(kinds.sort()).toEqual([...FAMILIES[m].moduleKinds].sort());
-      expect(task.metric).toEqual(FAMILIES[m].metric);
-      expect(task.model).toBeInstanceOf(FAMILY_CODE[m].parts.model);
-    } finally {
-      task.dispose();
+    for (const config of configs) {
+      const task = createTask(config, loadTaskDataFromDisk(config), testRng(1));
+      try {
+        const kinds = [...new Set(task.modules.map((x) => x.kind))];
+        for (const kind of kinds) {
+          expect(FAMILIES[m].moduleKinds).toContain(kind);
+          seen.add(kind);
+        }
+        expect(task.metric).toEqual(FAMILIES[m].metric);
+        expect(task.model).toBeInstanceOf(FAMILY_CODE[m].parts.model);
+      } finally {
+        task.dispose();
+      }
     }
+    // Every kind the descriptor names is one some config gives.
+    expect([...seen].sort()).toEqual([...FAMILIES[m].moduleKinds].sort());
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it.each(MODELS.filter((m) => FAMILIES[m].fields.includes('modules')))(
+    '%s: the default `modules` gives the modules it had before the field existed',
+    (m) => {
+      const config = presetConfig(FAMILIES[m].presets[0]!.id)!;
+      expect(config.modules).toBe('heads');
+      const task = createTask(config, loadTaskDataFromDisk(config), testRng(1));
+      const { layers: L, heads: H, experts: E } = config;
+      const ids = (letter: string, per: number) =>
+        Array.from({ length: L * per }, (_, i) => `L${Math.floor(i / per)}.${letter}${i % per}`);
+      // BERT: every head; Switch: every head, then every expert.
+      expect(task.modules.map((x) => x.id)).toEqual([
+        ...ids('H', H),
+        ...(m === 'switch' ? ids('E', E) : []),
+      ]);
+      task.dispose();
+    },
+  );
 });

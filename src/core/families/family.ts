@@ -24,6 +24,7 @@ export const FAMILY_FIELDS = [
   'dFF',
   'experts',
   'capacity',
+  'modules',
   'hidden',
   'activation',
   'features',
@@ -57,7 +58,7 @@ export interface FamilyDescriptor<Id extends string = string, Data extends strin
   metric: MetricInfo;
   /** What the training loss is, in words. */
   lossWords: string;
-  /** The kinds of its MAT modules. */
+  /** The kinds its MAT modules can have (a run's config picks among them, e.g. `modules`). */
   moduleKinds: readonly ModuleKind[];
   /** Its modules in words: one, several, and what a row label means. */
   moduleWords: { one: string; many: string; rows: string };
@@ -65,4 +66,9 @@ export interface FamilyDescriptor<Id extends string = string, Data extends strin
   fields: readonly FamilyField[];
   /** Its presets. */
   presets: readonly Preset[];
+  /**
+   * Whether its task computes the 'step' kernel (`kernel=step`: the loss kernel taken from the
+   * training step's own forward and backward, docs/method.md); absent: it does not (yet).
+   */
+  stepKernel?: boolean;
 }

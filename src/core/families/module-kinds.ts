@@ -9,6 +9,7 @@ export const MODULE_KINDS = {
   filters: { letter: 'G', one: 'filter group', many: 'filter groups' },
   neuron: { letter: 'N', one: 'neuron', many: 'neurons' },
   ffn: { letter: 'F', one: 'FFN block', many: 'FFN blocks' },
+  embed: { letter: 'Emb', one: 'embeddings', many: 'embeddings', single: true },
 } as const satisfies Record<string, ModuleKindInfo>;
 
 export interface ModuleKindInfo {
@@ -18,6 +19,8 @@ export interface ModuleKindInfo {
   one: string;
   /** Several, in words (plural). */
   many: string;
+  /** At most one module of this kind per model: its row label is the letter alone (`Emb`). */
+  single?: boolean;
 }
 
 /** Kinds of MAT module. */
@@ -37,12 +40,16 @@ export function moduleKindInfo(kind: string): ModuleKindInfo {
   );
 }
 
-/** A module's row label, as the lab and the reports show it: `L0·H3` is head 3 of layer 0. */
+/**
+ * A module's row label, as the lab and the reports show it: `L0·H3` is head 3 of layer 0; a
+ * kind with one module per model is its letter alone (`Emb`).
+ */
 export function moduleLabel(m: {
   id?: string;
   kind: string;
   layer: number;
   index: number;
 }): string {
-  return `L${m.layer}·${moduleKindInfo(m.kind).letter}${m.index}`;
+  const info = moduleKindInfo(m.kind);
+  return info.single ? info.letter : `L${m.layer}·${info.letter}${m.index}`;
 }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { StepFlops } from '../flops';
+import type { SpectrumInput } from '../kernel';
 import type { RunFile } from '../runfile';
 import type { ModuleInfo } from '../types';
 import type { LabModel } from './model';
@@ -35,6 +36,25 @@ export interface Task {
   loss(batch: TaskBatch): tf.Scalar;
   /** Every module's n × n kernel Θ_m at the current weights, [modules, n, n] row-major. */
   kernels(): Promise<Float32Array>;
+  /**
+   * What the probe kernels' spectra are computed from, where a family has something cheaper
+   * than `kernels()` (smaller q × q matrices, see `SpectrumInput`); absent: `kernels()`.
+   */
+  spectrumInput?(): Promise<SpectrumInput>;
+  /**
+   * The 'step' kernel (`kernel=step`, docs/method.md): the loss kernel of the batch's first n
+   * samples, taken from the training step's own forward and backward on `batch`, whose
+   * gradients the Session then applies for the modules its decision updates. Present in the
+   * families that have it (`FamilyDescriptor.stepKernel`).
+   */
+  stepKernels?(batch: TaskBatch): Promise<StepProbe>;
+  /**
+   * Analytic FLOPs a 'step' evaluation adds to the step it is taken in when modules `updating`
+   * are then updated: the taps, per-sample products, Grams and eigen-decompositions, plus what
+   * that step's own pass computes beyond the step as charged (input gradients below its
+   * earliest updated module).
+   */
+  stepEvaluationFlops?(updating: boolean[]): number;
   /** Probe batch size n. */
   readonly probeSize: number;
   /** The validation metric over the fixed validation set. */
@@ -86,6 +106,25 @@ export type ModelView =
 
 export interface TaskBatch {
   tensors: tf.Tensor[];
+}
+
+/**
+ * A training step under way at an evaluation with the 'step' kernel: its forward and backward
+ * have run (with taps), the kernel is taken, and the update waits for the decision.
+ */
+export interface StepProbe {
+  /** The modules' loss kernels on the batch's first n samples, as spectrum input. */
+  spectrum: SpectrumInput;
+  /** The batch's mean training loss; the caller owns it (`dispose` leaves it alone). */
+  loss: tf.Scalar;
+  /**
+   * Gradients of the batch-mean loss for `vars` (the backbone's and any modules'), in order,
+   * exactly as a plain training step computes them; the caller disposes them (call it inside
+   * a tf.tidy). A module's weight gradient is computed only when asked for.
+   */
+  gradients(vars: tf.Variable[]): tf.Tensor[];
+  /** Frees what the step kept (captured activations, tap and backbone gradients). */
+  dispose(): void;
 }
 
 /**

@@ -1,13 +1,77 @@
 import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { backboneParams, bertEvaluationFlops, bertStepFlops } from './flops';
-import { headParams } from '../transformer/flops';
+import { backboneParams, bertEvaluationFlops, bertStepFlops, ffnParams } from './flops';
+import { embedParams, headParams } from '../transformer/flops';
 import { TinyBert } from './model';
 import { testRng } from '../../testing/fake-rng';
 
 const tiny = { layers: 1, heads: 1, dModel: 2, dFF: 2, seqLen: 1, vocab: 4 };
 
 describe('FLOP accounting, hand-counted', () => {
+  it('FFN blocks and embeddings as modules, all updated: the same step as heads alone', () => {
+    const every = { ffn: true, embed: true };
+    expect(bertStepFlops(tiny, 1, [true, true, true], every)).toEqual(
+      bertStepFlops(tiny, 1, [true]),
+    );
+  });
+
+  it('the tiny model with every module frozen (heads, FFN, embeddings): backprop stops', () => {
+    const f = bertStepFlops(tiny, 1, [false, false, false], { ffn: true, embed: true });
+    // The forward is unchanged (one head group).
+    expect(f.forward).toBe(92 + 117);
+    // Input grads: nothing below layer 0's attention bias and LayerNorm needs a gradient, so the
+    // embeddings' backward (position add, LayerNorm) and the frozen head's whole backward
+    // (q|k|v input 36, scores/context both operands 16, out-proj input 8, q-scale and softmax)
+    // do not run. What does: matmuls FFN 8 + 8, MLM transform 8, decoder 16 → 40;
+    // element-wise twice: attention bias 2, residual 2, LN 16 → 40; FFN bias+ReLU 4, bias 2,
+    // residual 2, LN 16 → 48; head: bias+ReLU 4, LN 16, dec-bias 4, CE 24 → 96.
+    expect(f.inputGrad).toBe(40 + 40 + 48 + 96);
+    // Weight grads: attention bias 2 + LN 4, FFN's LN 4, MLM transform 8 and its bias, LN,
+    // decoder bias 2 + 4 + 4; no head, FFN, embedding or decoder (tied: token embedding) ones.
+    expect(f.weightGrad).toBe(6 + 4 + 8 + 10);
+    // Parameters still trained: per layer bo, ln1, ln2 (10), MLM head 4 + 2 + 4 + decB 4.
+    expect(f.optimizer).toBe(12 * 24);
+  });
+
+  it('the tiny model with only the embeddings frozen', () => {
+    const f = bertStepFlops(tiny, 1, [true, true, false], { ffn: true, embed: true });
+    // Input grads: all but the embeddings' backward (2·(2 + 16)) and the head's q|k|v input
+    // gradient (36): the head is updated, so its scores, context and out-proj backward run.
+    expect(f.inputGrad).toBe(334 - 36 - 36);
+    // Weight grads: all but the embeddings' (pos 2, scatter 2, LN 4) and the tied decoder's 16.
+    expect(f.weightGrad).toBe(116 - 8 - 16);
+    expect(f.optimizer).toBe(12 * (72 - 14));
+  });
+
+  it('a frozen bottom in a 2-layer model saves exactly what TF.js does not run', () => {
+    const size = { layers: 2, heads: 4, dModel: 16, dFF: 32, seqLen: 8, vocab: 50 };
+    const every = { ffn: true, embed: true };
+    const B = 4;
+    const [N, BM, d, f, V, dh] = [32, 4, 16, 32, 50, 4];
+    // Module order: L0.H0–3, L1.H0–3, L0.F, L1.F, E.
+    const all = bertStepFlops(size, B, Array<boolean>(11).fill(true), every);
+    const bottom = [...Array<boolean>(4).fill(false), ...Array<boolean>(4).fill(true)];
+    const low = bertStepFlops(size, B, [...bottom, false, true, false], every);
+    expect(low.forward).toBe(all.forward);
+    const emb = N * d + 8 * N * d; // position add, embedding LayerNorm
+    const qkv = 2 * N * 17 * 3 * d;
+    const core = 2 * 2 * B * 4 * 8 * 8 * dh;
+    const out = 2 * N * d * d;
+    const ew = N * d + 5 * B * 4 * 8 * 8; // q scaling, softmax
+    expect(all.inputGrad - low.inputGrad).toBe(2 * emb + qkv + 2 * core + out + 2 * ew);
+    const ffn = 2 * N * d * f + 2 * N * f * d + N * f + N * d;
+    expect(all.weightGrad - low.weightGrad).toBe(
+      4 * N * d + 2 * BM * d * V + qkv + out + ffn, // embeddings, tied decoder, L0 heads, L0.F
+    );
+    expect(all.optimizer - low.optimizer).toBe(
+      12 * (embedParams(size) + 4 * headParams(size) + ffnParams(size)),
+    );
+    // Two layers up nothing changes: freezing layer 1's modules instead saves weight
+    // gradients only (the embeddings still train, so every input gradient runs).
+    const top = bertStepFlops(size, B, [...bottom.reverse(), true, false, true], every);
+    expect(top.inputGrad).toBe(all.inputGrad);
+  });
+
   it('one step of a 1-layer, 1-head, d = 2 model on one token', () => {
     const f = bertStepFlops(tiny, 1, [true]);
     // matmuls: q|k|v 2·1·3·6 = 36, scores+context 2·2·1·1·1·1·2 = 8, out-proj 2·1·2·2 = 8,
@@ -31,8 +95,9 @@ describe('FLOP accounting, hand-counted', () => {
     const one = bertStepFlops(size, 4, [false, ...Array(7).fill(true)]);
     const N = 4 * 8;
     const dh = 4;
-    expect(all.forward).toBe(one.forward);
-    expect(all.inputGrad).toBe(one.inputGrad);
+    // Layer 0 now runs two head groups, whose outputs are summed: one add, twice backward.
+    expect(one.forward - all.forward).toBe(N * 16);
+    expect(one.inputGrad - all.inputGrad).toBe(2 * N * 16);
     expect(all.weightGrad - one.weightGrad).toBe(2 * N * 17 * 3 * dh + 2 * N * dh * 16);
     expect(all.optimizer - one.optimizer).toBe(12 * (17 * 3 * dh + dh * 16));
   });
@@ -44,6 +109,47 @@ describe('FLOP accounting, hand-counted', () => {
     expect(count(model.backboneVariables())).toBe(backboneParams(size));
     expect(count(model.moduleVariables(3))).toBe(headParams(size));
     model.dispose();
+    const every = { ffn: true, embed: true };
+    const all = new TinyBert(size, testRng(1), every);
+    expect(all.modules.map((m) => m.id)).toEqual([
+      ...['L0.H0', 'L0.H1', 'L0.H2', 'L0.H3', 'L1.H0', 'L1.H1', 'L1.H2', 'L1.H3'],
+      ...['L0.F', 'L1.F', 'E'],
+    ]);
+    expect(count(all.backboneVariables())).toBe(backboneParams(size, every));
+    expect(count(all.moduleVariables(8))).toBe(ffnParams(size));
+    expect(count(all.moduleVariables(10))).toBe(embedParams(size));
+    expect(all.modules.map((m) => m.params)).toEqual(
+      all.modules.map((_, m) => count(all.moduleVariables(m))),
+    );
+    // Every variable once: the backbone and the modules partition the model.
+    expect(count(all.allVariables())).toBe(count(model.allVariables()));
+    expect(new Set(all.allVariables().map((v) => v.name)).size).toBe(all.allVariables().length);
+    all.dispose();
+  });
+
+  it('an evaluation with FFN blocks and embeddings: their taps, products, Grams, eigen-solves', () => {
+    const size = { layers: 2, heads: 4, dModel: 16, dFF: 24, seqLen: 8, vocab: 40 };
+    const [n, R, d, f, T, V, M, L] = [8, 2, 16, 24, 8, 40, 1, 2];
+    const heads = bertEvaluationFlops(size, n, R);
+    const ffn = bertEvaluationFlops(size, n, R, { ffn: true, embed: false });
+    const tokens = n * R * T;
+    // FFN: taps on h and y (once forward, twice backward), per-sample x̃ᵀD^h and ãᵀD^y, Grams.
+    expect(ffn.forward - heads.forward).toBe(L * tokens * (f + d));
+    expect(ffn.backward - heads.backward).toBe(2 * L * tokens * (f + d));
+    expect(ffn.perSample - heads.perSample).toBe(L * 2 * tokens * (17 * f + 25 * d));
+    expect(ffn.gram - heads.gram).toBe(L * R * (2 * n * n * ffnParams(size) + n * n));
+    expect(ffn.eigen - heads.eigen).toBe(2 * 9 * n ** 3);
+    // Embeddings: three taps (token + position sum, LayerNorm output, logits), and the backward
+    // now reaches them: layer 0's q|k|v input gradient and the embedding LayerNorm run.
+    const emb = bertEvaluationFlops(size, n, R, { ffn: false, embed: true });
+    const taps = 2 * tokens * d + n * R * M * V;
+    expect(emb.forward - heads.forward).toBe(taps);
+    expect(emb.backward - heads.backward).toBe(
+      2 * taps + 2 * tokens * 17 * 3 * d + 2 * 8 * tokens * d,
+    );
+    expect(emb.eigen - heads.eigen).toBe(9 * n ** 3);
+    // Its Gram from token pairs: per replica 2·(nT)²·d products and more, no V·d per sample.
+    expect(emb.gram - heads.gram).toBeGreaterThan(R * 2 * (n * T) ** 2 * d);
   });
 
   it('an evaluation grows linearly in projections for its per-sample and Gram parts', () => {

@@ -2,9 +2,9 @@ import { DataError } from '../../data/corpus';
 import type { FamilyCode } from '../family-code';
 import { bertFamily } from './descriptor';
 import { bertStepFlops, bertEvaluationFlops } from './flops';
-import { fastHeadKernels } from './kernel';
+import { fastBertKernels } from './kernel';
 import { TinyBert } from './model';
-import { oracleHeadKernels } from './oracle';
+import { oracleBertKernels } from './oracle';
 import { BertMlmTask } from './task';
 
 /** The bert family: its descriptor, its task, and its parts. */
@@ -16,8 +16,8 @@ export const bertCode: FamilyCode<'bert'> = {
   },
   parts: {
     model: TinyBert,
-    fastKernels: fastHeadKernels,
-    oracleKernels: oracleHeadKernels,
+    fastKernels: fastBertKernels,
+    oracleKernels: oracleBertKernels,
     stepFlops: bertStepFlops,
     evaluationFlops: bertEvaluationFlops,
   },

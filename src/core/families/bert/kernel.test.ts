@@ -2,14 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BertSize } from './model';
 import { TinyBert } from './model';
-import { fastHeadKernels } from './kernel';
+import { fastBertKernels } from './kernel';
 import { makeProbe, probeTensors, disposeProbeTensors } from '../transformer/kernel';
 import { spectrum } from '../../kernel';
-import { oracleHeadKernels } from './oracle';
+import { oracleBertKernels } from './oracle';
 import { testRng } from '../../testing/fake-rng';
 import { randomBatch } from '../../testing/mlm-batch';
-import { expectKernelsMatch, lambdaMaxError } from '../../testing/kernels';
+import {
+  expectKernelsMatch,
+  itReportsWorstError,
+  lambdaMaxError,
+  maxErrors,
+} from '../../testing/kernels';
 import { randomiseVariables } from '../../testing/weights';
+import type { ModuleSelection } from '../transformer/selection';
+import { HEADS_ONLY } from '../transformer/selection';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -17,15 +24,29 @@ beforeAll(async () => {
 
 /**
  * Fast path vs brute force on the cpu backend in float32. Both sum O(P·T) products in float32
- * before the Gram, with P ≈ 10³ parameters per head; float32 rounding (ε ≈ 6e-8) accumulated
+ * before the Gram, with P ≈ 10³ parameters per head or FFN block; the embeddings' fast Gram sums
+ * (n·T)² token-pair products of the same size instead of forming the gradients, and the oracle
+ * takes float32 gradients into float64 dot products. Float32 rounding (ε ≈ 6e-8) accumulated
  * over such sums stays near 1e-6 relative, so 1e-4 (docs/method.md, "The oracle and
- * tolerances") leaves a wide margin while a wrong term (a missing bias, a transposed head block)
- * changes entries by O(1) relative.
+ * tolerances") leaves a wide margin while a wrong term (a missing bias, a transposed head block,
+ * a token row credited to the wrong id, the tied decoder's or the position rows' share left
+ * out) changes entries by O(1) relative.
  */
 const TOL = 1e-4;
 
-/** The model (TinyBert's size) and the probe: n sequences with M masked tokens, R projections. */
-const cases = [
+/**
+ * The model (TinyBert's size and which parts are modules) and the probe: n sequences with M
+ * masked tokens, R projections.
+ */
+const cases: {
+  name: string;
+  size: BertSize;
+  selection?: ModuleSelection;
+  M: number;
+  n: number;
+  kernel: 'trace' | 'loss';
+  R: number;
+}[] = [
   {
     name: 'exact trace kernel, k = 16',
     size: { layers: 2, heads: 2, dModel: 8, dFF: 16, seqLen: 6, vocab: 16 },
@@ -50,33 +71,91 @@ const cases = [
     kernel: 'loss' as const,
     R: 4,
   },
+  {
+    name: 'FFN blocks and embeddings too, exact trace kernel',
+    size: { layers: 2, heads: 2, dModel: 8, dFF: 12, seqLen: 6, vocab: 16 },
+    selection: { ffn: true, embed: true },
+    M: 1,
+    n: 4,
+    kernel: 'trace' as const,
+    R: 4,
+  },
+  {
+    name: 'FFN blocks and embeddings too, random projections (k = 40, R = 3)',
+    size: { layers: 2, heads: 4, dModel: 8, dFF: 12, seqLen: 5, vocab: 20 },
+    selection: { ffn: true, embed: true },
+    M: 2,
+    n: 5,
+    kernel: 'trace' as const,
+    R: 3,
+  },
+  {
+    name: 'embeddings only besides the heads, loss-gradient kernel',
+    size: { layers: 1, heads: 3, dModel: 6, dFF: 8, seqLen: 7, vocab: 24 },
+    selection: { ffn: false, embed: true },
+    M: 2,
+    n: 4,
+    kernel: 'loss' as const,
+    R: 4,
+  },
 ];
 
 /** A model with larger weights (Normal(0, 0.3)) than the 0.02 init, so every term matters. */
-function randomModel(size: BertSize, seed: number, initSeed: number): TinyBert {
-  const model = new TinyBert(size, testRng(seed));
+function randomModel(
+  size: BertSize,
+  seed: number,
+  initSeed: number,
+  selection: ModuleSelection = HEADS_ONLY,
+): TinyBert {
+  const model = new TinyBert(size, testRng(seed), selection);
   randomiseVariables(model.allVariables(), 0.3, initSeed);
   return model;
 }
 
 describe('fast mNTK vs brute-force oracle', () => {
+  let worst = 0;
+  /** The worst relative entry error per module kind, reported with the overall worst. */
+  const byKind = new Map<string, number>();
   for (const c of cases) {
     it(c.name, async () => {
       const before = tf.memory().numTensors;
-      const { seqLen: T, vocab: V } = c.size;
-      const model = randomModel(c.size, 7, 100);
+      const { seqLen: T, vocab: V, layers: L, heads: H } = c.size;
+      const model = randomModel(c.size, 7, 100, c.selection);
+      const kinds = model.modules.map((m) => m.kind);
+      const ffn = c.selection?.ffn ? L : 0;
+      const embed = c.selection?.embed ? 1 : 0;
+      // Heads first (as without the other kinds), then the FFN blocks, then the embeddings.
+      expect(kinds).toEqual([
+        ...Array<string>(L * H).fill('head'),
+        ...Array<string>(ffn).fill('ffn'),
+        ...Array<string>(embed).fill('embed'),
+      ]);
       const batch = randomBatch(c.n, T, c.M, V, 11);
       const probe = makeProbe(batch, V, c.kernel, c.R, testRng(5));
       const pt = probeTensors(probe, V);
-      const fast = await fastHeadKernels(model, probe, pt);
-      const oracle = oracleHeadKernels(model, probe, V);
+      const fast = await fastBertKernels(model, probe, pt);
+      const oracle = oracleBertKernels(model, probe, V);
       expect(fast.length).toBe(oracle.length);
-      expectKernelsMatch(fast, oracle, model.modules.length, c.n, TOL);
+      const match = expectKernelsMatch(fast, oracle, model.modules.length, c.n, TOL);
+      worst = Math.max(worst, match.worst);
+      const nn = c.n * c.n;
+      kinds.forEach((kind, m) => {
+        const { maxAbs, maxErr } = maxErrors(oracle, fast, m * nn, (m + 1) * nn);
+        byKind.set(kind, Math.max(byKind.get(kind) ?? 0, maxErr / maxAbs));
+      });
       disposeProbeTensors(pt);
       model.dispose();
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+  itReportsWorstError(
+    () => worst,
+    TOL,
+    (line) =>
+      console.log(
+        `${line} (${[...byKind].map(([k, e]) => `${k} ${e.toExponential(2)}`).join(', ')})`,
+      ),
+  );
 
   it('the projected estimate is unbiased: many projections approach the exact kernel', async () => {
     const c = { T: 5, V: 18, M: 1, n: 3 };
@@ -87,7 +166,7 @@ describe('fast mNTK vs brute-force oracle', () => {
     const k = c.M * c.V;
     const exactP = new Float32Array(k * k);
     for (let i = 0; i < k; i++) exactP[i * k + i] = 1;
-    const exact = oracleHeadKernels(
+    const exact = oracleBertKernels(
       model,
       {
         batch,
@@ -102,7 +181,7 @@ describe('fast mNTK vs brute-force oracle', () => {
     );
     const probe = makeProbe(batch, c.V, 'trace', 400, testRng(1));
     const pt = probeTensors(probe, c.V);
-    const est = await fastHeadKernels(model, probe, pt);
+    const est = await fastBertKernels(model, probe, pt);
     disposeProbeTensors(pt);
     // Monte-Carlo error of R = 400 Rademacher projections: relative std ≈ √(2/R) ≈ 0.07 on
     // diagonal entries; 0.25 is > 3σ and still catches a wrong scale (factor k = 18).

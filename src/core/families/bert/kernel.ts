@@ -1,52 +1,102 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Probe, ProbeTensors } from '../transformer/kernel';
-import { headGrams, probeObjective } from '../transformer/kernel';
-import type { Captured } from '../transformer/model';
-import type { TinyBert } from './model';
+import { embedGram, ffnGram, headGrams, probeObjective } from '../transformer/kernel';
+import type { EmbedTaps } from '../transformer/model';
+import type { BertCaptured, TinyBert } from './model';
 
 /**
- * Every head's n × n kernel in one forward and one backward pass over the replicated probe
- * batch: gradients of Σ s with respect to zero taps on the q|k|v and output-projection outputs
- * are the per-sample output gradients D_i; a head's per-sample parameter gradient is then
- * X̃_iᵀ D_i (tokens summed, bias via the ones column) for q|k|v and ctx_iᵀ D_i for its output
- * rows, and Θ = w Σ_r G_r G_rᵀ. Returns [modules, n, n] row-major, module order L0.H0, L0.H1, …
+ * Every module's n × n kernel in one forward and one backward pass over the replicated probe
+ * batch: gradients of Σ s with respect to zero taps on the modules' outputs are the per-sample
+ * output gradients D_i; then
+ * - a head's per-sample parameter gradient is X̃_iᵀ D_i (tokens summed, bias via the ones
+ *   column) for q|k|v and ctx_iᵀ D_i for its output rows (`headGrams`);
+ * - an FFN block's (modules `ffn`) x̃_iᵀ D^h_i and ã_iᵀ D^y_i, taps on its pre-activation and
+ *   output (`ffnGram`);
+ * - the embeddings' (module `embed`) from taps on the token + position sum, the embedding
+ *   LayerNorm's output and the logits (`embedGram`: the token rows' Gram from token-pair
+ *   products, never a [n, V·d] gradient);
+ * and Θ = w Σ_r G_r G_rᵀ. Returns [modules, n, n] row-major in module order: L0.H0, L0.H1, …,
+ * then L0.F, L1.F, …, then E.
  */
-export async function fastHeadKernels(
+export async function fastBertKernels(
   model: TinyBert,
   probe: Probe,
   pt: ProbeTensors,
 ): Promise<Float32Array> {
-  const { layers: Lc, heads: H, dModel: d, seqLen: T } = model.size;
+  const { layers: Lc, heads: H, dModel: d, dFF: F, seqLen: T, vocab: V } = model.size;
+  const { ffn, embed } = model.selection;
   const dh = model.dHead;
   const n = probe.batch.batch;
+  const M = probe.batch.masked;
   const Rp = probe.numProjections;
   const N = Rp * n;
-  const capture: Captured = { xAug: [], ctx: [] };
+  const capture: Required<BertCaptured> = {
+    xAug: [],
+    ctx: [],
+    xhat: [],
+    tn: [],
+    ffnIn: [],
+    hidden: [],
+  };
   const grams = tf.tidy(() => {
-    const taps = {
-      qkv: Array.from({ length: Lc }, () => tf.zeros([N * T, 3 * H * dh]) as tf.Tensor2D),
-      y: Array.from({ length: Lc }, () => tf.zeros([N * T, d]) as tf.Tensor2D),
-    };
+    const layers = Array.from({ length: Lc }, () => 0);
+    const tokens = (w: number) => layers.map(() => tf.zeros([N * T, w]) as tf.Tensor2D);
+    const taps: tf.Tensor2D[][] = [tokens(3 * H * dh), tokens(d)];
+    if (ffn) taps.push(tokens(F), tokens(d));
+    const embedTaps = embed
+      ? [tf.zeros([N * T, d]), tf.zeros([N * T, d]), tf.zeros([N * M, V])].map(
+          (t) => t as tf.Tensor2D,
+        )
+      : [];
     const f = (...t: tf.Tensor[]) => {
+      const part = (k: number) => t.slice(k * Lc, (k + 1) * Lc) as tf.Tensor2D[];
+      const e = t.slice(taps.length * Lc) as tf.Tensor2D[];
+      const embedTap: EmbedTaps | undefined = embed
+        ? { pre: e[0]!, post: e[1]!, logits: e[2]! }
+        : undefined;
       const logits = model.forward(
         { tokens: pt.tokens, positions: pt.positions },
         {
-          taps: { qkv: t.slice(0, Lc) as tf.Tensor2D[], y: t.slice(Lc) as tf.Tensor2D[] },
+          taps: {
+            qkv: part(0),
+            y: part(1),
+            ...(ffn ? { h: part(2), out: part(3) } : {}),
+            ...(embedTap ? { embed: embedTap } : {}),
+          },
           capture,
         },
       );
       return probeObjective(logits, probe, pt.oneHot, pt.projections);
     };
-    const D = tf.grads(f)([...taps.qkv, ...taps.y]);
+    const D = tf.grads(f)([...taps.flat(), ...embedTaps]);
     const perLayer: tf.Tensor[] = [];
     for (let l = 0; l < Lc; l++) {
       perLayer.push(
         headGrams(capture.xAug[l]!, capture.ctx[l]!, D[l]!, D[Lc + l]!, { n, Rp, T, H, dh }),
       );
     }
+    if (ffn) {
+      for (let l = 0; l < Lc; l++) {
+        const dims = { n, Rp, T };
+        perLayer.push(
+          ffnGram(capture.ffnIn[l]!, capture.hidden[l]!, D[2 * Lc + l]!, D[3 * Lc + l]!, dims),
+        );
+      }
+    }
+    if (embed) {
+      const e = D.slice(taps.length * Lc);
+      const ids = pt.tokens.slice([0, 0], [n, T]).reshape([n * T]) as tf.Tensor1D;
+      perLayer.push(
+        embedGram(
+          { dPre: e[0]!, dPost: e[1]!, dLogits: e[2]!, xhat: capture.xhat[0]!, tn: capture.tn[0]! },
+          ids,
+          { n, Rp, T, M },
+        ),
+      );
+    }
     return tf.concat(perLayer, 0).mul(probe.weight);
   });
-  for (const t of [...capture.xAug, ...capture.ctx]) t.dispose();
+  for (const t of Object.values(capture).flat()) t.dispose();
   const out = (await grams.data()) as Float32Array;
   grams.dispose();
   return out;

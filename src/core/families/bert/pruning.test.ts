@@ -3,9 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TinyBert } from './model';
 import { tokenLosses } from '../transformer/model';
 import { FusedAdam } from '../../optim/adam';
-import { hasOutput } from '../../testing/kernels';
-import { profileAdamStep } from '../../testing/training';
+import { disposeGrads, expectSameGrads, hasOutput } from '../../testing/kernels';
+import { activeVariables, expectOnlyUpdatedMove, profileAdamStep } from '../../testing/training';
 import { testRng } from '../../testing/fake-rng';
+import { randomiseVariables } from '../../testing/weights';
+import { bertStepFlops, bertStepLedger } from './flops';
+import { ledgerMatmuls } from '../transformer/flops';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -61,6 +64,89 @@ describe('frozen heads are pruned from what actually runs', () => {
     const N = 32;
     expect(all.matmulFlops - one.matmulFlops).toBe(2 * N * (d + 1) * 9 * dh + 2 * N * 3 * dh * d);
     model.dispose();
+  });
+});
+
+describe('a frozen bottom stops backprop (modules heads, ffn, embed)', () => {
+  const size2 = { layers: 2, heads: 4, dModel: 16, dFF: 24, seqLen: 8, vocab: 60 };
+  const every = { ffn: true, embed: true };
+  const [N, f, V] = [32, 24, 60];
+  const T4 = Array<boolean>(4).fill(true);
+  const F4 = Array<boolean>(4).fill(false);
+  /** Module order: L0.H0–3, L1.H0–3, L0.F, L1.F, E. */
+  const patterns: [string, boolean[]][] = [
+    ['all updated', Array<boolean>(11).fill(true)],
+    ['embeddings and layer 0 frozen', [...F4, ...T4, false, true, false]],
+    [
+      'embeddings frozen, one layer-0 head updated',
+      [true, false, false, false, ...T4, true, true, false],
+    ],
+    ['everything frozen', Array<boolean>(11).fill(false)],
+  ];
+  const count = (ks: { outputShapes: number[][] }[], r: number, c: number) =>
+    ks.filter((k) => hasOutput([k], r, c)).length;
+
+  it('runs exactly the analytic matmuls: no embedding, decoder or layer-0 input gradient', async () => {
+    const model = new TinyBert(size2, testRng(1), every);
+    const runs = [];
+    for (const [name, on] of patterns) {
+      const step = await profileStep(model, on);
+      // Every matmul that runs is charged, and nothing else: forward, input gradients down to
+      // the lowest trained parameter, weight gradients of what trains.
+      expect(step.matmulFlops, name).toBe(
+        ledgerMatmuls(bertStepLedger(size2, 4, on, every).ledger),
+      );
+      runs.push({ name, on, step });
+    }
+    const [all, bottom, mixed, none] = runs.map((r) => r.step);
+    const scatter = (ks: { name: string }[]) => ks.filter((k) => k.name === 'UnsortedSegmentSum');
+    // The embeddings train: the token rows' scatter-add and the tied decoder's [V, d] gradient.
+    expect(scatter(all!.kernels).length).toBeGreaterThan(scatter(bottom!.kernels).length);
+    expect(count(all!.matmuls, V, d)).toBe(1);
+    for (const r of [bottom, mixed, none]) expect(count(r!.matmuls, V, d)).toBe(0);
+    // The q|k|v input gradient [N, d+1]: both layers with the embeddings trained, layer 1 only
+    // without (whether layer 0's heads train or not).
+    expect(count(all!.matmuls, N, d + 1)).toBe(2);
+    for (const r of [bottom, mixed, none]) expect(count(r!.matmuls, N, d + 1)).toBe(1);
+    // A frozen FFN block: no W1 [d, dFF] or W2 [dFF, d] gradient (W2 runs unfused then).
+    expect([count(all!.matmuls, d, f), count(all!.matmuls, f, d)]).toEqual([2, 2]);
+    expect([count(bottom!.matmuls, d, f), count(bottom!.matmuls, f, d)]).toEqual([1, 1]);
+    expect([count(none!.matmuls, d, f), count(none!.matmuls, f, d)]).toEqual([0, 0]);
+    // Fewer kernels run, and fewer matmul FLOPs, the more of the bottom is frozen.
+    expect(bottom!.kernels.length).toBeLessThan(all!.kernels.length);
+    expect(none!.kernels.length).toBeLessThan(bottom!.kernels.length);
+    expect(bottom!.matmulFlops).toBeLessThan(all!.matmulFlops);
+    const share = (on: boolean[]) =>
+      bertStepFlops(size2, 4, on, every).total / bertStepFlops(size2, 4, patterns[0]![1]).total;
+    console.log(
+      `test BERT (2 layers, batch 4), kernels per step / matmul FLOPs / analytic FLOPs vs vanilla: ${runs
+        .map(
+          (r) =>
+            `${r.name} ${r.step.kernels.length} / ${r.step.matmulFlops} / ${(100 * share(r.on)).toFixed(1)} %`,
+        )
+        .join('; ')}`,
+    );
+    model.dispose();
+  });
+
+  it('computes the same gradients for what trains, and moves only that', () => {
+    const before = tf.memory().numTensors;
+    const model = new TinyBert(size2, testRng(2), every);
+    randomiseVariables(model.allVariables(), 0.2, 30);
+    const { tokens, positions, oneHot } = tf.tidy(batchTensors);
+    const loss = () =>
+      tokenLosses(model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar;
+    const ref = tf.variableGrads(loss, model.allVariables());
+    for (const [, on] of patterns.slice(1)) {
+      model.setGroups(on);
+      const active = activeVariables(model, on);
+      expectSameGrads(tf.variableGrads(loss, active), ref, active);
+    }
+    disposeGrads(ref);
+    expectOnlyUpdatedMove(model, patterns[2]![1], loss);
+    for (const t of [tokens, positions, oneHot]) t.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

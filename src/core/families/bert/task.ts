@@ -4,7 +4,8 @@ import type { StepFlops } from '../../flops';
 import { bertEvaluationFlops, bertStepFlops } from './flops';
 import { TinyBert } from './model';
 import { tokenLosses } from '../transformer/model';
-import { fastHeadKernels } from './kernel';
+import { fastBertKernels } from './kernel';
+import { moduleSelection } from '../transformer/selection';
 import type { Rng } from '../../rng';
 import type { MlmTensors } from '../transformer/mlm-task';
 import { MlmTask } from '../transformer/mlm-task';
@@ -14,7 +15,8 @@ import type { TaskBatch } from '../types';
 export class BertMlmTask extends MlmTask<TinyBert> {
   protected createModel(config: ExperimentConfig, rng: Rng): TinyBert {
     const { layers, heads, dModel, dFF, seqLen, vocab } = config;
-    return new TinyBert({ layers, heads, dModel, dFF, seqLen, vocab }, rng);
+    const size = { layers, heads, dModel, dFF, seqLen, vocab };
+    return new TinyBert(size, rng, moduleSelection(config.modules));
   }
 
   protected logits(tokens: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D {
@@ -27,19 +29,16 @@ export class BertMlmTask extends MlmTask<TinyBert> {
   }
 
   kernels(): Promise<Float32Array> {
-    return fastHeadKernels(this.model, this.probe, this.probeT);
+    return fastBertKernels(this.model, this.probe, this.probeT);
   }
 
   stepFlops(updating: boolean[]): StepFlops {
-    const H = this.config.heads;
-    const groups = Array.from({ length: this.config.layers }, (_, l) => {
-      const on = updating.slice(l * H, (l + 1) * H).filter(Boolean).length;
-      return on === 0 || on === H ? 1 : 2;
-    });
-    return bertStepFlops(this.model.size, this.config.batch, updating, groups);
+    return bertStepFlops(this.model.size, this.config.batch, updating, this.model.selection);
   }
 
   evaluationFlops(): number {
-    return bertEvaluationFlops(this.model.size, this.config.probe, this.probe.numProjections).total;
+    const { size, selection } = this.model;
+    const R = this.probe.numProjections;
+    return bertEvaluationFlops(size, this.config.probe, R, selection).total;
   }
 }

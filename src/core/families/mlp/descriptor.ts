@@ -54,4 +54,5 @@ export const mlpFamily = {
   moduleWords: { one: 'neuron', many: 'neurons', rows: 'layer·neuron' },
   fields: ['hidden', 'activation', 'features', 'points', 'noise', 'testRatio'],
   presets,
+  stepKernel: true,
 } as const satisfies FamilyDescriptor<'mlp', ToyDataset>;

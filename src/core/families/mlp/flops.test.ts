@@ -1,6 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { mlpBackboneParams, mlpEvaluationFlops, mlpStepFlops, neuronParams } from './flops';
+import { eigenFlopsOf } from '../../flops';
+import {
+  mlpBackboneParams,
+  mlpEvaluationFlops,
+  mlpStepEvaluationFlops,
+  mlpStepFlops,
+  neuronParams,
+} from './flops';
 import { MLP_FEATURES, Mlp } from './model';
 import { testRng } from '../../testing/fake-rng';
 
@@ -105,5 +112,62 @@ describe('MLP FLOP accounting, hand-counted', () => {
     // The loss kernel: R′ = 1, objective is the cross-entropy, 6 per logit.
     const l = mlpEvaluationFlops({ features: xy, hidden: [2], classes: 2 }, 2, 1, 'loss');
     expect(l.forward).toBe(16 + 4 + 24 + 24 + 4 + 4);
+  });
+});
+
+describe('MLP evaluations with q × q matrices and the step kernel, hand-counted', () => {
+  it('eigen-decompositions cost ≈ 9·side³ each', () => {
+    expect(eigenFlopsOf([3, 3, 4])).toBe(9 * (27 + 27 + 64));
+    expect(eigenFlopsOf([])).toBe(0);
+  });
+
+  it('the loss kernel with q = fanIn + 1 = 3 < n = 4: Ĝ formed, Ĝᵀ Ĝ, 3 × 3 eigen', () => {
+    const e = mlpEvaluationFlops({ features: xy, hidden: [2], classes: 2 }, 4, 1, 'loss');
+    // N′ = 4: out 2·4·2·2 = 32, bias 8, CE 6·8 = 48; layer 0 2·4·3·2 = 48, tanh 8, tap 8
+    expect(e.forward).toBe(32 + 8 + 48 + 48 + 8 + 8);
+    expect(e.backward).toBe(2 * (8 + 48) + 32 + 2 * (8 + 8));
+    // Ĝ_j = x̃_i·D_ij: H·n·q = 2·4·3; Ĝᵀ Ĝ 2·n·q² = 72 and the weight q² = 9, per neuron
+    expect(e.perSample).toBe(24);
+    expect(e.gram).toBe(2 * (72 + 9));
+    expect(e.eigen).toBe(2 * 9 * 27);
+    // Forced n × n (as before the q × q matrices): K 2·n²·3, per neuron DDᵀ 2·n², ⊙K and ·w 2·n².
+    const k = mlpEvaluationFlops({ features: xy, hidden: [2], classes: 2 }, 4, 1, 'loss', 'kernel');
+    expect(k.perSample).toBe(2 * 16 * 3);
+    expect(k.gram).toBe(2 * (32 + 32));
+    expect(k.eigen).toBe(2 * 9 * 64);
+    // The trace kernel has q = R′·3 = 6 ≥ 4: the n × n kernels, as before.
+    const t = mlpEvaluationFlops({ features: xy, hidden: [2], classes: 2 }, 4, 2);
+    expect(t.perSample).toBe(2 * 16 * 3);
+    expect(t.eigen).toBe(2 * 9 * 64);
+  });
+
+  it('the step kernel, n × n: (x, y), hidden [2], batch 3, n = 2', () => {
+    const f = mlpStepEvaluationFlops({ features: xy, hidden: [2], classes: 2 }, 3, 2, [
+      true,
+      false,
+    ]);
+    // taps 3·2; their backward 2·6; one layer: no input gradient differs from the charged step
+    expect(f.forward).toBe(6);
+    expect(f.backward).toBe(12);
+    // q = 3 ≥ n = 2: K = X̃X̃ᵀ 2·4·3; per neuron DDᵀ 2·4·1, ⊙K and ·B² 2·4
+    expect(f.perSample).toBe(24);
+    expect(f.gram).toBe(2 * (8 + 8));
+    expect(f.eigen).toBe(2 * 9 * 8);
+    expect(f.total).toBe(218);
+  });
+
+  it('the step kernel, q × q: hidden [2, 2], batch 4, n = 4, layer 0 frozen, layer 1 split', () => {
+    const size = { features: xy, hidden: [2, 2], classes: 2 };
+    const f = mlpStepEvaluationFlops(size, 4, 4, [false, false, true, false]);
+    expect(f.forward).toBe(16);
+    // The pass runs the all-updated input gradients: CE + bias 2·(8 + 48) = 112, output dX 32,
+    // tanh backward 16 + 16, layer 1's dX̃ 2·4·2·3 = 48 (224); the charged step (e = 1) has
+    // 112 + 32 + 16 = 160
+    expect(f.backward).toBe(2 * 16 + 224 - 160);
+    // both layers P = 3 < 4: Ĝ 2·4·3 = 24, Ĝᵀ Ĝ + weight 2·(2·4·9 + 9) = 162 per layer
+    expect(f.perSample).toBe(48);
+    expect(f.gram).toBe(324);
+    expect(f.eigen).toBe(4 * 9 * 27);
+    expect(f.total).toBe(16 + 96 + 48 + 324 + 972);
   });
 });

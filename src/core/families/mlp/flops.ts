@@ -1,7 +1,8 @@
 import type { EvaluationFlops, StepFlops } from '../../flops';
-import { ADAM_FLOPS_PER_PARAM, stepTotal, XENT, eigenFlops, evaluationTotal } from '../../flops';
+import { ADAM_FLOPS_PER_PARAM, stepTotal, XENT, eigenFlopsOf, evaluationTotal } from '../../flops';
 import type { MlpSize } from './model';
 import { fanIn } from './model';
+import type { NeuronMatrixMode } from './kernel';
 
 /**
  * Analytic FLOPs of the classroom MLP, with the conventions of flops.ts: a matmul
@@ -78,19 +79,42 @@ export function mlpStepFlops(size: MlpFlopSize, batch: number, updating: boolean
 }
 
 /**
- * FLOPs of one mNTK evaluation over all neurons (see `fastNeuronKernels`): forward over the
+ * Neuron matrices of one hidden layer (`layerMatrices` in kernel.ts): H neurons with P = fanIn + 1
+ * parameters, n samples, R' scalar functions, q = R'·P.
+ * - q < n: Ĝ_j formed, H·n·q products (`perSample`); Ĝ_jᵀĜ_j 2·n·q² and the weight q² per
+ *   neuron (`gram`); a q × q eigen-decomposition each.
+ * - else: the input Gram X̃X̃ᵀ 2·n²·P (`perSample`, this method's stand-in for per-sample
+ *   gradients, which it never forms); per neuron Σ_r D Dᵀ 2·n²·R', the product with K and the
+ *   weight 2·n² (`gram`); an n × n eigen-decomposition each.
+ */
+function neuronMatrixFlops(
+  H: number,
+  P: number,
+  n: number,
+  projections: number,
+  mode: NeuronMatrixMode,
+): { perSample: number; gram: number; side: number } {
+  const q = projections * P;
+  if (mode === 'auto' && q < n)
+    return { perSample: H * n * q, gram: H * (2 * n * q * q + q * q), side: q };
+  return { perSample: 2 * n * n * P, gram: 2 * n * n * projections * H + 2 * H * n * n, side: n };
+}
+
+/**
+ * FLOPs of one mNTK evaluation over all neurons (see `neuronSpectrumInput`): forward over the
  * probe replicated R' = `projections` times with a tap added to every pre-activation and the
  * objective Σ s_r (trace: projection multiply + sum, 2 per logit; loss: cross-entropy, 6 per
- * logit); backward to the taps only (no weight gradients, nothing below layer 0's z);
- * per layer the input Gram K = X̃X̃ᵀ over the n distinct samples (this method's stand-in for
- * per-sample gradients, which it never forms), the neurons' Σ_r D Dᵀ (batched, inner size R'),
- * the product with K and the weight w; a dense symmetric eigen-solve per neuron (≈ 9n³).
+ * logit); backward to the taps only (no weight gradients, nothing below layer 0's z); per layer
+ * the neurons' matrices (`neuronMatrixFlops`: n × n kernels, or the q × q Ĝᵀ Ĝ where
+ * q = R'·(fanIn + 1) < n; with `mode` = `kernel` always n × n) and ≈ 9·side³ per neuron for
+ * the dense symmetric eigen-solve.
  */
 export function mlpEvaluationFlops(
   size: MlpFlopSize,
   n: number,
   projections: number,
   kernel: 'trace' | 'loss' = 'trace',
+  mode: NeuronMatrixMode = 'auto',
 ): EvaluationFlops {
   const Np = n * projections;
   const C = size.classes;
@@ -102,15 +126,62 @@ export function mlpEvaluationFlops(
   let backward = 2 * (Np * C + objective) + (L > 0 ? 2 * Np * last * C : 0);
   let perSample = 0;
   let gram = 0;
+  const sides: number[] = [];
   hidden.forEach((H, l) => {
     const in1 = fanIn(size, l) + 1;
     forward += 2 * Np * in1 * H + Np * H + Np * H; // matmul, activation, tap
     backward += 2 * (Np * H + Np * H); // activation and tap backward
     if (l > 0) backward += 2 * Np * H * in1; // dX̃ down to the previous layer's tap
-    perSample += 2 * n * n * in1;
-    gram += 2 * n * n * projections * H + 2 * H * n * n;
+    const m = neuronMatrixFlops(H, in1, n, projections, mode);
+    perSample += m.perSample;
+    gram += m.gram;
+    for (let j = 0; j < H; j++) sides.push(m.side);
   });
-  const modules = hidden.reduce((a, H) => a + H, 0);
-  const eigen = eigenFlops(modules, n);
-  return evaluationTotal({ forward, backward, perSample, gram, eigen });
+  return evaluationTotal({ forward, backward, perSample, gram, eigen: eigenFlopsOf(sides) });
+}
+
+/**
+ * FLOPs a 'step' evaluation (`stepNeuronKernels`) adds to its training step on `batch` samples
+ * when modules `updating` are then updated: what that step's pass computes beyond the step as
+ * charged (`mlpStepFlops(updating)`), and the kernel itself.
+ * - forward: the tap adds, batch·Σ H;
+ * - backward: the tap adds' backward 2·batch·Σ H, plus the input gradients of the all-updated
+ *   layout (`mlpStepFlops(all)`, e = 0: every activation backward and every dX̃ above layer 0)
+ *   minus those of the step as charged — which may be negative by the split layers' sums
+ *   batch·(fanIn + 1) that the single-group pass does not run;
+ *   the weight gradients are the charged step's (computed after the decision, only those used);
+ * - the neurons' matrices on the batch's first n samples, R' = 1 (`neuronMatrixFlops`; the
+ *   weight is B²) and their eigen-decompositions.
+ */
+export function mlpStepEvaluationFlops(
+  size: MlpFlopSize,
+  batch: number,
+  n: number,
+  updating: boolean[],
+  mode: NeuronMatrixMode = 'auto',
+): EvaluationFlops {
+  const { hidden } = size;
+  const taps = batch * hidden.reduce((a, H) => a + H, 0);
+  const all = mlpStepFlops(
+    size,
+    batch,
+    updating.map(() => true),
+  );
+  const charged = mlpStepFlops(size, batch, updating);
+  let perSample = 0;
+  let gram = 0;
+  const sides: number[] = [];
+  hidden.forEach((H, l) => {
+    const m = neuronMatrixFlops(H, fanIn(size, l) + 1, n, 1, mode);
+    perSample += m.perSample;
+    gram += m.gram;
+    for (let j = 0; j < H; j++) sides.push(m.side);
+  });
+  return evaluationTotal({
+    forward: taps,
+    backward: 2 * taps + all.inputGrad - charged.inputGrad,
+    perSample,
+    gram,
+    eigen: eigenFlopsOf(sides),
+  });
 }

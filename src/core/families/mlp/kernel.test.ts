@@ -3,13 +3,22 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generateToy2d } from '../../data/toy2d';
 import type { MlpFeature, MlpOptions } from './model';
 import { MLP_FEATURES, Mlp, expandFeatures } from './model';
-import { spectrum } from '../../kernel';
+import type { SpectrumInput } from '../../kernel';
+import { kernelInput, moduleSpectra, spectrum } from '../../kernel';
 import type { MlpProbe } from './kernel';
-import { TooManyOutputsError, fastNeuronKernels, makeMlpProbe, sampleMlpProbe } from './kernel';
+import {
+  TooManyOutputsError,
+  fastNeuronKernels,
+  makeMlpProbe,
+  neuronSpectrumInput,
+  sampleMlpProbe,
+  stepNeuronKernels,
+} from './kernel';
 import { oracleNeuronKernels } from './oracle';
 import { createRng } from '../../rng';
 import { testRng } from '../../testing/fake-rng';
-import { expectKernelsMatch } from '../../testing/kernels';
+import { expectKernelsMatch, maxErrors } from '../../testing/kernels';
+import { activeVariables } from '../../testing/training';
 import { randomiseVariables } from '../../testing/weights';
 
 beforeAll(async () => {
@@ -149,4 +158,126 @@ describe('fast neuron mNTK vs brute-force oracle', () => {
       TooManyOutputsError,
     );
   });
+});
+
+/**
+ * The spectra from `auto` matrices (q × q Ĝᵀ Ĝ where q = R'·(fanIn + 1) < n, zero-padded)
+ * against those of the n × n kernels: the same nonzero eigenvalues in exact arithmetic; in
+ * float32 both matrices are sums of O(n·q) products, so λmax agrees to ~1e-6 relative and every
+ * eigenvalue to ~1e-6·λmax (the n − q padded zeros against the kernel's rounding-level ones):
+ * 1e-5 leaves a margin, while a wrong Ĝ (a dropped projection, a transposed product) moves λmax
+ * by O(1).
+ */
+const SPECTRUM_TOL = 1e-5;
+
+function expectSameSpectra(auto: SpectrumInput, kernels: Float32Array, n: number): void {
+  const a = moduleSpectra(auto, n);
+  const k = moduleSpectra(kernelInput(kernels, n), n);
+  a.lambdaMax.forEach((l, m) => {
+    const ref = k.lambdaMax[m]!;
+    expect(Math.abs(l - ref), `λmax ${m}`).toBeLessThanOrEqual(SPECTRUM_TOL * Math.abs(ref));
+    for (let i = 0; i < n; i++) {
+      const d = Math.abs(a.spectra[m * n + i]! - k.spectra[m * n + i]!);
+      expect(d, `eigenvalue ${i} of ${m}`).toBeLessThanOrEqual(SPECTRUM_TOL * Math.abs(ref));
+    }
+    expect(Math.abs(a.effRank[m]! - k.effRank[m]!)).toBeLessThan(1e-3);
+  });
+}
+
+describe('spectra from the smaller q × q matrices', () => {
+  it('equal the n × n kernels’ spectra, and are used exactly where q = R′·(fanIn + 1) < n', async () => {
+    // Layer 0: fanIn 2 (q = 3 loss, 6 trace); layer 1: fanIn 5 (q = 6 loss, 12 trace); n = 8.
+    const model = new Mlp({ classes: 2, hidden: [5, 4], activation: 'tanh' }, testRng(9));
+    randomise(model, 900);
+    const n = 8;
+    for (const kernel of ['trace', 'loss'] as const) {
+      const before = tf.memory().numTensors;
+      const probe = randomProbe(n, model.size.features, 2, kernel, 21);
+      const auto = await neuronSpectrumInput(model, probe);
+      const q = kernel === 'loss' ? [3, 6] : [6, 12];
+      expect(auto.sides).toEqual([
+        ...Array<number>(5).fill(q[0]!),
+        ...Array<number>(4).fill(q[1]! < n ? q[1]! : n),
+      ]);
+      expectSameSpectra(auto, await fastNeuronKernels(model, probe), n);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    model.dispose();
+  });
+});
+
+/** max |x − reference| / max |reference|; 0 when both are all zeros (a dead ReLU). */
+function gradError(ref: ArrayLike<number>, x: ArrayLike<number>): number {
+  const { maxAbs, maxErr } = maxErrors(ref, x);
+  return maxErr === 0 ? 0 : maxErr / maxAbs;
+}
+
+/**
+ * The 'step' kernel is the loss kernel of the batch's first n samples from the training step's
+ * own pass: against the oracle on those n samples (TOL as above); its spectra from q × q
+ * matrices as above; and its gradients the plain step's — bit for bit with every neuron updated
+ * (the same operations), ≤ 1e-5 of the largest entry with split layers (per-group matmuls).
+ */
+describe('the step kernel (from the training step) vs the oracle, and its gradients', () => {
+  for (const c of configs) {
+    it(c.name, async () => {
+      const before = tf.memory().numTensors;
+      const model = new Mlp(c.opts, testRng(5));
+      randomise(model, 500);
+      const n = c.n;
+      const B = n + 3;
+      const batch = randomProbe(B, model.size.features, model.size.classes, 'loss', 31);
+      const F = model.size.features.length;
+      const x = tf.tensor2d(batch.x, [B, F]);
+      const y = tf.tensor1d(batch.y, 'int32');
+      const all = model.modules.map(() => true);
+      model.setGroups(all);
+      const ref = tf.variableGrads(() => model.loss(x, y), model.allVariables());
+
+      const first = makeMlpProbe(
+        batch.x.slice(0, n * F),
+        batch.y.slice(0, n),
+        model.size.classes,
+        'loss',
+      );
+      const oracle = oracleNeuronKernels(model, first);
+      const step = await stepNeuronKernels(model, x, y, n, 'kernel');
+      expect(step.spectrum.sides).toEqual(model.modules.map(() => n));
+      const { maxRel } = compare(step.spectrum.data, oracle, model.modules.length, n);
+      expect(maxRel).toBeLessThan(TOL);
+      expect(step.loss.dataSync()[0]).toBe(ref.value.dataSync()[0]);
+      const auto = await stepNeuronKernels(model, x, y, n);
+      expect(auto.spectrum.sides).toEqual(model.modules.map((info) => Math.min(n, info.params)));
+      expectSameSpectra(auto.spectrum, step.spectrum.data, n);
+
+      const vars = model.allVariables();
+      const got = tf.tidy(() => step.gradients(vars).map((g) => tf.keep(g)));
+      vars.forEach((v, i) => {
+        expect(got[i]!.shape, v.name).toEqual(v.shape);
+        expect(Array.from(got[i]!.dataSync()), v.name).toEqual(
+          Array.from(ref.grads[v.name]!.dataSync()),
+        );
+      });
+      tf.dispose(got);
+
+      const on = model.modules.map((_, m) => m % 3 !== 1);
+      model.setGroups(on);
+      const active = activeVariables(model, on);
+      const grouped = tf.variableGrads(() => model.loss(x, y), active);
+      const some = tf.tidy(() => auto.gradients(active).map((g) => tf.keep(g)));
+      active.forEach((v, i) => {
+        const b = grouped.grads[v.name]!.dataSync();
+        expect(gradError(b, some[i]!.dataSync()), v.name).toBeLessThan(1e-5);
+      });
+      tf.dispose([some, grouped.value, Object.values(grouped.grads)]);
+
+      for (const p of [step, auto]) {
+        p.loss.dispose();
+        p.dispose();
+      }
+      tf.dispose([x, y, ref.value, Object.values(ref.grads)]);
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
 });

@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { Toy2dSplit } from '../../data/toy2d';
 import type { Mlp, MlpSize } from './model';
 import { expandFeatures, sampleLosses } from './model';
+import type { SpectrumInput } from '../../kernel';
 import { EXACT_OUTPUTS_MAX } from '../../kernel';
 import type { Rng } from '../../rng';
+import type { StepProbe } from '../types';
 
 /**
  * The MLP's probe: n fixed points and the scalar functions s_r whose per-sample gradients
@@ -77,7 +79,60 @@ export function sampleMlpProbe(
 }
 
 /**
- * Every hidden neuron's n × n kernel in one forward and one backward pass.
+ * How `neuronMatrices` gives each layer's neurons: always their n × n kernels Θ_j (`kernel`),
+ * or, where smaller (`auto`), the q × q matrices Ĝ_jᵀĜ_j with q = R'·(fanIn + 1) < n, whose
+ * eigenvalues are Θ_j's nonzero ones (`SpectrumInput`).
+ */
+export type NeuronMatrixMode = 'kernel' | 'auto';
+
+/**
+ * Per layer, from its captured inputs X̃ [n, P] (P = fanIn + 1) and its output gradients
+ * E [H, n, R'] (E[j, i, r] = ∂s_r(x_i)/∂z_j), every neuron's matrix, scaled by `weight`. Neuron
+ * j's per-sample gradient rows are G_r[i] = x̃_i · E[j, i, r], so with Ĝ_j [n, R'·P] the rows
+ * side by side, Θ_j = w Ĝ_j Ĝ_jᵀ.
+ * - n × n: Θ_j = w (X̃X̃ᵀ) ∘ (E_j E_jᵀ): one input Gram per layer, one batched matmul over the
+ *   neurons with inner size R', an element-wise product — Ĝ is never formed.
+ * - q × q, q = R'·P < n: w Ĝ_jᵀĜ_j, Ĝ_j formed (H·n·q products), one batched matmul [H, q, q].
+ */
+function layerMatrices(
+  xa: tf.Tensor2D,
+  E: tf.Tensor3D,
+  weight: number,
+  mode: NeuronMatrixMode,
+): { matrices: tf.Tensor3D; side: number } {
+  const [n, P] = xa.shape;
+  const [H, , Rp] = E.shape;
+  const q = Rp * P;
+  if (mode === 'auto' && q < n) {
+    // Ĝ_j[i, r·P + a] = E[j, i, r] · x̃_i[a].
+    const G = E.reshape([H, n, Rp, 1])
+      .mul(xa.reshape([1, n, 1, P]))
+      .reshape([H, n, q]);
+    return { matrices: tf.matMul(G, G, true, false).mul(weight), side: q };
+  }
+  const K = tf.matMul(xa, xa, false, true);
+  return { matrices: tf.matMul(E, E, false, true).mul(K).mul(weight), side: n };
+}
+
+/** Every layer's matrices, concatenated in module order, and each module's side. */
+function neuronMatrices(
+  layers: { xa: tf.Tensor2D; E: tf.Tensor3D }[],
+  weight: number,
+  mode: NeuronMatrixMode,
+): { data: tf.Tensor1D; sides: number[] } {
+  const parts: tf.Tensor1D[] = [];
+  const sides: number[] = [];
+  for (const { xa, E } of layers) {
+    const { matrices, side } = layerMatrices(xa, E, weight, mode);
+    parts.push(matrices.reshape([-1]));
+    for (let j = 0; j < E.shape[0]; j++) sides.push(side);
+  }
+  return { data: tf.concat(parts), sides };
+}
+
+/**
+ * Every hidden neuron's matrix for its spectrum (`mode`; n × n kernels with `kernel`) in one
+ * forward and one backward pass.
  *
  * The probe batch is replicated R' times (copy r of sample i is row r·n + i) and a zero tap is
  * added to each hidden layer's pre-activation z_l = x̃_l W_l. Differentiating S = Σ_r Σ_i
@@ -85,22 +140,24 @@ export function sampleMlpProbe(
  * are independent in the forward pass). Neuron j's parameters θ_j enter only through
  * z_{l,i,j} = x̃_i · θ_j, so its per-sample gradient is x̃_i · D_l[r·n+i, j] and
  *
- *     Θ_j[i, i'] = w · (x̃_i · x̃_i') · Σ_r D_{r,i,j} D_{r,i',j}.
+ *     Θ_j[i, i'] = w · (x̃_i · x̃_i') · Σ_r D_{r,i,j} D_{r,i',j}
  *
- * Per layer this is one input Gram K_l = X̃ X̃ᵀ (the forward is identical in every replica, so
- * the first n rows suffice), one batched matmul over neurons E Eᵀ with E = D reshaped to
- * [H, n, R'], and an element-wise product with K_l — no per-neuron kernels, and the [n, P]
- * per-sample gradients are never formed. Returns [modules, n, n] row-major, module order
- * L0.N0, L0.N1, …, L1.N0, …
+ * (see `layerMatrices`; the forward is identical in every replica, so the first n rows of x̃
+ * suffice). Returns the matrices back to back, module order L0.N0, L0.N1, …, L1.N0, …
  */
-export async function fastNeuronKernels(model: Mlp, probe: MlpProbe): Promise<Float32Array> {
+export async function neuronSpectrumInput(
+  model: Mlp,
+  probe: MlpProbe,
+  mode: NeuronMatrixMode = 'auto',
+): Promise<SpectrumInput> {
   const { n, numProjections: Rp, outputs: k } = probe;
   const F = model.size.features.length;
   const hidden = model.size.hidden;
-  if (hidden.length === 0) return new Float32Array(0);
+  if (hidden.length === 0) return { data: new Float32Array(0), sides: [] };
   const N = Rp * n;
   const capture: tf.Tensor2D[] = [];
-  const grams = tf.tidy(() => {
+  let sides: number[] = [];
+  const mats = tf.tidy(() => {
     const x = tf.tile(tf.tensor2d(probe.x, [n, F]), [Rp, 1]) as tf.Tensor2D;
     const oneHot =
       probe.kernel === 'loss' ? tf.oneHot(tf.tensor1d(probe.y, 'int32'), k).toFloat() : null;
@@ -112,16 +169,108 @@ export async function fastNeuronKernels(model: Mlp, probe: MlpProbe): Promise<Fl
       return logits.reshape([Rp, n, k]).mul(projections!).sum() as tf.Scalar;
     };
     const D = tf.grads(objective)(taps);
-    const perLayer = hidden.map((H, l) => {
-      const xa = capture[l]!.slice([0, 0], [n, -1]);
-      const K = tf.matMul(xa, xa, false, true);
-      const E = D[l]!.reshape([Rp, n, H]).transpose([2, 1, 0]);
-      return tf.matMul(E, E, false, true).mul(K);
-    });
-    return tf.concat(perLayer, 0).mul(probe.weight);
+    const layers = hidden.map((H, l) => ({
+      xa: capture[l]!.slice([0, 0], [n, -1]),
+      E: D[l]!.reshape([Rp, n, H]).transpose([2, 1, 0]) as tf.Tensor3D,
+    }));
+    const out = neuronMatrices(layers, probe.weight, mode);
+    sides = out.sides;
+    return out.data;
   });
   for (const t of capture) t.dispose();
-  const out = (await grams.data()) as Float32Array;
-  grams.dispose();
-  return out;
+  const data = (await mats.data()) as Float32Array;
+  mats.dispose();
+  return { data, sides };
+}
+
+/**
+ * Every hidden neuron's n × n kernel in one forward and one backward pass
+ * (`neuronSpectrumInput` with every matrix n × n). Returns [modules, n, n] row-major, module
+ * order L0.N0, L0.N1, …, L1.N0, …
+ */
+export async function fastNeuronKernels(model: Mlp, probe: MlpProbe): Promise<Float32Array> {
+  return (await neuronSpectrumInput(model, probe, 'kernel')).data;
+}
+
+/**
+ * A training step on the batch (x, labels) that also takes the 'step' kernel: every neuron's
+ * loss kernel Θ_j[i, i'] = ⟨∇θ_j ℓ_i, ∇θ_j ℓ_i'⟩ on the batch's first n samples (docs/method.md,
+ * "The kernel"), as matrices for its spectrum (`mode`; with `kernel` the n × n kernels).
+ *
+ * One forward of the whole batch with zero taps on every pre-activation and every x̃_l
+ * captured, one backward of the batch-mean loss to the taps and the output layer (the
+ * backbone): row i of tap l's gradient is D_i = (1/B)·∂ℓ_i/∂z_l (samples are independent), so
+ * the per-sample gradients are B·x̃_i D_{i,j} and the matrices those of `layerMatrices` with
+ * R' = 1, w = B². The neurons' weight gradients are not taken on the way: `gradients(vars)`
+ * computes those asked for after the decision, as the plain step does, X̃ᵀD over the batch
+ * (operation for operation the all-updated step's gradient, so training does not change).
+ */
+export async function stepNeuronKernels(
+  model: Mlp,
+  x: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  n: number,
+  mode: NeuronMatrixMode = 'auto',
+): Promise<StepProbe> {
+  const B = x.shape[0];
+  if (!(n >= 1 && n <= B)) {
+    throw new RangeError(`The step kernel needs 1 ≤ n ≤ batch, got n = ${n}, batch ${B}.`);
+  }
+  const hidden = model.size.hidden;
+  const L = hidden.length;
+  const backbone = model.backboneVariables();
+  const capture: tf.Tensor2D[] = [];
+  const { value, grads } = tf.tidy(() => {
+    const taps = hidden.map((H) => tf.zeros([B, H]) as tf.Tensor2D);
+    const f = (...args: tf.Tensor[]) =>
+      model.loss(x, labels, { taps: args.slice(0, L) as tf.Tensor2D[], capture });
+    return tf.valueAndGrads(f)([...taps, ...backbone]);
+  });
+  const D = grads.slice(0, L) as tf.Tensor2D[];
+  const backboneGrads = new Map(backbone.map((v, i) => [v.name, grads[L + i]!]));
+  let sides: number[] = [];
+  const mats = tf.tidy(() => {
+    const layers = hidden.map((H, l) => ({
+      xa: capture[l]!.slice([0, 0], [n, -1]),
+      E: D[l]!.slice([0, 0], [n, -1]).transpose().reshape([H, n, 1]) as tf.Tensor3D,
+    }));
+    const out = neuronMatrices(layers, B * B, mode);
+    sides = out.sides;
+    return out.data;
+  });
+  const data = (await mats.data()) as Float32Array;
+  mats.dispose();
+
+  const where = new Map<string, { l: number; j: number }>();
+  model.modules.forEach((info, m) => {
+    where.set(model.moduleVariables(m)[0]!.name, { l: info.layer, j: info.index });
+  });
+  const gradients = (vars: tf.Variable[]): tf.Tensor[] => {
+    const asked = hidden.map(() => new Set<number>());
+    for (const v of vars) {
+      const at = where.get(v.name);
+      if (at) asked[at.l]!.add(at.j);
+      else if (!backboneGrads.has(v.name)) throw new Error(`No gradient for ${v.name}.`);
+    }
+    const got = new Map<string, tf.Tensor>();
+    hidden.forEach((H, l) => {
+      const js = [...asked[l]!].sort((a, b) => a - b);
+      if (js.length === 0) return;
+      const dz = js.length === H ? D[l]! : tf.gather(D[l]!, tf.tensor1d(js, 'int32'), 1);
+      // [fanIn + 1, |js|]: column k is neuron js[k]'s gradient (weights, then bias).
+      const dW = tf.matMul(capture[l]!, dz, true, false);
+      const cols = tf.unstack(dW, 1);
+      js.forEach((j, k) => got.set(model.neurons[l]![j]!.name, cols[k]!));
+    });
+    return vars.map((v) => got.get(v.name) ?? backboneGrads.get(v.name)!.clone());
+  };
+  return {
+    spectrum: { data, sides },
+    loss: value as tf.Scalar,
+    gradients,
+    dispose: () => {
+      for (const t of capture) t.dispose();
+      for (const t of grads) t.dispose();
+    },
+  };
 }

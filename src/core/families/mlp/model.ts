@@ -322,10 +322,18 @@ export class Mlp implements LabModel {
     return tf.matMul(h, this.outW as tf.Tensor2D).add(this.outB) as tf.Tensor2D;
   }
 
-  /** Mean softmax cross-entropy over the batch; `y` is int32 labels [N] or one-hot [N, C]. */
-  loss(x: tf.Tensor2D, y: tf.Tensor1D | tf.Tensor2D): tf.Scalar {
+  /**
+   * Mean softmax cross-entropy over the batch; `y` is int32 labels [N] or one-hot [N, C]. With
+   * `opts` (taps, capture) it is the training step that also takes the 'step' kernel
+   * (`stepNeuronKernels`).
+   */
+  loss(
+    x: tf.Tensor2D,
+    y: tf.Tensor1D | tf.Tensor2D,
+    opts: Pick<MlpForwardOptions, 'taps' | 'capture'> = {},
+  ): tf.Scalar {
     const oneHot = y.rank === 1 ? tf.oneHot(y as tf.Tensor1D, this.size.classes).toFloat() : y;
-    return sampleLosses(this.forward(x), oneHot as tf.Tensor2D).mean() as tf.Scalar;
+    return sampleLosses(this.forward(x, opts), oneHot as tf.Tensor2D).mean() as tf.Scalar;
   }
 
   dispose(): void {

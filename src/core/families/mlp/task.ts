@@ -3,14 +3,20 @@ import type { ExperimentConfig } from '../../config';
 import type { Toy2dData, Toy2dName } from '../../data/toy2d';
 import { generateToy2d } from '../../data/toy2d';
 import type { StepFlops } from '../../flops';
-import { mlpEvaluationFlops, mlpStepFlops } from './flops';
+import { mlpEvaluationFlops, mlpStepEvaluationFlops, mlpStepFlops } from './flops';
 import type { MlpFeature } from './model';
 import { expandFeatures, Mlp } from './model';
 import type { MlpProbe } from './kernel';
-import { fastNeuronKernels, sampleMlpProbe } from './kernel';
+import {
+  fastNeuronKernels,
+  neuronSpectrumInput,
+  sampleMlpProbe,
+  stepNeuronKernels,
+} from './kernel';
 import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
-import type { ModelView, Task, TaskBatch } from '../types';
+import type { SpectrumInput } from '../../kernel';
+import type { ModelView, StepProbe, Task, TaskBatch } from '../types';
 import { TaskBase } from '../task-base';
 
 /** Half-width of the decision-boundary map (the toy sets live in about [−1, 1]²). */
@@ -61,7 +67,9 @@ export class MlpToyTask extends TaskBase<Mlp> implements Task {
       this.data.train,
       config.probe,
       { features: this.features, classes: this.data.classes },
-      config.kernel,
+      // A 'step' run takes its kernels from training batches; its fixed probe (the run file's,
+      // the evaluation at export) has the same loss kernel.
+      config.kernel === 'step' ? 'loss' : config.kernel,
       rng.fork('probe'),
     );
   }
@@ -74,7 +82,7 @@ export class MlpToyTask extends TaskBase<Mlp> implements Task {
   sampleBatch(rng: Rng): TaskBatch {
     const F = this.features.length;
     const N = this.data.train.y.length;
-    const B = Math.min(this.config.batch, N);
+    const B = this.batchSize();
     const x = new Float32Array(B * F);
     const y = new Int32Array(B);
     for (let i = 0; i < B; i++) {
@@ -92,6 +100,17 @@ export class MlpToyTask extends TaskBase<Mlp> implements Task {
 
   kernels(): Promise<Float32Array> {
     return fastNeuronKernels(this.model, this.probe);
+  }
+
+  /** The probe kernels' spectra from q × q matrices where q = R'·(fanIn + 1) < n. */
+  spectrumInput(): Promise<SpectrumInput> {
+    return neuronSpectrumInput(this.model, this.probe);
+  }
+
+  /** The training step on `batch` with the 'step' kernel of its first n samples. */
+  stepKernels(batch: TaskBatch): Promise<StepProbe> {
+    const [x, y] = batch.tensors as [tf.Tensor2D, tf.Tensor1D];
+    return stepNeuronKernels(this.model, x, y, this.probe.n);
   }
 
   /** Test-set accuracy (share of points whose arg-max logit is their class). */
@@ -144,6 +163,11 @@ export class MlpToyTask extends TaskBase<Mlp> implements Task {
     return out;
   }
 
+  /** Training samples per step: `batch`, or the whole training set when smaller. */
+  private batchSize(): number {
+    return Math.min(this.config.batch, this.data.train.y.length);
+  }
+
   private flopSize() {
     return {
       features: this.features,
@@ -153,11 +177,7 @@ export class MlpToyTask extends TaskBase<Mlp> implements Task {
   }
 
   stepFlops(updating: boolean[]): StepFlops {
-    return mlpStepFlops(
-      this.flopSize(),
-      Math.min(this.config.batch, this.data.train.y.length),
-      updating,
-    );
+    return mlpStepFlops(this.flopSize(), this.batchSize(), updating);
   }
 
   evaluationFlops(): number {
@@ -167,6 +187,10 @@ export class MlpToyTask extends TaskBase<Mlp> implements Task {
       this.probe.numProjections,
       this.probe.kernel,
     ).total;
+  }
+
+  stepEvaluationFlops(updating: boolean[]): number {
+    return mlpStepEvaluationFlops(this.flopSize(), this.batchSize(), this.probe.n, updating).total;
   }
 
   /**

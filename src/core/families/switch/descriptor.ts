@@ -32,7 +32,7 @@ export const switchFamily = {
   dataKind: 'corpus',
   metric: { name: 'perplexity', higherIsBetter: false },
   lossWords: 'Masked-token cross-entropy',
-  moduleKinds: ['head', 'expert'],
+  moduleKinds: ['head', 'expert', 'embed'],
   moduleWords: {
     one: 'module',
     many: 'modules (heads and experts)',

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { headParams } from '../transformer/flops';
+import { embedParams, headParams } from '../transformer/flops';
 import {
   expertParams,
   switchBackboneParams,
@@ -55,6 +55,61 @@ describe('Switch FLOP accounting, hand-counted', () => {
     expect(f.total).toBe(506 + 708 + 222 + 1080);
   });
 
+  it('the embeddings a module, all updated: the same step as without', () => {
+    const every = { ffn: false, embed: true };
+    expect(switchStepFlops(tiny, 1, [true, true, true, true], every)).toEqual(
+      switchStepFlops(tiny, 1, [true, true, true]),
+    );
+    // `ffn` changes nothing: the Switch Transformer's FFN blocks are its experts.
+    expect(switchStepFlops(tiny, 1, [true, false, true], { ffn: true, embed: false })).toEqual(
+      switchStepFlops(tiny, 1, [true, false, true]),
+    );
+  });
+
+  it('the tiny model with every module frozen (head, experts, embeddings): backprop stops', () => {
+    const f = switchStepFlops(tiny, 1, [false, false, false, false], { ffn: false, embed: true });
+    expect(f.forward).toBe(208 + 229 + 68 + 1);
+    // Input grads: nothing below layer 0's attention bias and LayerNorm needs one: no
+    // embedding backward, no backward through the frozen head. What runs: matmuls router 16,
+    // experts 48, MLM transform 8, decoder 16 → 88; element-wise twice: attention bias 4,
+    // residual 4, LN 32 → 80; router softmax 20, gate 8, load balance 9, ReLU 4, gate multiply
+    // 4, residual 4, LN 32 → 162; the gathers' gradient masks 8; head: bias+ReLU 4, LN 16,
+    // dec-bias 4, CE 24 → 96; the aux add 2.
+    expect(f.inputGrad).toBe(88 + 80 + 162 + 8 + 96 + 2);
+    // Weight grads: router 16, MLM 8, bo and LNs 20, MLM biases and LN 10; no head, expert,
+    // embedding or tied-decoder ones.
+    expect(f.weightGrad).toBe(16 + 8 + 20 + 10);
+    // Parameters still trained: the backbone without the embeddings (44 − 16).
+    expect(switchBackboneParams(tiny, { ffn: false, embed: true })).toBe(28);
+    expect(f.optimizer).toBe(12 * 28);
+  });
+
+  it('a frozen bottom in a 2-layer model saves exactly what TF.js does not run', () => {
+    const size = { ...small, dFF: 32, vocab: 50, experts: 4 };
+    const every = { ffn: false, embed: true };
+    const [B, N, BM, d, V, dh, H] = [4, 32, 4, 16, 50, 4, 4];
+    const C = 10;
+    // Module order: L0.H0–3, L1.H0–3, L0.E0–3, L1.E0–3, E.
+    const all = switchStepFlops(size, B, Array<boolean>(17).fill(true), every);
+    const F4 = Array<boolean>(4).fill(false);
+    const T4 = Array<boolean>(4).fill(true);
+    const low = switchStepFlops(size, B, [...F4, ...T4, ...F4, ...T4, false], every);
+    expect(low.forward).toBe(all.forward);
+    const emb = N * d + 8 * N * d;
+    const qkv = 2 * N * 17 * 3 * d;
+    const core = 2 * 2 * B * H * 8 * 8 * dh;
+    const out = 2 * N * d * d;
+    const ew = N * d + 5 * B * H * 8 * 8;
+    expect(all.inputGrad - low.inputGrad).toBe(2 * emb + qkv + 2 * core + out + 2 * ew);
+    const perExpert = 2 * C * 17 * 32 + 2 * C * 33 * 16;
+    expect(all.weightGrad - low.weightGrad).toBe(
+      4 * N * d + 2 * BM * d * V + qkv + out + 4 * perExpert,
+    );
+    expect(all.optimizer - low.optimizer).toBe(
+      12 * (embedParams(size) + 4 * headParams(size) + 4 * expertParams(size)),
+    );
+  });
+
   it('freezing an expert saves exactly its weight gradient and its Adam work', () => {
     const size = { ...small, dFF: 32, vocab: 50, experts: 4 };
     const mods = 2 * 4 + 2 * 4;
@@ -101,6 +156,17 @@ describe('Switch FLOP accounting, hand-counted', () => {
       switchBackboneParams(size) + 8 * headParams(size) + 6 * expertParams(size),
     );
     model.dispose();
+  });
+
+  it('an evaluation with the embeddings a module: their taps, backward, kernel, eigen-solve', () => {
+    const a = switchEvaluationFlops(small, 8, 2);
+    const b = switchEvaluationFlops(small, 8, 2, { ffn: false, embed: true });
+    const tokens = 8 * 2 * 8;
+    const taps = 2 * tokens * 16 + 8 * 2 * 1 * 40;
+    expect(b.forward - a.forward).toBe(taps);
+    expect(b.backward - a.backward).toBe(2 * taps + 2 * tokens * 17 * 48 + 2 * 8 * tokens * 16);
+    expect(b.eigen - a.eigen).toBe(9 * 512);
+    expect(b.gram).toBeGreaterThan(a.gram);
   });
 
   it('an evaluation: per-sample and Gram parts grow linearly in projections', () => {

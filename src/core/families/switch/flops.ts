@@ -9,7 +9,21 @@ import {
   eigenFlops,
   evaluationTotal,
 } from '../../flops';
-import { attentionForward, headParams } from '../transformer/flops';
+import type { StepLedger } from '../transformer/flops';
+import {
+  attentionForward,
+  attentionStep,
+  embedKernelFlops,
+  embedParams,
+  embeddingsStep,
+  emptyLedger,
+  headGroupsFor,
+  headParams,
+  mlmHeadStep,
+  partTotal,
+} from '../transformer/flops';
+import type { ModuleSelection } from '../transformer/selection';
+import { HEADS_ONLY } from '../transformer/selection';
 import type { SwitchSize } from './model';
 import { expertCapacity } from './model';
 
@@ -50,11 +64,17 @@ export function expertParams(s: Pick<SwitchSize, 'dModel' | 'dFF'>): number {
   return (s.dModel + 1) * s.dFF + (s.dFF + 1) * s.dModel;
 }
 
-/** Parameters always trained: embeddings, norms, output-projection biases, routers, MLM head. */
-export function switchBackboneParams(s: SwitchSize): number {
-  const { dModel: d, vocab: V, seqLen: T, layers: L, experts: E } = s;
+/**
+ * Parameters always trained: norms, output-projection biases, routers, MLM head, and the
+ * embeddings unless they are a module (`selection.embed`).
+ */
+export function switchBackboneParams(
+  s: SwitchSize,
+  selection: ModuleSelection = HEADS_ONLY,
+): number {
+  const { dModel: d, vocab: V, layers: L, experts: E } = s;
   const perLayer = d + 2 * d + d * E + 2 * d;
-  return V * d + T * d + 2 * d + L * perLayer + d * d + d + 2 * d + V;
+  return (selection.embed ? 0 : embedParams(s)) + L * perLayer + d * d + d + 2 * d + V;
 }
 
 interface Pass {
@@ -105,53 +125,83 @@ function forwardParts(size: SwitchSize, p: Pass) {
   return { matmul, ew, route, scatter, N, BM, S };
 }
 
-/** Head groups (1 or 2) per layer for `updating` in module order (heads first). */
-function headGroupsOf(size: SwitchSize, updating: boolean[]): number[] {
-  const H = size.heads;
-  return Array.from({ length: size.layers }, (_, l) => {
-    const on = updating.slice(l * H, (l + 1) * H).filter(Boolean).length;
-    return on === 0 || on === H ? 1 : 2;
-  });
-}
-
 /**
- * FLOPs of one training step on `batch` sequences (one routing group). `updating[m]` in module
- * order: L·H heads, then L·E experts. The loss is the masked-token cross-entropy plus the
- * load-balancing loss (one add).
+ * One training step's FLOPs by part, matmuls apart (see `StepLedger`), and the optimizer's, on
+ * `batch` sequences (one routing group). `updating[m]` in module order: L·H heads, then L·E
+ * experts, then the embeddings when `selection.embed`. The loss is the masked-token
+ * cross-entropy plus the load-balancing loss (one add). As for BERT, input gradients run only
+ * where TF.js's tape needs them: with the embeddings frozen, the embeddings' backward, layer 0's
+ * q|k|v input gradient and its frozen heads' backward drop out (the routers, biases and
+ * LayerNorms above still train, so everything from layer 0's attention output up runs).
  */
-export function switchStepFlops(size: SwitchSize, batch: number, updating: boolean[]): StepFlops {
+export function switchStepLedger(
+  size: SwitchSize,
+  batch: number,
+  updating: readonly boolean[],
+  selection: ModuleSelection = HEADS_ONLY,
+): { ledger: StepLedger; optimizer: number } {
   const { seqLen: T, dModel: d, dFF: f, vocab: V, heads: H, layers: L, experts: E } = size;
-  const headGroups = headGroupsOf(size, updating);
-  const { matmul, ew, route, scatter, N, BM } = forwardParts(size, {
-    seqs: batch,
-    groups: 1,
-    headGroups,
-  });
-  const { C } = switchSlots(size, batch);
-  const forward = matmul + ew + route + 1;
-  const dh = d / H;
-  // Input gradients: every matmul once for its activation operand (attention's two
-  // activation–activation matmuls twice), differentiable element-wise ops twice, scatter-adds.
-  const attnBoth = L * 2 * 2 * batch * H * T * T * dh;
-  const inputGrad = matmul + attnBoth + 2 * (ew + 1) + scatter;
-  // Backbone weight gradients: routers, MLM transform, tied decoder; reductions for biases,
-  // gains, position and token embeddings.
-  let weightGrad = L * 2 * N * d * E + 2 * BM * d * d + 2 * BM * d * V;
-  weightGrad += L * (N * d + 4 * N * d) + BM * d + 2 * BM * d + BM * V;
-  weightGrad += N * d + N * d + 2 * N * d; // position, token-embedding scatter, embedding LN
+  const N = batch * T;
+  const BM = batch * maskCount(T);
+  const { C, S } = switchSlots(size, batch);
+  const at = (m: number) => updating[m] ?? true;
+  const embedTrained = !selection.embed || at(L * H + L * E);
+  const ledger = emptyLedger();
+  embeddingsStep(ledger, N, d, embedTrained);
   let heads = 0;
   let experts = 0;
-  updating.forEach((u, m) => {
-    if (!u) return;
-    if (m < L * H) heads++;
-    else if (m < L * H + L * E) experts++;
+  for (let l = 0; l < L; l++) {
+    let on = 0;
+    for (let h = 0; h < H; h++) if (at(l * H + h)) on++;
+    heads += on;
+    attentionStep(ledger, { B: batch, T, d, H }, headGroupsFor(on, H), l > 0 || embedTrained);
+    // Router (backbone): its input and weight gradients always run.
+    const router = 2 * N * d * E;
+    const expertsMatmul = 2 * S * (d + 1) * f + 2 * S * (f + 1) * d;
+    ledger.forward.matmul += router + expertsMatmul;
+    ledger.inputGrad.matmul += router + expertsMatmul;
+    ledger.weightGrad.matmul += router;
+    let ew = SOFTMAX * N * E; // router softmax
+    ew += 2 * N * E; // gate coefficient Σ_e p ⊙ m
+    ew += N * E + 2 * E + 1 + (l > 0 ? 1 : 0); // load-balancing loss and its sum over layers
+    ew += S * f; // ReLU
+    ew += N * d + N * d + LN * N * d; // gate multiply, residual, LayerNorm
+    const route = ROUTE_PER_TOKEN_EXPERT * N * E + ROUTE_PER_TOKEN * N + ROUTE_PER_SLOT * S;
+    ledger.forward.other += ew + route;
+    // Routing runs off the tape; the masks on the dispatch and combine gathers' gradients.
+    ledger.inputGrad.other += 2 * ew + N * d + S * d;
+    ledger.weightGrad.other += 2 * N * d; // LayerNorm gain and bias
+    for (let e = 0; e < E; e++) {
+      if (!at(L * H + l * E + e)) continue;
+      experts++;
+      ledger.weightGrad.matmul += 2 * C * (d + 1) * f + 2 * C * (f + 1) * d;
+    }
+  }
+  mlmHeadStep(ledger, BM, d, V, embedTrained);
+  ledger.forward.other += 1; // the loss adds the load-balancing loss
+  ledger.inputGrad.other += 2;
+  const params =
+    switchBackboneParams(size, selection) +
+    heads * headParams(size) +
+    experts * expertParams(size) +
+    (selection.embed && embedTrained ? embedParams(size) : 0);
+  return { ledger, optimizer: ADAM_FLOPS_PER_PARAM * params };
+}
+
+/** FLOPs of one training step by part (see `switchStepLedger`). */
+export function switchStepFlops(
+  size: SwitchSize,
+  batch: number,
+  updating: readonly boolean[],
+  selection: ModuleSelection = HEADS_ONLY,
+): StepFlops {
+  const { ledger, optimizer } = switchStepLedger(size, batch, updating, selection);
+  return stepTotal({
+    forward: partTotal(ledger.forward),
+    inputGrad: partTotal(ledger.inputGrad),
+    weightGrad: partTotal(ledger.weightGrad),
+    optimizer,
   });
-  weightGrad += heads * (2 * N * (d + 1) * 3 * dh + 2 * N * dh * d);
-  weightGrad += experts * (2 * C * (d + 1) * f + 2 * C * (f + 1) * d);
-  const optimizer =
-    ADAM_FLOPS_PER_PARAM *
-    (switchBackboneParams(size) + heads * headParams(size) + experts * expertParams(size));
-  return stepTotal({ forward, inputGrad, weightGrad, optimizer });
 }
 
 /**
@@ -161,12 +211,16 @@ export function switchStepFlops(size: SwitchSize, batch: number, updating: boole
  * (2 per logit); backward to the taps only (no weight gradients, nothing below layer 0's q|k|v
  * output); per-sample gradients — heads as BERT, experts as masked token-layout products over
  * all N'·T tokens for each of the E experts (2·E·N'·T·((d+1)·dFF + (dFF+1)·d), plus the mask
- * multiplies); the Grams and a dense symmetric eigen-solve per module (≈ 9n³).
+ * multiplies); the Grams and a dense symmetric eigen-solve per module (≈ 9n³). With the
+ * embeddings a module: their taps (token + position sum, LayerNorm output, logits), the backward
+ * down to the first of them (only the position add stays below), and their kernel as BERT's
+ * (`embedKernelFlops`).
  */
 export function switchEvaluationFlops(
   size: SwitchSize,
   n: number,
   projections: number,
+  selection: ModuleSelection = HEADS_ONLY,
 ): EvaluationFlops {
   const { seqLen: T, dModel: d, dFF: f, heads: H, layers: L, experts: E, vocab: V } = size;
   const Np = n * projections;
@@ -178,19 +232,27 @@ export function switchEvaluationFlops(
   const tokens = Np * T;
   const masked = maskCount(T);
   const dh = d / H;
-  const taps = L * (tokens * 3 * d + tokens * d + S * f + S * d);
+  let taps = L * (tokens * 3 * d + tokens * d + S * f + S * d);
+  if (selection.embed) taps += 2 * tokens * d + Np * masked * V;
   const objective = 2 * Np * masked * V;
   const forward = matmul + ew + route + taps + objective;
   const attnBoth = L * 2 * 2 * Np * H * T * T * dh;
-  const belowTap = 2 * tokens * (d + 1) * 3 * d + 2 * (tokens * d + LN * tokens * d);
+  const belowTap = selection.embed
+    ? 2 * tokens * d
+    : 2 * tokens * (d + 1) * 3 * d + 2 * (tokens * d + LN * tokens * d);
   const backward = matmul + attnBoth + 2 * (ew + taps + objective) + scatter - belowTap;
-  const perSample =
+  let perSample =
     L * (2 * tokens * (d + 1) * 3 * d + 2 * tokens * d * d) +
     L * (E * 2 * tokens * ((d + 1) * f + (f + 1) * d) + E * tokens * (d + 1 + d));
   const Ph = headParams(size);
   const Pe = expertParams(size);
-  const gram =
+  let gram =
     L * H * projections * (2 * n * n * Ph + n * n) + L * E * projections * (2 * n * n * Pe + n * n);
-  const eigen = eigenFlops(L * (H + E), n);
+  if (selection.embed) {
+    const e = embedKernelFlops(size, n, projections, masked);
+    perSample += e.perSample;
+    gram += e.gram;
+  }
+  const eigen = eigenFlops(L * (H + E) + (selection.embed ? 1 : 0), n);
   return evaluationTotal({ forward, backward, perSample, gram, eigen });
 }

@@ -9,7 +9,7 @@ import { emptySwitchCapture, fastSwitchKernels } from './kernel';
 import { oracleSwitchKernels } from './oracle';
 import { testRng } from '../../testing/fake-rng';
 import { randomBatch } from '../../testing/mlm-batch';
-import { expectKernelsMatch, itReportsWorstError } from '../../testing/kernels';
+import { expectKernelsMatch, itReportsWorstError, maxErrors } from '../../testing/kernels';
 import { lnGainsNearOne, randomiseVariables } from '../../testing/weights';
 
 beforeAll(async () => {
@@ -30,6 +30,8 @@ interface Case {
   cf: number;
   kernel: 'trace' | 'loss';
   R: number;
+  /** The embeddings a module too (`modules=heads,embed`). */
+  embed?: boolean;
 }
 
 /**
@@ -50,6 +52,7 @@ function model(c: Case, seed = 7): TinySwitch {
       capacityFactor: c.cf,
     },
     testRng(seed),
+    { ffn: false, embed: c.embed ?? false },
   );
   randomiseVariables(m.allVariables(), lnGainsNearOne(0.3), 100);
   return m;
@@ -120,10 +123,44 @@ const cases: Case[] = [
     kernel: 'loss',
     R: 4,
   },
+  {
+    name: 'the embeddings a module too, random projections (k = 40, R = 3)',
+    layers: 2,
+    heads: 2,
+    d: 8,
+    ff: 12,
+    T: 5,
+    V: 20,
+    M: 2,
+    n: 5,
+    E: 4,
+    cf: 1.25,
+    kernel: 'trace',
+    R: 3,
+    embed: true,
+  },
+  {
+    name: 'the embeddings a module too, loss-gradient kernel, capacity factor 1',
+    layers: 1,
+    heads: 3,
+    d: 6,
+    ff: 10,
+    T: 7,
+    V: 24,
+    M: 2,
+    n: 4,
+    E: 3,
+    cf: 1,
+    kernel: 'loss',
+    R: 4,
+    embed: true,
+  },
 ];
 
 describe('fast Switch mNTK vs brute-force oracle', () => {
   let worst = 0;
+  /** The worst relative entry error per module kind (modules with a non-zero oracle). */
+  const byKind = new Map<string, number>();
   for (const c of cases) {
     it(c.name, async () => {
       const before = tf.memory().numTensors;
@@ -136,12 +173,22 @@ describe('fast Switch mNTK vs brute-force oracle', () => {
       const oracle = oracleSwitchKernels(m, probe, c.V);
       disposeProbeTensors(pt);
       expect(fast.length).toBe(m.modules.length * c.n * c.n);
+      // Heads, then experts (as without the embeddings), then E.
+      expect(m.modules.map((x) => x.id).slice(-1)[0]).toBe(
+        c.embed ? 'E' : `L${c.layers - 1}.E${c.E - 1}`,
+      );
       expect(oracle.length).toBe(fast.length);
       // An expert no probe token reached: both kernels are exactly zero.
       const match = expectKernelsMatch(fast, oracle, m.modules.length, c.n, TOL, (mi) =>
         expect(m.modules[mi]!.kind).toBe('expert'),
       );
       worst = Math.max(worst, match.worst);
+      for (const mi of match.nonzero) {
+        const nn = c.n * c.n;
+        const { maxAbs, maxErr } = maxErrors(oracle, fast, mi * nn, (mi + 1) * nn);
+        const kind = m.modules[mi]!.kind;
+        byKind.set(kind, Math.max(byKind.get(kind) ?? 0, maxErr / maxAbs));
+      }
       const nonzeroExperts = match.nonzero.filter((mi) => m.modules[mi]!.kind === 'expert').length;
       expect(nonzeroExperts).toBeGreaterThanOrEqual(c.layers * (c.E - 1));
       // The router load comes from the same forward: kept tokens per expert of the probe batch.
@@ -162,7 +209,14 @@ describe('fast Switch mNTK vs brute-force oracle', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
-  itReportsWorstError(() => worst, TOL, console.log);
+  itReportsWorstError(
+    () => worst,
+    TOL,
+    (line) =>
+      console.log(
+        `${line} (${[...byKind].map(([k, e]) => `${k} ${e.toExponential(2)}`).join(', ')})`,
+      ),
+  );
 });
 
 const sumRange = (a: number[], l: number, E: number) =>

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SwitchCaptured, SwitchTaps, TinySwitch } from './model';
 import type { Probe, ProbeTensors } from '../transformer/kernel';
-import { headGrams, probeObjective } from '../transformer/kernel';
+import { embedGram, headGrams, probeObjective } from '../transformer/kernel';
 
 /** What an evaluation learns besides the kernels, at no extra cost (same forward). */
 export interface SwitchKernelExtras {
@@ -13,8 +13,8 @@ export interface SwitchKernelExtras {
 }
 
 /** An empty capture for `TinySwitch.forward`, which fills in each layer's tensors. */
-export function emptySwitchCapture(): SwitchCaptured {
-  return { xAug: [], ctx: [], ffnIn: [], hidden: [], slot: [], mask: [] };
+export function emptySwitchCapture(): Required<SwitchCaptured> {
+  return { xAug: [], ctx: [], xhat: [], tn: [], ffnIn: [], hidden: [], slot: [], mask: [] };
 }
 
 /**
@@ -38,8 +38,10 @@ export function emptySwitchCapture(): SwitchCaptured {
  *   x̃_t = [x_t, 1] the FFN input, ã_t = [relu(h_t), 1]. A token not routed to e, or dropped,
  *   contributes nothing: a sample's gradient reaches only the experts its kept tokens used, and
  *   a sample none of whose tokens reached e has a zero row and column in Θ_e.
+ * - the embeddings (when a module): taps on the token + position sum, the embedding LayerNorm's
+ *   output and the logits, as BERT's (`embedGram`); the routing holds no parameter of theirs.
  * Θ_m = w Σ_r G_r G_rᵀ. Returns [modules, n, n] row-major in module order: L0.H0 … (all heads),
- * then L0.E0 … (all experts).
+ * then L0.E0 … (all experts), then E.
  */
 export async function fastSwitchKernels(
   model: TinySwitch,
@@ -47,7 +49,9 @@ export async function fastSwitchKernels(
   pt: ProbeTensors,
   extras?: SwitchKernelExtras,
 ): Promise<Float32Array> {
-  const { layers: Lc, heads: H, dModel: d, dFF: F, seqLen: T, experts: E } = model.size;
+  const { layers: Lc, heads: H, dModel: d, dFF: F, seqLen: T, experts: E, vocab: V } = model.size;
+  const { embed } = model.selection;
+  const M = probe.batch.masked;
   const dh = model.dHead;
   const n = probe.batch.batch;
   const Rp = probe.numProjections;
@@ -64,12 +68,22 @@ export async function fastSwitchKernels(
       h: layers.map(() => tf.zeros([E, Rp * C, F]) as tf.Tensor3D),
       out: layers.map(() => tf.zeros([E, Rp * C, d]) as tf.Tensor3D),
     };
+    const embedTaps = embed
+      ? [tf.zeros([NT, d]), tf.zeros([NT, d]), tf.zeros([N * M, V])].map((t) => t as tf.Tensor2D)
+      : [];
     const f = (...t: tf.Tensor[]) => {
       const part = <X extends tf.Tensor>(k: number) => t.slice(k * Lc, (k + 1) * Lc) as X[];
+      const e = t.slice(4 * Lc) as tf.Tensor2D[];
       const { logits } = model.forward(
         { tokens: pt.tokens, positions: pt.positions },
         {
-          taps: { qkv: part(0), y: part(1), h: part(2), out: part(3) },
+          taps: {
+            qkv: part(0),
+            y: part(1),
+            h: part(2),
+            out: part(3),
+            ...(embed ? { embed: { pre: e[0]!, post: e[1]!, logits: e[2]! } } : {}),
+          },
           capture,
           routingGroups: Rp,
         },
@@ -77,7 +91,7 @@ export async function fastSwitchKernels(
       // The load-balancing loss is not part of any s_r: it is a batch-level regulariser.
       return probeObjective(logits, probe, pt.oneHot, pt.projections);
     };
-    const D = tf.grads(f)([...taps.qkv, ...taps.y, ...taps.h, ...taps.out]);
+    const D = tf.grads(f)([...taps.qkv, ...taps.y, ...taps.h, ...taps.out, ...embedTaps]);
     const headKernels: tf.Tensor[] = [];
     const expertGrams: tf.Tensor[] = [];
     for (let l = 0; l < Lc; l++) {
@@ -103,7 +117,19 @@ export async function fastSwitchKernels(
       const Ge = tf.concat([g1, g2], 2).reshape([E * Rp, n, -1]);
       expertGrams.push(tf.matMul(Ge, Ge, false, true).reshape([E, Rp, n, n]).sum(1));
     }
-    return tf.concat([...headKernels, ...expertGrams], 0).mul(probe.weight);
+    const embedKernel: tf.Tensor[] = [];
+    if (embed) {
+      const e = D.slice(4 * Lc);
+      const ids = pt.tokens.slice([0, 0], [n, T]).reshape([n * T]) as tf.Tensor1D;
+      embedKernel.push(
+        embedGram(
+          { dPre: e[0]!, dPost: e[1]!, dLogits: e[2]!, xhat: capture.xhat[0]!, tn: capture.tn[0]! },
+          ids,
+          { n, Rp, T, M },
+        ),
+      );
+    }
+    return tf.concat([...headKernels, ...expertGrams, ...embedKernel], 0).mul(probe.weight);
   });
   const load = extras
     ? tf.tidy(() => tf.stack(capture.mask.map((m) => m.slice([0, 0], [n * T, E]).sum(0))))

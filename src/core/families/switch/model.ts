@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
 import type { BertSize } from '../bert/model';
-import type { ForwardInput, Taps } from '../transformer/model';
+import type { Captured, ForwardInput, Taps } from '../transformer/model';
 import { INIT_STD, MlmTransformer, disposeHeadGroups } from '../transformer/model';
+import type { ModuleSelection } from '../transformer/selection';
+import { HEADS_ONLY } from '../transformer/selection';
 import type { LabModel } from '../model';
 import { splitIndices } from '../model';
 
@@ -53,12 +55,11 @@ export interface SwitchTaps extends Taps {
   out: tf.Tensor3D[];
 }
 
-/** Activations kept from a forward pass (tf.keep; the caller disposes them). */
-export interface SwitchCaptured {
-  /** Per layer: [N·T, d+1], the layer input with a ones column (input of q|k|v). */
-  xAug: tf.Tensor2D[];
-  /** Per layer: [N·T, H·d_h], the heads' attention outputs. */
-  ctx: tf.Tensor2D[];
+/**
+ * Activations kept from a forward pass (tf.keep; the caller disposes them): `Captured`'s (the
+ * heads' inputs, and the embeddings' with embedding taps), and the experts'.
+ */
+export interface SwitchCaptured extends Captured {
   /** Per layer: [N·T, d], the FFN input x (after the attention LayerNorm), token layout. */
   ffnIn: tf.Tensor2D[];
   /** Per layer: [E, G·C, dFF], relu(h) of every slot (slot layout). */
@@ -199,20 +200,30 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
   readonly modules: ModuleInfo[];
   private expertGroups: ExpertGroup[][];
 
-  constructor(size: SwitchSize, rng: Rng) {
+  /**
+   * `selection.embed` makes the embeddings a module (`E`, after the experts); the experts are
+   * always modules (they are this model's FFN blocks), so `selection.ffn` changes nothing.
+   */
+  constructor(size: SwitchSize, rng: Rng, selection: ModuleSelection = HEADS_ONLY) {
     const { dModel: d, dFF, experts: E } = size;
     if (!Number.isInteger(E) || E < 1) throw new RangeError('experts must be a positive integer');
     if (!(size.capacityFactor > 0)) throw new RangeError('the capacity factor must be positive');
-    super('switch', size, rng, (l, vars) => {
-      const router = vars.normal([d, E], INIT_STD, `L${l}.router`);
-      const w1: tf.Variable[] = [];
-      const w2: tf.Variable[] = [];
-      for (let e = 0; e < E; e++) {
-        w1.push(vars.withBias(d, dFF, INIT_STD, `L${l}.E${e}.w1`));
-        w2.push(vars.withBias(dFF, d, INIT_STD, `L${l}.E${e}.w2`));
-      }
-      return { router, w1, w2 };
-    });
+    super(
+      'switch',
+      size,
+      rng,
+      (l, vars) => {
+        const router = vars.normal([d, E], INIT_STD, `L${l}.router`);
+        const w1: tf.Variable[] = [];
+        const w2: tf.Variable[] = [];
+        for (let e = 0; e < E; e++) {
+          w1.push(vars.withBias(d, dFF, INIT_STD, `L${l}.E${e}.w1`));
+          w2.push(vars.withBias(dFF, d, INIT_STD, `L${l}.E${e}.w2`));
+        }
+        return { router, w1, w2 };
+      },
+      selection,
+    );
     const expertInfo: ModuleInfo[] = [];
     for (let l = 0; l < size.layers; l++) {
       for (let e = 0; e < E; e++) {
@@ -225,8 +236,9 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
         });
       }
     }
-    // Module order: every head (L0.H0, L0.H1, …, L1.H0, …), then every expert (L0.E0, …).
-    this.modules = [...this.headModules, ...expertInfo];
+    // Module order: every head (L0.H0, L0.H1, …, L1.H0, …), then every expert (L0.E0, …),
+    // then the embeddings (E) when they are a module.
+    this.modules = [...this.headModules, ...expertInfo, ...this.embedModules];
     this.expertGroups = this.allExpertGroups();
   }
 
@@ -244,14 +256,12 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
     return expertCapacity(tokens, this.size.experts, this.size.capacityFactor);
   }
 
-  /** Head: [q|k|v with biases, output rows]; expert: [W̃1, W̃2]. */
+  /** Head: [q|k|v with biases, output rows]; expert: [W̃1, W̃2]; embeddings: see `embed`. */
   moduleVariables(m: number): tf.Variable[] {
     const info = this.modules[m];
     if (!info) throw new RangeError(`No module ${m}`);
     const L = this.layerVars[info.layer]!;
-    return info.kind === 'head'
-      ? this.headVariables(info.layer, info.index)
-      : [L.w1[info.index]!, L.w2[info.index]!];
+    return this.sharedModuleVariables(info) ?? [L.w1[info.index]!, L.w2[info.index]!];
   }
 
   allVariables(): tf.Variable[] {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { switchStepFlops } from './flops';
+import { switchBackboneParams, switchStepFlops, switchStepLedger } from './flops';
+import { embedParams, ledgerMatmuls } from '../transformer/flops';
 import { tokenLosses } from '../transformer/model';
 import { TinySwitch } from './model';
 import { disposeGrads, expectSameGrads } from '../../testing/kernels';
@@ -165,3 +166,86 @@ describe('frozen experts are pruned from what actually runs', () => {
     model.dispose();
   });
 });
+
+describe('a frozen bottom stops backprop (modules heads, embed)', () => {
+  const size2 = { ...size, layers: 2 };
+  const every = { ffn: false, embed: true };
+  const T2 = [true, true];
+  const F2 = [false, false];
+  const T4 = [...T2, ...T2];
+  const F4 = [...F2, ...F2];
+  /** Module order: L0.H0–1, L1.H0–1, L0.E0–3, L1.E0–3, E. */
+  const patterns: [string, boolean[]][] = [
+    ['all updated', [...T4, ...T4, ...T4, true]],
+    ['embeddings and layer 0 frozen', [...F2, ...T2, ...F4, ...T4, false]],
+    [
+      'embeddings frozen, layer 0 mixed',
+      [true, false, ...T2, true, false, true, false, ...T4, false],
+    ],
+    ['everything frozen', [...F4, ...F4, ...F4, false]],
+  ];
+
+  function model2(): TinySwitch {
+    const m = new TinySwitch(size2, testRng(1), every);
+    randomiseVariables(m.allVariables(), lnGainsNearOne(0.2), 50);
+    return m;
+  }
+
+  it('runs exactly the analytic matmuls: no embedding, decoder or layer-0 input gradient', async () => {
+    const model = model2();
+    expect(model.modules.at(-1)!.id).toBe('E');
+    const count = (v: tf.Variable[]) => v.reduce((a, x) => a + x.size, 0);
+    expect(count(model.backboneVariables())).toBe(switchBackboneParams(size2, every));
+    expect(count(model.moduleVariables(model.modules.length - 1))).toBe(embedParams(size2));
+    const runs: { name: string; kernels: number; matmulFlops: number; matmuls: Matmuls }[] = [];
+    for (const [name, on] of patterns) {
+      const step = await profileStep(model, on);
+      expect(step.matmulFlops, name).toBe(
+        ledgerMatmuls(switchStepLedger(size2, B, on, every).ledger),
+      );
+      runs.push({ name, ...step });
+    }
+    const [all, bottom, mixed, none] = runs;
+    const rows = (r: (typeof runs)[number], a: number, b: number) =>
+      shapes(r.matmuls).filter((x) => x === `${a}x${b}`).length;
+    // The tied decoder's token-embedding gradient [V, d], and the q|k|v input gradient [N, d+1]
+    // of both layers, only with the embeddings trained.
+    expect(rows(all!, V, d)).toBe(1);
+    expect(rows(all!, N, d + 1)).toBe(2);
+    for (const r of [bottom!, mixed!, none!]) {
+      expect(rows(r, V, d)).toBe(0);
+      expect(rows(r, N, d + 1)).toBe(1);
+    }
+    expect(bottom!.kernels).toBeLessThan(all!.kernels);
+    expect(none!.kernels).toBeLessThan(bottom!.kernels);
+    const vanilla = switchStepFlops(size2, B, patterns[0]![1], every).total;
+    console.log(
+      `test Switch (2 layers, batch ${B}), kernels per step / matmul FLOPs / analytic FLOPs vs vanilla: ${runs
+        .map(
+          (r, i) =>
+            `${r.name} ${r.kernels} / ${r.matmulFlops} / ${((100 * switchStepFlops(size2, B, patterns[i]![1], every).total) / vanilla).toFixed(1)} %`,
+        )
+        .join('; ')}`,
+    );
+    model.dispose();
+  });
+
+  it('computes the same gradients for what trains, and moves only that', () => {
+    const before = tf.memory().numTensors;
+    const model = model2();
+    const t = batchTensors(6);
+    const ref = tf.variableGrads(lossOf(model, t), model.allVariables());
+    for (const [, on] of patterns.slice(1)) {
+      model.setGroups(on);
+      const active = activeVariables(model, on);
+      expectSameGrads(tf.variableGrads(lossOf(model, t), active), ref, active);
+    }
+    disposeGrads(ref);
+    expectOnlyUpdatedMove(model, patterns[2]![1], lossOf(model, t));
+    for (const x of Object.values(t)) x.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+type Matmuls = Awaited<ReturnType<typeof profileStep>>['matmuls'];

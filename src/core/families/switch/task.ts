@@ -6,6 +6,7 @@ import { tokenLosses } from '../transformer/model';
 import { TinySwitch } from './model';
 import { fastSwitchKernels } from './kernel';
 import type { SwitchKernelExtras } from './kernel';
+import { moduleSelection } from '../transformer/selection';
 import type { Rng } from '../../rng';
 import type { MlmTensors } from '../transformer/mlm-task';
 import { MlmTask } from '../transformer/mlm-task';
@@ -13,7 +14,8 @@ import type { ModelView, TaskBatch } from '../types';
 
 /**
  * The tiny Switch Transformer learning masked-language modelling on the Austen corpus. Modules:
- * every attention head, then every expert; the routers are backbone. The training loss is the
+ * every attention head, then every expert, then (with `modules` naming `embed`) the embeddings;
+ * the routers are backbone. The training loss is the
  * masked-token cross-entropy plus the load-balancing loss; validation perplexity uses the
  * cross-entropy alone.
  *
@@ -29,6 +31,7 @@ export class SwitchMlmTask extends MlmTask<TinySwitch> {
     return new TinySwitch(
       { layers, heads, dModel, dFF, seqLen, vocab, experts, capacityFactor: capacity },
       rng,
+      moduleSelection(config.modules),
     );
   }
 
@@ -84,11 +87,12 @@ export class SwitchMlmTask extends MlmTask<TinySwitch> {
   }
 
   stepFlops(updating: boolean[]): StepFlops {
-    return switchStepFlops(this.model.size, this.config.batch, updating);
+    return switchStepFlops(this.model.size, this.config.batch, updating, this.model.selection);
   }
 
   evaluationFlops(): number {
-    return switchEvaluationFlops(this.model.size, this.config.probe, this.probe.numProjections)
-      .total;
+    const { size, selection } = this.model;
+    const R = this.probe.numProjections;
+    return switchEvaluationFlops(size, this.config.probe, R, selection).total;
   }
 }

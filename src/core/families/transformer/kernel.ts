@@ -104,3 +104,113 @@ export function headGrams(
   const G = tf.concat([gq, go], 2).reshape([H * Rp, n, -1]);
   return tf.matMul(G, G, false, true).reshape([H, Rp, n, n]).sum(1) as tf.Tensor3D;
 }
+
+/**
+ * A feed-forward block's kernel, [1, n, n] (unweighted): with x̃ = [x, 1] its input and
+ * ã = [ReLU(h), 1] its hidden activation, the per-sample gradients are x̃_iᵀ D^h_i for
+ * [W1; b1] and ã_iᵀ D^y_i for [W2; b2] (tokens summed), one batched matmul each, then
+ * Σ_r G_r G_rᵀ. Inputs: the FFN input x [N·T, d], ReLU(h) [N·T, dFF] and the tap gradients
+ * D^h [N·T, dFF], D^y [N·T, d], for N = R'·n rows (copy r of sample i is row r·n + i).
+ */
+export function ffnGram(
+  x: tf.Tensor2D,
+  hidden: tf.Tensor2D,
+  dH: tf.Tensor,
+  dY: tf.Tensor,
+  dims: { n: number; Rp: number; T: number },
+): tf.Tensor3D {
+  const { n, Rp, T } = dims;
+  const N = n * Rp;
+  const d = x.shape[1];
+  const f = hidden.shape[1];
+  const ones = tf.ones([N * T, 1]);
+  const xt = tf.concat([x, ones], 1).reshape([N, T, d + 1]);
+  const at = tf.concat([hidden, ones], 1).reshape([N, T, f + 1]);
+  const g1 = tf.matMul(xt, dH.reshape([N, T, f]), true, false).reshape([N, (d + 1) * f]);
+  const g2 = tf.matMul(at, dY.reshape([N, T, d]), true, false).reshape([N, (f + 1) * d]);
+  const G = tf.concat([g1, g2], 1).reshape([Rp, n, -1]);
+  return tf.matMul(G, G, false, true).sum(0).reshape([1, n, n]);
+}
+
+/** What the embeddings' kernel is computed from (see `embedGram`). */
+export interface EmbedGradients {
+  /** [N·T, d]: gradients at token + position embedding (the embedding LayerNorm's input). */
+  dPre: tf.Tensor;
+  /** [N·T, d]: gradients at the embedding LayerNorm's output. */
+  dPost: tf.Tensor;
+  /** [N·T, d]: the LayerNorm's normalised input x̂. */
+  xhat: tf.Tensor2D;
+  /** [N·M, V]: gradients at the logits. */
+  dLogits: tf.Tensor;
+  /** [N·M, d]: the tied decoder's input. */
+  tn: tf.Tensor2D;
+}
+
+/**
+ * The embeddings' kernel, [1, n, n] (unweighted), without forming any per-sample gradient over
+ * the vocabulary. Sample i's gradient (for one scalar function) is
+ *   token embedding:    Σ_t e_{tok(i,t)} D_{i,t}ᵀ + Σ_m δ_{i,m} tn_{i,m}ᵀ   [V, d]
+ *                       (the rows its tokens read, plus the tied decoder's outer products),
+ *   position embedding: row t is D_{i,t},
+ *   LayerNorm gain, bias: Σ_t D'_{i,t} ⊙ x̂_{i,t} and Σ_t D'_{i,t},
+ * with D the gradient at the token + position sum, D' at the LayerNorm's output, δ at the logits
+ * and tn the decoder's input at masked position m. Their inner product, per replica,
+ *   Θ[i, j] = Σ_{t,t'} ([tok(i,t) = tok(j,t')] + [t = t']) ⟨D_{i,t}, D_{j,t'}⟩
+ *           + C[i, j] + C[j, i],   C[i, j] = Σ_{t,m'} δ_{j,m'}[tok(i,t)] ⟨D_{i,t}, tn_{j,m'}⟩
+ *           + Σ_{m,m'} ⟨δ_{i,m}, δ_{j,m'}⟩ ⟨tn_{i,m}, tn_{j,m'}⟩
+ *           + ⟨gain_i, gain_j⟩ + ⟨bias_i, bias_j⟩,
+ * is built from (n·T)² and (n·M)² token-pair products: ⟨g_i, g_j⟩ summed over blocks. Replicas
+ * run one at a time (the n·T × n·T products are the largest tensors); `tokens` [n·T] int32 are
+ * the probe's token ids (the same in every replica).
+ */
+export function embedGram(
+  g: EmbedGradients,
+  tokens: tf.Tensor1D,
+  dims: { n: number; Rp: number; T: number; M: number },
+): tf.Tensor3D {
+  const { n, Rp, T, M } = dims;
+  const nT = n * T;
+  const nM = n * M;
+  const d = g.xhat.shape[1];
+  const blockSum = (x: tf.Tensor, a: number, b: number) =>
+    x.reshape([n, a, n, b]).sum(3).sum(1) as tf.Tensor2D;
+  const column = (x: tf.Tensor1D) => x.reshape([-1, 1]);
+  const row = (x: tf.Tensor1D) => x.reshape([1, -1]);
+  const position = tf.tile(tf.range(0, T, 1, 'int32'), [n]) as tf.Tensor1D;
+  // [tok(i,t) = tok(j,t')] + [t = t'] over token pairs.
+  const pairs = tf
+    .equal(column(tokens), row(tokens))
+    .toFloat()
+    .add(tf.equal(column(position), row(position)).toFloat());
+  let total: tf.Tensor2D = tf.zeros([n, n]);
+  for (let r = 0; r < Rp; r++) {
+    const next = tf.tidy(() => {
+      const D = g.dPre.slice([r * nT, 0], [nT, d]) as tf.Tensor2D;
+      const Dp = g.dPost.slice([r * nT, 0], [nT, d]) as tf.Tensor2D;
+      const xh = g.xhat.slice([r * nT, 0], [nT, d]);
+      const dl = g.dLogits.slice([r * nM, 0], [nM, -1]) as tf.Tensor2D;
+      const tn = g.tn.slice([r * nM, 0], [nM, d]);
+      const rows = blockSum(tf.matMul(D, D, false, true).mul(pairs), T, T);
+      // δ_{j,m'}[tok(i,t)]: the logit gradients' columns at the probe's tokens, [n·T, n·M].
+      const atTokens = tf.gather(dl, tokens, 1).transpose();
+      const C = blockSum(tf.matMul(D, tn, false, true).mul(atTokens), T, M);
+      const decoder = blockSum(
+        tf.matMul(dl, dl, false, true).mul(tf.matMul(tn, tn, false, true)),
+        M,
+        M,
+      );
+      const gain = Dp.mul(xh).reshape([n, T, d]).sum(1);
+      const bias = Dp.reshape([n, T, d]).sum(1);
+      const ln = tf.concat([gain, bias], 1);
+      const theta = rows
+        .add(C)
+        .add(C.transpose())
+        .add(decoder)
+        .add(tf.matMul(ln, ln, false, true));
+      return total.add(theta) as tf.Tensor2D;
+    });
+    total.dispose();
+    total = next;
+  }
+  return total.reshape([1, n, n]);
+}

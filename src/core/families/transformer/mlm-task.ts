@@ -54,7 +54,10 @@ export abstract class MlmTask<M extends LabModel> extends TaskBase<M> implements
       V,
       rng.fork('probe'),
     );
-    this.probe = makeProbe(probeBatch, V, config.kernel, config.R, rng.fork('projections'));
+    // The schema refuses kernel = step for the transformers (no step kernel yet): the probe
+    // kernel is the configured one.
+    const kernel = config.kernel === 'step' ? 'loss' : config.kernel;
+    this.probe = makeProbe(probeBatch, V, kernel, config.R, rng.fork('projections'));
     this.probeT = probeTensors(this.probe, V);
   }
 

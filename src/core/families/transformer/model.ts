@@ -3,6 +3,8 @@ import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
 import { splitIndices } from '../model';
 import { VariableFactory } from '../variables';
+import type { ModuleSelection } from './selection';
+import { HEADS_ONLY } from './selection';
 
 /** Sizes of a tiny post-LayerNorm transformer encoder with a tied MLM decoder (BERT, Switch). */
 export interface TransformerSize {
@@ -82,6 +84,22 @@ export interface Taps {
   qkv: tf.Tensor2D[];
   /** Per layer: [N·T, d], added to the attention output projection (after its bias). */
   y: tf.Tensor2D[];
+  /** With the embeddings a module: see `EmbedTaps`. */
+  embed?: EmbedTaps;
+}
+
+/**
+ * The taps of the embeddings module: its parameters act at the token + position sum (token and
+ * position rows), at the embedding LayerNorm's output (its gain and bias) and, the decoder being
+ * tied to the token embedding, at the logits.
+ */
+export interface EmbedTaps {
+  /** [N·T, d], added to token embedding + position embedding (the LayerNorm's input). */
+  pre: tf.Tensor2D;
+  /** [N·T, d], added to the embedding LayerNorm's output. */
+  post: tf.Tensor2D;
+  /** [N·M, V], added to the logits (after the decoder bias). */
+  logits: tf.Tensor2D;
 }
 
 /** Activations kept from a forward pass (inputs of each module's linear maps). */
@@ -90,6 +108,10 @@ export interface Captured {
   xAug: tf.Tensor2D[];
   /** Per layer: [N·T, H·d_h], the heads' attention outputs (input of the output projection). */
   ctx: tf.Tensor2D[];
+  /** With embedding taps: the embedding LayerNorm's normalised input x̂ [N·T, d]. */
+  xhat?: tf.Tensor2D[];
+  /** With embedding taps: the decoder's input (the MLM head's LayerNorm output) [N·M, d]. */
+  tn?: tf.Tensor2D[];
 }
 
 export interface ForwardInput {
@@ -127,12 +149,13 @@ export const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[
 
 /** LayerNorm over the last axis. */
 export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return normalise(x).mul(g).add(b) as tf.Tensor2D;
+}
+
+/** x̂ = (x − mean) / √(variance + ε) over the last axis: LayerNorm before its gain and bias. */
+function normalise(x: tf.Tensor2D): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true);
-  return x
-    .sub(mean)
-    .mul(tf.rsqrt(variance.add(LN_EPS)))
-    .mul(g)
-    .add(b) as tf.Tensor2D;
+  return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPS))) as tf.Tensor2D;
 }
 
 /** The embedding and MLM-head variables a BERT-style masked-language model shares. */
@@ -148,11 +171,23 @@ export interface MlmEnds {
   decB: tf.Variable;
 }
 
-/** LayerNorm(token embedding + position embedding) of token ids [N, T]: [N·T, d]. */
-export function embed(v: MlmEnds, tokens: tf.Tensor2D): tf.Tensor2D {
+/**
+ * LayerNorm(token embedding + position embedding) of token ids [N, T]: [N·T, d]. With `taps`,
+ * `pre` is added to the sum and `post` to the output; with `capture`, x̂ is kept.
+ */
+export function embed(
+  v: MlmEnds,
+  tokens: tf.Tensor2D,
+  opts: { taps?: EmbedTaps | undefined; capture?: Pick<Captured, 'xhat'> | undefined } = {},
+): tf.Tensor2D {
   const tok = gatherRows(v.tokEmb, tokens.reshape([-1]));
   const pos = tf.tile(v.posEmb, [tokens.shape[0], 1]);
-  return layerNorm(tok.add(pos) as tf.Tensor2D, v.embLnG, v.embLnB);
+  let x = tok.add(pos) as tf.Tensor2D;
+  if (!opts.taps) return layerNorm(x, v.embLnG, v.embLnB);
+  x = x.add(opts.taps.pre);
+  const xhat = normalise(x);
+  opts.capture?.xhat?.push(tf.keep(xhat));
+  return xhat.mul(v.embLnG).add(v.embLnB).add(opts.taps.post) as tf.Tensor2D;
 }
 
 /**
@@ -161,7 +196,12 @@ export function embed(v: MlmEnds, tokens: tf.Tensor2D): tf.Tensor2D {
  * bias: TF.js 4.22's WASM _FusedMatMul indexes the bias wrongly when B is transposed (rows after
  * the first get wrong logits; see bert-wasm.test.ts). A separate bias add is right everywhere.
  */
-export function mlmHead(v: MlmEnds, x: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D {
+export function mlmHead(
+  v: MlmEnds,
+  x: tf.Tensor2D,
+  positions: tf.Tensor1D,
+  opts: { tap?: tf.Tensor2D | undefined; capture?: Pick<Captured, 'tn'> | undefined } = {},
+): tf.Tensor2D {
   const t = tf.fused.matMul({
     a: gatherRows(x, positions),
     b: v.mlmW as tf.Tensor2D,
@@ -169,7 +209,9 @@ export function mlmHead(v: MlmEnds, x: tf.Tensor2D, positions: tf.Tensor1D): tf.
     activation: 'relu',
   }) as tf.Tensor2D;
   const tn = layerNorm(t, v.mlmLnG, v.mlmLnB);
-  return tf.matMul(tn, v.tokEmb as tf.Tensor2D, false, true).add(v.decB) as tf.Tensor2D;
+  opts.capture?.tn?.push(tf.keep(tn));
+  const logits = tf.matMul(tn, v.tokEmb as tf.Tensor2D, false, true).add(v.decB) as tf.Tensor2D;
+  return opts.tap ? (logits.add(opts.tap) as tf.Tensor2D) : logits;
 }
 
 /** The variables of one attention sublayer (BERT's and the Switch Transformer's alike). */
@@ -263,7 +305,12 @@ interface LayerNorm2 {
  * each), a feed-forward part of the subclass's own, and the MLM head tied to the token
  * embedding. Weights are drawn from `rng` in a fixed order — embeddings, then per layer the
  * heads (q|k|v with a zero bias row, output rows) and the layer's feed-forward part, then the
- * MLM head — so a seed fixes every weight.
+ * MLM head — so a seed fixes every weight, whichever parts are modules (`selection`).
+ *
+ * With `selection.embed` the embeddings (token and position embeddings, their LayerNorm gain and
+ * bias) are one more module, `E`, kind `embed`, at layer 0: it sits below layer 0's heads, so
+ * depth-ordered policies (progressive freezing) freeze it with layer 0, the first; the tied
+ * decoder reads the same token embedding, so its gradient there is part of the module's too.
  */
 export abstract class MlmTransformer<F extends object> implements MlmEnds {
   readonly size: TransformerSize;
@@ -279,8 +326,12 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
   readonly mlmLnG: tf.Variable;
   readonly mlmLnB: tf.Variable;
   readonly decB: tf.Variable;
+  /** Which parts besides the heads are modules. */
+  readonly selection: ModuleSelection;
   /** One module per head, layer by layer (L0.H0, L0.H1, …, L1.H0, …). */
   protected readonly headModules: ModuleInfo[];
+  /** The embeddings module `E` when `selection.embed`, else empty. */
+  protected readonly embedModules: ModuleInfo[];
   /** The heads of each layer as run now: updated / frozen groups (see `headGroups`). */
   protected heads: HeadGroup[][];
 
@@ -293,10 +344,12 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
     size: TransformerSize,
     rng: Rng,
     feedForward: (l: number, vars: VariableFactory) => F,
+    selection: ModuleSelection = HEADS_ONLY,
   ) {
     const { layers, heads, dModel: d, seqLen, vocab } = size;
     if (d % heads !== 0) throw new RangeError('dModel must be divisible by heads');
     this.size = size;
+    this.selection = { ...selection };
     this.dHead = d / heads;
     const dh = this.dHead;
     const vars = new VariableFactory(family, rng);
@@ -337,17 +390,22 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
     this.mlmLnB = vars.fill([d], 0, 'mlmLnB');
     this.decB = vars.fill([vocab], 0, 'decB');
     this.heads = allHeadGroups(layers, heads);
+    const embedParams = vocab * d + seqLen * d + 2 * d;
+    this.embedModules = selection.embed
+      ? [{ id: 'E', kind: 'embed', layer: 0, index: 0, params: embedParams }]
+      : [];
   }
 
   /** The layer's always-trained feed-forward variables (backbone), in a fixed order. */
   protected abstract feedForwardBackbone(L: F): tf.Variable[];
 
   /**
-   * Variables always trained: embeddings and their LayerNorm; per layer the output-projection
-   * bias, the attention LayerNorm and the feed-forward backbone; the MLM head.
+   * Variables always trained: embeddings and their LayerNorm (unless they are a module); per
+   * layer the output-projection bias, the attention LayerNorm and the feed-forward backbone; the
+   * MLM head.
    */
   backboneVariables(): tf.Variable[] {
-    const out = [this.tokEmb, this.posEmb, this.embLnG, this.embLnB];
+    const out = this.selection.embed ? [] : this.embedVariables();
     for (const L of this.layerVars) {
       out.push(L.bo, L.ln1g, L.ln1b, ...this.feedForwardBackbone(L), L.ln2g, L.ln2b);
     }
@@ -355,10 +413,22 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
     return out;
   }
 
+  /** The embeddings' variables: token and position embeddings, LayerNorm gain and bias. */
+  protected embedVariables(): tf.Variable[] {
+    return [this.tokEmb, this.posEmb, this.embLnG, this.embLnB];
+  }
+
   /** A head's variables: q|k|v with its bias row, and its rows of the output projection. */
   protected headVariables(layer: number, head: number): tf.Variable[] {
     const L = this.layerVars[layer]!;
     return [L.qkv[head]!, L.o[head]!];
+  }
+
+  /** The variables of a head or of the embeddings; null for a kind of the subclass's own. */
+  protected sharedModuleVariables(info: ModuleInfo): tf.Variable[] | null {
+    if (info.kind === 'head') return this.headVariables(info.layer, info.index);
+    if (info.kind === 'embed') return this.embedVariables();
+    return null;
   }
 
   /** Regroups each layer's heads; `updating(l, h)` says which heads are updated. */
@@ -370,22 +440,24 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
   /**
    * The encoder both models run: embeddings; per layer the attention sublayer (all heads in one
    * group with `allHeads`, else as regrouped) and LayerNorm(x + feedForward(x)); the MLM head's
-   * logits at the masked positions, [N·M, V].
+   * logits at the masked positions, [N·M, V]. Embedding taps, if any, go to the embeddings and
+   * the logits.
    */
   protected encode(
     input: ForwardInput,
     allHeads: boolean,
-    opts: { taps?: Taps; capture?: Pick<Captured, 'xAug' | 'ctx'> },
+    opts: { taps?: Taps; capture?: Captured },
     feedForward: (x: tf.Tensor2D, L: AttentionVars & F, l: number) => tf.Tensor2D,
   ): tf.Tensor2D {
     const dims = { N: input.tokens.shape[0], T: this.size.seqLen, dh: this.dHead };
     const groups = this.headGroupsFor(allHeads);
-    let x = embed(this, input.tokens);
+    const embedTaps = opts.taps?.embed;
+    let x = embed(this, input.tokens, { taps: embedTaps, capture: opts.capture });
     this.layerVars.forEach((L, l) => {
       x = attentionSublayer(x, L, groups[l]!, l, dims, opts);
       x = layerNorm(x.add(feedForward(x, L, l)) as tf.Tensor2D, L.ln2g, L.ln2b);
     });
-    return mlmHead(this, x, input.positions);
+    return mlmHead(this, x, input.positions, { tap: embedTaps?.logits, capture: opts.capture });
   }
 
   /** The head groups a forward uses: all heads in one group when probing, else as regrouped. */

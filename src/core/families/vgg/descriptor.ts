@@ -40,4 +40,5 @@ export const vggFamily = {
   moduleWords: { one: 'filter group', many: 'filter groups', rows: 'conv layer·group' },
   fields: ['channels', 'groupSize', 'images', 'valBatches'],
   presets,
+  stepKernel: true,
 } as const satisfies FamilyDescriptor<'vgg', 'fashion'>;

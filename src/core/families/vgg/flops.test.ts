@@ -1,6 +1,12 @@
 import type * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { vggBackboneParams, vggEvaluationFlops, vggGroupParams, vggStepFlops } from './flops';
+import {
+  vggBackboneParams,
+  vggEvaluationFlops,
+  vggGroupParams,
+  vggStepEvaluationFlops,
+  vggStepFlops,
+} from './flops';
 import { DEFAULT_VGG, SmallVgg } from './model';
 import { testRng } from '../../testing/fake-rng';
 
@@ -151,5 +157,36 @@ describe('VGG mNTK evaluation FLOPs', () => {
     expect(b.perSample).toBe(2 * a.perSample);
     expect(b.gram).toBe(2 * a.gram);
     expect(b.eigen).toBe(a.eigen);
+  });
+});
+
+describe('VGG step-kernel evaluation FLOPs', () => {
+  it('hand count: two conv layers, batch 2, n = 1, only C1.G0 then updated', () => {
+    const f = vggStepEvaluationFlops(two, 2, 1, [false, false, true, false]);
+    // tap adds per image: 4·4·2 + 2·2·2 = 40
+    expect(f.forward).toBe(2 * 40);
+    // The pass is the all-updated step's backward (per image 544, see above) with the tap adds
+    // 2·40 and without conv 0's bias add 2·32; the step as charged has 80 per image.
+    expect(f.backward).toBe(2 * (544 + 80 - 64) - 2 * 80);
+    // P̃ᵀD for one image: 2·16·(9·1 + 1)·2 + 2·4·(9·2 + 1)·2
+    expect(f.perSample).toBe(640 + 304);
+    // per group 2·n²·P + n²: conv 0 P = 10, conv 1 P = 19, two groups each
+    expect(f.gram).toBe(2 * (20 + 1) + 2 * (38 + 1));
+    expect(f.eigen).toBe(4 * 9);
+    expect(f.total).toBe(80 + 960 + 944 + 120 + 36);
+  });
+
+  it('with every group updated only the taps are added to the backward pass', () => {
+    const f = vggStepEvaluationFlops(two, 3, 1, [true, true, true, true]);
+    expect(f.backward).toBe(3 * (2 * 40 - 64));
+  });
+
+  it('the preset (batch 32, n = 16) evaluates for under 0.5 vanilla steps, all modules updated', () => {
+    const all = Array<boolean>(12).fill(true);
+    const step = vggStepFlops(DEFAULT_VGG, 32, all).total;
+    const f = vggStepEvaluationFlops(DEFAULT_VGG, 32, 16, all);
+    expect(f.total / step).toBeLessThan(0.5);
+    // The probe kernels: R′ = 10 replicas of the 16 images through forward and backward.
+    expect(vggEvaluationFlops(DEFAULT_VGG, 16, 10).total / step).toBeGreaterThan(5);
   });
 });

@@ -146,3 +146,53 @@ export function vggEvaluationFlops(
     eigen: eigenFlops(modules, n),
   });
 }
+
+/**
+ * FLOPs a 'step' evaluation (`stepFilterGroupKernels`) adds to its training step on `batch`
+ * images when modules `updating` are then updated: what that step's pass computes beyond the
+ * step as charged (`vggStepFlops(updating)`), and the kernel itself.
+ * - forward: the tap adds, 1 per pre-activation element of the batch;
+ * - backward: the pass to the taps and the classifier is the all-updated step's backward
+ *   (`vggStepFlops(all)`, e = 0) with the tap adds (2 per element) and without the bias add of
+ *   conv 0 (no tap lies below it); minus the charged step's input gradients. The filter
+ *   gradients are the charged step's own: taken after the decision, only for updated groups;
+ * - per-sample gradients P̃ᵀD for the first n images: 2·S²·(9·cin + 1)·cout per image and layer
+ *   (patches: copies);
+ * - Grams: per group 2·n²·P (P = (9·cin + 1)·g) and n² for the weight B²;
+ * - eigen-decomposition: ≈ 9n³ per module.
+ */
+export function vggStepEvaluationFlops(
+  size: VggSize,
+  batch: number,
+  n: number,
+  updating: boolean[],
+): EvaluationFlops {
+  const { convs } = vggLayout(size);
+  const g = size.groupSize;
+  const all = vggStepFlops(
+    size,
+    batch,
+    updating.map(() => true),
+  );
+  const charged = vggStepFlops(size, batch, updating);
+  let taps = 0;
+  let perSample = 0;
+  let gram = 0;
+  let modules = 0;
+  convs.forEach((c) => {
+    const S2 = c.side * c.side;
+    taps += S2 * c.cout;
+    perSample += 2 * S2 * (9 * c.cin + 1) * c.cout;
+    gram += c.groups * (2 * n * n * (9 * c.cin + 1) * g + n * n);
+    modules += c.groups;
+  });
+  const c0 = convs[0]!;
+  const bias0 = 2 * c0.side * c0.side * c0.cout;
+  return evaluationTotal({
+    forward: batch * taps,
+    backward: batch * (2 * taps - bias0) + all.inputGrad - charged.inputGrad,
+    perSample: n * perSample,
+    gram,
+    eigen: eigenFlops(modules, n),
+  });
+}

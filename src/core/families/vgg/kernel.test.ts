@@ -7,12 +7,20 @@ import {
   imageProbeTensors,
   makeImageProbe,
   patchesWithOnes,
+  stepFilterGroupKernels,
 } from './kernel';
 import { oracleFilterGroupKernels } from './oracle';
 import type { ConvImpl, VggSize } from './model';
 import { SmallVgg } from './model';
 import { testRng } from '../../testing/fake-rng';
-import { expectKernelsMatch, itReportsWorstError } from '../../testing/kernels';
+import {
+  executedMatmuls,
+  expectKernelsMatch,
+  itReportsWorstError,
+  maxErrors,
+} from '../../testing/kernels';
+import { vggStepEvaluationFlops } from './flops';
+import { activeVariables } from '../../testing/training';
 import { biasesOnly, randomiseVariables } from '../../testing/weights';
 
 beforeAll(async () => {
@@ -136,6 +144,130 @@ describe('fast filter-group mNTK vs brute-force oracle', () => {
   }
 
   itReportsWorstError(() => worst, TOL, console.log);
+});
+
+/** max |x − reference| / max |reference|; 0 when both are all zeros (a dead ReLU). */
+function gradError(ref: ArrayLike<number>, x: ArrayLike<number>): number {
+  const { maxAbs, maxErr } = maxErrors(ref, x);
+  return maxErr === 0 ? 0 : maxErr / maxAbs;
+}
+
+/**
+ * The 'step' kernel is the loss kernel of the batch's first n images, taken from the training
+ * step's own pass: against the oracle run on those n images with the loss kernel (TOL as
+ * above: the same float32 sums, times B² exactly); and its gradients are the plain step's —
+ * bit for bit with every group updated on the im2col layout (the same operations), ≤ 1e-5 of the
+ * largest entry otherwise (another summation order: conv2d's Conv2DBackpropFilter, or the
+ * split layout's per-part matmuls).
+ */
+describe('the step kernel (from the training step) vs the oracle, and its gradients', () => {
+  const size: VggSize = {
+    channels: [4, 8],
+    convsPerStage: 2,
+    groupSize: 4,
+    classes: 10,
+    inputSize: 8,
+    inChannels: 1,
+  };
+  let stepWorst = 0;
+  for (const impl of ['im2col', 'conv2d'] as const) {
+    it(`batch 7, n = 4 (${impl})`, async () => {
+      const before = tf.memory().numTensors;
+      const model = tinyModel(size, 13, impl);
+      const B = 7;
+      const n = 4;
+      const images = randomImages(B, size, 17);
+      const x = tf.tensor4d(images.x, [B, 8, 8, 1]);
+      const y = tf.tensor1d(images.y, 'int32');
+      const all = model.modules.map(() => true);
+      model.setGroups(all);
+      const ref = tf.variableGrads(() => model.loss(x, y), model.allVariables());
+
+      const step = await stepFilterGroupKernels(model, x, y, n);
+      const first = {
+        x: images.x.slice(0, n * 64),
+        y: images.y.slice(0, n),
+        batch: n,
+      };
+      const oracle = oracleFilterGroupKernels(
+        model,
+        makeImageProbe(first, size.classes, 'loss', 1, testRng(1)),
+      );
+      const match = expectKernelsMatch(step.kernels, oracle, model.modules.length, n, TOL);
+      stepWorst = Math.max(stepWorst, match.worst);
+      expect(step.spectrum.sides).toEqual(model.modules.map(() => n));
+      expect(step.loss.dataSync()[0]).toBe(ref.value.dataSync()[0]);
+
+      const vars = model.allVariables();
+      const got = tf.tidy(() => step.gradients(vars).map((g) => tf.keep(g)));
+      vars.forEach((v, i) => {
+        const a = got[i]!.dataSync();
+        const b = ref.grads[v.name]!.dataSync();
+        expect(got[i]!.shape, v.name).toEqual(v.shape);
+        if (impl === 'im2col') expect(Array.from(a), v.name).toEqual(Array.from(b));
+        else expect(gradError(b, a), v.name).toBeLessThan(1e-5);
+      });
+      tf.dispose(got);
+
+      // Some groups frozen: the gradients of the updated ones, as the grouped step has them.
+      const on = model.modules.map((_, m) => m % 3 !== 1);
+      model.setGroups(on);
+      const active = activeVariables(model, on);
+      const grouped = tf.variableGrads(() => model.loss(x, y), active);
+      const some = tf.tidy(() => step.gradients(active).map((g) => tf.keep(g)));
+      active.forEach((v, i) => {
+        const b = grouped.grads[v.name]!.dataSync();
+        expect(gradError(b, some[i]!.dataSync()), v.name).toBeLessThan(1e-5);
+      });
+      tf.dispose([some, grouped.value, Object.values(grouped.grads)]);
+
+      step.loss.dispose();
+      step.dispose();
+      tf.dispose([x, y, ref.value, Object.values(ref.grads)]);
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('executes the counted matmuls, and no filter gradient of a group left frozen', async () => {
+    const model = tinyModel(size, 13, 'im2col');
+    const B = 7;
+    const n = 4;
+    const images = randomImages(B, size, 19);
+    const x = tf.tensor4d(images.x, [B, 8, 8, 1]);
+    const y = tf.tensor1d(images.y, 'int32');
+    const on = [false, true, true, false, false, true];
+    const info = await tf.profile(async () => {
+      const step = await stepFilterGroupKernels(model, x, y, n);
+      tf.tidy(() => step.gradients(activeVariables(model, on)));
+      step.loss.dispose();
+      step.dispose();
+    });
+    const f = vggStepEvaluationFlops(size, B, n, on);
+    const { features: F, convs } = model.layout;
+    // The classifier forward, input and weight gradients; the per-sample products and the
+    // Grams' matmuls (the formula's Gram adds the weight B², n² per module); the filter
+    // gradients Pᵀdz of the updated groups only, 2·B·S²·9·cin·g each.
+    let filters = 0;
+    let m = 0;
+    for (const c of convs) {
+      for (let q = 0; q < c.groups; q++) {
+        if (on[m++]) filters += 2 * B * c.side ** 2 * 9 * c.cin * size.groupSize;
+      }
+    }
+    const grams = f.gram - model.modules.length * n * n;
+    expect(executedMatmuls(info.kernels).matmulFlops).toBe(
+      3 * 2 * B * F * size.classes + f.perSample + grams + filters,
+    );
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  itReportsWorstError(
+    () => stepWorst,
+    TOL,
+    (line) => console.log(`step kernel: ${line}`),
+  );
 });
 
 describe('patchesWithOnes', () => {

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from '../../data/fashion';
 import type { Probe } from '../transformer/kernel';
-import { objectiveTensors, probeProjections } from '../../kernel';
+import { kernelInput, objectiveTensors, probeProjections } from '../../kernel';
 import type { SmallVgg } from './model';
 import { im2col3x3, sampleLosses } from './model';
 import type { Rng } from '../../rng';
+import type { StepProbe } from '../types';
 
 /**
  * The probe of an image classifier: n fixed images and the scalar functions s_r whose
@@ -132,4 +133,120 @@ export async function fastFilterGroupKernels(
   const out = (await grams.data()) as Float32Array;
   grams.dispose();
   return out;
+}
+
+/** The 'step' kernel of a VGG training step, and its n × n kernels (for tests). */
+export interface VggStepProbe extends StepProbe {
+  /** [modules, n, n] row-major, module order C0.G0, C0.G1, … */
+  kernels: Float32Array;
+}
+
+/**
+ * A training step on the batch (x, labels) that also takes the 'step' kernel: the loss kernel
+ * Θ_q[i, j] = ⟨∇θ_q ℓ_i, ∇θ_q ℓ_j⟩ of every filter group on the batch's first n images
+ * (docs/method.md, "The kernel").
+ *
+ * One forward of the whole batch in the canonical all-groups layout with zero taps on every
+ * conv's pre-activation and every conv input captured, and one backward of the batch-mean loss
+ * to the taps and the classifier (the backbone): since images are independent in the forward
+ * pass (no BatchNorm, see `SmallVgg`), row i of tap l's gradient is D_i = (1/B)·∂ℓ_i/∂z_l. Then,
+ * as in `fastFilterGroupKernels`, the per-sample gradients B·P̃_iᵀD_i for i < n (P̃ the patches
+ * with a ones column) and one batched Gram per layer.
+ *
+ * The filter gradients are not taken on the way: `gradients(vars)` computes, after the decision,
+ * only those asked for, each as the im2col step does (`convPatchGrad`): dW = Pᵀ·dz over the
+ * whole batch (P the patches of the conv input, dz the tap gradient) and db = Σ dz. With every
+ * group updated this is, operation for operation, the plain step's gradient (`SmallVgg.loss`
+ * on the all-updated grouping), so training does not change.
+ */
+export async function stepFilterGroupKernels(
+  model: SmallVgg,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  n: number,
+): Promise<VggStepProbe> {
+  const B = x.shape[0];
+  if (!(n >= 1 && n <= B))
+    throw new RangeError(`The step kernel needs 1 ≤ n ≤ batch, got n = ${n}, batch ${B}.`);
+  const { convs } = model.layout;
+  const g = model.size.groupSize;
+  const backbone = model.backboneVariables();
+  const capture: tf.Tensor4D[] = [];
+  const { value, grads } = tf.tidy(() => {
+    const taps = convs.map((c) => tf.zeros([B, c.side, c.side, c.cout]) as tf.Tensor4D);
+    const f = (...args: tf.Tensor[]) =>
+      model.loss(x, labels, { taps: args.slice(0, convs.length) as tf.Tensor4D[], capture });
+    return tf.valueAndGrads(f)([...taps, ...backbone]);
+  });
+  const D = grads.slice(0, convs.length) as tf.Tensor4D[];
+  const backboneGrads = new Map(backbone.map((v, i) => [v.name, grads[convs.length + i]!]));
+  const grams = tf.tidy(() => {
+    const perLayer = convs.map((c, l) => {
+      const K = 9 * c.cin + 1;
+      const P = patchesWithOnes(capture[l]!.slice(0, n));
+      const d = D[l]!.slice(0, n).reshape([n, c.side * c.side, c.cout]);
+      const G = tf
+        .matMul(P, d, true, false)
+        .reshape([n, K, c.groups, g])
+        .transpose([2, 0, 1, 3])
+        .reshape([c.groups, n, K * g]);
+      return tf.matMul(G, G, false, true);
+    });
+    // (B·D_i)·(B·D_j): the per-sample loss gradients are B times the tap gradients' rows.
+    return tf.concat(perLayer, 0).mul(B * B);
+  });
+  const kernels = (await grams.data()) as Float32Array;
+  grams.dispose();
+
+  // Module variable name → (layer, group, weight or bias).
+  const where = new Map<string, { l: number; q: number; bias: boolean }>();
+  model.modules.forEach((info, m) => {
+    const [w, b] = model.moduleVariables(m);
+    where.set(w!.name, { l: info.layer, q: info.index, bias: false });
+    where.set(b!.name, { l: info.layer, q: info.index, bias: true });
+  });
+  const gradients = (vars: tf.Variable[]): tf.Tensor[] => {
+    // The groups asked for, per layer, ascending.
+    const asked = convs.map(() => new Set<number>());
+    for (const v of vars) {
+      const at = where.get(v.name);
+      if (at) asked[at.l]!.add(at.q);
+      else if (!backboneGrads.has(v.name)) throw new Error(`No gradient for ${v.name}.`);
+    }
+    const got = new Map<string, tf.Tensor>();
+    convs.forEach((c, l) => {
+      const groups = [...asked[l]!].sort((a, b) => a - b);
+      if (groups.length === 0) return;
+      const S2 = c.side * c.side;
+      let dz = D[l]!;
+      if (groups.length < c.groups) {
+        const channels = groups.flatMap((q) => Array.from({ length: g }, (_, j) => q * g + j));
+        dz = tf.gather(dz, tf.tensor1d(channels, 'int32'), 3);
+      }
+      const cols = groups.length * g;
+      const P = im2col3x3(capture[l]!).reshape([B * S2, 9 * c.cin]) as tf.Tensor2D;
+      const dW = tf
+        .matMul(P, dz.reshape([B * S2, cols]) as tf.Tensor2D, true, false)
+        .reshape([3, 3, c.cin, cols]);
+      const db = dz.sum([0, 1, 2]);
+      const ws = groups.length === 1 ? [dW] : tf.split(dW, groups.length, 3);
+      const bs = groups.length === 1 ? [db] : tf.split(db, groups.length, 0);
+      groups.forEach((q, k) => {
+        got.set(model.convW[l]![q]!.name, ws[k]!);
+        got.set(model.convB[l]![q]!.name, bs[k]!);
+      });
+    });
+    return vars.map((v) => got.get(v.name) ?? backboneGrads.get(v.name)!.clone());
+  };
+  return {
+    kernels,
+    spectrum: kernelInput(kernels, n),
+    loss: value as tf.Scalar,
+    gradients,
+    dispose: () => {
+      // capture[0] is the batch's own images, owned by the caller.
+      for (const t of capture) if (t !== x) t.dispose();
+      for (const t of grads) t.dispose();
+    },
+  };
 }

@@ -500,9 +500,16 @@ export class SmallVgg implements LabModel {
     return tf.matMul(flat, wd).add(this.denseB);
   }
 
-  /** Mean cross-entropy of `labels` (int32 [N]) under `forward(x)`. */
-  loss(x: tf.Tensor4D, labels: tf.Tensor1D): tf.Scalar {
-    const logits = this.forward(x);
+  /**
+   * Mean cross-entropy of `labels` (int32 [N]) under `forward(x, opts)` (taps and capture: the
+   * training step that also takes the 'step' kernel, `stepFilterGroupKernels`).
+   */
+  loss(
+    x: tf.Tensor4D,
+    labels: tf.Tensor1D,
+    opts: { taps?: VggTaps; capture?: tf.Tensor4D[] } = {},
+  ): tf.Scalar {
+    const logits = this.forward(x, opts);
     return sampleLosses(
       logits,
       tf.oneHot(labels, this.size.classes).toFloat() as tf.Tensor2D,

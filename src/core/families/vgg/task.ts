@@ -9,19 +9,20 @@ import {
   sliceImages,
 } from '../../data/fashion';
 import type { StepFlops } from '../../flops';
-import { vggEvaluationFlops, vggStepFlops } from './flops';
+import { vggEvaluationFlops, vggStepEvaluationFlops, vggStepFlops } from './flops';
 import type { ImageProbe, ImageProbeTensors } from './kernel';
 import {
   disposeImageProbeTensors,
   fastFilterGroupKernels,
   imageProbeTensors,
   makeImageProbe,
+  stepFilterGroupKernels,
 } from './kernel';
 import type { VggSize } from './model';
 import { DEFAULT_VGG, SmallVgg } from './model';
 import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
-import type { ModelView, Task, TaskBatch } from '../types';
+import type { ModelView, StepProbe, Task, TaskBatch } from '../types';
 import { TaskBase } from '../task-base';
 
 /** Validation images per forward pass (bounds the activations' memory). */
@@ -68,10 +69,12 @@ export class VggFashionTask extends TaskBase<SmallVgg> implements Task {
     this.validation = nVal === data.val.count ? data.val : sliceImages(data.val, 0, nVal);
     this.model = new SmallVgg(vggSizeOf(config), rng.fork('init'));
     const probeBatch = sampleImageBatch(data.train, config.probe, rng.fork('probe'));
+    // A 'step' run takes its kernels from training batches; its fixed probe (the run file's,
+    // the evaluation at export) has the same loss kernel.
     this.probe = makeImageProbe(
       probeBatch,
       FASHION_CLASSES,
-      config.kernel,
+      config.kernel === 'step' ? 'loss' : config.kernel,
       config.R,
       rng.fork('projections'),
     );
@@ -99,6 +102,12 @@ export class VggFashionTask extends TaskBase<SmallVgg> implements Task {
 
   kernels(): Promise<Float32Array> {
     return fastFilterGroupKernels(this.model, this.probe, this.probeT);
+  }
+
+  /** The training step on `batch` with the 'step' kernel of its first n = `probe` images. */
+  stepKernels(batch: TaskBatch): Promise<StepProbe> {
+    const [x, y] = batch.tensors as [tf.Tensor4D, tf.Tensor1D];
+    return stepFilterGroupKernels(this.model, x, y, this.config.probe);
   }
 
   /** A set's images as device tensors of at most VAL_CHUNK images (bounds activation memory). */
@@ -175,6 +184,11 @@ export class VggFashionTask extends TaskBase<SmallVgg> implements Task {
       this.probe.numProjections,
       this.probe.kernel,
     ).total;
+  }
+
+  stepEvaluationFlops(updating: boolean[]): number {
+    return vggStepEvaluationFlops(this.model.size, this.config.batch, this.config.probe, updating)
+      .total;
   }
 
   exportProbe(): RunFile['probe'] {

@@ -1,0 +1,131 @@
+/**
+ * Backprop that stops (issue 14): one training step of the bert-austen preset with
+ * `modules=heads,ffn,embed` under patterns of frozen modules — kernels per step (tf.profile),
+ * executed matmul FLOPs, median ms/step, and the analytic FLOPs per step as a share of
+ * vanilla's — next to the same for `modules=heads` (today's modules). Not a test; prints a table.
+ *
+ *   npx tsx bench/backprop-stop.ts [--backend wasm|cpu] [--steps 30] [--preset bert-austen]
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentConfig } from '../src/core/config';
+import { createTask } from '../src/core/families';
+import { FusedAdam } from '../src/core/optim/adam';
+import { presetConfig } from '../src/core/presets';
+import { createRng } from '../src/core/rng';
+import { isNodeBackend, setupNodeBackend } from '../src/node/backend';
+import { loadTaskDataFromDisk } from '../src/node/deps';
+import { executedMatmuls } from '../src/core/testing/kernels';
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+};
+const backend = arg('backend', 'wasm');
+const steps = Number(arg('steps', '30'));
+const presetId = arg('preset', 'bert-austen');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Row {
+  modules: string;
+  pattern: string;
+  kernels: number;
+  matmulFlops: number;
+  msPerStep: number;
+  flops: number;
+  share: number;
+}
+
+async function measure(cfg: ExperimentConfig, patterns: [string, (m: number) => boolean][]) {
+  const task = createTask(cfg, loadTaskDataFromDisk(cfg), createRng(cfg.seed));
+  const model = task.model;
+  const vanilla = task.stepFlops(task.modules.map(() => true)).total;
+  const rng = createRng(7);
+  const runs = patterns.map(([name, on]) => {
+    const updating = task.modules.map((_, m) => on(m));
+    const vars = [
+      ...model.backboneVariables(),
+      ...updating.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
+    ];
+    const opt = new FusedAdam({ lr: cfg.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    opt.setActive(vars);
+    return { name, updating, vars, opt, ms: [] as number[] };
+  });
+  const step = (run: (typeof runs)[number]) => {
+    const batch = task.sampleBatch(rng);
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => task.loss(batch), run.vars);
+      run.opt.apply(run.vars.map((v) => grads[v.name]!));
+      return value;
+    });
+    for (const t of batch.tensors) t.dispose();
+    return loss;
+  };
+  // The patterns take turns step by step, so a busy machine slows them alike; the first rounds
+  // are a warm-up (WASM's first steps after a model is built run far slower than later ones).
+  for (let i = 0; i < steps + 5; i++) {
+    for (const run of runs) {
+      model.setGroups(run.updating);
+      const t0 = performance.now();
+      const loss = step(run);
+      await loss.data();
+      loss.dispose();
+      if (i >= 5) run.ms.push(performance.now() - t0);
+    }
+  }
+  const rows: Row[] = [];
+  for (const run of runs) {
+    model.setGroups(run.updating);
+    const info = await tf.profile(() => {
+      step(run).dispose();
+    });
+    run.opt.dispose();
+    const flops = task.stepFlops(run.updating).total;
+    rows.push({
+      modules: cfg.modules,
+      pattern: run.name,
+      kernels: info.kernels.length,
+      matmulFlops: executedMatmuls(info.kernels).matmulFlops,
+      msPerStep: median(run.ms),
+      flops,
+      share: flops / vanilla,
+    });
+  }
+  task.dispose();
+  return rows;
+}
+
+async function main() {
+  if (!isNodeBackend(backend) || backend === 'webgpu') throw new RangeError('--backend wasm|cpu');
+  const { description } = await setupNodeBackend(backend);
+  const base = presetConfig(presetId)!;
+  const all = { ...base, modules: 'heads,ffn,embed' as const };
+  const L = all.layers;
+  const H = all.heads;
+  // Module order: heads (L·H), FFN blocks (L), E. Layer 0: its heads, its FFN, E.
+  const bottom = (m: number) => !(m < H || m === L * H || m === L * H + L);
+  const rows = [
+    ...(await measure(all, [
+      ['all updated', () => true],
+      ['embeddings + layer-0 modules frozen', bottom],
+      ['everything frozen', () => false],
+    ])),
+    ...(await measure({ ...base, modules: 'heads' }, [
+      ['all updated (vanilla)', () => true],
+      ['every head frozen', () => false],
+    ])),
+  ];
+  console.log(
+    `${presetId} on ${description}, batch ${base.batch}, ${steps} timed steps per pattern (median)`,
+  );
+  console.log(
+    '| modules | pattern | kernels/step | matmul FLOPs (profiled) | ms/step | analytic FLOPs/step | share of vanilla |',
+  );
+  console.log('|---|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.modules} | ${r.pattern} | ${r.kernels} | ${(r.matmulFlops / 1e6).toFixed(1)} M | ${r.msPerStep.toFixed(1)} | ${(r.flops / 1e6).toFixed(1)} M | ${(100 * r.share).toFixed(1)} % |`,
+    );
+  }
+}
+
+await main();

@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ExperimentConfig } from './config';
+import { ExperimentSchema } from './config';
+import { splitTotal } from './flops';
+import { presetConfig } from './presets';
+import { validateRunFile } from './runfile';
+import { Session } from './session';
+import { loadTaskDataFromDisk } from '../node/deps';
+
+// WASM: the browser's fallback kernels, and convolutions ≈ 10× faster than on cpu.
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+/** Small configs of the two families. */
+const mlp: ExperimentConfig = { ...presetConfig('mlp-spiral')!, K: 3, warmup: 6 };
+const vgg: ExperimentConfig = {
+  ...presetConfig('vgg-fashion')!,
+  channels: '4,8',
+  groupSize: 4,
+  images: 200,
+  batch: 8,
+  probe: 4,
+  valBatches: 1,
+  K: 3,
+  warmup: 6,
+};
+
+async function run(cfg: ExperimentConfig, steps: number) {
+  expect(ExperimentSchema.safeParse(cfg).success).toBe(true);
+  const s = new Session(cfg, loadTaskDataFromDisk(cfg));
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const r = await s.advance();
+    losses.push((await r.loss.data())[0]!);
+    r.loss.dispose();
+  }
+  return { s, losses };
+}
+
+describe.each([
+  ['mlp', mlp],
+  ['vgg', vgg],
+] as const)('the step kernel through the Session (%s)', (_, base) => {
+  it('does not change training: vanilla with kernel=step has the loss kernel run’s losses', async () => {
+    const steps = 10;
+    const a = await run({ ...base, policy: 'vanilla', kernel: 'loss' }, steps);
+    const b = await run({ ...base, policy: 'vanilla', kernel: 'step' }, steps);
+    // Bit for bit: the same batches, the same operations for every gradient (the taps add 0).
+    expect(b.losses).toEqual(a.losses);
+    expect(b.s.history.map((e) => e.step)).toEqual([0, 3, 6, 9]);
+    expect(b.s.history.every((e) => e.lambdaMax.every((l) => l > 0))).toBe(true);
+    // Vanilla is charged no kernel either way.
+    expect(b.s.flopSplits().run).toEqual(a.s.flopSplits().run);
+    // No tensor left behind by a step or an evaluation (steps 10 … 12, evaluating at 12).
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) (await b.s.advance()).loss.dispose();
+    expect(b.s.history.length).toBe(5);
+    expect(tf.memory().numTensors).toBe(before);
+    a.s.dispose();
+    b.s.dispose();
+  });
+
+  it('MAT charges each evaluation its extra work, exports, and leaks no tensor', async () => {
+    const start = tf.memory().numTensors;
+    const s = new Session({ ...base, kernel: 'step', alpha: 1 }, loadTaskDataFromDisk(base));
+    const task = s.task;
+    expect(s.flopsPerEvaluation).toBe(task.stepEvaluationFlops!(s.modules.map(() => true)));
+    let kernel = 0;
+    for (let i = 0; i < 16; i++) {
+      const r = await s.advance();
+      r.loss.dispose();
+      const updating = s.decisions.map((d) => d.updating);
+      const charged = task.stepFlops(updating).total;
+      const extra = r.evaluation ? task.stepEvaluationFlops!(updating) : 0;
+      expect(r.flops).toBe(charged + extra);
+      kernel += extra;
+    }
+    expect(s.flopSplits().run.kernel).toBe(kernel);
+    expect(splitTotal(s.flopSplits().run)).toBeGreaterThan(0);
+    // Every tensor of the run is the Session's (nothing left behind by a step or evaluation).
+    // After the warm-up α = 1 freezes the modules below the mean λmax.
+    expect(s.decisions.some((d) => !d.updating)).toBe(true);
+    expect(s.decisions.some((d) => d.updating)).toBe(true);
+    const file = await s.exportRun(
+      { backend: 'wasm', adapter: '', isFallbackAdapter: false },
+      { step: [], loss: [], flops: [], vanillaFlops: [] },
+      { step: [], perplexity: [] },
+    );
+    const parsed = validateRunFile(JSON.parse(JSON.stringify(file)));
+    // The file's probe is the fixed one with the loss kernel (the evaluation at export).
+    expect(parsed.config.kernel).toBe('step');
+    expect(parsed.probe.kernel).toBe('loss');
+    expect(parsed.exportEvaluation?.step).toBe(16);
+    expect(parsed.evaluations.map((e) => e.step)).toEqual([0, 3, 6, 9, 12, 15]);
+    s.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+});
