@@ -9,6 +9,8 @@ const presets: Preset[] = [
       'of 8 output channels is a module (12 in all), the classifier always trains. Watch the ' +
       'early layers settle first (β) while the deeper groups keep learning, and the confusion ' +
       'matrix: shirts, T-shirts, pullovers and coats are the classes the net confuses longest. ' +
+      'The kernel is the step kernel: per-sample loss gradients of 16 samples of each training ' +
+      'batch, taken from the step’s own pass, so an evaluation costs a fraction of a step. ' +
       'Raise “images” past 5,000 to load the full 70,000-image set (a 31 MB download with a ' +
       'progress bar).',
     config: {
@@ -20,6 +22,8 @@ const presets: Preset[] = [
       batch: 32,
       lr: 1e-3,
       probe: 16,
+      // Fixed 2026-12-01, before the reproduction run (README "Results"): the step kernel.
+      kernel: 'step',
       K: 10,
       warmup: 50,
       valEvery: 50,
