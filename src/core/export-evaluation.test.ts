@@ -24,6 +24,7 @@ import { createRng } from './rng';
 import type { RunFile } from './runfile';
 import { validateRunFile } from './runfile';
 import { Session } from './session';
+import { TINY_MLM } from './testing/session';
 import { loadTaskDataFromDisk } from '../node/deps';
 
 beforeAll(async () => {
@@ -150,17 +151,7 @@ function recompute(run: RunFile): number[] {
   return lambda;
 }
 
-const tinyMlm: Partial<ExperimentConfig> = {
-  layers: 1,
-  heads: 2,
-  dModel: 8,
-  dFF: 8,
-  seqLen: 8,
-  vocab: 50,
-  batch: 2,
-  probe: 3,
-  R: 2,
-};
+const tinyMlm: Partial<ExperimentConfig> = { ...TINY_MLM, R: 2 };
 
 /** Small enough for the cpu backend; α = 1 makes MAT freeze some modules after the warm-up. */
 const CASES: [string, Partial<ExperimentConfig>][] = [

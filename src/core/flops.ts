@@ -71,6 +71,18 @@ export function stepTotal(parts: Omit<StepFlops, 'total'>): StepFlops {
   return { ...parts, total: forward + inputGrad + weightGrad + optimizer };
 }
 
+/**
+ * The input gradients a 'step' kernel's pass runs beyond the step as charged: its backward
+ * reaches every tap, so it runs the all-updated step's input gradients, of which the charged step
+ * (`step(updating)`, a family's step FLOPs) runs only those its updated modules need.
+ */
+export function unchargedInputGrads(
+  step: (updating: boolean[]) => StepFlops,
+  updating: boolean[],
+): number {
+  return step(updating.map(() => true)).inputGrad - step(updating).inputGrad;
+}
+
 export interface EvaluationFlops {
   forward: number;
   backward: number;

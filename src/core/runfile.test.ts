@@ -4,26 +4,13 @@ import { DEFAULT_CONFIG } from './config';
 import { RunFileError, validateRunFile } from './runfile';
 import type { RunFile } from './runfile';
 import { Session } from './session';
+import { TINY_MLM } from './testing/session';
 import { loadCorpusFromDisk } from '../node/deps';
 
 let good: RunFile;
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  const s = new Session(
-    {
-      ...DEFAULT_CONFIG,
-      layers: 1,
-      heads: 2,
-      dModel: 8,
-      dFF: 8,
-      seqLen: 8,
-      vocab: 50,
-      batch: 2,
-      probe: 3,
-      K: 2,
-    },
-    loadCorpusFromDisk(),
-  );
+  const s = new Session({ ...DEFAULT_CONFIG, ...TINY_MLM, K: 2 }, loadCorpusFromDisk());
   for (let i = 0; i < 3; i++) (await s.advance()).loss.dispose();
   good = JSON.parse(
     JSON.stringify(

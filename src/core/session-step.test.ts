@@ -7,6 +7,7 @@ import { splitTotal } from './flops';
 import { presetConfig } from './presets';
 import { validateRunFile } from './runfile';
 import { Session } from './session';
+import { trainLosses } from './testing/session';
 import { loadTaskDataFromDisk } from '../node/deps';
 
 // WASM: the browser's fallback kernels, and convolutions ≈ 10× faster than on cpu.
@@ -31,13 +32,7 @@ const vgg: ExperimentConfig = {
 async function run(cfg: ExperimentConfig, steps: number) {
   expect(ExperimentSchema.safeParse(cfg).success).toBe(true);
   const s = new Session(cfg, loadTaskDataFromDisk(cfg));
-  const losses: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const r = await s.advance();
-    losses.push((await r.loss.data())[0]!);
-    r.loss.dispose();
-  }
-  return { s, losses };
+  return { s, losses: await trainLosses(s, steps) };
 }
 
 describe.each([

@@ -4,6 +4,7 @@ import type { ExperimentConfig } from './config';
 import { DEFAULT_CONFIG } from './config';
 import type { Corpus } from './data/corpus';
 import { Session } from './session';
+import { trainLosses } from './testing/session';
 import { loadCorpusFromDisk } from '../node/deps';
 
 let corpus: Corpus;
@@ -32,13 +33,7 @@ const tiny: ExperimentConfig = {
 
 async function run(cfg: ExperimentConfig, steps: number) {
   const s = new Session(cfg, corpus);
-  const losses: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const r = await s.advance();
-    losses.push((await r.loss.data())[0]!);
-    r.loss.dispose();
-  }
-  return { s, losses };
+  return { s, losses: await trainLosses(s, steps) };
 }
 
 describe('Session', () => {

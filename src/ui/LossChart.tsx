@@ -6,6 +6,7 @@ import { useLabStore } from '../store/store';
 import { formatCount, formatPercent, formatValue } from '../report/format';
 import { lossRows } from './loss-data';
 import { lossWords } from './model-words';
+import { chartMargin, GRID_STROKE, stepAxis } from './chart-props';
 import { useElementWidth } from './use-element-width';
 
 const HEIGHT = 300;
@@ -71,20 +72,9 @@ export function LossChart() {
         {rows.length === 0 ? (
           <p className="grid-empty">No training step yet: press Play or Step.</p>
         ) : (
-          <ComposedChart
-            width={width}
-            height={HEIGHT}
-            data={rows}
-            margin={{ top: 8, right: 8, bottom: 8, left: 0 }}
-          >
-            <CartesianGrid stroke="#e5e7eb" />
-            <XAxis
-              dataKey="step"
-              type="number"
-              domain={['dataMin', 'dataMax']}
-              allowDecimals={false}
-              tick={{ fontSize: 13 }}
-            />
+          <ComposedChart width={width} height={HEIGHT} data={rows} margin={chartMargin(8)}>
+            <CartesianGrid stroke={GRID_STROKE} />
+            <XAxis {...stepAxis(13)} allowDecimals={false} />
             <YAxis
               yAxisId="loss"
               domain={['auto', 'auto']}

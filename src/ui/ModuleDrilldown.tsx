@@ -6,6 +6,7 @@ import { moduleLabel, REASON_WORDS } from '../store/selectors';
 import { useLabFields } from '../store/store';
 import { formatValue } from '../report/format';
 import type { DecisionReason } from '../core/types';
+import { chartMargin, GRID_STROKE, kernelValueAxis, stepAxis, valueTooltip } from './chart-props';
 import { useElementWidth } from './use-element-width';
 
 /** One module: its latest kernel spectrum, effective rank, λmax over time, and manual override. */
@@ -116,20 +117,16 @@ function OverrideButtons({ id, reason }: { id: string; reason: DecisionReason | 
   return (
     <div className="inline" role="group" aria-label="Manual override">
       <span>Override:</span>
-      <button
-        type="button"
-        onClick={() => overrideModule(id, 'on')}
-        aria-pressed={reason === 'forced-on'}
-      >
-        Force on
-      </button>
-      <button
-        type="button"
-        onClick={() => overrideModule(id, 'off')}
-        aria-pressed={reason === 'forced-off'}
-      >
-        Force off
-      </button>
+      {(['on', 'off'] as const).map((state) => (
+        <button
+          key={state}
+          type="button"
+          onClick={() => overrideModule(id, state)}
+          aria-pressed={reason === `forced-${state}`}
+        >
+          {`Force ${state}`}
+        </button>
+      ))}
       <button type="button" onClick={() => overrideModule(id, null)}>
         Let the policy decide
       </button>
@@ -150,24 +147,11 @@ function SpectrumChart(props: {
         Eigenvalues of Θ at step {step ?? '—'} (descending); effective rank = exp(−Σ p ln p), p =
         λ/Σλ
       </figcaption>
-      <BarChart
-        width={width}
-        height={200}
-        data={data}
-        margin={{ top: 4, right: 8, bottom: 4, left: 0 }}
-      >
-        <CartesianGrid stroke="#e5e7eb" vertical={false} />
+      <BarChart width={width} height={200} data={data} margin={chartMargin(4)}>
+        <CartesianGrid stroke={GRID_STROKE} vertical={false} />
         <XAxis dataKey="i" tick={{ fontSize: 12 }} />
-        <YAxis
-          tickFormatter={(v: number) => formatValue(v, 2)}
-          tick={{ fontSize: 12 }}
-          width={56}
-        />
-        <Tooltip
-          isAnimationActive={false}
-          formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λ']}
-          labelFormatter={(i) => `λ${String(i)}`}
-        />
+        <YAxis {...kernelValueAxis} />
+        <Tooltip {...valueTooltip('λ', (i) => `λ${String(i)}`)} />
         <Bar dataKey="v" fill="#1d4ed8" isAnimationActive={false} />
       </BarChart>
     </figure>
@@ -183,28 +167,12 @@ function TrajectoryChart({ width, data }: { width: number; data: { step: number;
         width={width}
         height={200}
         data={data.filter((p) => p.v > 0)}
-        margin={{ top: 4, right: 8, bottom: 4, left: 0 }}
+        margin={chartMargin(4)}
       >
-        <CartesianGrid stroke="#e5e7eb" />
-        <XAxis
-          dataKey="step"
-          type="number"
-          domain={['dataMin', 'dataMax']}
-          tick={{ fontSize: 12 }}
-        />
-        <YAxis
-          scale="log"
-          domain={['auto', 'auto']}
-          allowDataOverflow
-          tickFormatter={(v: number) => formatValue(v, 2)}
-          tick={{ fontSize: 12 }}
-          width={56}
-        />
-        <Tooltip
-          isAnimationActive={false}
-          formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), 'λmax']}
-          labelFormatter={(st) => `step ${String(st)}`}
-        />
+        <CartesianGrid stroke={GRID_STROKE} />
+        <XAxis {...stepAxis(12)} />
+        <YAxis {...kernelValueAxis} scale="log" domain={['auto', 'auto']} allowDataOverflow />
+        <Tooltip {...valueTooltip('λmax', (st) => `step ${String(st)}`)} />
         <Line dataKey="v" stroke="#0f766e" strokeWidth={2} dot={false} isAnimationActive={false} />
       </LineChart>
     </figure>

@@ -20,27 +20,28 @@ export function ParamSliders() {
   const one = moduleWords(s.model).one;
   const { sliderNote } = getPolicy(s.policy);
   const disabled = s.phase !== 'ready' || s.view !== 'live';
+  const sliders = [
+    {
+      name: 'alpha',
+      label: 'α (modular)',
+      max: 3,
+      step: 0.05,
+      help: `A ${one} trains while its λmax ≥ α × the ${s.ref} λmax of the modules of its kind.`,
+    },
+    {
+      name: 'beta',
+      label: 'β (temporal)',
+      max: 0.5,
+      step: 0.005,
+      help: `A ${one} stops once its λmax changes by less than β (relative) over the last ${s.window} evaluation${s.window === 1 ? '' : 's'}.`,
+    },
+  ] as const;
   return (
     <fieldset className="panel">
       <legend>MAT thresholds</legend>
-      <ParamSlider
-        name="alpha"
-        label="α (modular)"
-        min={0}
-        max={3}
-        step={0.05}
-        disabled={disabled}
-        help={`A ${one} trains while its λmax ≥ α × the ${s.ref} λmax of the modules of its kind.`}
-      />
-      <ParamSlider
-        name="beta"
-        label="β (temporal)"
-        min={0}
-        max={0.5}
-        step={0.005}
-        disabled={disabled}
-        help={`A ${one} stops once its λmax changes by less than β (relative) over the last ${s.window} evaluation${s.window === 1 ? '' : 's'}.`}
-      />
+      {sliders.map((p) => (
+        <ParamSlider key={p.name} {...p} min={0} disabled={disabled} />
+      ))}
       <p className="note">
         A change takes effect at the next evaluation (every K = {s.K} steps; at once when paused)
         and is logged with its step, so the link replays it.

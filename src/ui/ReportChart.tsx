@@ -3,6 +3,7 @@ import { getPolicy } from '../core/policies/registry';
 import { formatFlops, formatPercent } from '../report/format';
 import type { ChartSeries } from './report-view';
 import { metricDomain } from './report-view';
+import { GRID_STROKE } from './chart-props';
 import { useElementWidth } from './use-element-width';
 
 const HEIGHT = 320;
@@ -27,7 +28,7 @@ export function ReportChart({
   return (
     <div ref={ref} className="chart-box" style={{ height: HEIGHT }} data-testid="chart.report">
       <LineChart width={width} height={HEIGHT} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-        <CartesianGrid stroke="#e5e7eb" />
+        <CartesianGrid stroke={GRID_STROKE} />
         <XAxis
           dataKey="flops"
           type="number"

@@ -4,6 +4,7 @@
  * the store's buffers.
  */
 import type { ExperimentConfig, PolicyName } from '../core/config';
+import { FAMILY_FIELDS } from '../core/families/family';
 import { getPolicy } from '../core/policies/registry';
 import { policyCurves } from '../report/analyse';
 import type { Curve, Report } from '../report/schema';
@@ -11,33 +12,16 @@ import type { MetricsBuffer } from '../store/metrics';
 import type { ValidationSeries } from '../store/metrics-slice';
 
 /**
- * Fields that decide what a validation number means (model, data, sizes, optimiser, validation
- * set). Policy parameters (α, β, K, W0) may differ: then the curves compare policies.
+ * Fields that decide what a validation number means (model, data, batch, learning rate, and every
+ * family's sizes, data options and validation set). Policy parameters (α, β, K, W0) may differ:
+ * then the curves compare policies.
  */
 export const COMPARABLE_FIELDS = [
   'model',
   'data',
-  'layers',
-  'heads',
-  'dModel',
-  'dFF',
-  'seqLen',
-  'vocab',
   'batch',
-  'experts',
-  'capacity',
-  'modules',
-  'hidden',
-  'activation',
-  'features',
-  'points',
-  'noise',
-  'testRatio',
-  'channels',
-  'groupSize',
-  'images',
   'lr',
-  'valBatches',
+  ...FAMILY_FIELDS,
 ] as const satisfies readonly (keyof ExperimentConfig)[];
 
 /** The fields in which the lab's run differs from the report's preset (empty: comparable). */

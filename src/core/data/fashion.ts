@@ -112,6 +112,45 @@ function readU32BE(bytes: Uint8Array, offset: number): number {
 }
 
 /**
+ * The item count of an IDX `kind` file (after decompression), from its header: `header` bytes,
+ * starting with the magic number `magic` and the count (big-endian uint32).
+ * @throws DataError on a file shorter than the header or a wrong magic number.
+ */
+function idxCount(
+  bytes: Uint8Array,
+  kind: 'image' | 'label',
+  header: number,
+  magic: number,
+): number {
+  if (bytes.byteLength < header) {
+    throw new DataError(
+      `The ${kind} file is shorter than the ${header}-byte IDX header; is it still gzipped?`,
+    );
+  }
+  const found = readU32BE(bytes, 0);
+  if (found !== magic) {
+    throw new DataError(
+      `The ${kind} file starts with magic number ${found}, not ${magic}; it is not an IDX ${kind} file (or is still gzipped).`,
+    );
+  }
+  return readU32BE(bytes, 4);
+}
+
+/** @throws DataError when an IDX `kind` file is not the `expected` bytes its header announces. */
+function checkIdxLength(
+  bytes: Uint8Array,
+  kind: 'image' | 'label',
+  count: number,
+  expected: number,
+): void {
+  if (bytes.byteLength !== expected) {
+    throw new DataError(
+      `The ${kind} file has ${bytes.byteLength} bytes, but its header announces ${count} ${kind}s (${expected} bytes).`,
+    );
+  }
+}
+
+/**
  * Parses an IDX3 image file *after* gzip decompression (the browser inflates the `.gz` with
  * `DecompressionStream('gzip')`): a 16-byte header — magic 2051, count, rows, cols, all
  * big-endian uint32 — then count·rows·cols pixel bytes. The pixels are a view on `bytes`.
@@ -119,29 +158,13 @@ function readU32BE(bytes: Uint8Array, offset: number): number {
  *   length that does not match the header.
  */
 export function parseIdxImages(bytes: Uint8Array): IdxImages {
-  if (bytes.byteLength < 16) {
-    throw new DataError(
-      'The image file is shorter than the 16-byte IDX header; is it still gzipped?',
-    );
-  }
-  const magic = readU32BE(bytes, 0);
-  if (magic !== IDX_IMAGES_MAGIC) {
-    throw new DataError(
-      `The image file starts with magic number ${magic}, not ${IDX_IMAGES_MAGIC}; it is not an IDX image file (or is still gzipped).`,
-    );
-  }
-  const count = readU32BE(bytes, 4);
+  const count = idxCount(bytes, 'image', 16, IDX_IMAGES_MAGIC);
   const rows = readU32BE(bytes, 8);
   const cols = readU32BE(bytes, 12);
   if (rows !== FASHION_SIDE || cols !== FASHION_SIDE) {
     throw new DataError(`The image file holds ${rows}×${cols} images; the lab expects 28×28.`);
   }
-  const expected = 16 + count * rows * cols;
-  if (bytes.byteLength !== expected) {
-    throw new DataError(
-      `The image file has ${bytes.byteLength} bytes, but its header announces ${count} images (${expected} bytes).`,
-    );
-  }
+  checkIdxLength(bytes, 'image', count, 16 + count * rows * cols);
   return { count, rows, cols, pixels: bytes.subarray(16) };
 }
 
@@ -151,23 +174,8 @@ export function parseIdxImages(bytes: Uint8Array): IdxImages {
  * @throws DataError on a short file, a wrong magic number or a length that does not match.
  */
 export function parseIdxLabels(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteLength < 8) {
-    throw new DataError(
-      'The label file is shorter than the 8-byte IDX header; is it still gzipped?',
-    );
-  }
-  const magic = readU32BE(bytes, 0);
-  if (magic !== IDX_LABELS_MAGIC) {
-    throw new DataError(
-      `The label file starts with magic number ${magic}, not ${IDX_LABELS_MAGIC}; it is not an IDX label file (or is still gzipped).`,
-    );
-  }
-  const count = readU32BE(bytes, 4);
-  if (bytes.byteLength !== 8 + count) {
-    throw new DataError(
-      `The label file has ${bytes.byteLength} bytes, but its header announces ${count} labels (${8 + count} bytes).`,
-    );
-  }
+  const count = idxCount(bytes, 'label', 8, IDX_LABELS_MAGIC);
+  checkIdxLength(bytes, 'label', count, 8 + count);
   return bytes.subarray(8);
 }
 

@@ -1,4 +1,5 @@
 import type { ExperimentConfig } from '../config';
+import { DataError } from '../data/corpus';
 import type { EvaluationFlops, StepFlops } from '../flops';
 import type { Rng } from '../rng';
 import type { FamilyDescriptor } from './family';
@@ -26,5 +27,23 @@ export interface FamilyCode<Id extends string = string> {
     stepFlops: (...args: never[]) => StepFlops;
     /** Analytic FLOPs of one mNTK evaluation. */
     evaluationFlops: (...args: never[]) => EvaluationFlops;
+  };
+}
+
+/** The loaded data a task trains on, in words (for the error when it is missing). */
+const DATA_WORDS = { corpus: 'the Austen corpus', fashion: 'Fashion-MNIST' } as const;
+
+/**
+ * `createTask` of a family whose task trains on loaded data (`dataKind`, its descriptor's): the
+ * task on that data, or a `DataError` when it is not loaded.
+ */
+export function taskOnData<K extends keyof typeof DATA_WORDS>(
+  dataKind: K,
+  TaskClass: new (config: ExperimentConfig, data: NonNullable<TaskData[K]>, rng: Rng) => Task,
+): FamilyCode['createTask'] {
+  return (config, data, rng) => {
+    const loaded = data[dataKind];
+    if (!loaded) throw new DataError(`${DATA_WORDS[dataKind]} is not loaded`);
+    return new TaskClass(config, loaded, rng);
   };
 }

@@ -7,6 +7,17 @@ export interface MetricInfo {
   higherIsBetter: boolean;
 }
 
+/** Validation perplexity: the masked-language models' metric. */
+export const PERPLEXITY = {
+  name: 'perplexity',
+  higherIsBetter: false,
+} as const satisfies MetricInfo;
+/** Validation accuracy: the classifiers' metric. */
+export const ACCURACY = { name: 'accuracy', higherIsBetter: true } as const satisfies MetricInfo;
+
+/** What every classifier shares: its metric and loss. */
+export const CLASSIFIER = { metric: ACCURACY, lossWords: 'Cross-entropy' } as const;
+
 /** A ready-made experiment: model, data, sizes and policy defaults, with what to watch for. */
 export interface Preset {
   id: string;

@@ -74,6 +74,12 @@ export function maxErrors(
   return { maxAbs, maxErr };
 }
 
+/** max |x − reference| / max |reference|; 0 when both are all zeros (a dead ReLU). */
+export function gradError(ref: ArrayLike<number>, x: ArrayLike<number>): number {
+  const { maxAbs, maxErr } = maxErrors(ref, x);
+  return maxErr === 0 ? 0 : maxErr / maxAbs;
+}
+
 /** max |x − reference| / max |reference| over all entries. */
 export function relativeError(ref: ArrayLike<number>, x: ArrayLike<number>): number {
   const { maxAbs, maxErr } = maxErrors(ref, x);
@@ -141,4 +147,42 @@ export function itReportsWorstError(
     );
     expect(worst()).toBeLessThan(tol);
   });
+}
+
+/**
+ * The worst relative fast-vs-oracle errors over a suite's cases: overall (`expectKernelsMatch`'s
+ * worst) and, per module kind, max |fast − oracle| / max |oracle| of a module's entries.
+ */
+export class WorstErrors {
+  private overall = 0;
+  private readonly byKind = new Map<string, number>();
+
+  /**
+   * Records a case: its overall worst, and the errors of modules `modules` of its kernels
+   * ([modules, n, n] each), module m of kind `kindOf(m)`.
+   */
+  add(
+    worst: number,
+    kernels: { fast: ArrayLike<number>; oracle: ArrayLike<number>; n: number },
+    modules: readonly number[],
+    kindOf: (m: number) => string,
+  ): void {
+    this.overall = Math.max(this.overall, worst);
+    const { fast, oracle, n } = kernels;
+    for (const m of modules) {
+      const { maxAbs, maxErr } = maxErrors(oracle, fast, m * n * n, (m + 1) * n * n);
+      const kind = kindOf(m);
+      this.byKind.set(kind, Math.max(this.byKind.get(kind) ?? 0, maxErr / maxAbs));
+    }
+  }
+
+  /** Adds the test that reports them through `log` and checks the overall worst against `tol`. */
+  itReports(tol: number, log: (line: string) => void): void {
+    const kinds = () => [...this.byKind].map(([k, e]) => `${k} ${e.toExponential(2)}`).join(', ');
+    itReportsWorstError(
+      () => this.overall,
+      tol,
+      (line) => log(`${line} (${kinds()})`),
+    );
+  }
 }

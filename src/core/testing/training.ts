@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { LabModel } from '../families/model';
 import { FusedAdam } from '../optim/adam';
 import type { ProfiledKernel } from './kernels';
-import { executedMatmuls } from './kernels';
+import { executedMatmuls, gradError } from './kernels';
 
 type Groupable = Pick<LabModel, 'backboneVariables' | 'moduleVariables' | 'setGroups'>;
 
@@ -13,6 +13,28 @@ export function activeVariables(model: Groupable, on: readonly boolean[]): tf.Va
     ...model.backboneVariables(),
     ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
   ];
+}
+
+/**
+ * A step kernel's `gradients` for the variables a step with modules `on` updated trains, against
+ * that grouped step's own (`loss` after regrouping the model): each within 1e-5 of the
+ * reference's largest entry (the grouping sums in another order).
+ */
+export function expectGroupedGradients(
+  model: Groupable,
+  on: boolean[],
+  loss: () => tf.Scalar,
+  gradients: (vars: tf.Variable[]) => tf.Tensor[],
+): void {
+  model.setGroups(on);
+  const active = activeVariables(model, on);
+  const grouped = tf.variableGrads(loss, active);
+  const some = tf.tidy(() => gradients(active).map((g) => tf.keep(g)));
+  active.forEach((v, i) => {
+    const b = grouped.grads[v.name]!.dataSync();
+    expect(gradError(b, some[i]!.dataSync()), v.name).toBeLessThan(1e-5);
+  });
+  tf.dispose([some, grouped.value, Object.values(grouped.grads)]);
 }
 
 const adam = (lr: number) => new FusedAdam({ lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });

@@ -1,4 +1,5 @@
 import type { FamilyDescriptor, FamilyField, Preset } from '../family';
+import { PERPLEXITY } from '../family';
 
 /** The fields of a transformer on the Austen corpus (BERT's; the Switch Transformer adds its own). */
 export const TRANSFORMER_FIELDS = [
@@ -11,6 +12,14 @@ export const TRANSFORMER_FIELDS = [
   'vocab',
   'valBatches',
 ] as const satisfies readonly FamilyField[];
+
+/** What every transformer on the Austen corpus shares: its data, metric and loss. */
+export const MLM_ON_AUSTEN = {
+  data: ['austen'],
+  dataKind: 'corpus',
+  metric: PERPLEXITY,
+  lossWords: 'Masked-token cross-entropy',
+} as const;
 
 const presets: Preset[] = [
   {
@@ -29,10 +38,7 @@ const presets: Preset[] = [
 export const bertFamily = {
   id: 'bert',
   label: 'tiny BERT (masked LM)',
-  data: ['austen'],
-  dataKind: 'corpus',
-  metric: { name: 'perplexity', higherIsBetter: false },
-  lossWords: 'Masked-token cross-entropy',
+  ...MLM_ON_AUSTEN,
   moduleKinds: ['head', 'ffn', 'embed'],
   moduleWords: { one: 'head', many: 'heads', rows: 'layer·head' },
   fields: TRANSFORMER_FIELDS,

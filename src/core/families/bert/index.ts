@@ -1,5 +1,5 @@
-import { DataError } from '../../data/corpus';
 import type { FamilyCode } from '../family-code';
+import { taskOnData } from '../family-code';
 import { bertFamily } from './descriptor';
 import { bertStepFlops, bertEvaluationFlops } from './flops';
 import { fastBertKernels } from './kernel';
@@ -10,10 +10,7 @@ import { BertMlmTask } from './task';
 /** The bert family: its descriptor, its task, and its parts. */
 export const bertCode: FamilyCode<'bert'> = {
   descriptor: bertFamily,
-  createTask(config, data, rng) {
-    if (!data.corpus) throw new DataError('the Austen corpus is not loaded');
-    return new BertMlmTask(config, data.corpus, rng);
-  },
+  createTask: taskOnData(bertFamily.dataKind, BertMlmTask),
   parts: {
     model: TinyBert,
     fastKernels: fastBertKernels,

@@ -8,12 +8,7 @@ import { spectrum } from '../../kernel';
 import { oracleBertKernels } from './oracle';
 import { testRng } from '../../testing/fake-rng';
 import { randomBatch } from '../../testing/mlm-batch';
-import {
-  expectKernelsMatch,
-  itReportsWorstError,
-  lambdaMaxError,
-  maxErrors,
-} from '../../testing/kernels';
+import { WorstErrors, expectKernelsMatch, lambdaMaxError } from '../../testing/kernels';
 import { randomiseVariables } from '../../testing/weights';
 import type { ModuleSelection } from '../transformer/selection';
 import { HEADS_ONLY } from '../transformer/selection';
@@ -34,10 +29,16 @@ beforeAll(async () => {
  */
 const TOL = 1e-4;
 
-/**
- * The model (TinyBert's size and which parts are modules) and the probe: n sequences with M
- * masked tokens, R projections.
- */
+/** Probes: n sequences with M masked tokens, and the kernel with R projections. */
+const EXACT = { M: 1, n: 4, kernel: 'trace', R: 4 } as const;
+const PROJECTED = { M: 2, n: 5, kernel: 'trace', R: 3 } as const;
+const LOSS = { M: 2, n: 4, kernel: 'loss', R: 4 } as const;
+
+/** TinyBert sizes. */
+const WIDE: BertSize = { layers: 2, heads: 4, dModel: 8, dFF: 12, seqLen: 5, vocab: 20 };
+const ONE_LAYER: BertSize = { layers: 1, heads: 3, dModel: 6, dFF: 8, seqLen: 7, vocab: 24 };
+
+/** The model (TinyBert's size and which parts are modules) and the probe. */
 const cases: {
   name: string;
   size: BertSize;
@@ -50,53 +51,27 @@ const cases: {
   {
     name: 'exact trace kernel, k = 16',
     size: { layers: 2, heads: 2, dModel: 8, dFF: 16, seqLen: 6, vocab: 16 },
-    M: 1,
-    n: 4,
-    kernel: 'trace' as const,
-    R: 4,
+    ...EXACT,
   },
-  {
-    name: 'random projections, k = 40, R = 3',
-    size: { layers: 2, heads: 4, dModel: 8, dFF: 12, seqLen: 5, vocab: 20 },
-    M: 2,
-    n: 5,
-    kernel: 'trace' as const,
-    R: 3,
-  },
-  {
-    name: 'loss-gradient kernel',
-    size: { layers: 1, heads: 3, dModel: 6, dFF: 8, seqLen: 7, vocab: 24 },
-    M: 2,
-    n: 4,
-    kernel: 'loss' as const,
-    R: 4,
-  },
+  { name: 'random projections, k = 40, R = 3', size: WIDE, ...PROJECTED },
+  { name: 'loss-gradient kernel', size: ONE_LAYER, ...LOSS },
   {
     name: 'FFN blocks and embeddings too, exact trace kernel',
     size: { layers: 2, heads: 2, dModel: 8, dFF: 12, seqLen: 6, vocab: 16 },
     selection: { ffn: true, embed: true },
-    M: 1,
-    n: 4,
-    kernel: 'trace' as const,
-    R: 4,
+    ...EXACT,
   },
   {
     name: 'FFN blocks and embeddings too, random projections (k = 40, R = 3)',
-    size: { layers: 2, heads: 4, dModel: 8, dFF: 12, seqLen: 5, vocab: 20 },
+    size: WIDE,
     selection: { ffn: true, embed: true },
-    M: 2,
-    n: 5,
-    kernel: 'trace' as const,
-    R: 3,
+    ...PROJECTED,
   },
   {
     name: 'embeddings only besides the heads, loss-gradient kernel',
-    size: { layers: 1, heads: 3, dModel: 6, dFF: 8, seqLen: 7, vocab: 24 },
+    size: ONE_LAYER,
     selection: { ffn: false, embed: true },
-    M: 2,
-    n: 4,
-    kernel: 'loss' as const,
-    R: 4,
+    ...LOSS,
   },
 ];
 
@@ -113,9 +88,8 @@ function randomModel(
 }
 
 describe('fast mNTK vs brute-force oracle', () => {
-  let worst = 0;
   /** The worst relative entry error per module kind, reported with the overall worst. */
-  const byKind = new Map<string, number>();
+  const errors = new WorstErrors();
   for (const c of cases) {
     it(c.name, async () => {
       const before = tf.memory().numTensors;
@@ -137,25 +111,13 @@ describe('fast mNTK vs brute-force oracle', () => {
       const oracle = oracleBertKernels(model, probe, V);
       expect(fast.length).toBe(oracle.length);
       const match = expectKernelsMatch(fast, oracle, model.modules.length, c.n, TOL);
-      worst = Math.max(worst, match.worst);
-      const nn = c.n * c.n;
-      kinds.forEach((kind, m) => {
-        const { maxAbs, maxErr } = maxErrors(oracle, fast, m * nn, (m + 1) * nn);
-        byKind.set(kind, Math.max(byKind.get(kind) ?? 0, maxErr / maxAbs));
-      });
+      errors.add(match.worst, { fast, oracle, n: c.n }, [...kinds.keys()], (m) => kinds[m]!);
       disposeProbeTensors(pt);
       model.dispose();
       expect(tf.memory().numTensors).toBe(before);
     });
   }
-  itReportsWorstError(
-    () => worst,
-    TOL,
-    (line) =>
-      console.log(
-        `${line} (${[...byKind].map(([k, e]) => `${k} ${e.toExponential(2)}`).join(', ')})`,
-      ),
-  );
+  errors.itReports(TOL, console.log);
 
   it('the projected estimate is unbiased: many projections approach the exact kernel', async () => {
     const c = { T: 5, V: 18, M: 1, n: 3 };

@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Probe, ProbeTensors } from '../transformer/kernel';
-import { embedGram, ffnGram, headGrams, probeObjective } from '../transformer/kernel';
-import type { EmbedTaps } from '../transformer/model';
+import {
+  embedTapsOf,
+  embedZeroTaps,
+  ffnGram,
+  headGrams,
+  probeEmbedGram,
+  probeObjective,
+} from '../transformer/kernel';
 import type { BertCaptured, TinyBert } from './model';
 
 /**
@@ -43,17 +49,10 @@ export async function fastBertKernels(
     const tokens = (w: number) => layers.map(() => tf.zeros([N * T, w]) as tf.Tensor2D);
     const taps: tf.Tensor2D[][] = [tokens(3 * H * dh), tokens(d)];
     if (ffn) taps.push(tokens(F), tokens(d));
-    const embedTaps = embed
-      ? [tf.zeros([N * T, d]), tf.zeros([N * T, d]), tf.zeros([N * M, V])].map(
-          (t) => t as tf.Tensor2D,
-        )
-      : [];
+    const embedTaps = embed ? embedZeroTaps({ N, T, M }, d, V) : [];
     const f = (...t: tf.Tensor[]) => {
       const part = (k: number) => t.slice(k * Lc, (k + 1) * Lc) as tf.Tensor2D[];
       const e = t.slice(taps.length * Lc) as tf.Tensor2D[];
-      const embedTap: EmbedTaps | undefined = embed
-        ? { pre: e[0]!, post: e[1]!, logits: e[2]! }
-        : undefined;
       const logits = model.forward(
         { tokens: pt.tokens, positions: pt.positions },
         {
@@ -61,7 +60,7 @@ export async function fastBertKernels(
             qkv: part(0),
             y: part(1),
             ...(ffn ? { h: part(2), out: part(3) } : {}),
-            ...(embedTap ? { embed: embedTap } : {}),
+            ...(embed ? { embed: embedTapsOf(e) } : {}),
           },
           capture,
         },
@@ -84,15 +83,7 @@ export async function fastBertKernels(
       }
     }
     if (embed) {
-      const e = D.slice(taps.length * Lc);
-      const ids = pt.tokens.slice([0, 0], [n, T]).reshape([n * T]) as tf.Tensor1D;
-      perLayer.push(
-        embedGram(
-          { dPre: e[0]!, dPost: e[1]!, dLogits: e[2]!, xhat: capture.xhat[0]!, tn: capture.tn[0]! },
-          ids,
-          { n, Rp, T, M },
-        ),
-      );
+      perLayer.push(probeEmbedGram(D.slice(taps.length * Lc), capture, pt.tokens, { n, Rp, T, M }));
     }
     return tf.concat(perLayer, 0).mul(probe.weight);
   });

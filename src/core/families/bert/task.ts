@@ -1,6 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
-import type { StepFlops } from '../../flops';
 import { bertEvaluationFlops, bertStepFlops } from './flops';
 import { TinyBert } from './model';
 import { tokenLosses } from '../transformer/model';
@@ -13,6 +12,8 @@ import type { TaskBatch } from '../types';
 
 /** The tiny BERT learning masked-language modelling on the Austen corpus. */
 export class BertMlmTask extends MlmTask<TinyBert> {
+  protected readonly flops = { step: bertStepFlops, evaluation: bertEvaluationFlops };
+
   protected createModel(config: ExperimentConfig, rng: Rng): TinyBert {
     const { layers, heads, dModel, dFF, seqLen, vocab } = config;
     const size = { layers, heads, dModel, dFF, seqLen, vocab };
@@ -30,15 +31,5 @@ export class BertMlmTask extends MlmTask<TinyBert> {
 
   kernels(): Promise<Float32Array> {
     return fastBertKernels(this.model, this.probe, this.probeT);
-  }
-
-  stepFlops(updating: boolean[]): StepFlops {
-    return bertStepFlops(this.model.size, this.config.batch, updating, this.model.selection);
-  }
-
-  evaluationFlops(): number {
-    const { size, selection } = this.model;
-    const R = this.probe.numProjections;
-    return bertEvaluationFlops(size, this.config.probe, R, selection).total;
   }
 }

@@ -1,4 +1,5 @@
 import type { FamilyDescriptor, Preset } from '../family';
+import { CLASSIFIER } from '../family';
 
 /** The 2D toy data sets (generated in the browser; see data/toy2d.ts). */
 export const TOY_DATASETS = ['spiral', 'circles', 'xor', 'blobs', 'moons'] as const;
@@ -48,8 +49,7 @@ export const mlpFamily = {
   label: 'MLP on 2D data',
   data: TOY_DATASETS,
   dataKind: 'none',
-  metric: { name: 'accuracy', higherIsBetter: true },
-  lossWords: 'Cross-entropy',
+  ...CLASSIFIER,
   moduleKinds: ['neuron'],
   moduleWords: { one: 'neuron', many: 'neurons', rows: 'layer·neuron' },
   fields: ['hidden', 'activation', 'features', 'points', 'noise', 'testRatio'],

@@ -1,5 +1,12 @@
 import type { EvaluationFlops, StepFlops } from '../../flops';
-import { ADAM_FLOPS_PER_PARAM, stepTotal, XENT, eigenFlopsOf, evaluationTotal } from '../../flops';
+import {
+  ADAM_FLOPS_PER_PARAM,
+  stepTotal,
+  XENT,
+  eigenFlopsOf,
+  evaluationTotal,
+  unchargedInputGrads,
+} from '../../flops';
 import type { MlpSize } from './model';
 import { fanIn } from './model';
 import type { NeuronMatrixMode } from './kernel';
@@ -162,12 +169,6 @@ export function mlpStepEvaluationFlops(
 ): EvaluationFlops {
   const { hidden } = size;
   const taps = batch * hidden.reduce((a, H) => a + H, 0);
-  const all = mlpStepFlops(
-    size,
-    batch,
-    updating.map(() => true),
-  );
-  const charged = mlpStepFlops(size, batch, updating);
   let perSample = 0;
   let gram = 0;
   const sides: number[] = [];
@@ -179,7 +180,7 @@ export function mlpStepEvaluationFlops(
   });
   return evaluationTotal({
     forward: taps,
-    backward: 2 * taps + all.inputGrad - charged.inputGrad,
+    backward: 2 * taps + unchargedInputGrads((u) => mlpStepFlops(size, batch, u), updating),
     perSample,
     gram,
     eigen: eigenFlopsOf(sides),

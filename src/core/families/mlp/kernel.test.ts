@@ -17,8 +17,8 @@ import {
 import { oracleNeuronKernels } from './oracle';
 import { createRng } from '../../rng';
 import { testRng } from '../../testing/fake-rng';
-import { expectKernelsMatch, maxErrors } from '../../testing/kernels';
-import { activeVariables } from '../../testing/training';
+import { expectKernelsMatch } from '../../testing/kernels';
+import { expectGroupedGradients } from '../../testing/training';
 import { randomiseVariables } from '../../testing/weights';
 
 beforeAll(async () => {
@@ -206,12 +206,6 @@ describe('spectra from the smaller q × q matrices', () => {
   });
 });
 
-/** max |x − reference| / max |reference|; 0 when both are all zeros (a dead ReLU). */
-function gradError(ref: ArrayLike<number>, x: ArrayLike<number>): number {
-  const { maxAbs, maxErr } = maxErrors(ref, x);
-  return maxErr === 0 ? 0 : maxErr / maxAbs;
-}
-
 /**
  * The 'step' kernel is the loss kernel of the batch's first n samples from the training step's
  * own pass: against the oracle on those n samples (TOL as above); its spectra from q × q
@@ -261,15 +255,7 @@ describe('the step kernel (from the training step) vs the oracle, and its gradie
       tf.dispose(got);
 
       const on = model.modules.map((_, m) => m % 3 !== 1);
-      model.setGroups(on);
-      const active = activeVariables(model, on);
-      const grouped = tf.variableGrads(() => model.loss(x, y), active);
-      const some = tf.tidy(() => auto.gradients(active).map((g) => tf.keep(g)));
-      active.forEach((v, i) => {
-        const b = grouped.grads[v.name]!.dataSync();
-        expect(gradError(b, some[i]!.dataSync()), v.name).toBeLessThan(1e-5);
-      });
-      tf.dispose([some, grouped.value, Object.values(grouped.grads)]);
+      expectGroupedGradients(model, on, () => model.loss(x, y), auto.gradients);
 
       for (const p of [step, auto]) {
         p.loss.dispose();

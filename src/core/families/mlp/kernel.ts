@@ -5,6 +5,7 @@ import { expandFeatures, sampleLosses } from './model';
 import type { SpectrumInput } from '../../kernel';
 import { EXACT_OUTPUTS_MAX } from '../../kernel';
 import type { Rng } from '../../rng';
+import { checkStepKernelSize, stepGradients, stepPass } from '../step-kernel';
 import type { StepProbe } from '../types';
 
 /**
@@ -213,21 +214,14 @@ export async function stepNeuronKernels(
   mode: NeuronMatrixMode = 'auto',
 ): Promise<StepProbe> {
   const B = x.shape[0];
-  if (!(n >= 1 && n <= B)) {
-    throw new RangeError(`The step kernel needs 1 ≤ n ≤ batch, got n = ${n}, batch ${B}.`);
-  }
+  checkStepKernelSize(n, B);
   const hidden = model.size.hidden;
-  const L = hidden.length;
-  const backbone = model.backboneVariables();
   const capture: tf.Tensor2D[] = [];
-  const { value, grads } = tf.tidy(() => {
-    const taps = hidden.map((H) => tf.zeros([B, H]) as tf.Tensor2D);
-    const f = (...args: tf.Tensor[]) =>
-      model.loss(x, labels, { taps: args.slice(0, L) as tf.Tensor2D[], capture });
-    return tf.valueAndGrads(f)([...taps, ...backbone]);
-  });
-  const D = grads.slice(0, L) as tf.Tensor2D[];
-  const backboneGrads = new Map(backbone.map((v, i) => [v.name, grads[L + i]!]));
+  const { value, grads, D, backboneGrads } = stepPass(
+    model.backboneVariables(),
+    () => hidden.map((H) => tf.zeros([B, H]) as tf.Tensor2D),
+    (taps) => model.loss(x, labels, { taps, capture }),
+  );
   let sides: number[] = [];
   const mats = tf.tidy(() => {
     const layers = hidden.map((H, l) => ({
@@ -241,32 +235,16 @@ export async function stepNeuronKernels(
   const data = (await mats.data()) as Float32Array;
   mats.dispose();
 
-  const where = new Map<string, { l: number; j: number }>();
-  model.modules.forEach((info, m) => {
-    where.set(model.moduleVariables(m)[0]!.name, { l: info.layer, j: info.index });
+  const gradients = stepGradients(model, hidden.length, backboneGrads, (l, js, got) => {
+    const dz = js.length === hidden[l]! ? D[l]! : tf.gather(D[l]!, tf.tensor1d(js, 'int32'), 1);
+    // [fanIn + 1, |js|]: column k is neuron js[k]'s gradient (weights, then bias).
+    const dW = tf.matMul(capture[l]!, dz, true, false);
+    const cols = tf.unstack(dW, 1);
+    js.forEach((j, k) => got.set(model.neurons[l]![j]!.name, cols[k]!));
   });
-  const gradients = (vars: tf.Variable[]): tf.Tensor[] => {
-    const asked = hidden.map(() => new Set<number>());
-    for (const v of vars) {
-      const at = where.get(v.name);
-      if (at) asked[at.l]!.add(at.j);
-      else if (!backboneGrads.has(v.name)) throw new Error(`No gradient for ${v.name}.`);
-    }
-    const got = new Map<string, tf.Tensor>();
-    hidden.forEach((H, l) => {
-      const js = [...asked[l]!].sort((a, b) => a - b);
-      if (js.length === 0) return;
-      const dz = js.length === H ? D[l]! : tf.gather(D[l]!, tf.tensor1d(js, 'int32'), 1);
-      // [fanIn + 1, |js|]: column k is neuron js[k]'s gradient (weights, then bias).
-      const dW = tf.matMul(capture[l]!, dz, true, false);
-      const cols = tf.unstack(dW, 1);
-      js.forEach((j, k) => got.set(model.neurons[l]![j]!.name, cols[k]!));
-    });
-    return vars.map((v) => got.get(v.name) ?? backboneGrads.get(v.name)!.clone());
-  };
   return {
     spectrum: { data, sides },
-    loss: value as tf.Scalar,
+    loss: value,
     gradients,
     dispose: () => {
       for (const t of capture) t.dispose();

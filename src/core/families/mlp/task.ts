@@ -18,6 +18,7 @@ import type { RunFile } from '../../runfile';
 import type { SpectrumInput } from '../../kernel';
 import type { ModelView, StepProbe, Task, TaskBatch } from '../types';
 import { TaskBase } from '../task-base';
+import { ACCURACY } from '../family';
 
 /** Half-width of the decision-boundary map (the toy sets live in about [−1, 1]²). */
 const EXTENT = 1.2;
@@ -29,7 +30,7 @@ export const parseWidths = (s: string): number[] => s.split(',').map(Number);
 /** The classroom MLP on a 2D toy set; metric: test accuracy. */
 export class MlpToyTask extends TaskBase<Mlp> implements Task {
   readonly model: Mlp;
-  readonly metric = { name: 'accuracy', higherIsBetter: true } as const;
+  readonly metric = ACCURACY;
   readonly data: Toy2dData;
   readonly features: MlpFeature[];
   readonly probe: MlpProbe;

@@ -1,4 +1,4 @@
-import { TRANSFORMER_FIELDS } from '../bert/descriptor';
+import { MLM_ON_AUSTEN, TRANSFORMER_FIELDS } from '../bert/descriptor';
 import type { FamilyDescriptor, Preset } from '../family';
 
 const presets: Preset[] = [
@@ -28,10 +28,7 @@ const presets: Preset[] = [
 export const switchFamily = {
   id: 'switch',
   label: 'tiny Switch Transformer',
-  data: ['austen'],
-  dataKind: 'corpus',
-  metric: { name: 'perplexity', higherIsBetter: false },
-  lossWords: 'Masked-token cross-entropy',
+  ...MLM_ON_AUSTEN,
   moduleKinds: ['head', 'expert', 'embed'],
   moduleWords: {
     one: 'module',

@@ -1,26 +1,14 @@
-import { maskCount } from '../../data/mlm';
 import type { EvaluationFlops, StepFlops } from '../../flops';
+import { LN, SOFTMAX } from '../../flops';
+import type { ForwardFlops, StepLedger } from '../transformer/flops';
 import {
-  ADAM_FLOPS_PER_PARAM,
-  stepTotal,
-  LN,
-  SOFTMAX,
-  XENT,
-  eigenFlops,
-  evaluationTotal,
-} from '../../flops';
-import type { StepLedger } from '../transformer/flops';
-import {
-  attentionForward,
-  attentionStep,
-  embedKernelFlops,
   embedParams,
-  embeddingsStep,
-  emptyLedger,
-  headGroupsFor,
-  headParams,
-  mlmHeadStep,
-  partTotal,
+  headsOnPerLayer,
+  ledgerStepFlops,
+  mlmEvaluationFlops,
+  mlmForward,
+  mlmOptimizerFlops,
+  mlmStepLedger,
 } from '../transformer/flops';
 import type { ModuleSelection } from '../transformer/selection';
 import { HEADS_ONLY } from '../transformer/selection';
@@ -93,36 +81,52 @@ export function switchSlots(size: SwitchSize, seqs: number, groups = 1): { C: nu
 }
 
 /**
+ * Forward FLOPs of layer l's expert part over N tokens on S slots: the router and the experts on
+ * their slots (matmuls); the router softmax, the gate coefficient Σ_e p ⊙ m, the load-balancing
+ * loss and its sum over layers, ReLU, the gate multiply, residual and LayerNorm (differentiable
+ * element-wise); and the off-tape routing.
+ */
+function expertsForward(
+  size: SwitchSize,
+  N: number,
+  S: number,
+  l: number,
+): ForwardFlops & { router: number; route: number } {
+  const { dModel: d, dFF: f, experts: E } = size;
+  const router = 2 * N * d * E;
+  const matmul = router + 2 * S * (d + 1) * f + 2 * S * (f + 1) * d;
+  let ew = SOFTMAX * N * E; // router softmax
+  ew += 2 * N * E; // gate coefficient Σ_e p ⊙ m
+  ew += N * E + 2 * E + 1 + (l > 0 ? 1 : 0); // load-balancing loss and its sum over layers
+  ew += S * f; // ReLU
+  ew += N * d + N * d + LN * N * d; // gate multiply, residual, LayerNorm
+  const route = ROUTE_PER_TOKEN_EXPERT * N * E + ROUTE_PER_TOKEN * N + ROUTE_PER_SLOT * S;
+  return { matmul, elementwise: ew, router, route };
+}
+
+/**
  * Forward FLOPs of a pass, split into matmuls, differentiable element-wise ops (whose backward
  * costs twice as much), the off-tape routing, and the gather scatter-adds of the backward.
  */
 function forwardParts(size: SwitchSize, p: Pass) {
-  const { seqLen: T, dModel: d, dFF: f, vocab: V, heads: H, layers: L, experts: E } = size;
+  const { seqLen: T, dModel: d } = size;
   const B = p.seqs;
   const N = B * T;
-  const BM = B * maskCount(T);
   const { S } = switchSlots(size, B, p.groups);
-  let matmul = 0;
-  let ew = N * d + LN * N * d; // position add, embedding LayerNorm
   let route = 0;
   let scatter = 0;
-  for (let l = 0; l < L; l++) {
-    const a = attentionForward(B, T, d, H, p.headGroups[l] ?? 1);
-    matmul += a.matmul;
-    ew += a.elementwise;
-    matmul += 2 * N * d * E; // router
-    ew += SOFTMAX * N * E; // router softmax
-    route += ROUTE_PER_TOKEN_EXPERT * N * E + ROUTE_PER_TOKEN * N + ROUTE_PER_SLOT * S;
-    ew += 2 * N * E; // gate coefficient Σ_e p ⊙ m
-    ew += N * E + 2 * E + 1 + (l > 0 ? 1 : 0); // load-balancing loss and its sum over layers
-    matmul += 2 * S * (d + 1) * f + 2 * S * (f + 1) * d; // experts on their slots
-    ew += S * f; // ReLU
-    ew += N * d + N * d + LN * N * d; // gate multiply, residual, LayerNorm
-    scatter += N * d + S * d; // masks on the gradients of the dispatch and combine gathers
-  }
-  matmul += 2 * BM * d * d + 2 * BM * d * V; // MLM transform, tied decoder
-  ew += 2 * BM * d + LN * BM * d + BM * V + XENT * BM * V;
-  return { matmul, ew, route, scatter, N, BM, S };
+  const pass = mlmForward(
+    size,
+    B,
+    (l) => p.headGroups[l] ?? 1,
+    (l) => {
+      const x = expertsForward(size, N, S, l);
+      route += x.route;
+      scatter += N * d + S * d; // masks on the gradients of the dispatch and combine gathers
+      return x;
+    },
+  );
+  return { ...pass, route, scatter, S };
 }
 
 /**
@@ -140,81 +144,55 @@ export function switchStepLedger(
   updating: readonly boolean[],
   selection: ModuleSelection = HEADS_ONLY,
 ): { ledger: StepLedger; optimizer: number } {
-  const { seqLen: T, dModel: d, dFF: f, vocab: V, heads: H, layers: L, experts: E } = size;
+  const { seqLen: T, dModel: d, dFF: f, heads: H, layers: L, experts: E } = size;
   const N = batch * T;
-  const BM = batch * maskCount(T);
   const { C, S } = switchSlots(size, batch);
   const at = (m: number) => updating[m] ?? true;
   const embedTrained = !selection.embed || at(L * H + L * E);
-  const ledger = emptyLedger();
-  embeddingsStep(ledger, N, d, embedTrained);
-  let heads = 0;
+  const headsOn = headsOnPerLayer(size, updating);
   let experts = 0;
-  for (let l = 0; l < L; l++) {
-    let on = 0;
-    for (let h = 0; h < H; h++) if (at(l * H + h)) on++;
-    heads += on;
-    attentionStep(ledger, { B: batch, T, d, H }, headGroupsFor(on, H), l > 0 || embedTrained);
+  const ledger = mlmStepLedger(size, batch, headsOn, embedTrained, (part, l) => {
+    const x = expertsForward(size, N, S, l);
+    part.forward.matmul += x.matmul;
+    part.inputGrad.matmul += x.matmul;
     // Router (backbone): its input and weight gradients always run.
-    const router = 2 * N * d * E;
-    const expertsMatmul = 2 * S * (d + 1) * f + 2 * S * (f + 1) * d;
-    ledger.forward.matmul += router + expertsMatmul;
-    ledger.inputGrad.matmul += router + expertsMatmul;
-    ledger.weightGrad.matmul += router;
-    let ew = SOFTMAX * N * E; // router softmax
-    ew += 2 * N * E; // gate coefficient Σ_e p ⊙ m
-    ew += N * E + 2 * E + 1 + (l > 0 ? 1 : 0); // load-balancing loss and its sum over layers
-    ew += S * f; // ReLU
-    ew += N * d + N * d + LN * N * d; // gate multiply, residual, LayerNorm
-    const route = ROUTE_PER_TOKEN_EXPERT * N * E + ROUTE_PER_TOKEN * N + ROUTE_PER_SLOT * S;
-    ledger.forward.other += ew + route;
+    part.weightGrad.matmul += x.router;
+    part.forward.other += x.elementwise + x.route;
     // Routing runs off the tape; the masks on the dispatch and combine gathers' gradients.
-    ledger.inputGrad.other += 2 * ew + N * d + S * d;
-    ledger.weightGrad.other += 2 * N * d; // LayerNorm gain and bias
+    part.inputGrad.other += 2 * x.elementwise + N * d + S * d;
+    part.weightGrad.other += 2 * N * d; // LayerNorm gain and bias
     for (let e = 0; e < E; e++) {
       if (!at(L * H + l * E + e)) continue;
       experts++;
-      ledger.weightGrad.matmul += 2 * C * (d + 1) * f + 2 * C * (f + 1) * d;
+      part.weightGrad.matmul += 2 * C * (d + 1) * f + 2 * C * (f + 1) * d;
     }
-  }
-  mlmHeadStep(ledger, BM, d, V, embedTrained);
+  });
   ledger.forward.other += 1; // the loss adds the load-balancing loss
   ledger.inputGrad.other += 2;
-  const params =
-    switchBackboneParams(size, selection) +
-    heads * headParams(size) +
-    experts * expertParams(size) +
-    (selection.embed && embedTrained ? embedParams(size) : 0);
-  return { ledger, optimizer: ADAM_FLOPS_PER_PARAM * params };
+  const backbone = switchBackboneParams(size, selection);
+  const own = experts * expertParams(size);
+  const optimizer = mlmOptimizerFlops(
+    size,
+    backbone,
+    headsOn,
+    own,
+    selection.embed && embedTrained,
+  );
+  return { ledger, optimizer };
 }
 
 /** FLOPs of one training step by part (see `switchStepLedger`). */
-export function switchStepFlops(
-  size: SwitchSize,
-  batch: number,
-  updating: readonly boolean[],
-  selection: ModuleSelection = HEADS_ONLY,
-): StepFlops {
-  const { ledger, optimizer } = switchStepLedger(size, batch, updating, selection);
-  return stepTotal({
-    forward: partTotal(ledger.forward),
-    inputGrad: partTotal(ledger.inputGrad),
-    weightGrad: partTotal(ledger.weightGrad),
-    optimizer,
-  });
+export function switchStepFlops(...args: Parameters<typeof switchStepLedger>): StepFlops {
+  return ledgerStepFlops(switchStepLedger(...args));
 }
 
 /**
- * FLOPs of one mNTK evaluation over all heads and experts (see `fastSwitchKernels`): forward
- * over the probe replicated R' times with R' routing groups (C = ceil(c·n·T/E) per replica),
- * with taps on q|k|v, the attention output, every expert's h and y, and the objective Σ s_r
- * (2 per logit); backward to the taps only (no weight gradients, nothing below layer 0's q|k|v
- * output); per-sample gradients — heads as BERT, experts as masked token-layout products over
- * all N'·T tokens for each of the E experts (2·E·N'·T·((d+1)·dFF + (dFF+1)·d), plus the mask
- * multiplies); the Grams and a dense symmetric eigen-solve per module (≈ 9n³). With the
- * embeddings a module: their taps (token + position sum, LayerNorm output, logits), the backward
- * down to the first of them (only the position add stays below), and their kernel as BERT's
- * (`embedKernelFlops`).
+ * FLOPs of one mNTK evaluation over all heads and experts (see `fastSwitchKernels` and
+ * `mlmEvaluationFlops`): the probe replicated R' times in R' routing groups
+ * (C = ceil(c·n·T/E) per replica), with the off-tape routing and the gathers' masked gradients;
+ * taps on every expert's h and y; per-sample gradients of the experts as masked token-layout
+ * products over all N'·T tokens for each of the E experts (2·E·N'·T·((d+1)·dFF + (dFF+1)·d),
+ * plus the mask multiplies), and their Grams.
  */
 export function switchEvaluationFlops(
   size: SwitchSize,
@@ -222,37 +200,20 @@ export function switchEvaluationFlops(
   projections: number,
   selection: ModuleSelection = HEADS_ONLY,
 ): EvaluationFlops {
-  const { seqLen: T, dModel: d, dFF: f, heads: H, layers: L, experts: E, vocab: V } = size;
+  const { seqLen: T, dModel: d, dFF: f, layers: L, experts: E } = size;
   const Np = n * projections;
-  const { matmul, ew, route, scatter, S } = forwardParts(size, {
+  const { matmul, elementwise, route, scatter, S } = forwardParts(size, {
     seqs: Np,
     groups: projections,
     headGroups: [],
   });
   const tokens = Np * T;
-  const masked = maskCount(T);
-  const dh = d / H;
-  let taps = L * (tokens * 3 * d + tokens * d + S * f + S * d);
-  if (selection.embed) taps += 2 * tokens * d + Np * masked * V;
-  const objective = 2 * Np * masked * V;
-  const forward = matmul + ew + route + taps + objective;
-  const attnBoth = L * 2 * 2 * Np * H * T * T * dh;
-  const belowTap = selection.embed
-    ? 2 * tokens * d
-    : 2 * tokens * (d + 1) * 3 * d + 2 * (tokens * d + LN * tokens * d);
-  const backward = matmul + attnBoth + 2 * (ew + taps + objective) + scatter - belowTap;
-  let perSample =
-    L * (2 * tokens * (d + 1) * 3 * d + 2 * tokens * d * d) +
-    L * (E * 2 * tokens * ((d + 1) * f + (f + 1) * d) + E * tokens * (d + 1 + d));
-  const Ph = headParams(size);
-  const Pe = expertParams(size);
-  let gram =
-    L * H * projections * (2 * n * n * Ph + n * n) + L * E * projections * (2 * n * n * Pe + n * n);
-  if (selection.embed) {
-    const e = embedKernelFlops(size, n, projections, masked);
-    perSample += e.perSample;
-    gram += e.gram;
-  }
-  const eigen = eigenFlops(L * (H + E) + (selection.embed ? 1 : 0), n);
-  return evaluationTotal({ forward, backward, perSample, gram, eigen });
+  const experts = {
+    taps: L * (S * f + S * d),
+    perSample: L * (E * 2 * tokens * ((d + 1) * f + (f + 1) * d) + E * tokens * (d + 1 + d)),
+    gram: L * E * projections * (2 * n * n * expertParams(size) + n * n),
+    modules: L * E,
+  };
+  const pass = { matmul, elementwise, offTape: route, backwardOnly: scatter };
+  return mlmEvaluationFlops(size, n, projections, selection.embed, pass, experts);
 }

@@ -1,5 +1,5 @@
-import { DataError } from '../../data/corpus';
 import type { FamilyCode } from '../family-code';
+import { taskOnData } from '../family-code';
 import { switchFamily } from './descriptor';
 import { switchStepFlops, switchEvaluationFlops } from './flops';
 import { fastSwitchKernels } from './kernel';
@@ -10,10 +10,7 @@ import { SwitchMlmTask } from './task';
 /** The switch family: its descriptor, its task, and its parts. */
 export const switchCode: FamilyCode<'switch'> = {
   descriptor: switchFamily,
-  createTask(config, data, rng) {
-    if (!data.corpus) throw new DataError('the Austen corpus is not loaded');
-    return new SwitchMlmTask(config, data.corpus, rng);
-  },
+  createTask: taskOnData(switchFamily.dataKind, SwitchMlmTask),
   parts: {
     model: TinySwitch,
     fastKernels: fastSwitchKernels,

@@ -9,7 +9,7 @@ import { emptySwitchCapture, fastSwitchKernels } from './kernel';
 import { oracleSwitchKernels } from './oracle';
 import { testRng } from '../../testing/fake-rng';
 import { randomBatch } from '../../testing/mlm-batch';
-import { expectKernelsMatch, itReportsWorstError, maxErrors } from '../../testing/kernels';
+import { WorstErrors, expectKernelsMatch } from '../../testing/kernels';
 import { lnGainsNearOne, randomiseVariables } from '../../testing/weights';
 
 beforeAll(async () => {
@@ -77,13 +77,39 @@ function probeMasks(m: TinySwitch, b: MlmBatch): Float32Array[] {
  */
 const TOL = 1e-4;
 
+/** The model dimensions of the exact and the random-projection cases. */
+const TWO_LAYERS = { layers: 2, heads: 2, d: 8, ff: 12 } as const;
+/** The random-projection and the loss-gradient cases, with the embeddings a module or not. */
+const PROJECTED: Omit<Case, 'name'> = {
+  ...TWO_LAYERS,
+  T: 5,
+  V: 20,
+  M: 2,
+  n: 5,
+  E: 4,
+  cf: 1.25,
+  kernel: 'trace',
+  R: 3,
+};
+const LOSS: Omit<Case, 'name'> = {
+  layers: 1,
+  heads: 3,
+  d: 6,
+  ff: 10,
+  T: 7,
+  V: 24,
+  M: 2,
+  n: 4,
+  E: 3,
+  cf: 1,
+  kernel: 'loss',
+  R: 4,
+};
+
 const cases: Case[] = [
   {
     name: 'exact trace kernel (k = 16), capacity factor 1 drops tokens',
-    layers: 2,
-    heads: 2,
-    d: 8,
-    ff: 12,
+    ...TWO_LAYERS,
     T: 6,
     V: 16,
     M: 1,
@@ -93,74 +119,23 @@ const cases: Case[] = [
     kernel: 'trace',
     R: 4,
   },
-  {
-    name: 'random projections (k = 40, R = 3), 4 experts, capacity 1.25',
-    layers: 2,
-    heads: 2,
-    d: 8,
-    ff: 12,
-    T: 5,
-    V: 20,
-    M: 2,
-    n: 5,
-    E: 4,
-    cf: 1.25,
-    kernel: 'trace',
-    R: 3,
-  },
-  {
-    name: 'loss-gradient kernel',
-    layers: 1,
-    heads: 3,
-    d: 6,
-    ff: 10,
-    T: 7,
-    V: 24,
-    M: 2,
-    n: 4,
-    E: 3,
-    cf: 1,
-    kernel: 'loss',
-    R: 4,
-  },
+  { name: 'random projections (k = 40, R = 3), 4 experts, capacity 1.25', ...PROJECTED },
+  { name: 'loss-gradient kernel', ...LOSS },
   {
     name: 'the embeddings a module too, random projections (k = 40, R = 3)',
-    layers: 2,
-    heads: 2,
-    d: 8,
-    ff: 12,
-    T: 5,
-    V: 20,
-    M: 2,
-    n: 5,
-    E: 4,
-    cf: 1.25,
-    kernel: 'trace',
-    R: 3,
+    ...PROJECTED,
     embed: true,
   },
   {
     name: 'the embeddings a module too, loss-gradient kernel, capacity factor 1',
-    layers: 1,
-    heads: 3,
-    d: 6,
-    ff: 10,
-    T: 7,
-    V: 24,
-    M: 2,
-    n: 4,
-    E: 3,
-    cf: 1,
-    kernel: 'loss',
-    R: 4,
+    ...LOSS,
     embed: true,
   },
 ];
 
 describe('fast Switch mNTK vs brute-force oracle', () => {
-  let worst = 0;
   /** The worst relative entry error per module kind (modules with a non-zero oracle). */
-  const byKind = new Map<string, number>();
+  const errors = new WorstErrors();
   for (const c of cases) {
     it(c.name, async () => {
       const before = tf.memory().numTensors;
@@ -182,13 +157,7 @@ describe('fast Switch mNTK vs brute-force oracle', () => {
       const match = expectKernelsMatch(fast, oracle, m.modules.length, c.n, TOL, (mi) =>
         expect(m.modules[mi]!.kind).toBe('expert'),
       );
-      worst = Math.max(worst, match.worst);
-      for (const mi of match.nonzero) {
-        const nn = c.n * c.n;
-        const { maxAbs, maxErr } = maxErrors(oracle, fast, mi * nn, (mi + 1) * nn);
-        const kind = m.modules[mi]!.kind;
-        byKind.set(kind, Math.max(byKind.get(kind) ?? 0, maxErr / maxAbs));
-      }
+      errors.add(match.worst, { fast, oracle, n: c.n }, match.nonzero, (mi) => m.modules[mi]!.kind);
       const nonzeroExperts = match.nonzero.filter((mi) => m.modules[mi]!.kind === 'expert').length;
       expect(nonzeroExperts).toBeGreaterThanOrEqual(c.layers * (c.E - 1));
       // The router load comes from the same forward: kept tokens per expert of the probe batch.
@@ -209,14 +178,7 @@ describe('fast Switch mNTK vs brute-force oracle', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
-  itReportsWorstError(
-    () => worst,
-    TOL,
-    (line) =>
-      console.log(
-        `${line} (${[...byKind].map(([k, e]) => `${k} ${e.toExponential(2)}`).join(', ')})`,
-      ),
-  );
+  errors.itReports(TOL, console.log);
 });
 
 const sumRange = (a: number[], l: number, E: number) =>

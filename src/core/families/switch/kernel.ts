@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SwitchCaptured, SwitchTaps, TinySwitch } from './model';
 import type { Probe, ProbeTensors } from '../transformer/kernel';
-import { embedGram, headGrams, probeObjective } from '../transformer/kernel';
+import {
+  embedTapsOf,
+  embedZeroTaps,
+  headGrams,
+  probeEmbedGram,
+  probeObjective,
+} from '../transformer/kernel';
 
 /** What an evaluation learns besides the kernels, at no extra cost (same forward). */
 export interface SwitchKernelExtras {
@@ -68,9 +74,7 @@ export async function fastSwitchKernels(
       h: layers.map(() => tf.zeros([E, Rp * C, F]) as tf.Tensor3D),
       out: layers.map(() => tf.zeros([E, Rp * C, d]) as tf.Tensor3D),
     };
-    const embedTaps = embed
-      ? [tf.zeros([NT, d]), tf.zeros([NT, d]), tf.zeros([N * M, V])].map((t) => t as tf.Tensor2D)
-      : [];
+    const embedTaps = embed ? embedZeroTaps({ N, T, M }, d, V) : [];
     const f = (...t: tf.Tensor[]) => {
       const part = <X extends tf.Tensor>(k: number) => t.slice(k * Lc, (k + 1) * Lc) as X[];
       const e = t.slice(4 * Lc) as tf.Tensor2D[];
@@ -82,7 +86,7 @@ export async function fastSwitchKernels(
             y: part(1),
             h: part(2),
             out: part(3),
-            ...(embed ? { embed: { pre: e[0]!, post: e[1]!, logits: e[2]! } } : {}),
+            ...(embed ? { embed: embedTapsOf(e) } : {}),
           },
           capture,
           routingGroups: Rp,
@@ -119,15 +123,7 @@ export async function fastSwitchKernels(
     }
     const embedKernel: tf.Tensor[] = [];
     if (embed) {
-      const e = D.slice(4 * Lc);
-      const ids = pt.tokens.slice([0, 0], [n, T]).reshape([n * T]) as tf.Tensor1D;
-      embedKernel.push(
-        embedGram(
-          { dPre: e[0]!, dPost: e[1]!, dLogits: e[2]!, xhat: capture.xhat[0]!, tn: capture.tn[0]! },
-          ids,
-          { n, Rp, T, M },
-        ),
-      );
+      embedKernel.push(probeEmbedGram(D.slice(4 * Lc), capture, pt.tokens, { n, Rp, T, M }));
     }
     return tf.concat([...headKernels, ...expertGrams, ...embedKernel], 0).mul(probe.weight);
   });

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
-import type { StepFlops } from '../../flops';
 import { switchEvaluationFlops, switchStepFlops } from './flops';
 import { tokenLosses } from '../transformer/model';
 import { TinySwitch } from './model';
@@ -24,6 +23,7 @@ import type { ModelView, TaskBatch } from '../types';
  * held fixed (see `fastSwitchKernels`).
  */
 export class SwitchMlmTask extends MlmTask<TinySwitch> {
+  protected readonly flops = { step: switchStepFlops, evaluation: switchEvaluationFlops };
   private lastLoad: number[] | null = null;
 
   protected createModel(config: ExperimentConfig, rng: Rng): TinySwitch {
@@ -84,15 +84,5 @@ export class SwitchMlmTask extends MlmTask<TinySwitch> {
       tokensPerLayer: batch * seqLen,
       capacity: this.model.capacity(batch * seqLen),
     };
-  }
-
-  stepFlops(updating: boolean[]): StepFlops {
-    return switchStepFlops(this.model.size, this.config.batch, updating, this.model.selection);
-  }
-
-  evaluationFlops(): number {
-    const { size, selection } = this.model;
-    const R = this.probe.numProjections;
-    return switchEvaluationFlops(size, this.config.probe, R, selection).total;
   }
 }

@@ -1,4 +1,14 @@
-import { LN, SOFTMAX, XENT } from '../../flops';
+import { maskCount } from '../../data/mlm';
+import type { EvaluationFlops, StepFlops } from '../../flops';
+import {
+  ADAM_FLOPS_PER_PARAM,
+  LN,
+  SOFTMAX,
+  XENT,
+  eigenFlops,
+  evaluationTotal,
+  stepTotal,
+} from '../../flops';
 import type { TransformerSize } from './model';
 
 /**
@@ -53,6 +63,17 @@ export const partTotal = (p: FlopPart): number => p.matmul + p.other;
 /** All matmul FLOPs of a step: forward, input gradients and weight gradients. */
 export const ledgerMatmuls = (l: StepLedger): number =>
   l.forward.matmul + l.inputGrad.matmul + l.weightGrad.matmul;
+
+/** A step's FLOPs by part from its ledger and the optimizer's FLOPs. */
+export function ledgerStepFlops(step: { ledger: StepLedger; optimizer: number }): StepFlops {
+  const { ledger, optimizer } = step;
+  return stepTotal({
+    forward: partTotal(ledger.forward),
+    inputGrad: partTotal(ledger.inputGrad),
+    weightGrad: partTotal(ledger.weightGrad),
+    optimizer,
+  });
+}
 
 /**
  * The embeddings in a step over N tokens: the token gather (free), the position add and the
@@ -114,6 +135,16 @@ export function attentionStep(
 }
 
 /**
+ * Forward FLOPs of the MLM head on BM masked positions: the dense transform and the decoder tied
+ * to the token embedding (matmuls); bias + ReLU, LayerNorm, decoder bias, cross-entropy.
+ */
+function mlmHeadForward(BM: number, d: number, V: number): { matmul: number; elementwise: number } {
+  const matmul = 2 * BM * d * d + 2 * BM * d * V;
+  const elementwise = 2 * BM * d + LN * BM * d + BM * V + XENT * BM * V;
+  return { matmul, elementwise };
+}
+
+/**
  * The MLM head on BM masked positions: dense + ReLU, LayerNorm, the decoder tied to the token
  * embedding and its bias, the cross-entropy. Its input gradients always run (its weights
  * train); the decoder's weight gradient (into the token embedding) only when the embeddings
@@ -126,8 +157,7 @@ export function mlmHeadStep(
   V: number,
   embeddingsTrained: boolean,
 ): void {
-  const matmul = 2 * BM * d * d + 2 * BM * d * V;
-  const ew = 2 * BM * d + LN * BM * d + BM * V + XENT * BM * V;
+  const { matmul, elementwise: ew } = mlmHeadForward(BM, d, V);
   ledger.forward.matmul += matmul;
   ledger.forward.other += ew;
   ledger.inputGrad.matmul += matmul;
@@ -182,4 +212,156 @@ export function embedKernelFlops(
     2 * n * n * 2 * d +
     5 * n * n;
   return { perSample, gram: 3 * nT * nT + projections * perReplica };
+}
+
+/** Heads updated in each layer, `updating` in module order (heads L0.H0, L0.H1, … first). */
+export function headsOnPerLayer(size: TransformerSize, updating: readonly boolean[]): number[] {
+  const { layers: L, heads: H } = size;
+  return Array.from({ length: L }, (_, l) => {
+    let on = 0;
+    for (let h = 0; h < H; h++) if (updating[l * H + h] ?? true) on++;
+    return on;
+  });
+}
+
+/**
+ * Adam's FLOPs in a step: on the parameters always trained (`backbone`), the updated heads
+ * (`headsOn` per layer), the family's own updated modules (`own` parameters), and the embeddings
+ * when they are a module and updated (`embedModule`).
+ */
+export function mlmOptimizerFlops(
+  size: TransformerSize,
+  backbone: number,
+  headsOn: readonly number[],
+  own: number,
+  embedModule: boolean,
+): number {
+  const heads = headsOn.reduce((a, b) => a + b, 0);
+  const params = backbone + heads * headParams(size) + own + (embedModule ? embedParams(size) : 0);
+  return ADAM_FLOPS_PER_PARAM * params;
+}
+
+/** Forward FLOPs of a part of a pass: matmuls, and differentiable element-wise ops. */
+export interface ForwardFlops {
+  matmul: number;
+  elementwise: number;
+}
+
+/**
+ * Forward FLOPs of a masked-language transformer's pass over B sequences: the embeddings'
+ * position add and LayerNorm, per layer the attention sublayer (its heads in `headGroups(l)`
+ * groups, see `attentionForward`) and the family's feed-forward part `ffn(l)`, and the MLM head
+ * on the B·M masked positions.
+ */
+export function mlmForward(
+  size: TransformerSize,
+  B: number,
+  headGroups: (l: number) => number,
+  ffn: (l: number) => ForwardFlops,
+): ForwardFlops {
+  const { seqLen: T, dModel: d, vocab: V, heads: H, layers: L } = size;
+  const N = B * T;
+  let matmul = 0;
+  let elementwise = N * d + LN * N * d; // position add, embedding LayerNorm
+  for (let l = 0; l < L; l++) {
+    const a = attentionForward(B, T, d, H, headGroups(l));
+    const f = ffn(l);
+    matmul += a.matmul + f.matmul;
+    elementwise += a.elementwise + f.elementwise;
+  }
+  const head = mlmHeadForward(B * maskCount(T), d, V);
+  return { matmul: matmul + head.matmul, elementwise: elementwise + head.elementwise };
+}
+
+/**
+ * A masked-language transformer's step ledger over `batch` sequences: the embeddings (trained
+ * or not: `embeddingsTrained`), per layer the attention sublayer with `headsOn[l]` of its heads
+ * updated (as `headGroupsFor` groups them; its input needs a gradient above layer 0, or when the
+ * embeddings train) and then the family's feed-forward part (`ffn(ledger, l)` adds it), and the
+ * MLM head.
+ */
+export function mlmStepLedger(
+  size: TransformerSize,
+  batch: number,
+  headsOn: readonly number[],
+  embeddingsTrained: boolean,
+  ffn: (ledger: StepLedger, l: number) => void,
+): StepLedger {
+  const { seqLen: T, dModel: d, vocab: V, heads: H, layers: L } = size;
+  const ledger = emptyLedger();
+  embeddingsStep(ledger, batch * T, d, embeddingsTrained);
+  for (let l = 0; l < L; l++) {
+    const below = l > 0 || embeddingsTrained;
+    attentionStep(ledger, { B: batch, T, d, H }, headGroupsFor(headsOn[l]!, H), below);
+    ffn(ledger, l);
+  }
+  mlmHeadStep(ledger, batch * maskCount(T), d, V, embeddingsTrained);
+  return ledger;
+}
+
+/** The probe pass of an mNTK evaluation: its forward, and what only some families add. */
+export interface ProbePassFlops extends ForwardFlops {
+  /** Forward work off the gradient tape (no backward). */
+  offTape?: number;
+  /** Backward work with no forward counterpart. */
+  backwardOnly?: number;
+}
+
+/** What a family's own modules add to an evaluation: taps, per-sample products, Grams, count. */
+export interface OwnModuleFlops {
+  taps: number;
+  perSample: number;
+  gram: number;
+  modules: number;
+}
+
+/** No modules of the family's own kinds (BERT with heads only). */
+export const NO_OWN_MODULES: OwnModuleFlops = { taps: 0, perSample: 0, gram: 0, modules: 0 };
+
+/**
+ * FLOPs of one mNTK evaluation of a masked-language transformer over n probe samples and R'
+ * scalar functions (`projections`): the forward `pass` over the probe replicated R' times
+ * (N' = n·R' sequences) with taps on every head's q|k|v and attention output, the family's own
+ * modules' taps (`own`), and, with the embeddings a module (`embed`), theirs (token + position
+ * sum, LayerNorm output, logits); the objective Σ s_r (2 per logit); the backward to the taps
+ * only (no weight gradients; the attention's scores and context with both operands; nothing below
+ * the lowest tap: layer 0's q|k|v output, or with the embeddings the token + position sum); the
+ * heads' per-sample gradients X̃ᵢᵀDᵢ and ctxᵢᵀDᵢ, the embeddings' kernel (`embedKernelFlops`)
+ * and the family's own; the Grams; a dense symmetric eigen-solve per module (≈ 9n³).
+ */
+export function mlmEvaluationFlops(
+  size: TransformerSize,
+  n: number,
+  projections: number,
+  embed: boolean,
+  pass: ProbePassFlops,
+  own: OwnModuleFlops,
+): EvaluationFlops {
+  const { seqLen: T, dModel: d, heads: H, layers: L, vocab: V } = size;
+  const masked = maskCount(T);
+  const Np = n * projections;
+  const dh = d / H;
+  const tokens = Np * T;
+  let taps = L * (tokens * 3 * d + tokens * d) + own.taps;
+  if (embed) taps += 2 * tokens * d + Np * masked * V;
+  const objective = 2 * Np * masked * V;
+  const { matmul, elementwise, offTape = 0, backwardOnly = 0 } = pass;
+  const forward = matmul + elementwise + offTape + taps + objective;
+  const attnBoth = L * 2 * 2 * Np * H * T * T * dh;
+  // Below the lowest tap: the position add, and without the embeddings' taps also their
+  // LayerNorm and layer 0's q|k|v input gradient.
+  const belowTap = embed
+    ? 2 * tokens * d
+    : 2 * tokens * (d + 1) * 3 * d + 2 * (tokens * d + LN * tokens * d);
+  const backward =
+    matmul + attnBoth + 2 * (elementwise + taps + objective) + backwardOnly - belowTap;
+  let perSample = L * (2 * tokens * (d + 1) * 3 * d + 2 * tokens * d * d) + own.perSample;
+  let gram = L * H * projections * (2 * n * n * headParams(size) + n * n) + own.gram;
+  if (embed) {
+    const e = embedKernelFlops(size, n, projections, masked);
+    perSample += e.perSample;
+    gram += e.gram;
+  }
+  const eigen = eigenFlops(L * H + own.modules + (embed ? 1 : 0), n);
+  return evaluationTotal({ forward, backward, perSample, gram, eigen });
 }

@@ -3,6 +3,7 @@ import type { MlmBatch } from '../../data/mlm';
 import type { ProbeProjections } from '../../kernel';
 import { objectiveTensors, probeProjections } from '../../kernel';
 import type { Rng } from '../../rng';
+import type { Captured, EmbedTaps } from './model';
 import { tokenLosses } from './model';
 
 /** The probe of a masked-language model: an MLM batch and its scalar functions (see `ProbeProjections`). */
@@ -213,4 +214,50 @@ export function embedGram(
     total = next;
   }
   return total.reshape([1, n, n]);
+}
+
+/**
+ * Zero taps for the embeddings' kernel over the replicated probe batch (N = R'·n sequences of T
+ * tokens, M masked each): the token + position sum and the LayerNorm's output [N·T, d], the
+ * logits [N·M, V].
+ */
+export function embedZeroTaps(
+  dims: { N: number; T: number; M: number },
+  d: number,
+  V: number,
+): tf.Tensor2D[] {
+  const { N, T, M } = dims;
+  return [tf.zeros([N * T, d]), tf.zeros([N * T, d]), tf.zeros([N * M, V])].map(
+    (t) => t as tf.Tensor2D,
+  );
+}
+
+/** The embeddings' taps from the three tensors `embedZeroTaps` made, as the forward takes them. */
+export const embedTapsOf = (e: tf.Tensor2D[]): EmbedTaps => ({
+  pre: e[0]!,
+  post: e[1]!,
+  logits: e[2]!,
+});
+
+/**
+ * The embeddings' kernel (`embedGram`) from the gradients `e` at their three taps (see
+ * `embedZeroTaps`) and the forward's capture (x̂ and the decoder's input), on the probe's own
+ * tokens (the first of the replicas in `tokens`).
+ */
+export function probeEmbedGram(
+  e: tf.Tensor[],
+  capture: Required<Pick<Captured, 'xhat' | 'tn'>>,
+  tokens: tf.Tensor2D,
+  dims: { n: number; Rp: number; T: number; M: number },
+): tf.Tensor3D {
+  const { n, T } = dims;
+  const ids = tokens.slice([0, 0], [n, T]).reshape([n * T]) as tf.Tensor1D;
+  const g = {
+    dPre: e[0]!,
+    dPost: e[1]!,
+    dLogits: e[2]!,
+    xhat: capture.xhat[0]!,
+    tn: capture.tn[0]!,
+  };
+  return embedGram(g, ids, dims);
 }

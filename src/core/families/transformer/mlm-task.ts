@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
 import type { Corpus } from '../../data/corpus';
-import type { StepFlops } from '../../flops';
+import type { EvaluationFlops, StepFlops } from '../../flops';
 import { capVocab } from '../../data/corpus';
 import type { MlmBatch } from '../../data/mlm';
 import { fixedMlmBatches, sampleMlmBatch } from '../../data/mlm';
@@ -9,23 +9,36 @@ import type { Probe, ProbeTensors } from './kernel';
 import { disposeProbeTensors, makeProbe, probeTensors } from './kernel';
 import { tokenLosses } from './model';
 import type { LabModel } from '../model';
+import type { TransformerSize } from './model';
+import type { ModuleSelection } from './selection';
 import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
 import type { Task, TaskBatch } from '../types';
 import { TaskBase } from '../task-base';
+import { PERPLEXITY } from '../family';
 
 /** Token ids [N, T], masked positions (flat indices), one-hot targets [M, V]. */
 export type MlmTensors = [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
 
+/** A transformer family's FLOP counts (as `bertStepFlops` and `bertEvaluationFlops`). */
+export interface MlmFlops<S extends TransformerSize> {
+  step(size: S, batch: number, updating: boolean[], selection: ModuleSelection): StepFlops;
+  evaluation(size: S, n: number, projections: number, selection: ModuleSelection): EvaluationFlops;
+}
+
+/** A transformer: a `LabModel` of its size, with the parts `selection` makes modules. */
+type MlmModel = LabModel & { readonly size: TransformerSize; readonly selection: ModuleSelection };
+
 /**
  * Masked-language modelling on the Austen corpus, whatever the transformer: the training
  * stream, the fixed validation batches, the probe and its tensors, batches, validation
- * perplexity and the probe's export. Subclasses build the model (in `createModel`, from the
- * constructor's `init` rng) and give its logits, loss, kernels and FLOPs.
+ * perplexity, the FLOPs of a step and of an evaluation, and the probe's export. Subclasses build
+ * the model (in `createModel`, from the constructor's `init` rng) and give its logits, loss,
+ * kernels and FLOP counts (`flops`).
  */
-export abstract class MlmTask<M extends LabModel> extends TaskBase<M> implements Task {
+export abstract class MlmTask<M extends MlmModel> extends TaskBase<M> implements Task {
   readonly model: M;
-  readonly metric = { name: 'perplexity', higherIsBetter: false } as const;
+  readonly metric = PERPLEXITY;
   readonly probe: Probe;
   protected readonly probeT: ProbeTensors;
   protected readonly config: ExperimentConfig;
@@ -66,8 +79,7 @@ export abstract class MlmTask<M extends LabModel> extends TaskBase<M> implements
   protected abstract logits(tokens: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D;
   abstract loss(batch: TaskBatch): tf.Scalar;
   abstract kernels(): Promise<Float32Array>;
-  abstract stepFlops(updating: boolean[]): StepFlops;
-  abstract evaluationFlops(): number;
+  protected abstract readonly flops: MlmFlops<M['size']>;
 
   get probeSize(): number {
     return this.config.probe;
@@ -100,6 +112,16 @@ export abstract class MlmTask<M extends LabModel> extends TaskBase<M> implements
       count += b.positions.length;
     }
     return Math.exp(total / count);
+  }
+
+  stepFlops(updating: boolean[]): StepFlops {
+    return this.flops.step(this.model.size, this.config.batch, updating, this.model.selection);
+  }
+
+  evaluationFlops(): number {
+    const { size, selection } = this.model;
+    const R = this.probe.numProjections;
+    return this.flops.evaluation(size, this.config.probe, R, selection).total;
   }
 
   exportProbe(): RunFile['probe'] {

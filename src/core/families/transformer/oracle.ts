@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { flattenRow, oracleGrams } from '../../oracle-gram';
+import { perSampleOracle } from '../../oracle-gram';
 import type { ForwardInput } from './model';
 import { tokenLosses } from './model';
 import type { LabModel } from '../model';
@@ -7,12 +7,12 @@ import type { Probe } from './kernel';
 
 /**
  * The brute-force reference (docs/method.md, "The oracle and tolerances") for a masked-language
- * model: for every probe sample alone (batch of one) and every scalar function s_r, one backward
- * pass to the modules' own variables, flattened into the row G_r[i]; then Θ_m = w Σ_r G_r G_rᵀ
- * accumulated in float64 on the CPU side. It shares nothing with the fast path but the model's
- * forward (`logitsFor(i, input)`: sample i's masked logits, built inside the gradient's scope):
- * no taps, no batching over samples, no per-sample matmul tricks. Returns [modules, n, n]
- * row-major.
+ * model (`perSampleOracle`): for every probe sample alone (batch of one) and every scalar
+ * function s_r, one backward pass to the modules' own variables, flattened into the row G_r[i];
+ * then Θ_m = w Σ_r G_r G_rᵀ accumulated in float64 on the CPU side. It shares nothing with the
+ * fast path but the model's forward (`logitsFor(i, input)`: sample i's masked logits, built
+ * inside the gradient's scope): no taps, no batching over samples, no per-sample matmul tricks.
+ * Returns [modules, n, n] row-major.
  */
 export function oracleMlmKernels(
   model: LabModel,
@@ -22,16 +22,8 @@ export function oracleMlmKernels(
 ): Float64Array {
   const { batch } = probe;
   const { batch: n, seqLen: T, masked: M } = batch;
-  const mods = model.modules.length;
-  const Rp = probe.numProjections;
   const k = probe.outputs;
-  // rows[m][r][i] = flattened gradient of s_r(x_i) w.r.t. module m's parameters
-  const rows: Float64Array[][][] = Array.from({ length: mods }, () =>
-    Array.from({ length: Rp }, () => new Array<Float64Array>(n)),
-  );
-  const moduleVars = model.modules.map((_, m) => model.moduleVariables(m));
-  const varList = moduleVars.flat();
-  for (let i = 0; i < n; i++) {
+  return perSampleOracle(model, n, probe, (i) => {
     const tokens = tf.tensor2d(batch.inputs.slice(i * T, (i + 1) * T), [1, T], 'int32');
     const positions = tf.tensor1d(
       Array.from(batch.positions.slice(i * M, (i + 1) * M), (p) => p - i * T),
@@ -43,22 +35,14 @@ export function oracleMlmKernels(
           .oneHot(tf.tensor1d(batch.targets.slice(i * M, (i + 1) * M), 'int32'), vocab)
           .toFloat() as tf.Tensor2D,
     );
-    for (let r = 0; r < Rp; r++) {
-      const { value, grads } = tf.variableGrads(() => {
+    return {
+      objective: (r) => {
         const logits = logitsFor(i, { tokens, positions });
         if (probe.kernel === 'loss') return tokenLosses(logits, oneHot).mean();
         const p = tf.tensor1d(probe.projections.slice(r * k, (r + 1) * k));
         return logits.reshape([k]).mul(p).sum();
-      }, varList);
-      value.dispose();
-      moduleVars.forEach((vars, m) => {
-        rows[m]![r]![i] = flattenRow(vars.map((v) => grads[v.name]!.dataSync()));
-      });
-      for (const g of Object.values(grads)) g.dispose();
-    }
-    tokens.dispose();
-    positions.dispose();
-    oneHot.dispose();
-  }
-  return oracleGrams(rows, n, probe.weight);
+      },
+      dispose: () => tf.dispose([tokens, positions, oneHot]),
+    };
+  });
 }

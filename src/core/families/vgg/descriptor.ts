@@ -1,4 +1,5 @@
 import type { FamilyDescriptor, Preset } from '../family';
+import { CLASSIFIER } from '../family';
 
 const presets: Preset[] = [
   {
@@ -38,8 +39,7 @@ export const vggFamily = {
   label: 'small VGG (Fashion-MNIST)',
   data: ['fashion'],
   dataKind: 'fashion',
-  metric: { name: 'accuracy', higherIsBetter: true },
-  lossWords: 'Cross-entropy',
+  ...CLASSIFIER,
   moduleKinds: ['filters'],
   moduleWords: { one: 'filter group', many: 'filter groups', rows: 'conv layer·group' },
   fields: ['channels', 'groupSize', 'images', 'valBatches'],

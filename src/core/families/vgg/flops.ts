@@ -1,5 +1,12 @@
 import type { EvaluationFlops, StepFlops } from '../../flops';
-import { ADAM_FLOPS_PER_PARAM, XENT, eigenFlops, evaluationTotal, stepTotal } from '../../flops';
+import {
+  ADAM_FLOPS_PER_PARAM,
+  XENT,
+  eigenFlops,
+  evaluationTotal,
+  stepTotal,
+  unchargedInputGrads,
+} from '../../flops';
 import type { ConvShape, VggSize } from './model';
 import { filterGroupParams, vggLayout } from './model';
 
@@ -169,12 +176,6 @@ export function vggStepEvaluationFlops(
 ): EvaluationFlops {
   const { convs } = vggLayout(size);
   const g = size.groupSize;
-  const all = vggStepFlops(
-    size,
-    batch,
-    updating.map(() => true),
-  );
-  const charged = vggStepFlops(size, batch, updating);
   let taps = 0;
   let perSample = 0;
   let gram = 0;
@@ -190,7 +191,9 @@ export function vggStepEvaluationFlops(
   const bias0 = 2 * c0.side * c0.side * c0.cout;
   return evaluationTotal({
     forward: batch * taps,
-    backward: batch * (2 * taps - bias0) + all.inputGrad - charged.inputGrad,
+    backward:
+      batch * (2 * taps - bias0) +
+      unchargedInputGrads((u) => vggStepFlops(size, batch, u), updating),
     perSample: n * perSample,
     gram,
     eigen: eigenFlops(modules, n),

@@ -1,5 +1,5 @@
-import { DataError } from '../../data/corpus';
 import type { FamilyCode } from '../family-code';
+import { taskOnData } from '../family-code';
 import { vggFamily } from './descriptor';
 import { vggStepFlops, vggEvaluationFlops } from './flops';
 import { fastFilterGroupKernels } from './kernel';
@@ -10,10 +10,7 @@ import { VggFashionTask } from './task';
 /** The vgg family: its descriptor, its task, and its parts. */
 export const vggCode: FamilyCode<'vgg'> = {
   descriptor: vggFamily,
-  createTask(config, data, rng) {
-    if (!data.fashion) throw new DataError('Fashion-MNIST is not loaded');
-    return new VggFashionTask(config, data.fashion, rng);
-  },
+  createTask: taskOnData(vggFamily.dataKind, VggFashionTask),
   parts: {
     model: SmallVgg,
     fastKernels: fastFilterGroupKernels,

@@ -11,16 +11,16 @@ import {
 } from './kernel';
 import { oracleFilterGroupKernels } from './oracle';
 import type { ConvImpl, VggSize } from './model';
-import { SmallVgg } from './model';
+import { DEFAULT_VGG, SmallVgg } from './model';
 import { testRng } from '../../testing/fake-rng';
 import {
   executedMatmuls,
   expectKernelsMatch,
+  gradError,
   itReportsWorstError,
-  maxErrors,
 } from '../../testing/kernels';
 import { vggStepEvaluationFlops } from './flops';
-import { activeVariables } from '../../testing/training';
+import { activeVariables, expectGroupedGradients } from '../../testing/training';
 import { biasesOnly, randomiseVariables } from '../../testing/weights';
 
 beforeAll(async () => {
@@ -55,6 +55,17 @@ function tinyModel(size: VggSize, seed: number, convImpl: ConvImpl): SmallVgg {
  */
 const TOL = 1e-4;
 
+/**
+ * The lab's VGG (10 classes, one input channel) on 8×8 images: channels [4, 8] × 2 convs, g = 4.
+ */
+const SMALL: VggSize = {
+  ...DEFAULT_VGG,
+  channels: [4, 8],
+  convsPerStage: 2,
+  groupSize: 4,
+  inputSize: 8,
+};
+
 const cases: {
   name: string;
   size: VggSize;
@@ -65,14 +76,7 @@ const cases: {
 }[] = [
   {
     name: 'exact trace kernel (k = 10), 8×8, channels [4, 8], g = 2',
-    size: {
-      channels: [4, 8],
-      convsPerStage: 1,
-      groupSize: 2,
-      classes: 10,
-      inputSize: 8,
-      inChannels: 1,
-    },
+    size: { ...SMALL, convsPerStage: 1, groupSize: 2 },
     n: 4,
     kernel: 'trace',
     R: 4,
@@ -80,14 +84,7 @@ const cases: {
   },
   {
     name: 'loss kernel, 8×8, channels [4, 8] × 2 convs, g = 4',
-    size: {
-      channels: [4, 8],
-      convsPerStage: 2,
-      groupSize: 4,
-      classes: 10,
-      inputSize: 8,
-      inChannels: 1,
-    },
+    size: SMALL,
     n: 5,
     kernel: 'loss',
     R: 4,
@@ -146,12 +143,6 @@ describe('fast filter-group mNTK vs brute-force oracle', () => {
   itReportsWorstError(() => worst, TOL, console.log);
 });
 
-/** max |x − reference| / max |reference|; 0 when both are all zeros (a dead ReLU). */
-function gradError(ref: ArrayLike<number>, x: ArrayLike<number>): number {
-  const { maxAbs, maxErr } = maxErrors(ref, x);
-  return maxErr === 0 ? 0 : maxErr / maxAbs;
-}
-
 /**
  * The 'step' kernel is the loss kernel of the batch's first n images, taken from the training
  * step's own pass: against the oracle run on those n images with the loss kernel (TOL as
@@ -161,14 +152,7 @@ function gradError(ref: ArrayLike<number>, x: ArrayLike<number>): number {
  * split layout's per-part matmuls).
  */
 describe('the step kernel (from the training step) vs the oracle, and its gradients', () => {
-  const size: VggSize = {
-    channels: [4, 8],
-    convsPerStage: 2,
-    groupSize: 4,
-    classes: 10,
-    inputSize: 8,
-    inChannels: 1,
-  };
+  const size = SMALL;
   let stepWorst = 0;
   for (const impl of ['im2col', 'conv2d'] as const) {
     it(`batch 7, n = 4 (${impl})`, async () => {
@@ -211,15 +195,7 @@ describe('the step kernel (from the training step) vs the oracle, and its gradie
 
       // Some groups frozen: the gradients of the updated ones, as the grouped step has them.
       const on = model.modules.map((_, m) => m % 3 !== 1);
-      model.setGroups(on);
-      const active = activeVariables(model, on);
-      const grouped = tf.variableGrads(() => model.loss(x, y), active);
-      const some = tf.tidy(() => step.gradients(active).map((g) => tf.keep(g)));
-      active.forEach((v, i) => {
-        const b = grouped.grads[v.name]!.dataSync();
-        expect(gradError(b, some[i]!.dataSync()), v.name).toBeLessThan(1e-5);
-      });
-      tf.dispose([some, grouped.value, Object.values(grouped.grads)]);
+      expectGroupedGradients(model, on, () => model.loss(x, y), step.gradients);
 
       step.loss.dispose();
       step.dispose();

@@ -5,6 +5,7 @@ import { kernelInput, objectiveTensors, probeProjections } from '../../kernel';
 import type { SmallVgg } from './model';
 import { im2col3x3, sampleLosses } from './model';
 import type { Rng } from '../../rng';
+import { checkStepKernelSize, stepGradients, stepPass } from '../step-kernel';
 import type { StepProbe } from '../types';
 
 /**
@@ -166,20 +167,15 @@ export async function stepFilterGroupKernels(
   n: number,
 ): Promise<VggStepProbe> {
   const B = x.shape[0];
-  if (!(n >= 1 && n <= B))
-    throw new RangeError(`The step kernel needs 1 ≤ n ≤ batch, got n = ${n}, batch ${B}.`);
+  checkStepKernelSize(n, B);
   const { convs } = model.layout;
   const g = model.size.groupSize;
-  const backbone = model.backboneVariables();
   const capture: tf.Tensor4D[] = [];
-  const { value, grads } = tf.tidy(() => {
-    const taps = convs.map((c) => tf.zeros([B, c.side, c.side, c.cout]) as tf.Tensor4D);
-    const f = (...args: tf.Tensor[]) =>
-      model.loss(x, labels, { taps: args.slice(0, convs.length) as tf.Tensor4D[], capture });
-    return tf.valueAndGrads(f)([...taps, ...backbone]);
-  });
-  const D = grads.slice(0, convs.length) as tf.Tensor4D[];
-  const backboneGrads = new Map(backbone.map((v, i) => [v.name, grads[convs.length + i]!]));
+  const { value, grads, D, backboneGrads } = stepPass(
+    model.backboneVariables(),
+    () => convs.map((c) => tf.zeros([B, c.side, c.side, c.cout]) as tf.Tensor4D),
+    (taps) => model.loss(x, labels, { taps, capture }),
+  );
   const grams = tf.tidy(() => {
     const perLayer = convs.map((c, l) => {
       const K = 9 * c.cin + 1;
@@ -198,50 +194,32 @@ export async function stepFilterGroupKernels(
   const kernels = (await grams.data()) as Float32Array;
   grams.dispose();
 
-  // Module variable name → (layer, group, weight or bias).
-  const where = new Map<string, { l: number; q: number; bias: boolean }>();
-  model.modules.forEach((info, m) => {
-    const [w, b] = model.moduleVariables(m);
-    where.set(w!.name, { l: info.layer, q: info.index, bias: false });
-    where.set(b!.name, { l: info.layer, q: info.index, bias: true });
-  });
-  const gradients = (vars: tf.Variable[]): tf.Tensor[] => {
-    // The groups asked for, per layer, ascending.
-    const asked = convs.map(() => new Set<number>());
-    for (const v of vars) {
-      const at = where.get(v.name);
-      if (at) asked[at.l]!.add(at.q);
-      else if (!backboneGrads.has(v.name)) throw new Error(`No gradient for ${v.name}.`);
+  // Per layer, the groups asked for (ascending): their filter and bias gradients.
+  const gradients = stepGradients(model, convs.length, backboneGrads, (l, groups, got) => {
+    const c = convs[l]!;
+    const S2 = c.side * c.side;
+    let dz = D[l]!;
+    if (groups.length < c.groups) {
+      const channels = groups.flatMap((q) => Array.from({ length: g }, (_, j) => q * g + j));
+      dz = tf.gather(dz, tf.tensor1d(channels, 'int32'), 3);
     }
-    const got = new Map<string, tf.Tensor>();
-    convs.forEach((c, l) => {
-      const groups = [...asked[l]!].sort((a, b) => a - b);
-      if (groups.length === 0) return;
-      const S2 = c.side * c.side;
-      let dz = D[l]!;
-      if (groups.length < c.groups) {
-        const channels = groups.flatMap((q) => Array.from({ length: g }, (_, j) => q * g + j));
-        dz = tf.gather(dz, tf.tensor1d(channels, 'int32'), 3);
-      }
-      const cols = groups.length * g;
-      const P = im2col3x3(capture[l]!).reshape([B * S2, 9 * c.cin]) as tf.Tensor2D;
-      const dW = tf
-        .matMul(P, dz.reshape([B * S2, cols]) as tf.Tensor2D, true, false)
-        .reshape([3, 3, c.cin, cols]);
-      const db = dz.sum([0, 1, 2]);
-      const ws = groups.length === 1 ? [dW] : tf.split(dW, groups.length, 3);
-      const bs = groups.length === 1 ? [db] : tf.split(db, groups.length, 0);
-      groups.forEach((q, k) => {
-        got.set(model.convW[l]![q]!.name, ws[k]!);
-        got.set(model.convB[l]![q]!.name, bs[k]!);
-      });
+    const cols = groups.length * g;
+    const P = im2col3x3(capture[l]!).reshape([B * S2, 9 * c.cin]) as tf.Tensor2D;
+    const dW = tf
+      .matMul(P, dz.reshape([B * S2, cols]) as tf.Tensor2D, true, false)
+      .reshape([3, 3, c.cin, cols]);
+    const db = dz.sum([0, 1, 2]);
+    const ws = groups.length === 1 ? [dW] : tf.split(dW, groups.length, 3);
+    const bs = groups.length === 1 ? [db] : tf.split(db, groups.length, 0);
+    groups.forEach((q, k) => {
+      got.set(model.convW[l]![q]!.name, ws[k]!);
+      got.set(model.convB[l]![q]!.name, bs[k]!);
     });
-    return vars.map((v) => got.get(v.name) ?? backboneGrads.get(v.name)!.clone());
-  };
+  });
   return {
     kernels,
     spectrum: kernelInput(kernels, n),
-    loss: value as tf.Scalar,
+    loss: value,
     gradients,
     dispose: () => {
       // capture[0] is the batch's own images, owned by the caller.

@@ -7,7 +7,7 @@ import { biasesOnly, randomiseVariables } from '../../testing/weights';
 import { fastFilterGroupKernels, makeImageProbe } from './kernel';
 import { vggStepFlops } from './flops';
 import type { ConvImpl, VggSize } from './model';
-import { SmallVgg, resolveConvImpl, vggLayout } from './model';
+import { DEFAULT_VGG, SmallVgg, resolveConvImpl, vggLayout } from './model';
 import { testRng } from '../../testing/fake-rng';
 
 beforeAll(async () => {
@@ -20,12 +20,11 @@ beforeAll(async () => {
  * distinct (im2col rows B·S² = 432 / 108 vs filter-gradient rows 9·cin = 9 / 72 / 144).
  */
 const size: VggSize = {
+  ...DEFAULT_VGG,
   channels: [8, 16],
   convsPerStage: 2,
   groupSize: 4,
-  classes: 10,
   inputSize: 12,
-  inChannels: 1,
 };
 const B = 3;
 

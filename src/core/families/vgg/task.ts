@@ -24,6 +24,7 @@ import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
 import type { ModelView, StepProbe, Task, TaskBatch } from '../types';
 import { TaskBase } from '../task-base';
+import { ACCURACY } from '../family';
 
 /** Validation images per forward pass (bounds the activations' memory). */
 const VAL_CHUNK = 250;
@@ -44,7 +45,7 @@ export function vggSizeOf(config: ExperimentConfig): VggSize {
  */
 export class VggFashionTask extends TaskBase<SmallVgg> implements Task {
   readonly model: SmallVgg;
-  readonly metric = { name: 'accuracy', higherIsBetter: true } as const;
+  readonly metric = ACCURACY;
   readonly probe: ImageProbe;
   readonly data: FashionData;
   private readonly probeT: ImageProbeTensors;

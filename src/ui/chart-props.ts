@@ -1,0 +1,40 @@
+/** Props the lab's recharts charts share (the loss chart, the drill-down's, the report's). */
+import type { ReactNode } from 'react';
+import type { XAxisProps, YAxisProps } from 'recharts';
+import { formatValue } from '../report/format';
+
+/** The stroke of every chart's grid. */
+export const GRID_STROKE = '#e5e7eb';
+
+/** A chart's margins: `vertical` above and below, 8 to the right, none to the left. */
+export const chartMargin = (vertical: number) => ({
+  top: vertical,
+  right: 8,
+  bottom: vertical,
+  left: 0,
+});
+
+/** An x axis over the training steps, from the first to the last, its ticks in `fontSize`. */
+export const stepAxis = (fontSize: number): XAxisProps => ({
+  dataKey: 'step',
+  type: 'number',
+  domain: ['dataMin', 'dataMax'],
+  tick: { fontSize },
+});
+
+/** A y axis of kernel values (eigenvalues, λmax): 2 significant digits, 12 px ticks. */
+export const kernelValueAxis: YAxisProps = {
+  tickFormatter: (v: number) => formatValue(v, 2),
+  tick: { fontSize: 12 },
+  width: 56,
+};
+
+/** A tooltip that shows a value as `name` and its label as `label` gives it. */
+export const valueTooltip = (name: string, label: (label: ReactNode) => string) => ({
+  isAnimationActive: false,
+  formatter: (v: unknown): [string, string] => [
+    typeof v === 'number' ? formatValue(v) : String(v),
+    name,
+  ],
+  labelFormatter: label,
+});
