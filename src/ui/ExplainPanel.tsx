@@ -13,7 +13,7 @@ import { moduleWords } from './model-words';
 export function ExplainPanel() {
   const s = useLabFields('runConfig', 'live', 'step', 'modules', 'evaluations', 'probeOutputs');
   const cfg = s.runConfig;
-  const words = moduleWords(cfg.model);
+  const words = moduleWords(cfg.model, cfg.modules);
   // The run's params with α and β as in force in the trainer.
   const params: PolicyParams = useMemo(
     () => ({ ...policyParams(cfg), alpha: s.live.alpha, beta: s.live.beta }),

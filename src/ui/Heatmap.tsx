@@ -13,8 +13,8 @@ import { moduleWords } from './model-words';
 /** λmax of every module at every evaluation, on a log colour scale. */
 export function Heatmap() {
   const { modules } = useModuleRows();
-  const { evaluations, K, model } = useGridData();
-  const words = moduleWords(model);
+  const { evaluations, K, model, modules: selection } = useGridData();
+  const words = moduleWords(model, selection);
   const range = useMemo(() => positiveRange(evaluations.map((e) => e.lambdaMax)), [evaluations]);
   const scale = useMemo(() => lambdaScale(range), [range]);
   const draw = useCallback(

@@ -15,9 +15,10 @@ export function ParamSliders() {
       ref: st.runConfig.ref,
       window: st.runConfig.window,
       model: st.runConfig.model,
+      modules: st.runConfig.modules,
     })),
   );
-  const one = moduleWords(s.model).one;
+  const one = moduleWords(s.model, s.modules).one;
   const { sliderNote } = getPolicy(s.policy);
   const disabled = s.phase !== 'ready' || s.view !== 'live';
   const sliders = [

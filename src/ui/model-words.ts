@@ -1,6 +1,8 @@
 /** Words that depend on the model: what a MAT module is, what the loss measures. */
 import type { ModelName } from '../core/config';
 import { FAMILIES, MODELS, familyOf } from '../core/families/descriptors';
+import { moduleKindInfo } from '../core/families/module-kinds';
+import { DEFAULT_MODULES, moduleSelection } from '../core/families/transformer/selection';
 
 export const MODEL_LABELS = Object.fromEntries(MODELS.map((m) => [m, FAMILIES[m].label])) as Record<
   ModelName,
@@ -22,9 +24,26 @@ export interface ModuleWords {
   rows: string;
 }
 
-/** The family's modules in words; a model this build does not know gets neutral words. */
-export function moduleWords(model: string): ModuleWords {
-  return familyOf(model)?.moduleWords ?? { one: 'module', many: 'modules', rows: 'layer·module' };
+/**
+ * The family's modules in words; a model this build does not know gets neutral words. `modules`
+ * is the transformers' `modules` field: with FFN blocks or the embeddings as modules too, a
+ * module is no longer only a head (or an expert).
+ */
+export function moduleWords(model: string, modules = DEFAULT_MODULES as string): ModuleWords {
+  const family = familyOf(model);
+  if (!family) return { one: 'module', many: 'modules', rows: 'layer·module' };
+  const { ffn, embed } = moduleSelection(modules);
+  const extra = [
+    ...(ffn && family.moduleKinds.includes('ffn') ? (['ffn'] as const) : []),
+    ...(embed && family.moduleKinds.includes('embed') ? (['embed'] as const) : []),
+  ];
+  if (extra.length === 0) return family.moduleWords;
+  const kinds = [...family.moduleKinds.filter((k) => k !== 'ffn' && k !== 'embed'), ...extra];
+  return {
+    one: 'module',
+    many: `modules (${kinds.map((k) => moduleKindInfo(k).many).join(', ')})`,
+    rows: `${family.moduleWords.rows}${ffn && extra.includes('ffn') ? ', layer·F' : ''}${embed && extra.includes('embed') ? ', Emb' : ''}`,
+  };
 }
 
 /** What the training loss is, in words. */

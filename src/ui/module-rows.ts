@@ -21,6 +21,7 @@ export function useGridData() {
       policy: s.runConfig.policy,
       K: s.runConfig.K,
       model: s.runConfig.model,
+      modules: s.runConfig.modules,
     })),
   );
 }
