@@ -15,15 +15,11 @@ import { createRng } from '../src/core/rng';
 import { isNodeBackend, setupNodeBackend } from '../src/node/backend';
 import { loadTaskDataFromDisk } from '../src/node/deps';
 import { executedMatmuls } from '../src/core/testing/kernels';
+import { arg, median } from './common';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
 const backend = arg('backend', 'wasm');
 const steps = Number(arg('steps', '30'));
 const presetId = arg('preset', 'bert-austen');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Row {
   modules: string;

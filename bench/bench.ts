@@ -16,11 +16,8 @@ import { DEFAULT_CONFIG } from '../src/core/config';
 import { Session } from '../src/core/session';
 import { isNodeBackend, setupNodeBackend } from '../src/node/backend';
 import { loadCorpusFromDisk } from '../src/node/deps';
+import { arg, median } from './common';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
 const backendName = arg('backend', 'wasm') as ExperimentConfig['backend'];
 const steps = Number(arg('steps', '500'));
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,8 +29,6 @@ async function setup(): Promise<string> {
   });
   return description;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function timeRun(cfg: ExperimentConfig) {
   const s = new Session(cfg, loadCorpusFromDisk());

@@ -17,11 +17,8 @@ import { Session } from '../src/core/session';
 import type { NodeBackend } from '../src/node/backend';
 import { isNodeBackend, setupNodeBackend } from '../src/node/backend';
 import { loadTaskDataFromDisk } from '../src/node/deps';
+import { arg, median, timedAdvance } from './common';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
 const backendArg = arg('backend', 'wasm');
 if (!isNodeBackend(backendArg)) throw new Error(`--backend must be wasm, cpu or webgpu`);
 const backend: NodeBackend = backendArg;
@@ -29,7 +26,6 @@ const steps = Number(arg('steps', '150'));
 const presets = arg('presets', 'bert-austen,switch-austen,vgg-fashion,mlp-spiral').split(',');
 const here = dirname(fileURLToPath(import.meta.url));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 /** Reshape and Identity share their input's buffer on webgpu and wasm: no dispatch. */
 const dispatching = (ks: { name: string }[]) =>
   ks.filter((k) => k.name !== 'Reshape' && k.name !== 'Identity').length;
@@ -73,11 +69,7 @@ async function timeRun(cfg: ExperimentConfig) {
   let vanilla = 0;
   let tensors20 = 0;
   for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    const r = await s.advance();
-    await r.loss.data(); // sync: the time is the step's, not its dispatch
-    r.loss.dispose();
-    const dt = performance.now() - t0;
+    const { r, ms: dt } = await timedAdvance(s);
     charged += r.flops;
     vanilla += r.vanillaFlops;
     if (i >= 5) {

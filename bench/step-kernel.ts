@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../src/core/config';
+import type { TaskData } from '../src/core/families/types';
 import { splitTotal } from '../src/core/flops';
 import { kernelInput, moduleSpectra } from '../src/core/kernel';
 import { mlpEvaluationFlops } from '../src/core/families/mlp/flops';
@@ -27,11 +28,8 @@ import { Session } from '../src/core/session';
 import type { NodeBackend } from '../src/node/backend';
 import { isNodeBackend, setupNodeBackend } from '../src/node/backend';
 import { loadTaskDataFromDisk } from '../src/node/deps';
+import { arg, median, timedAdvance } from './common';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
 const backendArg = arg('backend', 'wasm');
 if (!isNodeBackend(backendArg)) throw new Error('--backend must be wasm, cpu or webgpu');
 const backend: NodeBackend = backendArg;
@@ -44,20 +42,14 @@ const stepsOf = new Map(
 );
 const here = dirname(fileURLToPath(import.meta.url));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
 /** Steps of `cfg`: wall ms per step (synced), evaluation ms, the charged kernel FLOPs. */
-async function timeRun(cfg: ExperimentConfig, steps: number) {
-  const s = new Session(cfg, loadTaskDataFromDisk(cfg));
+async function timeRun(cfg: ExperimentConfig, data: TaskData, steps: number) {
+  const s = new Session(cfg, data);
   const plain: number[] = [];
   const withEval: number[] = [];
   const evalMs: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    const r = await s.advance();
-    await r.loss.data();
-    r.loss.dispose();
-    const dt = performance.now() - t0;
+    const { r, ms: dt } = await timedAdvance(s);
     // The first evaluation and step compile kernels: left out.
     if (i < 2) continue;
     if (r.evaluation) {
@@ -112,12 +104,14 @@ async function main() {
   for (const id of presets) {
     const base = { ...presetConfig(id)!, backend };
     const steps = stepsOf.get(id) ?? 60;
-    const probe = new Session(base, loadTaskDataFromDisk(base));
+    // The data set is read once and shared by every Session of the preset.
+    const data = loadTaskDataFromDisk(base);
+    const probe = new Session(base, data);
     const V = probe.flopsPerVanillaStep;
     const defaultFlops = probe.flopsPerEvaluation;
     const kernel = base.kernel;
     probe.dispose();
-    const stepS = new Session({ ...base, kernel: 'step' }, loadTaskDataFromDisk(base));
+    const stepS = new Session({ ...base, kernel: 'step' }, data);
     const stepFlops = stepS.flopsPerEvaluation;
     const allFrozen = stepS.task.stepEvaluationFlops!(stepS.modules.map(() => false));
     stepS.dispose();
@@ -137,10 +131,10 @@ async function main() {
       spectraMs = await mlpSpectraMs(base, 200);
     }
     const runs = {
-      vanillaDefault: await timeRun({ ...base, policy: 'vanilla' }, steps),
-      vanillaStep: await timeRun({ ...base, policy: 'vanilla', kernel: 'step' }, steps),
-      matDefault: await timeRun({ ...base, policy: 'mat' }, steps),
-      matStep: await timeRun({ ...base, policy: 'mat', kernel: 'step' }, steps),
+      vanillaDefault: await timeRun({ ...base, policy: 'vanilla' }, data, steps),
+      vanillaStep: await timeRun({ ...base, policy: 'vanilla', kernel: 'step' }, data, steps),
+      matDefault: await timeRun({ ...base, policy: 'mat' }, data, steps),
+      matStep: await timeRun({ ...base, policy: 'mat', kernel: 'step' }, data, steps),
     };
     const r = {
       vanillaStepFlops: V,

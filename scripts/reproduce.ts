@@ -232,35 +232,51 @@ function budgetNote(budget: Budget, quick: boolean, stepsOverride: number | null
   return `Fixed budget of ${budget.steps} steps so that the full run fits in 45 min on 2 cores with WASM (see src/report/plan.ts).`;
 }
 
-async function reproducePreset(presetId: string, ctx: Context): Promise<Report> {
-  const { opts } = ctx;
-  const preset = findPreset(presetId)!;
+/** A preset as its runs share it: the config, the budget (--steps applied), data and facts. */
+async function presetSetup(presetId: string, opts: Options) {
   const base = { ...presetConfig(presetId)!, backend: opts.backend };
   const planned = budgetFor(presetId, opts.quick);
   const budget: Budget = opts.steps !== null ? { ...planned, steps: opts.steps } : planned;
   const data = loadTaskDataFromDisk(base);
   const facts = await presetFacts({ ...base, policy: 'vanilla' }, data);
-  const load0 = loadavg()[0] ?? 0;
-  const t0 = performance.now();
+  /** One run's configuration. */
   const configFor = (policy: PolicyName, seed: number) =>
     reproduceConfig(base, { policy, seed, budget, depth: facts.depth, backend: opts.backend });
+  return { base, budget, data, facts, configFor };
+}
+
+/** One run of `steps` steps, with its progress bar. */
+async function runWithBar(
+  config: ExperimentConfig,
+  data: TaskData,
+  steps: number,
+  label: string,
+): Promise<RawRun> {
+  const bar = startBar(label, steps);
+  try {
+    return await runOnce(config, data, {
+      steps,
+      smoothing: SMOOTHING_WINDOW,
+      onProgress: bar.update,
+    });
+  } finally {
+    bar.stop();
+  }
+}
+
+async function reproducePreset(presetId: string, ctx: Context): Promise<Report> {
+  const { opts } = ctx;
+  const preset = findPreset(presetId)!;
+  const { base, budget, data, facts, configFor } = await presetSetup(presetId, opts);
+  const load0 = loadavg()[0] ?? 0;
+  const t0 = performance.now();
 
   const raw: RawRun[] = [];
   for (const seed of opts.seeds) {
     for (const policy of opts.policies) {
       ctx.done++;
       const label = `[${String(ctx.done).padStart(String(ctx.total).length)}/${ctx.total}] ${presetId} ${policy} seed ${seed}`;
-      const bar = startBar(label, budget.steps);
-      let run: RawRun;
-      try {
-        run = await runOnce(configFor(policy, seed), data, {
-          steps: budget.steps,
-          smoothing: SMOOTHING_WINDOW,
-          onProgress: bar.update,
-        });
-      } finally {
-        bar.stop();
-      }
+      const run = await runWithBar(configFor(policy, seed), data, budget.steps, label);
       raw.push(run);
       const ratio = run.totalFlops / run.vanillaTotalFlops;
       console.log(
@@ -374,22 +390,13 @@ function render(paths: readonly string[]): void {
   console.log(`re-rendered ${file}`);
 }
 
-/** One run of a sweep, with its progress line. */
+/** One run of a sweep, with its progress bar and line. */
 async function sweepRun(config: ExperimentConfig, data: TaskData, steps: number, label: string) {
-  const bar = startBar(label, steps);
-  try {
-    const run = await runOnce(config, data, {
-      steps,
-      smoothing: SMOOTHING_WINDOW,
-      onProgress: bar.update,
-    });
-    console.log(
-      `${label}: final ${run.finalSmoothed.toPrecision(4)}, ${formatPercent(run.totalFlops / run.vanillaTotalFlops)} of vanilla's FLOPs, ${formatDuration(run.timing.wallMs)}`,
-    );
-    return run;
-  } finally {
-    bar.stop();
-  }
+  const run = await runWithBar(config, data, steps, label);
+  console.log(
+    `${label}: final ${run.finalSmoothed.toPrecision(4)}, ${formatPercent(run.totalFlops / run.vanillaTotalFlops)} of vanilla's FLOPs, ${formatDuration(run.timing.wallMs)}`,
+  );
+  return run;
 }
 
 /**
@@ -401,16 +408,10 @@ async function sweep(opts: Options, date: string, command: string): Promise<void
   const sweeps: Sweep[] = [];
   const t0 = performance.now();
   for (const id of opts.presets) {
-    const base = { ...presetConfig(id)!, backend: opts.backend };
-    const planned = budgetFor(id, opts.quick);
-    const budget: Budget = opts.steps !== null ? { ...planned, steps: opts.steps } : planned;
-    const data = loadTaskDataFromDisk(base);
-    const facts = await presetFacts({ ...base, policy: 'vanilla' }, data);
-    const configFor = (policy: PolicyName) =>
-      reproduceConfig(base, { policy, seed, budget, depth: facts.depth, backend: opts.backend });
+    const { budget, data, facts, configFor } = await presetSetup(id, opts);
     const total = 1 + SWEEP_ALPHAS.length * SWEEP_BETAS.length;
     const vanillaRaw = await sweepRun(
-      configFor('vanilla'),
+      configFor('vanilla', seed),
       data,
       budget.steps,
       `[1/${total}] ${id} vanilla`,
@@ -420,7 +421,7 @@ async function sweep(opts: Options, date: string, command: string): Promise<void
     const vanilla = withTarget(vanillaRaw, target, SMOOTHING_WINDOW, higher);
     const mat = [];
     let i = 1;
-    for (const config of sweepConfigs(configFor('mat'))) {
+    for (const config of sweepConfigs(configFor('mat', seed))) {
       i++;
       const label = `[${i}/${total}] ${id} MAT α ${config.alpha} β ${config.beta}`;
       const raw = await sweepRun(config, data, budget.steps, label);
@@ -469,20 +470,21 @@ async function main(): Promise<void> {
   }
   const t0 = performance.now();
   const { description } = await setupNodeBackend(opts.backend, { gles: opts.gles });
+  const command = [
+    'npm run reproduce',
+    ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
+  ].join(' ');
+  const date = new Date().toISOString().slice(0, 10);
   if (opts.sweep) {
-    const command = ['npm run reproduce --', ...process.argv.slice(2)].join(' ');
-    await sweep(opts, new Date().toISOString().slice(0, 10), command);
+    await sweep(opts, date, command);
     return;
   }
   const ctx: Context = {
     opts,
     backend: description,
     git: gitState(),
-    command: [
-      'npm run reproduce',
-      ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
-    ].join(' '),
-    date: new Date().toISOString().slice(0, 10),
+    command,
+    date,
     done: 0,
     total: opts.presets.length * opts.policies.length * opts.seeds.length,
   };

@@ -9,9 +9,8 @@ export { POLICIES };
 export type { PolicyName };
 
 /** Models, data sets and presets come from the family registry (`families/descriptors.ts`). */
-export { DATASETS, MODELS, MODEL_DATA } from './families/descriptors';
-export type { DatasetName, ModelName } from './families/descriptors';
-export { TOY_DATASETS } from './families/mlp/descriptor';
+export { MODELS, MODEL_DATA };
+export type { ModelName } from './families/descriptors';
 export const ACTIVATIONS = ['tanh', 'relu'] as const;
 export const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export const REFS = ['mean', 'median', 'max'] as const;

@@ -26,9 +26,12 @@ describe('FLOPs by part', () => {
       flops += r.flops;
       vanilla += r.vanillaFlops;
       if (r.evaluation) evaluations++;
-      expect(r.split.step).toBe(r.step);
-      expect(splitTotal(r.split.run)).toBe(flops);
-      expect(splitTotal(r.split.vanilla)).toBe(vanilla);
+      const split = s.flopSplits();
+      expect(split.step).toBe(r.step);
+      expect(splitTotal(split.run)).toBe(flops);
+      expect(splitTotal(split.vanilla)).toBe(vanilla);
+      expect(r.totalFlops).toBe(flops);
+      expect(r.totalVanillaFlops).toBe(vanilla);
     }
     const { run, vanilla: v } = s.flopSplits();
     // Vanilla: every module updated every step, no mNTK.

@@ -3,7 +3,7 @@ import { now } from './clock';
 import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
 import type { Corpus } from './data/corpus';
 import type { FlopSplit, FlopSplits, StepFlops } from './flops';
-import { addStepFlops, zeroSplit } from './flops';
+import { addStepFlops, splitTotal, zeroSplit } from './flops';
 import type { SpectrumInput } from './kernel';
 import { kernelInput, moduleSpectra } from './kernel';
 import { FusedAdam } from './optim/adam';
@@ -42,8 +42,12 @@ export interface StepResult {
   /** FLOPs charged to this step (mNTK included when the policy needs it) and vanilla's. */
   flops: number;
   vanillaFlops: number;
-  /** The run's and vanilla's cumulative FLOPs by part after this step (a copy). */
-  split: FlopSplits;
+  /**
+   * The run's and vanilla's cumulative FLOPs after this step: the sums of `flopSplits()`'s parts,
+   * so totals and split always agree (the split itself is copied only when asked for).
+   */
+  totalFlops: number;
+  totalVanillaFlops: number;
 }
 
 export class NanLossError extends Error {
@@ -131,13 +135,8 @@ export class Session {
   }
 
   private applyDecisions(): void {
-    const updating = this.decisions.map((d) => d.updating);
-    this.model.setGroups(updating);
-    const vars = [...this.model.backboneVariables()];
-    updating.forEach((u, m) => {
-      if (u) vars.push(...this.model.moduleVariables(m));
-    });
-    this.optimizer.setActive(vars);
+    this.model.setGroups(this.decisions.map((d) => d.updating));
+    this.optimizer.setActive(this.activeVariables());
   }
 
   /** The policy's decisions, then the manual overrides over them (the one place they apply). */
@@ -269,7 +268,8 @@ export class Session {
       events,
       flops: kernel + charged.total,
       vanillaFlops: this.flopsPerVanillaStep,
-      split: this.flopSplits(),
+      totalFlops: splitTotal(this.spent.run),
+      totalVanillaFlops: splitTotal(this.spent.vanilla),
     };
   }
 

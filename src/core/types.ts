@@ -1,8 +1,8 @@
+import type { ModuleKind } from './families/module-kinds';
 import type { DecisionReason } from './policies/reasons';
 
 /** Kinds of MAT module (the table is `families/module-kinds.ts`). */
-export type { ModuleKind } from './families/module-kinds';
-import type { ModuleKind } from './families/module-kinds';
+export type { ModuleKind };
 
 /** A set of parameters MAT freezes or updates as a unit. */
 export interface ModuleInfo {

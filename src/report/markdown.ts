@@ -4,7 +4,7 @@
  */
 import type { PolicyName } from '../core/config';
 import { byPolicy } from '../core/policies/registry';
-import { formatMs, formatPercent, formatSI } from './format';
+import { formatFlops, formatMs, formatPercent, formatSI } from './format';
 import type { PolicySummary, Report, Spread } from './schema';
 
 /** Each policy's label, as in the lab's menus. */
@@ -37,13 +37,11 @@ function metricSpread(s: Spread, name: Report['metric']['name']): string {
   return `${formatMetric(s.mean, name)} ${PM} ${sd}`;
 }
 
-const flops = (x: number) => formatSI(x, 'FLOP');
-
 function flopSpread(s: Spread | null): string {
   if (!s) return '—';
   return s.n < 2 || s.std === 0
-    ? flops(s.mean)
-    : `${flops(s.mean)} ${PM} ${formatSI(s.std, '')}`.trimEnd();
+    ? formatFlops(s.mean)
+    : `${formatFlops(s.mean)} ${PM} ${formatSI(s.std, '')}`.trimEnd();
 }
 
 /** A share (ratio), as "57.3 %" or "57.3 ± 2.1 %". */
@@ -76,7 +74,8 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+/** One row of a Markdown table. */
+export const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
 
 /** The table alone: header, separator, one row per policy. */
 export function markdownTable(report: Pick<Report, 'summary' | 'metric'>): string {

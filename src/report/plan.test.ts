@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { presetConfig } from '../core/presets';
-import { freezeStep } from '../core/policies/progressive';
+import { freezeStep, gcd } from '../core/policies/progressive';
 import {
   budgetFor,
   FULL_BUDGETS,
-  gcd,
   parsePolicies,
   policyK,
   progressiveSpan,

@@ -59,8 +59,6 @@ export function budgetFor(presetId: string, quick: boolean): Budget {
   return quick ? QUICK_BUDGET : (FULL_BUDGETS[presetId] ?? DEFAULT_BUDGET);
 }
 
-export { gcd } from '../core/policies/progressive';
-
 /**
  * The progressive schedule's span: after the warm-up, the `depth` layers of modules freeze one
  * after the other, the last one with 1/(depth + 1) of the post-warm-up budget still to go (as
@@ -79,18 +77,17 @@ const MAX_K = 1000;
 /**
  * The evaluation interval a policy runs with. The Session computes a kernel every K steps
  * whatever the policy, but charges its FLOPs only to policies that need it (MAT, random), and
- * decisions change only at evaluations. So a policy that needs the kernel runs with the preset's
- * K; one that does not, with the largest interval that gives the same decisions (its
- * `equivalentK`: vanilla one evaluation at step 0, progressive gcd(W0, span) when K divides it).
- * The kernels those would compute are not charged either way; this only saves wall-clock.
+ * decisions change only at evaluations. So each policy runs with the largest interval that gives
+ * the same decisions as K, its `equivalentK`: the preset's K for MAT and random, one evaluation at
+ * step 0 for vanilla, gcd(W0, span) for progressive when K divides it. The kernels vanilla and
+ * progressive would compute are not charged either way; this only saves wall-clock.
  */
 export function policyK(
   policy: PolicyName,
   base: Pick<ExperimentConfig, 'K' | 'warmup' | 'progSpan'>,
   steps: number,
 ): number {
-  const p = getPolicy(policy);
-  return p.needsKernel ? base.K : p.equivalentK(base, steps, MAX_K);
+  return getPolicy(policy).equivalentK(base, steps, MAX_K);
 }
 
 /** A preset's configuration as one reproduce run uses it. */

@@ -5,8 +5,8 @@
  */
 import type { ExperimentConfig } from '../core/config';
 import { formatFlops, formatPercent } from './format';
-import { formatMetric } from './markdown';
-import type { RunRecord } from './schema';
+import { formatMetric, line } from './markdown';
+import type { Report, RunRecord } from './schema';
 
 /** The α and β values of the sweep. */
 export const SWEEP_ALPHAS = [0.5, 0.9, 1.3] as const;
@@ -20,7 +20,7 @@ export function sweepConfigs(base: ExperimentConfig): ExperimentConfig[] {
 /** One preset's sweep: vanilla (V*) and MAT at every grid point, all with the same seed. */
 export interface Sweep {
   preset: string;
-  metric: { name: 'perplexity' | 'accuracy'; higherIsBetter: boolean };
+  metric: Report['metric'];
   vanilla: RunRecord;
   mat: RunRecord[];
 }
@@ -46,14 +46,16 @@ export function sweepMarkdown(s: Sweep): string {
       `${formatFlops(s.vanilla.totalFlops)}. Each cell: MAT's FLOPs to V* (share of vanilla's ` +
       `total), its final smoothed ${s.metric.name}, and its total FLOPs as a share of vanilla's.`,
     '',
-    `| α \\ β | ${SWEEP_BETAS.join(' | ')} |`,
-    `| --- | ${SWEEP_BETAS.map(() => '---').join(' | ')} |`,
-    ...SWEEP_ALPHAS.map(
-      (alpha) =>
-        `| ${alpha} | ${SWEEP_BETAS.map((beta) => {
+    line(['α \\ β', ...SWEEP_BETAS.map(String)]),
+    line(['---', ...SWEEP_BETAS.map(() => '---')]),
+    ...SWEEP_ALPHAS.map((alpha) =>
+      line([
+        String(alpha),
+        ...SWEEP_BETAS.map((beta) => {
           const r = at(alpha, beta);
           return r ? cell(r, s.vanilla, s.metric) : '—';
-        }).join(' | ')} |`,
+        }),
+      ]),
     ),
     '',
   ];

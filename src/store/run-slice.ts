@@ -1,5 +1,5 @@
 /** Run/status slice: what the trainer runs, where, and how far it got. */
-import type { ExperimentConfig, LiveParam, ModelName } from '../core/config';
+import type { ExperimentConfig, LiveParam } from '../core/config';
 import { FAMILIES } from '../core/families/descriptors';
 import type { MetricInfo, ModelView } from '../core/families/types';
 import type { LoggedEvent } from '../core/session';
@@ -60,11 +60,6 @@ export interface RunState {
   loading: LoadProgress | null;
 }
 
-/** The validation metric a model reports, for runs whose `ready` message is not at hand. */
-export function metricOf(model: ModelName): MetricInfo {
-  return FAMILIES[model].metric;
-}
-
 export function initialRunState(config: ExperimentConfig): RunState {
   return {
     phase: 'starting',
@@ -79,7 +74,8 @@ export function initialRunState(config: ExperimentConfig): RunState {
     events: [],
     live: { alpha: config.alpha, beta: config.beta },
     medianStepMs: null,
-    metric: metricOf(config.model),
+    // The family's metric, for runs whose `ready` message is not at hand.
+    metric: FAMILIES[config.model].metric,
     modelView: null,
     loading: null,
   };

@@ -24,12 +24,12 @@ const PART_WORDS: Readonly<Record<FlopPart, { label: string; title: string }>> =
 };
 
 /** FLOPs saved on a part (vanilla − run) and the saving in per cent of vanilla's. */
-function Saved({ saved, vanilla }: Pick<ComputePart, 'saved' | 'vanilla'>) {
+function Saved({ saved, saving }: Pick<ComputePart, 'saved' | 'saving'>) {
   const text =
     saved === 0
       ? formatFlops(0)
-      : vanilla > 0
-        ? `${formatFlops(saved)} (${formatPercent(saved / vanilla)})`
+      : Number.isFinite(saving)
+        ? `${formatFlops(saved)} (${formatPercent(saving)})`
         : `${formatFlops(saved)} (extra)`;
   return <td className={saved > 0 ? 'good' : saved < 0 ? 'bad' : ''}>{text}</td>;
 }
@@ -90,7 +90,7 @@ export function ComputeSplitView({ split, policy }: { split: ComputeSplit; polic
               </th>
               <td>{formatFlops(p.run)}</td>
               <td>{formatFlops(p.vanilla)}</td>
-              <Saved saved={p.saved} vanilla={p.vanilla} />
+              <Saved saved={p.saved} saving={p.saving} />
             </tr>
           ))}
         </tbody>
@@ -99,7 +99,10 @@ export function ComputeSplitView({ split, policy }: { split: ComputeSplit; polic
             <th scope="row">total</th>
             <td>{formatFlops(split.run)}</td>
             <td>{formatFlops(split.vanilla)}</td>
-            <Saved saved={split.vanilla - split.run} vanilla={split.vanilla} />
+            <Saved
+              saved={split.vanilla - split.run}
+              saving={split.vanilla > 0 ? (split.vanilla - split.run) / split.vanilla : NaN}
+            />
           </tr>
         </tfoot>
       </table>

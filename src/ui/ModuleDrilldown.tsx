@@ -38,10 +38,13 @@ export function ModuleDrilldown() {
     () =>
       row < 0
         ? []
-        : strideIndices(s.evaluations.length, 500).map((i) => ({
-            step: s.evaluations[i]?.step ?? 0,
-            v: s.evaluations[i]?.lambdaMax[row] ?? NaN,
-          })),
+        : strideIndices(s.evaluations.length, 500)
+            .map((i) => ({
+              step: s.evaluations[i]?.step ?? 0,
+              v: s.evaluations[i]?.lambdaMax[row] ?? NaN,
+            }))
+            // The log axis shows positive values only.
+            .filter((p) => p.v > 0),
     [s.evaluations, row],
   );
   if (!module) return null;
@@ -158,17 +161,12 @@ function SpectrumChart(props: {
   );
 }
 
-/** λmax of the module at every evaluation. */
+/** λmax of the module at every evaluation (positive values). */
 function TrajectoryChart({ width, data }: { width: number; data: { step: number; v: number }[] }) {
   return (
     <figure>
       <figcaption>λmax over training (log scale)</figcaption>
-      <LineChart
-        width={width}
-        height={200}
-        data={data.filter((p) => p.v > 0)}
-        margin={chartMargin(4)}
-      >
+      <LineChart width={width} height={200} data={data} margin={chartMargin(4)}>
         <CartesianGrid stroke={GRID_STROKE} />
         <XAxis {...stepAxis(12)} />
         <YAxis {...kernelValueAxis} scale="log" domain={['auto', 'auto']} allowDataOverflow />

@@ -37,7 +37,7 @@ export function TimelineLegend({ policy }: { policy: PolicyName }) {
             <span className="swatch big" style={swatchStyle(s)} aria-hidden="true">
               {s.glyph}
             </span>
-            {s.label}
+            {s.legend}
           </li>
         );
       })}

@@ -4,38 +4,17 @@
  * lists the reasons that policy declares, then the overrides'.
  */
 import type { PolicyName } from '../core/config';
-import type { CellPattern } from '../core/policies/reasons';
-import { OVERRIDE_REASONS, reasonRecord } from '../core/policies/reasons';
+import type { CellPattern, ReasonInfo } from '../core/policies/reasons';
+import { OVERRIDE_REASONS, REASONS } from '../core/policies/reasons';
 import { getPolicy } from '../core/policies/registry';
 import type { DecisionReason } from '../core/types';
 
 export type { CellPattern };
 
-export interface CellStyle {
-  /** Background colour of the cell. */
-  fill: string;
-  /** Colour of the pattern, outline and glyph. */
-  ink: string;
-  pattern: CellPattern;
-  /** Drawn with an outline (forced by the user). */
-  outline: boolean;
-  /** A glyph drawn in the cell when it is large enough; null for none. */
-  glyph: string | null;
-  /** Legend text. */
-  label: string;
-  /** Whether the module is trained in this state. */
-  updating: boolean;
-}
+/** How a cell of one reason is drawn (fill, ink, pattern, outline, glyph) and its legend text. */
+export type CellStyle = ReasonInfo;
 
-export const CELL_STYLES: Readonly<Record<DecisionReason, CellStyle>> = reasonRecord((r) => ({
-  fill: r.fill,
-  ink: r.ink,
-  pattern: r.pattern,
-  outline: r.outline,
-  glyph: r.glyph,
-  label: r.legend,
-  updating: r.updating,
-}));
+export const CELL_STYLES: Readonly<Record<DecisionReason, CellStyle>> = REASONS;
 
 export function cellStyle(reason: DecisionReason): CellStyle {
   return CELL_STYLES[reason];

@@ -24,6 +24,12 @@ export interface ModuleWords {
   rows: string;
 }
 
+/** How rows of a kind are labelled, in words: `layer·F`, or the letter of a single module. */
+function rowWords(kind: string): string {
+  const { letter, single } = moduleKindInfo(kind);
+  return single ? letter : `layer·${letter}`;
+}
+
 /**
  * The family's modules in words; a model this build does not know gets neutral words. `modules`
  * is the transformers' `modules` field: with FFN blocks or the embeddings as modules too, a
@@ -42,7 +48,8 @@ export function moduleWords(model: string, modules = DEFAULT_MODULES as string):
   return {
     one: 'module',
     many: `modules (${kinds.map((k) => moduleKindInfo(k).many).join(', ')})`,
-    rows: `${family.moduleWords.rows}${ffn && extra.includes('ffn') ? ', layer·F' : ''}${embed && extra.includes('embed') ? ', Emb' : ''}`,
+    // Each extra kind's row label as `moduleLabel` writes it: `layer·F`, `Emb`.
+    rows: [family.moduleWords.rows, ...extra.map(rowWords)].join(', '),
   };
 }
 

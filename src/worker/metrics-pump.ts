@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { now } from '../core/clock';
 import type { FlopSplits } from '../core/flops';
-import { splitTotal } from '../core/flops';
 import type { RunFile } from '../core/runfile';
 import type { StepResult } from '../core/session';
 import type { Post } from './handler';
@@ -17,8 +16,6 @@ interface PendingStep {
   /** Cumulative charged and vanilla FLOPs after this step. */
   flops: number;
   vanillaFlops: number;
-  /** The same by part. */
-  split: FlopSplits;
 }
 
 /**
@@ -39,16 +36,15 @@ export class MetricsPump {
   constructor(private readonly post: Post) {}
 
   /**
-   * Queues one step's loss (still a tensor) and its cumulative FLOPs: the totals are the sums of
-   * the Session's cumulative parts, so the totals shown and the split always agree.
+   * Queues one step's loss (still a tensor) and its cumulative FLOPs (the Session's sums of its
+   * cumulative parts, so the totals shown and the split pushed with them always agree).
    */
-  add(r: Pick<StepResult, 'step' | 'loss' | 'split'>): void {
+  add(r: Pick<StepResult, 'step' | 'loss' | 'totalFlops' | 'totalVanillaFlops'>): void {
     this.pending.push({
       step: r.step,
       loss: r.loss,
-      flops: splitTotal(r.split.run),
-      vanillaFlops: splitTotal(r.split.vanilla),
-      split: r.split,
+      flops: r.totalFlops,
+      vanillaFlops: r.totalVanillaFlops,
     });
     this.chunkSteps++;
   }
@@ -72,13 +68,16 @@ export class MetricsPump {
   }
 
   /**
-   * Reads the pending losses in one readback and pushes one metrics batch. Returns the first
-   * step whose loss is NaN or infinite, or -1 when all are finite.
+   * Reads the pending losses in one readback and pushes one metrics batch with `split`, the FLOPs
+   * by part at its last step (read once per push, not copied per step). Returns the first step
+   * whose loss is NaN or infinite, or -1 when all are finite.
    */
-  async flush(): Promise<number> {
+  async flush(split: () => FlopSplits): Promise<number> {
     if (this.pending.length === 0) return -1;
     const batch = this.pending;
     this.pending = [];
+    // Taken before the readback's await: no step runs between the last `add` and here.
+    const atLast = split();
     const stacked = tf.stack(batch.map((p) => p.loss));
     const values = (await stacked.data()) as Float32Array;
     stacked.dispose();
@@ -90,7 +89,7 @@ export class MetricsPump {
       loss: new Float32Array(n),
       flops: new Float64Array(n),
       vanillaFlops: new Float64Array(n),
-      split: batch[n - 1]!.split,
+      split: atLast,
     };
     let badStep = -1;
     batch.forEach((p, i) => {

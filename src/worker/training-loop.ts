@@ -219,7 +219,10 @@ export class TrainingLoop {
   }
 
   private async loop(gen: number): Promise<void> {
+    // The run this loop steps: `init` starts a new one only after the loop has ended.
+    const run = this.session;
     try {
+      if (!run) return;
       while (this.session && gen === this.generation && (this.running || this.stepsToRun > 0)) {
         await this.exclusive(() => this.stepOnce());
         if (this.stepsToRun > 0) this.stepsToRun--;
@@ -228,11 +231,11 @@ export class TrainingLoop {
           this.running = false;
           this.stepsToRun = 0;
         }
-        if (this.metrics.due()) await this.flush();
+        if (this.metrics.due()) await this.flush(run);
         // Let messages (pause, sliders) in between steps.
         await new Promise((r) => setTimeout(r, 0));
       }
-      await this.flush();
+      await this.flush(run);
     } catch (e) {
       if (gen !== this.generation || this.deviceLost) return;
       this.fail('internal', `Training stopped with an error: ${messageOf(e)}`, true);
@@ -256,9 +259,9 @@ export class TrainingLoop {
     }
   }
 
-  /** Pushes the metrics batch; a NaN or infinite loss pauses the run. */
-  private async flush(): Promise<void> {
-    const badStep = await this.metrics.flush();
+  /** Pushes the metrics batch (with `s`'s FLOPs by part); a NaN or infinite loss pauses the run. */
+  private async flush(s: Session): Promise<void> {
+    const badStep = await this.metrics.flush(() => s.flopSplits());
     if (badStep >= 0) {
       this.fail(
         'nan-loss',

@@ -1,3 +1,4 @@
+import type { ExperimentConfig } from '../config';
 import type { RunFile } from '../runfile';
 import type { LabModel } from './model';
 import { exportVariableName } from './types';
@@ -13,6 +14,15 @@ export interface ProbeFunctions {
   weight: number;
   /** False for Rademacher projections; an MLP probe is always exact. */
   exact?: boolean;
+}
+
+/**
+ * The kernel of a task's fixed probe: the configured one, except that a 'step' run (which takes
+ * its kernels from training batches) gives its probe (the run file's, the evaluation at export)
+ * the same loss kernel.
+ */
+export function probeKernel(kernel: ExperimentConfig['kernel']): 'trace' | 'loss' {
+  return kernel === 'step' ? 'loss' : kernel;
 }
 
 /** The parts of `Task` every family's task has in common: modules, probe info, export names. */

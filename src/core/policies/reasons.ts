@@ -171,10 +171,6 @@ export type PolicyReason = Exclude<DecisionReason, (typeof OVERRIDE_REASONS)[num
 /** Every reason, in table order. */
 export const DECISION_REASONS = Object.keys(REASONS) as DecisionReason[];
 
-export function reasonInfo(reason: DecisionReason): ReasonInfo {
-  return REASONS[reason];
-}
-
 /** One value per reason, e.g. `reasonRecord((r) => r.tooltip)`. */
 export function reasonRecord<T>(
   f: (info: ReasonInfo, reason: DecisionReason) => T,

@@ -58,7 +58,7 @@ export function disposeGrads(g: Grads): void {
  * The largest |reference| entry and the largest |x − reference| over entries from … to − 1
  * (all by default): the relative error the fast-vs-oracle tests bound is maxErr / maxAbs.
  */
-export function maxErrors(
+function maxErrors(
   ref: ArrayLike<number>,
   x: ArrayLike<number>,
   from = 0,

@@ -95,13 +95,6 @@ export class TinyBert extends MlmTransformer<FeedForward> implements LabModel {
     return this.sharedModuleVariables(info) ?? this.ffnVariables(this.layerVars[info.layer]!);
   }
 
-  allVariables(): tf.Variable[] {
-    return [
-      ...this.backboneVariables(),
-      ...this.modules.flatMap((_, m) => this.moduleVariables(m)),
-    ];
-  }
-
   /**
    * Regroups each layer's heads into an updated and a frozen group (see `headGroups`), and
    * notes which FFN modules are frozen (their second matmul then runs unfused, see `forward`).

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TinyBert } from './model';
-import { tokenLosses } from '../transformer/model';
+import { sampleLosses } from '../model';
 import { FusedAdam } from '../../optim/adam';
 import { disposeGrads, expectSameGrads, hasOutput } from '../../testing/kernels';
 import { activeVariables, expectOnlyUpdatedMove, profileAdamStep } from '../../testing/training';
@@ -37,7 +37,7 @@ async function profileStep(model: TinyBert, on: boolean[]) {
   const step = await profileAdamStep(
     model,
     on,
-    () => tokenLosses(model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar,
+    () => sampleLosses(model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar,
   );
   tokens.dispose();
   positions.dispose();
@@ -135,7 +135,7 @@ describe('a frozen bottom stops backprop (modules heads, ffn, embed)', () => {
     randomiseVariables(model.allVariables(), 0.2, 30);
     const { tokens, positions, oneHot } = tf.tidy(batchTensors);
     const loss = () =>
-      tokenLosses(model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar;
+      sampleLosses(model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar;
     const ref = tf.variableGrads(loss, model.allVariables());
     for (const [, on] of patterns.slice(1)) {
       model.setGroups(on);

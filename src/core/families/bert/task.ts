@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
 import { bertEvaluationFlops, bertStepFlops } from './flops';
 import { TinyBert } from './model';
-import { tokenLosses } from '../transformer/model';
+import { sampleLosses } from '../model';
 import { fastBertKernels } from './kernel';
 import { moduleSelection } from '../transformer/selection';
 import type { Rng } from '../../rng';
@@ -26,7 +26,7 @@ export class BertMlmTask extends MlmTask<TinyBert> {
 
   loss(batch: TaskBatch): tf.Scalar {
     const [tokens, positions, oneHot] = batch.tensors as MlmTensors;
-    return tokenLosses(this.logits(tokens, positions), oneHot).mean() as tf.Scalar;
+    return sampleLosses(this.logits(tokens, positions), oneHot).mean() as tf.Scalar;
   }
 
   kernels(): Promise<Float32Array> {

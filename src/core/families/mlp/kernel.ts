@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Toy2dSplit } from '../../data/toy2d';
 import type { Mlp, MlpSize } from './model';
-import { expandFeatures, sampleLosses } from './model';
+import { expandFeatures } from './model';
+import { sampleLosses } from '../model';
 import type { SpectrumInput } from '../../kernel';
 import { EXACT_OUTPUTS_MAX } from '../../kernel';
 import type { Rng } from '../../rng';

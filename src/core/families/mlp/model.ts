@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
 import type { LabModel } from '../model';
-import { splitIndices } from '../model';
+import { sampleLosses, splitIndices } from '../model';
 import { VariableFactory } from '../variables';
 
 /**
@@ -341,9 +341,4 @@ export class Mlp implements LabModel {
     this.layers = [];
     for (const v of this.allVariables()) v.dispose();
   }
-}
-
-/** Per-sample cross-entropy ℓ_i = log Σ_c exp(f_c(x_i)) − f_{y_i}(x_i), [N]. */
-export function sampleLosses(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
-  return tf.logSumExp(logits, 1).sub(logits.mul(oneHot).sum(1)) as tf.Tensor1D;
 }

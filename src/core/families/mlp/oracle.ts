@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { perSampleOracle } from '../../oracle-gram';
 import type { Mlp } from './model';
-import { sampleLosses } from './model';
+import { sampleLosses } from '../model';
 import type { MlpProbe } from './kernel';
 
 /**

@@ -17,7 +17,7 @@ import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
 import type { SpectrumInput } from '../../kernel';
 import type { ModelView, StepProbe, Task, TaskBatch } from '../types';
-import { TaskBase } from '../task-base';
+import { TaskBase, probeKernel } from '../task-base';
 import { ACCURACY } from '../family';
 
 /** Half-width of the decision-boundary map (the toy sets live in about [−1, 1]²). */
@@ -68,9 +68,7 @@ export class MlpToyTask extends TaskBase<Mlp> implements Task {
       this.data.train,
       config.probe,
       { features: this.features, classes: this.data.classes },
-      // A 'step' run takes its kernels from training batches; its fixed probe (the run file's,
-      // the evaluation at export) has the same loss kernel.
-      config.kernel === 'step' ? 'loss' : config.kernel,
+      probeKernel(config.kernel),
       rng.fork('probe'),
     );
   }

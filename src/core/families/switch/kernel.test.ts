@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MlmBatch } from '../../data/mlm';
-import { tokenLosses } from '../transformer/model';
+import { sampleLosses } from '../model';
 import { LOAD_BALANCE_ALPHA, TinySwitch } from './model';
 import { disposeProbeTensors, makeProbe, probeTensors } from '../transformer/kernel';
 import type { SwitchKernelExtras } from './kernel';
@@ -306,7 +306,7 @@ describe('routing respects the probe', () => {
     const loss = () =>
       tf.tidy(() => {
         const { logits, aux } = m.forward({ tokens, positions });
-        return tokenLosses(logits, oneHot).mean().add(aux.mul(100)) as tf.Scalar;
+        return sampleLosses(logits, oneHot).mean().add(aux.mul(100)) as tf.Scalar;
       });
     const L = m.layerVars;
     // Directions in which the loss is smooth at this point: W̃1 and the embeddings sit just

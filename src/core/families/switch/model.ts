@@ -264,13 +264,6 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
     return this.sharedModuleVariables(info) ?? [L.w1[info.index]!, L.w2[info.index]!];
   }
 
-  allVariables(): tf.Variable[] {
-    return [
-      ...this.backboneVariables(),
-      ...this.modules.flatMap((_, m) => this.moduleVariables(m)),
-    ];
-  }
-
   /**
    * Regroups each layer's heads and experts into an updated group and a frozen group (module
    * order as `modules`). Heads as in TinyBert. Experts: each group is one batched matmul per
@@ -495,5 +488,3 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
     for (const v of this.allVariables()) v.dispose();
   }
 }
-
-/** Indices 0 … count−1 split into those with `on(i)` and the rest, both ascending. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { switchBackboneParams, switchStepFlops, switchStepLedger } from './flops';
 import { embedParams, ledgerMatmuls } from '../transformer/flops';
-import { tokenLosses } from '../transformer/model';
+import { sampleLosses } from '../model';
 import { TinySwitch } from './model';
 import { disposeGrads, expectSameGrads } from '../../testing/kernels';
 import { activeVariables, expectOnlyUpdatedMove, profileAdamStep } from '../../testing/training';
@@ -66,7 +66,7 @@ function batchTensors(perSeq = 1) {
 
 const lossOf = (m: TinySwitch, t: ReturnType<typeof batchTensors>) => () => {
   const { logits, aux } = m.forward({ tokens: t.tokens, positions: t.positions });
-  return tokenLosses(logits, t.oneHot).mean().add(aux) as tf.Scalar;
+  return sampleLosses(logits, t.oneHot).mean().add(aux) as tf.Scalar;
 };
 
 /** Kernels of one training step (forward, backward, FusedAdam) with modules `on` updated. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
 import { switchEvaluationFlops, switchStepFlops } from './flops';
-import { tokenLosses } from '../transformer/model';
+import { sampleLosses } from '../model';
 import { TinySwitch } from './model';
 import { fastSwitchKernels } from './kernel';
 import type { SwitchKernelExtras } from './kernel';
@@ -43,7 +43,7 @@ export class SwitchMlmTask extends MlmTask<TinySwitch> {
   loss(batch: TaskBatch): tf.Scalar {
     const [tokens, positions, oneHot] = batch.tensors as MlmTensors;
     const { logits, aux } = this.model.forward({ tokens, positions });
-    return tokenLosses(logits, oneHot).mean().add(aux) as tf.Scalar;
+    return sampleLosses(logits, oneHot).mean().add(aux) as tf.Scalar;
   }
 
   /** Every module's kernel; records the probe batch's router load from the same forward. */

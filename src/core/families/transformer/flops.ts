@@ -16,7 +16,7 @@ import type { TransformerSize } from './model';
  * groups: q|k|v with bias row, scores and context, output projection (matmuls); q scaling,
  * softmax, summing the groups' outputs, bias, residual and LayerNorm (element-wise).
  */
-export function attentionForward(
+function attentionForward(
   B: number,
   T: number,
   d: number,
@@ -53,12 +53,12 @@ export interface StepLedger {
   weightGrad: FlopPart;
 }
 
-export function emptyLedger(): StepLedger {
+function emptyLedger(): StepLedger {
   const part = () => ({ matmul: 0, other: 0 });
   return { forward: part(), inputGrad: part(), weightGrad: part() };
 }
 
-export const partTotal = (p: FlopPart): number => p.matmul + p.other;
+const partTotal = (p: FlopPart): number => p.matmul + p.other;
 
 /** All matmul FLOPs of a step: forward, input gradients and weight gradients. */
 export const ledgerMatmuls = (l: StepLedger): number =>
@@ -82,7 +82,7 @@ export function ledgerStepFlops(step: { ledger: StepLedger; optimizer: number })
  * Frozen, nothing below layer 0 is on TF.js's gradient path (the gather, tile and add read
  * nothing that needs a gradient), so none of it runs.
  */
-export function embeddingsStep(ledger: StepLedger, N: number, d: number, trained: boolean): void {
+function embeddingsStep(ledger: StepLedger, N: number, d: number, trained: boolean): void {
   const ew = N * d + LN * N * d;
   ledger.forward.other += ew;
   if (!trained) return;
@@ -105,7 +105,7 @@ export interface HeadGroupFlops {
  * gradients iff updated. The bias, residual, LayerNorm and the join of two groups are always on
  * the path (the bias and LayerNorm train), with the bias and gain/bias reductions.
  */
-export function attentionStep(
+function attentionStep(
   ledger: StepLedger,
   dims: { B: number; T: number; d: number; H: number },
   groups: readonly HeadGroupFlops[],
@@ -150,7 +150,7 @@ function mlmHeadForward(BM: number, d: number, V: number): { matmul: number; ele
  * train); the decoder's weight gradient (into the token embedding) only when the embeddings
  * train.
  */
-export function mlmHeadStep(
+function mlmHeadStep(
   ledger: StepLedger,
   BM: number,
   d: number,
@@ -192,7 +192,7 @@ export function embedParams(s: TransformerSize): number {
  * pair), the decoder's own (2·(n·M)²·(V + d) + 2 per pair), the LayerNorm Gram (2·n²·2d) and
  * five n × n adds.
  */
-export function embedKernelFlops(
+function embedKernelFlops(
   s: TransformerSize,
   n: number,
   projections: number,

@@ -4,7 +4,7 @@ import type { ProbeProjections } from '../../kernel';
 import { objectiveTensors, probeProjections } from '../../kernel';
 import type { Rng } from '../../rng';
 import type { Captured, EmbedTaps } from './model';
-import { tokenLosses } from './model';
+import { sampleLosses } from '../model';
 
 /** The probe of a masked-language model: an MLM batch and its scalar functions (see `ProbeProjections`). */
 export interface Probe extends ProbeProjections {
@@ -32,7 +32,7 @@ export function probeObjective(
   const { batch: n, masked: M } = probe.batch;
   const Rp = probe.numProjections;
   if (probe.kernel === 'loss') {
-    return tokenLosses(logits, oneHot!)
+    return sampleLosses(logits, oneHot!)
       .reshape([Rp * n, M])
       .mean(1)
       .sum();

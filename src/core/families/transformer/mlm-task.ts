@@ -7,14 +7,14 @@ import type { MlmBatch } from '../../data/mlm';
 import { fixedMlmBatches, sampleMlmBatch } from '../../data/mlm';
 import type { Probe, ProbeTensors } from './kernel';
 import { disposeProbeTensors, makeProbe, probeTensors } from './kernel';
-import { tokenLosses } from './model';
+import { sampleLosses } from '../model';
 import type { LabModel } from '../model';
 import type { TransformerSize } from './model';
 import type { ModuleSelection } from './selection';
 import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
 import type { Task, TaskBatch } from '../types';
-import { TaskBase } from '../task-base';
+import { TaskBase, probeKernel } from '../task-base';
 import { PERPLEXITY } from '../family';
 
 /** Token ids [N, T], masked positions (flat indices), one-hot targets [M, V]. */
@@ -67,10 +67,14 @@ export abstract class MlmTask<M extends MlmModel> extends TaskBase<M> implements
       V,
       rng.fork('probe'),
     );
-    // The schema refuses kernel = step for the transformers (no step kernel yet): the probe
-    // kernel is the configured one.
-    const kernel = config.kernel === 'step' ? 'loss' : config.kernel;
-    this.probe = makeProbe(probeBatch, V, kernel, config.R, rng.fork('projections'));
+    // The schema refuses kernel = step for the transformers (no step kernel yet).
+    this.probe = makeProbe(
+      probeBatch,
+      V,
+      probeKernel(config.kernel),
+      config.R,
+      rng.fork('projections'),
+    );
     this.probeT = probeTensors(this.probe, V);
   }
 
@@ -105,7 +109,7 @@ export abstract class MlmTask<M extends MlmModel> extends TaskBase<M> implements
     for (const b of this.valBatches) {
       const sum = tf.tidy(() => {
         const [tokens, positions, oneHot] = this.batchTensors(b);
-        return tokenLosses(this.logits(tokens, positions), oneHot).sum();
+        return sampleLosses(this.logits(tokens, positions), oneHot).sum();
       });
       total += (await sum.data())[0]!;
       sum.dispose();

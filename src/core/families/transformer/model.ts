@@ -24,7 +24,7 @@ export interface HeadGroup {
 }
 
 /** One group of all `heads` heads per layer (probing, the oracle, before any decision). */
-export function allHeadGroups(layers: number, heads: number): HeadGroup[][] {
+function allHeadGroups(layers: number, heads: number): HeadGroup[][] {
   const all = Array.from({ length: heads }, (_, h) => h);
   return Array.from({ length: layers }, () => [{ heads: all, cached: null }]);
 }
@@ -130,7 +130,7 @@ export const INIT_STD = 0.02;
  * UnsortedSegmentSum kernel, which the WASM backend lacks; there the scatter runs as
  * oneHot(ids)ᵀ·dy instead (same values, more arithmetic).
  */
-export const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [table, ids, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([ids]);
   const rows = table.shape[0]!;
@@ -148,7 +148,7 @@ export const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[
 }) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor2D;
 
 /** LayerNorm over the last axis. */
-export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return normalise(x).mul(g).add(b) as tf.Tensor2D;
 }
 
@@ -196,7 +196,7 @@ export function embed(
  * bias: TF.js 4.22's WASM _FusedMatMul indexes the bias wrongly when B is transposed (rows after
  * the first get wrong logits; see bert-wasm.test.ts). A separate bias add is right everywhere.
  */
-export function mlmHead(
+function mlmHead(
   v: MlmEnds,
   x: tf.Tensor2D,
   positions: tf.Tensor1D,
@@ -229,7 +229,7 @@ export interface AttentionVars {
  * `taps`, layer l's taps are added to q|k|v and to the output; with `capture`, the q|k|v input
  * (x with a ones column) and the heads' contexts are kept.
  */
-export function attentionSublayer(
+function attentionSublayer(
   x: tf.Tensor2D,
   L: AttentionVars,
   groups: HeadGroup[],
@@ -283,14 +283,6 @@ export function attentionSublayer(
   let attn = y!.add(L.bo) as tf.Tensor2D;
   if (opts.taps) attn = attn.add(opts.taps.y[l]!) as tf.Tensor2D;
   return layerNorm(x.add(attn) as tf.Tensor2D, L.ln1g, L.ln1b);
-}
-
-/**
- * Cross-entropy per masked position, [N·M]: log Σ exp(logits) − logit of the target.
- * `oneHot` is the [N·M, V] one-hot of the targets.
- */
-export function tokenLosses(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
-  return tf.logSumExp(logits, 1).sub(logits.mul(oneHot).sum(1)) as tf.Tensor1D;
 }
 
 /** The LayerNorm after each layer's feed-forward part (backbone). */
@@ -398,6 +390,17 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
 
   /** The layer's always-trained feed-forward variables (backbone), in a fixed order. */
   protected abstract feedForwardBackbone(L: F): tf.Variable[];
+
+  abstract readonly modules: ModuleInfo[];
+  abstract moduleVariables(m: number): tf.Variable[];
+
+  /** The backbone's variables, then every module's in module order. */
+  allVariables(): tf.Variable[] {
+    return [
+      ...this.backboneVariables(),
+      ...this.modules.flatMap((_, m) => this.moduleVariables(m)),
+    ];
+  }
 
   /**
    * Variables always trained: embeddings and their LayerNorm (unless they are a module); per

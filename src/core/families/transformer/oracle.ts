@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { perSampleOracle } from '../../oracle-gram';
 import type { ForwardInput } from './model';
-import { tokenLosses } from './model';
+import { sampleLosses } from '../model';
 import type { LabModel } from '../model';
 import type { Probe } from './kernel';
 
@@ -38,7 +38,7 @@ export function oracleMlmKernels(
     return {
       objective: (r) => {
         const logits = logitsFor(i, { tokens, positions });
-        if (probe.kernel === 'loss') return tokenLosses(logits, oneHot).mean();
+        if (probe.kernel === 'loss') return sampleLosses(logits, oneHot).mean();
         const p = tf.tensor1d(probe.projections.slice(r * k, (r + 1) * k));
         return logits.reshape([k]).mul(p).sum();
       },

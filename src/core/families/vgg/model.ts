@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
 import type { LabModel } from '../model';
-import { splitIndices } from '../model';
+import { sampleLosses, splitIndices } from '../model';
 import { VariableFactory } from '../variables';
 
 /**
@@ -285,9 +285,6 @@ export class SmallVgg implements LabModel {
     this.layout = vggLayout(size);
     const g = size.groupSize;
     const vars = new VariableFactory('vgg', rng);
-    const normal = (shape: number[], std: number, name: string): tf.Variable =>
-      vars.normal(shape, std, name);
-    const zeros = (shape: number[], name: string): tf.Variable => vars.fill(shape, 0, name);
     this.convW = [];
     this.convB = [];
     this.modules = [];
@@ -299,8 +296,8 @@ export class SmallVgg implements LabModel {
       const ws: tf.Variable[] = [];
       const bs: tf.Variable[] = [];
       for (let grp = 0; grp < c.groups; grp++) {
-        ws.push(normal([3, 3, c.cin, g], std, `C${l}.G${grp}.w`));
-        bs.push(zeros([g], `C${l}.G${grp}.b`));
+        ws.push(vars.normal([3, 3, c.cin, g], std, `C${l}.G${grp}.w`));
+        bs.push(vars.fill([g], 0, `C${l}.G${grp}.b`));
         this.modules.push({
           id: `C${l}.G${grp}`,
           kind: 'filters',
@@ -313,8 +310,8 @@ export class SmallVgg implements LabModel {
       this.convB.push(bs);
     });
     const F = this.layout.features;
-    this.denseW = normal([F, size.classes], Math.sqrt(1 / F), 'dense.w');
-    this.denseB = zeros([size.classes], 'dense.b');
+    this.denseW = vars.normal([F, size.classes], Math.sqrt(1 / F), 'dense.w');
+    this.denseB = vars.fill([size.classes], 0, 'dense.b');
     this.plan = this.canonicalPlan();
   }
 
@@ -520,9 +517,4 @@ export class SmallVgg implements LabModel {
     this.disposePlan();
     for (const v of this.allVariables()) v.dispose();
   }
-}
-
-/** Cross-entropy per sample, [N]: log Σ_c exp(logit_c) − logit of the target (one-hot rows). */
-export function sampleLosses(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
-  return tf.logSumExp(logits, 1).sub(logits.mul(oneHot).sum(1)) as tf.Tensor1D;
 }

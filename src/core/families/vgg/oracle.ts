@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { perSampleOracle } from '../../oracle-gram';
 import type { ImageProbe } from './kernel';
 import type { SmallVgg } from './model';
-import { sampleLosses } from './model';
+import { sampleLosses } from '../model';
 
 /**
  * The brute-force reference for `fastFilterGroupKernels` (docs/method.md, "The oracle and

@@ -23,7 +23,7 @@ import { DEFAULT_VGG, SmallVgg } from './model';
 import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
 import type { ModelView, StepProbe, Task, TaskBatch } from '../types';
-import { TaskBase } from '../task-base';
+import { TaskBase, probeKernel } from '../task-base';
 import { ACCURACY } from '../family';
 
 /** Validation images per forward pass (bounds the activations' memory). */
@@ -70,12 +70,10 @@ export class VggFashionTask extends TaskBase<SmallVgg> implements Task {
     this.validation = nVal === data.val.count ? data.val : sliceImages(data.val, 0, nVal);
     this.model = new SmallVgg(vggSizeOf(config), rng.fork('init'));
     const probeBatch = sampleImageBatch(data.train, config.probe, rng.fork('probe'));
-    // A 'step' run takes its kernels from training batches; its fixed probe (the run file's,
-    // the evaluation at export) has the same loss kernel.
     this.probe = makeImageProbe(
       probeBatch,
       FASHION_CLASSES,
-      config.kernel === 'step' ? 'loss' : config.kernel,
+      probeKernel(config.kernel),
       config.R,
       rng.fork('projections'),
     );
