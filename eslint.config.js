@@ -8,6 +8,8 @@ export default tseslint.config(
     ignores: [
       'dist',
       'dist-test',
+      'dist-test-*',
+      'test-results-*',
       'node_modules',
       'public',
       'reports',

@@ -3,6 +3,8 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
 
 const CI = !!process.env.CI;
 const PORT = Number(process.env.E2E_PORT ?? 4173);
+/** Its own build folder per port, so test runs on different ports (E2E_PORT) can run side by side. */
+const OUT_DIR = process.env.E2E_PORT ? `dist-test-${PORT}` : 'dist-test';
 
 /**
  * End-to-end tests in a real Chromium on WebGPU. Without a GPU the adapter is SwiftShader:
@@ -15,7 +17,7 @@ const PORT = Number(process.env.E2E_PORT ?? 4173);
 export default defineConfig({
   testDir: './e2e',
   testMatch: '*.spec.ts',
-  outputDir: './test-results',
+  outputDir: process.env.E2E_PORT ? `./test-results-${PORT}` : './test-results',
   fullyParallel: false,
   workers: 1,
   retries: CI ? 1 : 0,
@@ -36,7 +38,7 @@ export default defineConfig({
     trace: 'on-first-retry',
   },
   webServer: {
-    command: `npx vite build --outDir dist-test && npx vite preview --outDir dist-test --port ${PORT} --strictPort`,
+    command: `npx vite build --outDir ${OUT_DIR} && npx vite preview --outDir ${OUT_DIR} --port ${PORT} --strictPort`,
     env: { VITE_LAB_HOOK: '1' },
     url: `http://localhost:${PORT}`,
     // Always build and serve a fresh test bundle: a preview of dist/ (no hook) on the same port
