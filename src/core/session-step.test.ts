@@ -29,6 +29,22 @@ const vgg: ExperimentConfig = {
   warmup: 6,
 };
 
+const bert: ExperimentConfig = {
+  ...presetConfig('bert-austen')!,
+  kernel: 'step',
+  layers: 1,
+  heads: 2,
+  dModel: 16,
+  dFF: 32,
+  seqLen: 16,
+  vocab: 200,
+  batch: 8,
+  probe: 4,
+  valBatches: 1,
+  K: 3,
+  warmup: 6,
+};
+
 async function run(cfg: ExperimentConfig, steps: number) {
   expect(ExperimentSchema.safeParse(cfg).success).toBe(true);
   const s = new Session(cfg, loadTaskDataFromDisk(cfg));
@@ -38,6 +54,8 @@ async function run(cfg: ExperimentConfig, steps: number) {
 describe.each([
   ['mlp', mlp],
   ['vgg', vgg],
+  ['bert', bert],
+  ['bert with FFN blocks and embeddings as modules', { ...bert, modules: 'heads,ffn,embed' }],
 ] as const)('the step kernel through the Session (%s)', (_, base) => {
   it('does not change training: vanilla with kernel=step has the loss kernel run’s losses', async () => {
     const steps = 10;

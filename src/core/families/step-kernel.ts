@@ -37,9 +37,41 @@ export function stepPass<T extends tf.Tensor>(
 
 /**
  * A step kernel's `gradients(vars)`: the backbone's from the pass (`backboneGrads`, cloned), and
- * the modules' asked for, per layer: `layerGrads(l, asked, got)` puts the gradients of layer l's
- * modules `asked` (their indices within the layer, ascending) into `got` by variable name.
+ * the modules' asked for: `moduleGrads(asked, got)` puts the gradients of modules `asked` (their
+ * indices into `model.modules`, ascending) into `got` by variable name.
  * @throws Error for a variable that is neither a module's nor the backbone's.
+ */
+export function moduleStepGradients(
+  model: LabModel,
+  backboneGrads: ReadonlyMap<string, tf.Tensor>,
+  moduleGrads: (asked: number[], got: Map<string, tf.Tensor>) => void,
+): StepProbe['gradients'] {
+  // Module variable name → module index.
+  const owner = new Map<string, number>();
+  model.modules.forEach((_, m) => {
+    for (const v of model.moduleVariables(m)) owner.set(v.name, m);
+  });
+  return (vars) => {
+    const asked = new Set<number>();
+    for (const v of vars) {
+      const m = owner.get(v.name);
+      if (m !== undefined) asked.add(m);
+      else if (!backboneGrads.has(v.name)) throw new Error(`No gradient for ${v.name}.`);
+    }
+    const got = new Map<string, tf.Tensor>();
+    if (asked.size > 0)
+      moduleGrads(
+        [...asked].sort((a, b) => a - b),
+        got,
+      );
+    return vars.map((v) => got.get(v.name) ?? backboneGrads.get(v.name)!.clone());
+  };
+}
+
+/**
+ * `moduleStepGradients` for models whose modules are numbered layer by layer (VGG, MLP):
+ * `layerGrads(l, asked, got)` puts the gradients of layer l's modules `asked` (their indices
+ * within the layer, ascending) into `got` by variable name.
  */
 export function stepGradients(
   model: LabModel,
@@ -47,28 +79,14 @@ export function stepGradients(
   backboneGrads: ReadonlyMap<string, tf.Tensor>,
   layerGrads: (l: number, asked: number[], got: Map<string, tf.Tensor>) => void,
 ): StepProbe['gradients'] {
-  // Module variable name → (layer, index within the layer).
-  const where = new Map<string, { l: number; index: number }>();
-  model.modules.forEach((info, m) => {
-    for (const v of model.moduleVariables(m))
-      where.set(v.name, { l: info.layer, index: info.index });
-  });
-  return (vars) => {
-    const asked = Array.from({ length: layers }, () => new Set<number>());
-    for (const v of vars) {
-      const at = where.get(v.name);
-      if (at) asked[at.l]!.add(at.index);
-      else if (!backboneGrads.has(v.name)) throw new Error(`No gradient for ${v.name}.`);
+  return moduleStepGradients(model, backboneGrads, (asked, got) => {
+    const perLayer = Array.from({ length: layers }, () => [] as number[]);
+    for (const m of asked) {
+      const info = model.modules[m]!;
+      perLayer[info.layer]!.push(info.index);
     }
-    const got = new Map<string, tf.Tensor>();
-    asked.forEach((set, l) => {
-      if (set.size > 0)
-        layerGrads(
-          l,
-          [...set].sort((a, b) => a - b),
-          got,
-        );
+    perLayer.forEach((indices, l) => {
+      if (indices.length > 0) layerGrads(l, indices, got);
     });
-    return vars.map((v) => got.get(v.name) ?? backboneGrads.get(v.name)!.clone());
-  };
+  });
 }

@@ -43,4 +43,5 @@ export const bertFamily = {
   moduleWords: { one: 'head', many: 'heads', rows: 'layer·head' },
   fields: TRANSFORMER_FIELDS,
   presets,
+  stepKernel: true,
 } as const satisfies FamilyDescriptor<'bert', 'austen'>;

@@ -1,5 +1,5 @@
 import type { EvaluationFlops, StepFlops } from '../../flops';
-import { LN } from '../../flops';
+import { LN, unchargedInputGrads } from '../../flops';
 import type { ForwardFlops } from '../transformer/flops';
 import {
   NO_OWN_MODULES,
@@ -9,6 +9,7 @@ import {
   mlmEvaluationFlops,
   mlmForward,
   mlmOptimizerFlops,
+  mlmStepEvaluationFlops,
   mlmStepLedger,
 } from '../transformer/flops';
 import type { StepLedger } from '../transformer/flops';
@@ -124,4 +125,23 @@ export function bertEvaluationFlops(
       }
     : NO_OWN_MODULES;
   return mlmEvaluationFlops(size, n, projections, selection.embed, pass, ffns);
+}
+
+/**
+ * FLOPs a 'step' evaluation adds to its step on `batch` sequences, the kernel taken on the first
+ * n, when modules `updating` are then updated (see `mlmStepEvaluationFlops`); with the FFN blocks
+ * modules, their taps on h and the output (dFF + d per token).
+ */
+export function bertStepEvaluationFlops(
+  size: BertSize,
+  batch: number,
+  n: number,
+  updating: boolean[],
+  selection: ModuleSelection = HEADS_ONLY,
+): EvaluationFlops {
+  const { seqLen: T, dModel: d, dFF: f, layers: L } = size;
+  const ownTaps = selection.ffn ? L * batch * T * (f + d) : 0;
+  const uncharged = unchargedInputGrads((u) => bertStepFlops(size, batch, u, selection), updating);
+  const kernel = bertEvaluationFlops(size, n, 1, selection);
+  return mlmStepEvaluationFlops(size, batch, selection.embed, ownTaps, uncharged, kernel);
 }

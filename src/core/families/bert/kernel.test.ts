@@ -2,7 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BertSize } from './model';
 import { TinyBert } from './model';
-import { fastBertKernels } from './kernel';
+import { fastBertKernels, stepBertKernels } from './kernel';
+import type { MlmTensors } from '../transformer/mlm-task';
+import { executedMatmuls, gradError } from '../../testing/kernels';
+import { activeVariables, expectGroupedGradients } from '../../testing/training';
+import { bertStepEvaluationFlops, bertStepLedger } from './flops';
 import { makeProbe, probeTensors, disposeProbeTensors } from '../transformer/kernel';
 import { spectrum } from '../../kernel';
 import { oracleBertKernels } from './oracle';
@@ -12,6 +16,8 @@ import { WorstErrors, expectKernelsMatch, lambdaMaxError } from '../../testing/k
 import { randomiseVariables } from '../../testing/weights';
 import type { ModuleSelection } from '../transformer/selection';
 import { HEADS_ONLY } from '../transformer/selection';
+import { maskCount } from '../../data/mlm';
+import { sampleLosses } from '../model';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -151,6 +157,137 @@ describe('fast mNTK vs brute-force oracle', () => {
       expect(lambdaMaxError(est, exact, c.n, m)).toBeLessThan(0.25);
     model.dispose();
   });
+});
+
+/** A training batch's tensors (as `MlmTask.batchTensors` builds them). */
+function batchTensors(b: ReturnType<typeof randomBatch>, V: number): MlmTensors {
+  return tf.tidy(() => [
+    tf.tensor2d(b.inputs, [b.batch, b.seqLen], 'int32'),
+    tf.tensor1d(b.positions, 'int32'),
+    tf.oneHot(tf.tensor1d(b.targets, 'int32'), V).toFloat(),
+  ]) as MlmTensors;
+}
+
+/**
+ * The 'step' kernel is the loss kernel of the batch's first n sequences, taken from the training
+ * step's own pass: against the oracle run on those n sequences with the loss kernel (TOL as
+ * above: the same float32 sums, times B² exactly); its loss is the plain step's, and its
+ * gradients are the plain step's within 1e-5 of the largest entry (another summation order:
+ * the scatter and decoder terms added in another order, the split layout's per-group matmuls).
+ */
+describe('the step kernel (from the training step) vs the oracle, and its gradients', () => {
+  const errors = new WorstErrors();
+  const stepCases: { name: string; size: BertSize; selection: ModuleSelection }[] = [
+    { name: 'heads only', size: WIDE, selection: HEADS_ONLY },
+    { name: 'heads, FFN blocks and embeddings', size: WIDE, selection: { ffn: true, embed: true } },
+    {
+      name: 'heads and embeddings, one layer',
+      size: ONE_LAYER,
+      selection: { ffn: false, embed: true },
+    },
+  ];
+  for (const c of stepCases) {
+    it(`batch 6, n = 4, M = 2: ${c.name}`, async () => {
+      const before = tf.memory().numTensors;
+      const { seqLen: T, vocab: V } = c.size;
+      const B = 6;
+      const n = 4;
+      const M = 2;
+      const model = randomModel(c.size, 7, 300, c.selection);
+      const kinds = model.modules.map((m) => m.kind);
+      const batch = randomBatch(B, T, M, V, 23);
+      const t = batchTensors(batch, V);
+      const loss = () => {
+        const [tokens, positions, oneHot] = t;
+        return sampleLosses(model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar;
+      };
+      model.setGroups(model.modules.map(() => true));
+      const ref = tf.variableGrads(loss, model.allVariables());
+
+      const step = await stepBertKernels(model, t, n);
+      const first = {
+        ...batch,
+        inputs: batch.inputs.slice(0, n * T),
+        positions: batch.positions.slice(0, n * M),
+        targets: batch.targets.slice(0, n * M),
+        batch: n,
+      };
+      const oracle = oracleBertKernels(model, makeProbe(first, V, 'loss', 1, testRng(1)), V);
+      const match = expectKernelsMatch(step.kernels, oracle, model.modules.length, n, TOL);
+      errors.add(
+        match.worst,
+        { fast: step.kernels, oracle, n },
+        [...kinds.keys()],
+        (m) => kinds[m]!,
+      );
+      expect(step.spectrum.sides).toEqual(model.modules.map(() => n));
+      expect(step.loss.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0]!, 6);
+
+      // Every module updated: each variable's gradient is the plain step's.
+      const vars = model.allVariables();
+      const got = tf.tidy(() => step.gradients(vars).map((g) => tf.keep(g)));
+      vars.forEach((v, i) => {
+        expect(got[i]!.shape, v.name).toEqual(v.shape);
+        expect(gradError(ref.grads[v.name]!.dataSync(), got[i]!.dataSync()), v.name).toBeLessThan(
+          1e-5,
+        );
+      });
+      tf.dispose(got);
+      // Some of every kind frozen: the updated ones' gradients, as the grouped step has them.
+      const on = model.modules.map((_, m) => m % 3 !== 1);
+      expectGroupedGradients(model, on, loss, step.gradients);
+
+      step.loss.dispose();
+      step.dispose();
+      tf.dispose([t, ref.value, Object.values(ref.grads)]);
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('executes the counted matmuls, and no weight gradient of a module left frozen', async () => {
+    const size = WIDE;
+    const selection = { ffn: true, embed: false };
+    const model = randomModel(size, 7, 300, selection);
+    const B = 6;
+    const n = 4;
+    // M = maskCount(T) masked tokens per sequence, as the FLOP counts assume.
+    const M = maskCount(size.seqLen);
+    const t = batchTensors(randomBatch(B, size.seqLen, M, size.vocab, 29), size.vocab);
+    // Module order: L0.H0–3, L1.H0–3, L0.F, L1.F.
+    const on = [true, false, false, true, false, false, false, false, false, true];
+    const info = await tf.profile(async () => {
+      const step = await stepBertKernels(model, t, n);
+      tf.tidy(() => step.gradients(activeVariables(model, on)));
+      step.loss.dispose();
+      step.dispose();
+    });
+    // The pass: the all-updated step's forward and input gradients (every layer's heads one
+    // group); the weight gradients of the backbone and of the updated modules only, as the
+    // charged step's; the per-sample products and the Grams' matmuls (the formula's Gram adds
+    // the weight B², n² per module).
+    const all = bertStepLedger(
+      size,
+      B,
+      model.modules.map(() => true),
+      selection,
+    ).ledger;
+    const charged = bertStepLedger(size, B, on, selection).ledger;
+    const f = bertStepEvaluationFlops(size, B, n, on, selection);
+    const grams = f.gram - model.modules.length * n * n;
+    expect(executedMatmuls(info.kernels).matmulFlops).toBe(
+      all.forward.matmul + all.inputGrad.matmul + charged.weightGrad.matmul + f.perSample + grams,
+    );
+    // The frozen FFN block's W1 gradient [d, dFF] is not computed; the updated one's is.
+    const w1 = executedMatmuls(info.kernels).matmuls.filter((k) => {
+      const o = k.outputShapes[0]!;
+      return o.length === 2 && o[0] === size.dModel && o[1] === size.dFF;
+    });
+    expect(w1.length).toBe(1);
+    tf.dispose(t);
+    model.dispose();
+  });
+  errors.itReports(TOL, (line) => console.log(`step kernel: ${line}`));
 });
 
 describe('spectrum', () => {

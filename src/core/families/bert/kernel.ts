@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Probe, ProbeTensors } from '../transformer/kernel';
 import {
+  embedGram,
   embedTapsOf,
   embedZeroTaps,
   ffnGram,
@@ -9,6 +10,12 @@ import {
   probeObjective,
 } from '../transformer/kernel';
 import type { BertCaptured, TinyBert } from './model';
+import { kernelInput } from '../../kernel';
+import { sampleLosses } from '../model';
+import { checkStepKernelSize, moduleStepGradients, stepPass } from '../step-kernel';
+import type { StepProbe } from '../types';
+import type { MlmTensors } from '../transformer/mlm-task';
+import { embedWeightGradients, firstRows, headWeightGradients } from '../transformer/step-kernel';
 
 /**
  * Every module's n × n kernel in one forward and one backward pass over the replicated probe
@@ -91,4 +98,161 @@ export async function fastBertKernels(
   const out = (await grams.data()) as Float32Array;
   grams.dispose();
   return out;
+}
+
+/** The 'step' kernel of a BERT training step, and its n × n kernels (for tests). */
+export interface BertStepProbe extends StepProbe {
+  /** [modules, n, n] row-major, module order as `fastBertKernels`. */
+  kernels: Float32Array;
+}
+
+/**
+ * A training step on the MLM batch (tokens [B, T], masked positions, one-hot targets) that also
+ * takes the 'step' kernel: the loss kernel Θ_m[i, j] = ⟨∇θ_m ℓ_i, ∇θ_m ℓ_j⟩ of every module on
+ * the batch's first n sequences, ℓ_i the mean cross-entropy over sequence i's M masked tokens
+ * (docs/method.md, "The kernel").
+ *
+ * One forward of the whole batch with every layer's heads as one group, zero taps on every
+ * module's outputs (as `fastBertKernels`) and their inputs captured, and one backward of the
+ * batch-mean loss (1/B)·Σ ℓ_i to the taps and the backbone: sequences are independent in the
+ * forward, so rows of sequence i of a tap's gradient are (1/B)·∂ℓ_i/∂z. The per-sample gradients
+ * of the first n sequences and their Grams are `fastBertKernels`' (one replica), times B².
+ *
+ * The modules' weight gradients are not taken on the way: `gradients(vars)` computes, after the
+ * decision, only those asked for, from the same tap gradients and captured inputs
+ * (`headWeightGradients`, the FFN's x̃ᵀD^h and ãᵀD^y, `embedWeightGradients`): the plain step's
+ * gradients, up to the summation order.
+ */
+export async function stepBertKernels(
+  model: TinyBert,
+  batch: MlmTensors,
+  n: number,
+): Promise<BertStepProbe> {
+  const [tokens, positions, oneHot] = batch;
+  const B = tokens.shape[0];
+  checkStepKernelSize(n, B);
+  const { layers: Lc, heads: H, dModel: d, dFF: F, seqLen: T, vocab: V } = model.size;
+  const { ffn, embed } = model.selection;
+  const dh = model.dHead;
+  const M = positions.shape[0] / B;
+  const capture: BertCaptured = { xAug: [], ctx: [], ffnIn: [], hidden: [] };
+  if (embed) Object.assign(capture, { xhat: [], tn: [] });
+  // Tap widths, layer by layer: q|k|v and attention output, then the FFN's h and output.
+  const widths = ffn ? [3 * H * dh, d, F, d] : [3 * H * dh, d];
+  const ownTaps = widths.length * Lc;
+  const { value, grads, D, backboneGrads } = stepPass(
+    model.backboneVariables(),
+    () => [
+      ...widths.flatMap((w) => Array.from({ length: Lc }, () => tf.zeros([B * T, w]))),
+      ...(embed ? embedZeroTaps({ N: B, T, M }, d, V) : []),
+    ],
+    (t) => {
+      const part = (k: number) => t.slice(k * Lc, (k + 1) * Lc) as tf.Tensor2D[];
+      const taps = {
+        qkv: part(0),
+        y: part(1),
+        ...(ffn ? { h: part(2), out: part(3) } : {}),
+        ...(embed ? { embed: embedTapsOf(t.slice(ownTaps) as tf.Tensor2D[]) } : {}),
+      };
+      const logits = model.forward({ tokens, positions }, { taps, capture });
+      return sampleLosses(logits, oneHot).mean() as tf.Scalar;
+    },
+  );
+  const tap = (k: number, l: number) => D[k * Lc + l]! as tf.Tensor2D;
+  const e = D.slice(ownTaps) as tf.Tensor2D[];
+  const grams = tf.tidy(() => {
+    const nT = n * T;
+    const parts: tf.Tensor[] = [];
+    for (let l = 0; l < Lc; l++) {
+      const [x, ctx] = [capture.xAug[l]!, capture.ctx[l]!];
+      const dims = { n, Rp: 1, T, H, dh };
+      parts.push(
+        headGrams(
+          firstRows(x, nT),
+          firstRows(ctx, nT),
+          firstRows(tap(0, l), nT),
+          firstRows(tap(1, l), nT),
+          dims,
+        ),
+      );
+    }
+    if (ffn) {
+      for (let l = 0; l < Lc; l++) {
+        const [x, a] = [capture.ffnIn![l]!, capture.hidden![l]!];
+        parts.push(
+          ffnGram(
+            firstRows(x, nT),
+            firstRows(a, nT),
+            firstRows(tap(2, l), nT),
+            firstRows(tap(3, l), nT),
+            {
+              n,
+              Rp: 1,
+              T,
+            },
+          ),
+        );
+      }
+    }
+    if (embed) {
+      const g = {
+        dPre: firstRows(e[0]!, nT),
+        dPost: firstRows(e[1]!, nT),
+        xhat: firstRows(capture.xhat![0]!, nT),
+        dLogits: firstRows(e[2]!, n * M),
+        tn: firstRows(capture.tn![0]!, n * M),
+      };
+      const ids = tokens.slice([0, 0], [n, T]).reshape([nT]) as tf.Tensor1D;
+      parts.push(embedGram(g, ids, { n, Rp: 1, T, M }));
+    }
+    // (B·D_i)·(B·D_j): the per-sample loss gradients are B times the tap gradients' rows.
+    return tf.concat(parts, 0).mul(B * B);
+  });
+  const kernels = (await grams.data()) as Float32Array;
+  grams.dispose();
+
+  const gradients = moduleStepGradients(model, backboneGrads, (asked, got) => {
+    const headsAsked = Array.from({ length: Lc }, () => [] as number[]);
+    for (const m of asked) {
+      const info = model.modules[m]!;
+      if (info.kind === 'head') headsAsked[info.layer]!.push(info.index);
+      else if (info.kind === 'ffn') {
+        const l = info.layer;
+        const L = model.layerVars[l]!;
+        got.set(L.w1.name, tf.matMul(capture.ffnIn![l]!, tap(2, l), true, false));
+        got.set(L.b1.name, tap(2, l).sum(0));
+        got.set(L.w2.name, tf.matMul(capture.hidden![l]!, tap(3, l), true, false));
+        got.set(L.b2.name, tap(3, l).sum(0));
+      } else {
+        const pass = {
+          dPre: e[0]!,
+          dPost: e[1]!,
+          xhat: capture.xhat![0]!,
+          dLogits: e[2]!,
+          tn: capture.tn![0]!,
+        };
+        for (const [name, g] of embedWeightGradients(model, tokens, pass)) got.set(name, g);
+      }
+    }
+    headsAsked.forEach((heads, l) => {
+      if (heads.length === 0) return;
+      const pass = { xAug: capture.xAug[l]!, ctx: capture.ctx[l]!, dQkv: tap(0, l), dY: tap(1, l) };
+      const w = headWeightGradients(heads, H, dh, pass);
+      const L = model.layerVars[l]!;
+      heads.forEach((h, k) => {
+        got.set(L.qkv[h]!.name, w.qkv[k]!);
+        got.set(L.o[h]!.name, w.o[k]!);
+      });
+    });
+  });
+  return {
+    kernels,
+    spectrum: kernelInput(kernels, n),
+    loss: value,
+    gradients,
+    dispose: () => {
+      for (const t of Object.values(capture).flat() as tf.Tensor[]) t.dispose();
+      for (const t of grads) t.dispose();
+    },
+  };
 }

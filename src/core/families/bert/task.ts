@@ -1,14 +1,14 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
-import { bertEvaluationFlops, bertStepFlops } from './flops';
+import { bertEvaluationFlops, bertStepEvaluationFlops, bertStepFlops } from './flops';
 import { TinyBert } from './model';
 import { sampleLosses } from '../model';
-import { fastBertKernels } from './kernel';
+import { fastBertKernels, stepBertKernels } from './kernel';
 import { moduleSelection } from '../transformer/selection';
 import type { Rng } from '../../rng';
 import type { MlmTensors } from '../transformer/mlm-task';
 import { MlmTask } from '../transformer/mlm-task';
-import type { TaskBatch } from '../types';
+import type { StepProbe, TaskBatch } from '../types';
 
 /** The tiny BERT learning masked-language modelling on the Austen corpus. */
 export class BertMlmTask extends MlmTask<TinyBert> {
@@ -31,5 +31,16 @@ export class BertMlmTask extends MlmTask<TinyBert> {
 
   kernels(): Promise<Float32Array> {
     return fastBertKernels(this.model, this.probe, this.probeT);
+  }
+
+  /** The training step on `batch` with the 'step' kernel of its first n = `probe` sequences. */
+  stepKernels(batch: TaskBatch): Promise<StepProbe> {
+    return stepBertKernels(this.model, batch.tensors as MlmTensors, this.config.probe);
+  }
+
+  stepEvaluationFlops(updating: boolean[]): number {
+    const { size, selection } = this.model;
+    const { batch, probe } = this.config;
+    return bertStepEvaluationFlops(size, batch, probe, updating, selection).total;
   }
 }

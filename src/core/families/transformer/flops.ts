@@ -365,3 +365,39 @@ export function mlmEvaluationFlops(
   const eigen = eigenFlops(L * H + own.modules + (embed ? 1 : 0), n);
   return evaluationTotal({ forward, backward, perSample, gram, eigen });
 }
+
+/**
+ * FLOPs a 'step' evaluation (`stepBertKernels`) adds to its training step on `batch` sequences
+ * when modules `updating` are then updated: what that step's pass computes beyond the step as
+ * charged, and the kernel itself.
+ * - forward: the tap adds, 1 per element of every tap over the batch (`tapsPerBatch`: heads'
+ *   q|k|v and attention output, the family's own modules', with the embeddings a module their
+ *   token + position sum, LayerNorm output and logits);
+ * - backward: the tap adds (2 per element), and the input gradients the charged step would not
+ *   compute (`uncharged`, see `unchargedInputGrads`): the pass runs every layer's heads as one
+ *   group down to the lowest tap. The modules' weight gradients are the charged step's own, taken
+ *   after the decision for the updated modules only;
+ * - per-sample products, Grams and eigen-decompositions of the first n sequences: those of a
+ *   loss-kernel evaluation over n samples (`kernel`: the family's evaluation FLOPs with R' = 1),
+ *   whose Gram count includes the n² of the weight (B² here).
+ */
+export function mlmStepEvaluationFlops(
+  size: TransformerSize,
+  batch: number,
+  embed: boolean,
+  ownTaps: number,
+  uncharged: number,
+  kernel: EvaluationFlops,
+): EvaluationFlops {
+  const { seqLen: T, dModel: d, layers: L, vocab: V } = size;
+  const tokens = batch * T;
+  let taps = L * (tokens * 3 * d + tokens * d) + ownTaps;
+  if (embed) taps += 2 * tokens * d + batch * maskCount(T) * V;
+  return evaluationTotal({
+    forward: taps,
+    backward: 2 * taps + uncharged,
+    perSample: kernel.perSample,
+    gram: kernel.gram,
+    eigen: kernel.eigen,
+  });
+}

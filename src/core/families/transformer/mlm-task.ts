@@ -67,7 +67,7 @@ export abstract class MlmTask<M extends MlmModel> extends TaskBase<M> implements
       V,
       rng.fork('probe'),
     );
-    // The schema refuses kernel = step for the transformers (no step kernel yet).
+    // kernel = step: the fixed probe (exports, `Session.evaluate`) takes the loss kernel.
     this.probe = makeProbe(
       probeBatch,
       V,
