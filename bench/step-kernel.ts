@@ -5,17 +5,18 @@
  * step would have skipped) and measured wall-clock ms. Not a test: the numbers go to
  * bench/results/step-kernel-<backend>.json.
  *
- *   npx tsx bench/step-kernel.ts [--backend wasm|cpu] [--presets vgg-fashion,mlp-spiral]
+ *   npx tsx bench/step-kernel.ts [--backend wasm|cpu] [--presets vgg-fashion,mlp-spiral,bert-austen]
  *     [--steps vgg-fashion:60,mlp-spiral:600]
  *
  * ms per evaluation: with a probe kernel, the evaluation's own wall time (it runs apart from the
  * step); with the step kernel, the median wall time of an evaluation step minus the median of
  * the other steps (vanilla policy, so every step trains the same modules).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../src/core/config';
+import { DEFAULT_CONFIG } from '../src/core/config';
 import type { TaskData } from '../src/core/families/types';
 import { splitTotal } from '../src/core/flops';
 import { kernelInput, moduleSpectra } from '../src/core/kernel';
@@ -35,7 +36,7 @@ if (!isNodeBackend(backendArg)) throw new Error('--backend must be wasm, cpu or 
 const backend: NodeBackend = backendArg;
 const presets = arg('presets', 'vgg-fashion,mlp-spiral').split(',');
 const stepsOf = new Map(
-  arg('steps', 'vgg-fashion:60,mlp-spiral:600')
+  arg('steps', 'vgg-fashion:60,mlp-spiral:600,bert-austen:60')
     .split(',')
     .map((e) => e.split(':') as [string, string])
     .map(([k, v]) => [k, Number(v)]),
@@ -106,16 +107,26 @@ async function main() {
     const steps = stepsOf.get(id) ?? 60;
     // The data set is read once and shared by every Session of the preset.
     const data = loadTaskDataFromDisk(base);
-    const probe = new Session(base, data);
+    // The probe kernel the step kernel is compared with: the preset's, or trace where the preset
+    // itself takes the step kernel.
+    const kernel = base.kernel === 'step' ? 'trace' : base.kernel;
+    const probe = new Session({ ...base, kernel }, data);
     const V = probe.flopsPerVanillaStep;
     const defaultFlops = probe.flopsPerEvaluation;
-    const kernel = base.kernel;
     probe.dispose();
     const stepS = new Session({ ...base, kernel: 'step' }, data);
     const stepFlops = stepS.flopsPerEvaluation;
     const allFrozen = stepS.task.stepEvaluationFlops!(stepS.modules.map(() => false));
     stepS.dispose();
     let beforeFlops = defaultFlops;
+    if (base.model === 'bert' || base.model === 'switch') {
+      // Before issue 14 the transformer presets took the trace kernel on heads (and experts) only,
+      // with the default probe.
+      const { modules, probe: n } = DEFAULT_CONFIG;
+      const old = new Session({ ...base, kernel: 'trace', modules, probe: n }, data);
+      beforeFlops = (old.flopsPerEvaluation / old.flopsPerVanillaStep) * V;
+      old.dispose();
+    }
     let spectraMs: { before: number; after: number } | null = null;
     if (base.model === 'mlp') {
       // Before issue 14: n × n matrices for every neuron.
@@ -131,9 +142,9 @@ async function main() {
       spectraMs = await mlpSpectraMs(base, 200);
     }
     const runs = {
-      vanillaDefault: await timeRun({ ...base, policy: 'vanilla' }, data, steps),
+      vanillaDefault: await timeRun({ ...base, policy: 'vanilla', kernel }, data, steps),
       vanillaStep: await timeRun({ ...base, policy: 'vanilla', kernel: 'step' }, data, steps),
-      matDefault: await timeRun({ ...base, policy: 'mat' }, data, steps),
+      matDefault: await timeRun({ ...base, policy: 'mat', kernel }, data, steps),
       matStep: await timeRun({ ...base, policy: 'mat', kernel: 'step' }, data, steps),
     };
     const r = {
@@ -165,9 +176,15 @@ async function main() {
   }
   mkdirSync(join(here, 'results'), { recursive: true });
   const file = join(here, 'results', `step-kernel-${backend}.json`);
+  // Presets not run this time keep their earlier figures (each with the date it was measured).
+  const earlier = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { results?: Record<string, unknown> }).results
+    : {};
+  const date = new Date().toISOString();
+  for (const id of Object.keys(results)) results[id] = { date, ...(results[id] as object) };
   writeFileSync(
     file,
-    JSON.stringify({ date: new Date().toISOString(), backend: description, results }, null, 2),
+    JSON.stringify({ date, backend: description, results: { ...earlier, ...results } }, null, 2),
   );
   console.log(`wrote ${file}`);
   process.exit(0);

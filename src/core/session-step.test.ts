@@ -29,6 +29,22 @@ const vgg: ExperimentConfig = {
   warmup: 6,
 };
 
+/** A small transformer, for BERT and the Switch Transformer alike. */
+const small = {
+  kernel: 'step',
+  layers: 1,
+  heads: 2,
+  dModel: 16,
+  dFF: 32,
+  seqLen: 16,
+  vocab: 200,
+  experts: 3,
+  batch: 8,
+  probe: 4,
+  valBatches: 1,
+  K: 3,
+  warmup: 6,
+} as const;
 const bert: ExperimentConfig = {
   ...presetConfig('bert-austen')!,
   kernel: 'step',
@@ -56,6 +72,10 @@ describe.each([
   ['vgg', vgg],
   ['bert', bert],
   ['bert with FFN blocks and embeddings as modules', { ...bert, modules: 'heads,ffn,embed' }],
+  [
+    'switch with the embeddings as a module',
+    { ...bert, ...presetConfig('switch-austen')!, ...small, modules: 'heads,embed' },
+  ],
 ] as const)('the step kernel through the Session (%s)', (_, base) => {
   it('does not change training: vanilla with kernel=step has the loss kernel run’s losses', async () => {
     const steps = 10;
@@ -64,7 +84,12 @@ describe.each([
     // Bit for bit: the same batches, the same operations for every gradient (the taps add 0).
     expect(b.losses).toEqual(a.losses);
     expect(b.s.history.map((e) => e.step)).toEqual([0, 3, 6, 9]);
-    expect(b.s.history.every((e) => e.lambdaMax.every((l) => l > 0))).toBe(true);
+    // λmax > 0, but for an expert none of the n sequences' kept tokens reached (Θ_e = 0).
+    const kinds = b.s.modules.map((m) => m.kind);
+    for (const e of b.s.history) {
+      e.lambdaMax.forEach((l, m) => expect(l > 0 || (l === 0 && kinds[m] === 'expert')).toBe(true));
+      expect(e.lambdaMax.filter((l) => l > 0).length).toBeGreaterThan(kinds.length / 2);
+    }
     // Vanilla is charged no kernel either way.
     expect(b.s.flopSplits().run).toEqual(a.s.flopSplits().run);
     // No tensor left behind by a step or an evaluation (steps 10 … 12, evaluating at 12).

@@ -73,6 +73,11 @@ export interface FamilyDescriptor<Id extends string = string, Data extends strin
   moduleKinds: readonly ModuleKind[];
   /** Its modules in words: one, several, and what a row label means. */
   moduleWords: { one: string; many: string; rows: string };
+  /**
+   * Its model view beside the charts, when its task has one (`Task.view`): the MLP's decision
+   * boundary, the VGG's confusion matrix, the Switch Transformer's router load.
+   */
+  viewKind?: 'boundary' | 'confusion' | 'router';
   /** The family-specific config fields it reads. */
   fields: readonly FamilyField[];
   /** Its presets. */

@@ -52,6 +52,7 @@ export const mlpFamily = {
   ...CLASSIFIER,
   moduleKinds: ['neuron'],
   moduleWords: { one: 'neuron', many: 'neurons', rows: 'layer·neuron' },
+  viewKind: 'boundary',
   fields: ['hidden', 'activation', 'features', 'points', 'noise', 'testRatio'],
   presets,
   stepKernel: true,

@@ -1,5 +1,5 @@
 import type { EvaluationFlops, StepFlops } from '../../flops';
-import { LN, SOFTMAX } from '../../flops';
+import { LN, SOFTMAX, unchargedInputGrads } from '../../flops';
 import type { ForwardFlops, StepLedger } from '../transformer/flops';
 import {
   embedParams,
@@ -8,6 +8,7 @@ import {
   mlmEvaluationFlops,
   mlmForward,
   mlmOptimizerFlops,
+  mlmStepEvaluationFlops,
   mlmStepLedger,
 } from '../transformer/flops';
 import type { ModuleSelection } from '../transformer/selection';
@@ -216,4 +217,28 @@ export function switchEvaluationFlops(
   };
   const pass = { matmul, elementwise, offTape: route, backwardOnly: scatter };
   return mlmEvaluationFlops(size, n, projections, selection.embed, pass, experts);
+}
+
+/**
+ * FLOPs a 'step' evaluation (`stepSwitchKernels`) adds to its step on `batch` sequences, the
+ * kernel taken on the first n, when modules `updating` are then updated (see
+ * `mlmStepEvaluationFlops`): the experts' taps on h and y in slot layout (E·C slots of the batch's
+ * routing group), and the per-sample products and Grams of a loss-kernel evaluation over n
+ * sequences.
+ */
+export function switchStepEvaluationFlops(
+  size: SwitchSize,
+  batch: number,
+  n: number,
+  updating: boolean[],
+  selection: ModuleSelection = HEADS_ONLY,
+): EvaluationFlops {
+  const { dModel: d, dFF: f, layers: L } = size;
+  const { S } = switchSlots(size, batch);
+  const uncharged = unchargedInputGrads(
+    (u) => switchStepFlops(size, batch, u, selection),
+    updating,
+  );
+  const kernel = switchEvaluationFlops(size, n, 1, selection);
+  return mlmStepEvaluationFlops(size, batch, selection.embed, L * S * (f + d), uncharged, kernel);
 }

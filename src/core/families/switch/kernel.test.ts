@@ -5,11 +5,13 @@ import { sampleLosses } from '../model';
 import { LOAD_BALANCE_ALPHA, TinySwitch } from './model';
 import { disposeProbeTensors, makeProbe, probeTensors } from '../transformer/kernel';
 import type { SwitchKernelExtras } from './kernel';
-import { emptySwitchCapture, fastSwitchKernels } from './kernel';
-import { oracleSwitchKernels } from './oracle';
+import { emptySwitchCapture, fastSwitchKernels, stepSwitchKernels } from './kernel';
+import type { MlmTensors } from '../transformer/mlm-task';
+import { expectGroupedGradients } from '../../testing/training';
+import { oracleSwitchKernels, oracleSwitchStepKernels } from './oracle';
 import { testRng } from '../../testing/fake-rng';
 import { randomBatch } from '../../testing/mlm-batch';
-import { WorstErrors, expectKernelsMatch } from '../../testing/kernels';
+import { WorstErrors, expectKernelsMatch, gradError } from '../../testing/kernels';
 import { lnGainsNearOne, randomiseVariables } from '../../testing/weights';
 
 beforeAll(async () => {
@@ -179,6 +181,72 @@ describe('fast Switch mNTK vs brute-force oracle', () => {
     });
   }
   errors.itReports(TOL, console.log);
+});
+
+/**
+ * The 'step' kernel: the kernel of each sequence's share J_i of the training objective (mean
+ * cross-entropy + load-balancing loss) on the batch's first n sequences, routed as the whole
+ * batch is, against the oracle of the same J_i (TOL as above); the step's loss is the plain
+ * training loss, and its gradients the plain step's within 1e-5 of the largest entry.
+ */
+describe('the Switch step kernel (from the training step) vs the oracle, and its gradients', () => {
+  const errors = new WorstErrors();
+  const stepCases: Case[] = [
+    { name: 'capacity factor 1 drops tokens', ...LOSS, n: 3 },
+    { name: 'the embeddings a module too, 4 experts', ...PROJECTED, n: 3, embed: true },
+  ];
+  for (const c of stepCases) {
+    it(`batch 5, n = ${c.n}: ${c.name}`, async () => {
+      const before = tf.memory().numTensors;
+      const m = model(c);
+      const B = 5;
+      const batch = randomBatch(B, c.T, c.M, c.V, 31);
+      const t = tf.tidy(() => [
+        tf.tensor2d(batch.inputs, [B, c.T], 'int32'),
+        tf.tensor1d(batch.positions, 'int32'),
+        tf.oneHot(tf.tensor1d(batch.targets, 'int32'), c.V).toFloat(),
+      ]) as MlmTensors;
+      const loss = () => {
+        const { logits, aux } = m.forward({ tokens: t[0], positions: t[1] });
+        return sampleLosses(logits, t[2]).mean().add(aux) as tf.Scalar;
+      };
+      m.setGroups(m.modules.map(() => true));
+      const ref = tf.variableGrads(loss, m.allVariables());
+
+      const step = await stepSwitchKernels(m, t, c.n);
+      const oracle = oracleSwitchStepKernels(m, batch, c.n, c.V);
+      const match = expectKernelsMatch(step.kernels, oracle, m.modules.length, c.n, TOL, (mi) =>
+        expect(m.modules[mi]!.kind).toBe('expert'),
+      );
+      errors.add(
+        match.worst,
+        { fast: step.kernels, oracle, n: c.n },
+        match.nonzero,
+        (mi) => m.modules[mi]!.kind,
+      );
+      expect(match.nonzero.length).toBeGreaterThan(m.modules.length / 2);
+      expect(step.loss.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0]!, 6);
+
+      const vars = m.allVariables();
+      const got = tf.tidy(() => step.gradients(vars).map((g) => tf.keep(g)));
+      vars.forEach((v, i) => {
+        expect(got[i]!.shape, v.name).toEqual(v.shape);
+        expect(gradError(ref.grads[v.name]!.dataSync(), got[i]!.dataSync()), v.name).toBeLessThan(
+          1e-5,
+        );
+      });
+      tf.dispose(got);
+      const on = m.modules.map((_, i) => i % 3 !== 1);
+      expectGroupedGradients(m, on, loss, step.gradients);
+
+      step.loss.dispose();
+      step.dispose();
+      tf.dispose([t, ref.value, Object.values(ref.grads)]);
+      m.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+  errors.itReports(TOL, (line) => console.log(`step kernel: ${line}`));
 });
 
 const sumRange = (a: number[], l: number, E: number) =>

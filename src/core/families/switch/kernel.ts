@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SwitchCaptured, SwitchTaps, TinySwitch } from './model';
+import { kernelInput } from '../../kernel';
+import { sampleLosses } from '../model';
+import { checkStepKernelSize, moduleStepGradients, stepPass } from '../step-kernel';
+import type { StepProbe } from '../types';
+import type { MlmTensors } from '../transformer/mlm-task';
+import { embedWeightGradients, firstRows, headWeightGradients } from '../transformer/step-kernel';
 import type { Probe, ProbeTensors } from '../transformer/kernel';
 import {
+  embedGram,
   embedTapsOf,
   embedZeroTaps,
   headGrams,
@@ -19,8 +26,45 @@ export interface SwitchKernelExtras {
 }
 
 /** An empty capture for `TinySwitch.forward`, which fills in each layer's tensors. */
-export function emptySwitchCapture(): Required<SwitchCaptured> {
+export function emptySwitchCapture(): Required<Omit<SwitchCaptured, 'slotIn'>> {
   return { xAug: [], ctx: [], xhat: [], tn: [], ffnIn: [], hidden: [], slot: [], mask: [] };
+}
+
+/**
+ * One layer's expert kernels, [E, n, n] (unweighted), over the first N = R'·n sequences of a
+ * pass (copy r of sample i is row r·n + i): the slot-layout tap gradients D^h, D^y and hidden
+ * activations brought back to token layout through each token's slot, then per expert e, with
+ * m_t,e the dispatch mask, the per-sample gradients Σ_{t ∈ i} m_t,e x̃_tᵀ D^h_t and
+ * Σ_{t ∈ i} m_t,e ã_tᵀ D^y_t (x̃ = [x, 1] the FFN input, ã = [relu(h), 1]) and Σ_r G_r G_rᵀ.
+ * `tokens`: the pass's token-layout slot, mask and FFN input (their first N·T rows are used);
+ * `slotted`: relu(h) and the gradients at the taps on h and y, [E, slots, ·].
+ */
+function expertGram(
+  tokens: { slot: tf.Tensor1D; mask: tf.Tensor2D; ffnIn: tf.Tensor2D },
+  slotted: { hidden: tf.Tensor; dH: tf.Tensor; dY: tf.Tensor },
+  dims: { n: number; Rp: number; T: number; E: number },
+): tf.Tensor {
+  const { n, Rp, T, E } = dims;
+  const N = Rp * n;
+  const NT = N * T;
+  const F = slotted.hidden.shape[2]!;
+  const d = tokens.ffnIn.shape[1];
+  const S = slotted.hidden.shape[0]! * slotted.hidden.shape[1]!;
+  const slot = tokens.slot.slice(0, NT);
+  const ones = tf.ones([NT, 1]);
+  const dH = tf.gather(slotted.dH.reshape([S, F]), slot).reshape([1, N, T, F]);
+  const dY = tf.gather(slotted.dY.reshape([S, d]), slot);
+  const aTok = tf.gather(slotted.hidden.reshape([S, F]), slot);
+  const xt = tf.concat([tokens.ffnIn.slice([0, 0], [NT, d]), ones], 1).reshape([1, N, T, d + 1]);
+  const at = tf.concat([aTok, ones], 1).reshape([1, N, T, F + 1]);
+  // m_t,e per expert, [E, N, T, 1]; applied to the narrower operand of each product.
+  const m = tokens.mask.slice([0, 0], [NT, E]).transpose().reshape([E, N, T, 1]);
+  const g1 = tf.matMul(xt.mul(m), dH, true, false).reshape([E, N, (d + 1) * F]);
+  const g2 = tf
+    .matMul(at, dY.reshape([1, N, T, d]).mul(m), true, false)
+    .reshape([E, N, (F + 1) * d]);
+  const Ge = tf.concat([g1, g2], 2).reshape([E * Rp, n, -1]);
+  return tf.matMul(Ge, Ge, false, true).reshape([E, Rp, n, n]).sum(1);
 }
 
 /**
@@ -64,7 +108,6 @@ export async function fastSwitchKernels(
   const N = Rp * n;
   const NT = N * T;
   const C = model.capacity(n * T);
-  const S = E * Rp * C;
   const capture = emptySwitchCapture();
   const grams = tf.tidy(() => {
     const layers = Array.from({ length: Lc }, (_, l) => l);
@@ -104,22 +147,9 @@ export async function fastSwitchKernels(
         headGrams(capture.xAug[l]!, capture.ctx[l]!, D[l]!, D[Lc + l]!, { n, Rp, T, H, dh }),
       );
 
-      // Experts: slot-layout output gradients and hidden activations back to token layout.
-      const slot = capture.slot[l]!;
-      const ones = tf.ones([NT, 1]);
-      const dH = tf.gather(D[2 * Lc + l]!.reshape([S, F]), slot).reshape([1, N, T, F]);
-      const dY = tf.gather(D[3 * Lc + l]!.reshape([S, d]), slot);
-      const aTok = tf.gather(capture.hidden[l]!.reshape([S, F]), slot);
-      const xt = tf.concat([capture.ffnIn[l]!, ones], 1).reshape([1, N, T, d + 1]);
-      const at = tf.concat([aTok, ones], 1).reshape([1, N, T, F + 1]);
-      // m_t,e per expert, [E, N, T, 1]; applied to the narrower operand of each product.
-      const m = capture.mask[l]!.transpose().reshape([E, N, T, 1]);
-      const g1 = tf.matMul(xt.mul(m), dH, true, false).reshape([E, N, (d + 1) * F]);
-      const g2 = tf
-        .matMul(at, dY.reshape([1, N, T, d]).mul(m), true, false)
-        .reshape([E, N, (F + 1) * d]);
-      const Ge = tf.concat([g1, g2], 2).reshape([E * Rp, n, -1]);
-      expertGrams.push(tf.matMul(Ge, Ge, false, true).reshape([E, Rp, n, n]).sum(1));
+      const g = { slot: capture.slot[l]!, mask: capture.mask[l]!, ffnIn: capture.ffnIn[l]! };
+      const slotted = { hidden: capture.hidden[l]!, dH: D[2 * Lc + l]!, dY: D[3 * Lc + l]! };
+      expertGrams.push(expertGram(g, slotted, { n, Rp, T, E }));
     }
     const embedKernel: tf.Tensor[] = [];
     if (embed) {
@@ -138,4 +168,174 @@ export async function fastSwitchKernels(
     load.dispose();
   }
   return out;
+}
+
+/** The 'step' kernel of a Switch training step, and its n × n kernels (for tests). */
+export interface SwitchStepProbe extends StepProbe {
+  /** [modules, n, n] row-major, module order as `fastSwitchKernels`. */
+  kernels: Float32Array;
+}
+
+/**
+ * A training step on the MLM batch that also takes the 'step' kernel of every head, expert (and
+ * the embeddings, when a module) on the batch's first n sequences (docs/method.md, "The kernel").
+ *
+ * One forward of the whole batch as training runs it (one routing group, C = ceil(c·B·T/E)),
+ * every layer's heads and experts as one group, zero taps as `fastSwitchKernels`, and one backward
+ * of the training loss J = (1/B)·Σ ℓ_i + Σ_layers α_lb·E·Σ_e f_e·P_e to the taps and the backbone.
+ * With the routing and f_e held fixed (piecewise constant in the weights) J = (1/B)·Σ_i J_i, where
+ * J_i = ℓ_i + Σ_layers α_lb·E·Σ_e f_e·(1/T)·Σ_{t ∈ i} p_t,e is sequence i's share of the
+ * objective: the kernel is that of J_i, Θ_m[i, j] = ⟨∇θ_m J_i, ∇θ_m J_j⟩ (the load-balancing
+ * term is part of what the step trains; the probe kernels leave it out). Rows of sequence i of a
+ * tap's gradient are (1/B)·∂J_i/∂z, so Θ is the Grams of the first n sequences times B².
+ *
+ * Weight gradients come after the decision, for the modules asked only: heads as BERT's, experts
+ * per expert in slot layout as the plain step's batched matmul does them (x̃ᵀD^h and ãᵀD^y),
+ * the embeddings from their taps.
+ */
+export async function stepSwitchKernels(
+  model: TinySwitch,
+  batch: MlmTensors,
+  n: number,
+): Promise<SwitchStepProbe> {
+  const [tokens, positions, oneHot] = batch;
+  const B = tokens.shape[0];
+  checkStepKernelSize(n, B);
+  const { layers: Lc, heads: H, dModel: d, dFF: F, seqLen: T, experts: E, vocab: V } = model.size;
+  const { embed } = model.selection;
+  const dh = model.dHead;
+  const M = positions.shape[0] / B;
+  const NT = B * T;
+  const C = model.capacity(NT);
+  const capture: SwitchCaptured = { ...emptySwitchCapture(), slotIn: [] };
+  const zeros = (shape: number[]) => Array.from({ length: Lc }, () => tf.zeros(shape));
+  const { value, grads, D, backboneGrads } = stepPass(
+    model.backboneVariables(),
+    () => [
+      ...zeros([NT, 3 * H * dh]),
+      ...zeros([NT, d]),
+      ...zeros([E, C, F]),
+      ...zeros([E, C, d]),
+      ...(embed ? embedZeroTaps({ N: B, T, M }, d, V) : []),
+    ],
+    (t) => {
+      const part = <X extends tf.Tensor>(k: number) => t.slice(k * Lc, (k + 1) * Lc) as X[];
+      const taps = {
+        qkv: part<tf.Tensor2D>(0),
+        y: part<tf.Tensor2D>(1),
+        h: part<tf.Tensor3D>(2),
+        out: part<tf.Tensor3D>(3),
+        ...(embed ? { embed: embedTapsOf(t.slice(4 * Lc) as tf.Tensor2D[]) } : {}),
+      };
+      const { logits, aux } = model.forward({ tokens, positions }, { taps, capture });
+      return sampleLosses(logits, oneHot).mean().add(aux) as tf.Scalar;
+    },
+  );
+  const tap = (k: number, l: number) => D[k * Lc + l]!;
+  const e = D.slice(4 * Lc) as tf.Tensor2D[];
+  const grams = tf.tidy(() => {
+    const nT = n * T;
+    const heads: tf.Tensor[] = [];
+    const experts: tf.Tensor[] = [];
+    for (let l = 0; l < Lc; l++) {
+      const [x, ctx] = [capture.xAug[l]!, capture.ctx[l]!];
+      const dims = { n, Rp: 1, T, H, dh };
+      const [dq, dy] = [tap(0, l), tap(1, l)];
+      heads.push(
+        headGrams(firstRows(x, nT), firstRows(ctx, nT), firstRows(dq, nT), firstRows(dy, nT), dims),
+      );
+      const g = { slot: capture.slot[l]!, mask: capture.mask[l]!, ffnIn: capture.ffnIn[l]! };
+      const slotted = { hidden: capture.hidden[l]!, dH: tap(2, l), dY: tap(3, l) };
+      experts.push(expertGram(g, slotted, { n, Rp: 1, T, E }));
+    }
+    const parts = [...heads, ...experts];
+    if (embed) {
+      const g = {
+        dPre: firstRows(e[0]!, nT),
+        dPost: firstRows(e[1]!, nT),
+        xhat: firstRows(capture.xhat![0]!, nT),
+        dLogits: firstRows(e[2]!, n * M),
+        tn: firstRows(capture.tn![0]!, n * M),
+      };
+      const ids = tokens.slice([0, 0], [n, T]).reshape([nT]) as tf.Tensor1D;
+      parts.push(embedGram(g, ids, { n, Rp: 1, T, M }));
+    }
+    // (B·D_i)·(B·D_j): the per-sample gradients are B times the tap gradients' rows.
+    return tf.concat(parts, 0).mul(B * B);
+  });
+  const kernels = (await grams.data()) as Float32Array;
+  grams.dispose();
+
+  const gradients = moduleStepGradients(model, backboneGrads, (asked, got) => {
+    const headsAsked = Array.from({ length: Lc }, () => [] as number[]);
+    const expertsAsked = Array.from({ length: Lc }, () => [] as number[]);
+    for (const m of asked) {
+      const info = model.modules[m]!;
+      if (info.kind === 'head') headsAsked[info.layer]!.push(info.index);
+      else if (info.kind === 'expert') expertsAsked[info.layer]!.push(info.index);
+      else {
+        const pass = {
+          dPre: e[0]!,
+          dPost: e[1]!,
+          xhat: capture.xhat![0]!,
+          dLogits: e[2]!,
+          tn: capture.tn![0]!,
+        };
+        for (const [name, g] of embedWeightGradients(model, tokens, pass)) got.set(name, g);
+      }
+    }
+    for (let l = 0; l < Lc; l++) {
+      const L = model.layerVars[l]!;
+      const heads = headsAsked[l]!;
+      if (heads.length > 0) {
+        const pass = {
+          xAug: capture.xAug[l]!,
+          ctx: capture.ctx[l]!,
+          dQkv: tap(0, l) as tf.Tensor2D,
+          dY: tap(1, l) as tf.Tensor2D,
+        };
+        const w = headWeightGradients(heads, H, dh, pass);
+        heads.forEach((h, k) => {
+          got.set(L.qkv[h]!.name, w.qkv[k]!);
+          got.set(L.o[h]!.name, w.o[k]!);
+        });
+      }
+      const ex = expertsAsked[l]!;
+      if (ex.length > 0) {
+        // Slot layout [E, C, ·]: expert e's slots are row e (one group, in expert order).
+        const pick = (x: tf.Tensor) =>
+          ex.length === E ? x : tf.gather(x, tf.tensor1d(ex, 'int32'), 0);
+        const hidden = capture.hidden[l]!;
+        const aAug = tf.concat([hidden, tf.ones([E, C, 1])], 2);
+        const dW1 = tf.matMul(
+          pick(capture.slotIn![l]!) as tf.Tensor3D,
+          pick(tap(2, l)) as tf.Tensor3D,
+          true,
+          false,
+        );
+        const dW2 = tf.matMul(
+          pick(aAug) as tf.Tensor3D,
+          pick(tap(3, l)) as tf.Tensor3D,
+          true,
+          false,
+        );
+        const w1 = tf.unstack(dW1);
+        const w2 = tf.unstack(dW2);
+        ex.forEach((x, k) => {
+          got.set(L.w1[x]!.name, w1[k]!);
+          got.set(L.w2[x]!.name, w2[k]!);
+        });
+      }
+    }
+  });
+  return {
+    kernels,
+    spectrum: kernelInput(kernels, n),
+    loss: value,
+    gradients,
+    dispose: () => {
+      for (const t of Object.values(capture).flat() as tf.Tensor[]) t.dispose();
+      for (const t of grads) t.dispose();
+    },
+  };
 }

@@ -68,6 +68,8 @@ export interface SwitchCaptured extends Captured {
   slot: tf.Tensor1D[];
   /** Per layer: [N·T, E], the dispatch mask: 1 iff the token is routed to e and kept. */
   mask: tf.Tensor2D[];
+  /** Per layer, when given: [E, G·C, d+1], the experts' inputs [x, 1] in slot layout. */
+  slotIn?: tf.Tensor3D[];
 }
 
 /**
@@ -78,6 +80,11 @@ export interface SwitchCaptured extends Captured {
 export interface FixedRouting {
   masks: tf.Tensor2D[];
   capacity: number;
+  /**
+   * Per layer, when given: f_e for the load-balancing loss instead of the fractions of this
+   * pass's own tokens (the oracle of the step kernel passes its batch's).
+   */
+  fractions?: tf.Tensor1D[];
 }
 
 export interface SwitchForwardOptions {
@@ -94,6 +101,8 @@ export interface SwitchForwardOptions {
   routing?: FixedRouting;
   /** Receives each layer's dispatch mask [N·T, E] (kept; the caller disposes). */
   masks?: tf.Tensor2D[];
+  /** Receives each layer's f_e [E] (kept; the caller disposes). */
+  fractions?: tf.Tensor1D[];
 }
 
 export interface SwitchOutput {
@@ -405,7 +414,8 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
       const route = this.route(probs, G, C, rank, opts.routing?.masks[l] ?? null);
       // Gate p_t,e_t for kept tokens, 0 for dropped ones; its gradient reaches the router.
       const coef = probs.mul(route.mask).sum(1, true);
-      const lb = route.frac
+      if (opts.fractions) opts.fractions.push(tf.keep(route.frac.clone()));
+      const lb = (opts.routing?.fractions?.[l] ?? route.frac)
         .mul(probs.mean(0))
         .sum()
         .mul(LOAD_BALANCE_ALPHA * E) as tf.Scalar;
@@ -415,6 +425,7 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
       const xe = tf
         .concat([routedGather(x, route.source, route.slot, route.kept), tf.ones([E * GC, 1])], 1)
         .reshape([E, GC, -1]) as tf.Tensor3D;
+      opts.capture?.slotIn?.push(tf.keep(xe));
       const groups = expertGroups[l]!;
       const parts =
         groups.length === 1

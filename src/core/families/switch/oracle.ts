@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { oracleMlmKernels } from '../transformer/oracle';
 import type { TinySwitch } from './model';
 import type { Probe } from '../transformer/kernel';
+import { makeProbe } from '../transformer/kernel';
+import type { MlmBatch } from '../../data/mlm';
+import { createRng } from '../../rng';
 
 /**
  * The brute-force reference for the Switch Transformer (docs/method.md, "The oracle and
@@ -26,5 +29,49 @@ export function oracleSwitchKernels(model: TinySwitch, probe: Probe, vocab: numb
   return oracleMlmKernels(model, probe, vocab, (i, input) => {
     const fixed = maskData.map((m) => tf.tensor2d(m.slice(i * T * E, (i + 1) * T * E), [T, E]));
     return model.forward(input, { routing: { masks: fixed, capacity: T } }).logits;
+  });
+}
+
+/**
+ * The reference for the Switch 'step' kernel (`stepSwitchKernels`): the loss kernel of the first
+ * n sequences of a training batch of B, with each sequence's objective J_i = ℓ_i + its share of
+ * the load-balancing loss. The routing is computed once on the whole batch, as training does (one
+ * group of B·T tokens), with each layer's f_e; then, as `oracleSwitchKernels`, every sequence
+ * alone with its rows of the batch's dispatch masks as a fixed routing and the batch's f_e, one
+ * backward pass of J_i per sequence, Θ accumulated in float64.
+ */
+export function oracleSwitchStepKernels(
+  model: TinySwitch,
+  batch: MlmBatch,
+  n: number,
+  vocab: number,
+): Float64Array {
+  const { batch: B, seqLen: T, masked: M } = batch;
+  const E = model.size.experts;
+  const all = tf.tensor2d(batch.inputs, [B, T], 'int32');
+  const masks: tf.Tensor2D[] = [];
+  const fractions: tf.Tensor1D[] = [];
+  tf.tidy(() => {
+    model.forward({ tokens: all, positions: tf.tensor1d([0], 'int32') }, { masks, fractions });
+  });
+  all.dispose();
+  const maskData = masks.map((m) => m.dataSync().slice());
+  const fracData = fractions.map((f) => f.dataSync().slice());
+  tf.dispose([masks, fractions]);
+  const first: MlmBatch = {
+    ...batch,
+    inputs: batch.inputs.slice(0, n * T),
+    positions: batch.positions.slice(0, n * M),
+    targets: batch.targets.slice(0, n * M),
+    batch: n,
+  };
+  const probe = makeProbe(first, vocab, 'loss', 1, createRng(0));
+  return oracleMlmKernels(model, probe, vocab, (i, input) => {
+    const routing = {
+      masks: maskData.map((m) => tf.tensor2d(m.slice(i * T * E, (i + 1) * T * E), [T, E])),
+      capacity: T,
+      fractions: fracData.map((f) => tf.tensor1d(f)),
+    };
+    return model.forward(input, { routing });
   });
 }

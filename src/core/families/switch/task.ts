@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
-import { switchEvaluationFlops, switchStepFlops } from './flops';
+import { switchEvaluationFlops, switchStepEvaluationFlops, switchStepFlops } from './flops';
 import { sampleLosses } from '../model';
 import { TinySwitch } from './model';
-import { fastSwitchKernels } from './kernel';
+import { fastSwitchKernels, stepSwitchKernels } from './kernel';
 import type { SwitchKernelExtras } from './kernel';
 import { moduleSelection } from '../transformer/selection';
 import type { Rng } from '../../rng';
 import type { MlmTensors } from '../transformer/mlm-task';
 import { MlmTask } from '../transformer/mlm-task';
-import type { ModelView, TaskBatch } from '../types';
+import type { ModelView, StepProbe, TaskBatch } from '../types';
 
 /**
  * The tiny Switch Transformer learning masked-language modelling on the Austen corpus. Modules:
@@ -55,9 +55,24 @@ export class SwitchMlmTask extends MlmTask<TinySwitch> {
   }
 
   /**
+   * The training step on `batch` with the 'step' kernel of its first n = `probe` sequences (the
+   * kernel of each sequence's share of the training objective, load-balancing loss included).
+   */
+  stepKernels(batch: TaskBatch): Promise<StepProbe> {
+    return stepSwitchKernels(this.model, batch.tensors as MlmTensors, this.config.probe);
+  }
+
+  stepEvaluationFlops(updating: boolean[]): number {
+    const { size, selection } = this.model;
+    const { batch, probe } = this.config;
+    return switchStepEvaluationFlops(size, batch, probe, updating, selection).total;
+  }
+
+  /**
    * Router load on the probe batch: tokens routed to each expert after capacity, [layers · E]
-   * in module order. The load of the most recent evaluation (taken from its forward, so free);
-   * before the first evaluation, computed now on the probe batch (monitoring, not charged).
+   * in module order. The load of the most recent probe-kernel evaluation (taken from its forward,
+   * so free); before the first one, or with the step kernel (which never runs the probe batch),
+   * computed now on the probe batch (monitoring, not charged).
    */
   async routerLoad(): Promise<number[]> {
     if (this.lastLoad) return this.lastLoad.slice();

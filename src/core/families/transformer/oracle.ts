@@ -11,14 +11,18 @@ import type { Probe } from './kernel';
  * function s_r, one backward pass to the modules' own variables, flattened into the row G_r[i];
  * then Θ_m = w Σ_r G_r G_rᵀ accumulated in float64 on the CPU side. It shares nothing with the
  * fast path but the model's forward (`logitsFor(i, input)`: sample i's masked logits, built
- * inside the gradient's scope): no taps, no batching over samples, no per-sample matmul tricks.
+ * inside the gradient's scope, or with `aux` a term the loss kernel's s_i adds to the sample's
+ * mean cross-entropy): no taps, no batching over samples, no per-sample matmul tricks.
  * Returns [modules, n, n] row-major.
  */
 export function oracleMlmKernels(
   model: LabModel,
   probe: Probe,
   vocab: number,
-  logitsFor: (i: number, input: ForwardInput) => tf.Tensor2D,
+  logitsFor: (
+    i: number,
+    input: ForwardInput,
+  ) => tf.Tensor2D | { logits: tf.Tensor2D; aux: tf.Scalar },
 ): Float64Array {
   const { batch } = probe;
   const { batch: n, seqLen: T, masked: M } = batch;
@@ -37,8 +41,12 @@ export function oracleMlmKernels(
     );
     return {
       objective: (r) => {
-        const logits = logitsFor(i, { tokens, positions });
-        if (probe.kernel === 'loss') return sampleLosses(logits, oneHot).mean();
+        const out = logitsFor(i, { tokens, positions });
+        const logits = out instanceof tf.Tensor ? out : out.logits;
+        if (probe.kernel === 'loss') {
+          const loss = sampleLosses(logits, oneHot).mean() as tf.Scalar;
+          return out instanceof tf.Tensor ? loss : (loss.add(out.aux) as tf.Scalar);
+        }
         const p = tf.tensor1d(probe.projections.slice(r * k, (r + 1) * k));
         return logits.reshape([k]).mul(p).sum();
       },

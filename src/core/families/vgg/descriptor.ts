@@ -42,6 +42,7 @@ export const vggFamily = {
   ...CLASSIFIER,
   moduleKinds: ['filters'],
   moduleWords: { one: 'filter group', many: 'filter groups', rows: 'conv layer·group' },
+  viewKind: 'confusion',
   fields: ['channels', 'groupSize', 'images', 'valBatches'],
   presets,
   stepKernel: true,
