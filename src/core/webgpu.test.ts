@@ -98,6 +98,37 @@ describe('WebGPU backend (Dawn, SwiftShader)', () => {
     g.lam.forEach((l, i) => expect(Math.abs(l - c.lam[i]!) / c.lam[i]!).toBeLessThan(1e-4));
   });
 
+  it.each([
+    ['BERT, heads + FFN blocks + embeddings', { modules: 'heads,ffn,embed' }],
+    [
+      'Switch Transformer, heads + experts + embeddings',
+      { model: 'switch', modules: 'heads,embed', experts: 3 },
+    ],
+  ] as const)('the step kernel on WebGPU trains like the cpu backend (%s)', async (_, extra) => {
+    const cfg = { ...tinyConfig, ...extra, kernel: 'step' as const };
+    const run = async () => {
+      const s = new Session(cfg, loadCorpusFromDisk());
+      const losses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const r = await s.advance();
+        losses.push((await r.loss.data())[0]!);
+        r.loss.dispose();
+      }
+      const lam = Array.from(s.history.at(-1)!.lambdaMax);
+      s.dispose();
+      return { losses, lam };
+    };
+    await tf.setBackend('webgpu');
+    const g = await run();
+    await tf.setBackend('cpu');
+    const c = await run();
+    await tf.setBackend('webgpu');
+    expect(g.lam.length).toBe(c.lam.length);
+    g.losses.forEach((l, i) => expect(Math.abs(l - c.losses[i]!)).toBeLessThan(1e-4));
+    // As above; an expert no sequence's kept token reached has λmax 0 on both.
+    g.lam.forEach((l, i) => expect(Math.abs(l - c.lam[i]!)).toBeLessThanOrEqual(1e-4 * c.lam[i]!));
+  });
+
   // Last: it destroys the device.
   it('reports a lost device as a fatal, clearly worded error and stops training', async () => {
     const msgs: FromWorker[] = [];
