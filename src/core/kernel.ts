@@ -135,6 +135,12 @@ export interface SpectrumInput {
   data: Float32Array;
   /** Side of module m's matrix: n for Θ_m itself, q < n for Ĝ_mᵀĜ_m. */
   sides: readonly number[];
+  /**
+   * With the projected trace kernel (R' ≥ 2 random projections, n × n matrices only): the R'
+   * single-projection terms w·G_r G_rᵀ of every module, [modules, R', n, n] row-major, whose sum
+   * over r is `data` — what the estimator's standard error is taken from (`moduleSpectra`).
+   */
+  projections?: { count: number; data: Float32Array };
 }
 
 /** n × n kernels [modules, n, n] as a `SpectrumInput`. */
@@ -149,15 +155,26 @@ export function kernelInput(kernels: Float32Array, n: number): SpectrumInput {
 export function moduleSpectra(
   input: SpectrumInput,
   n: number,
-): { lambdaMax: Float64Array; effRank: Float64Array; spectra: Float64Array } {
+): {
+  lambdaMax: Float64Array;
+  effRank: Float64Array;
+  spectra: Float64Array;
+  stdErr?: Float64Array;
+} {
   const M = input.sides.length;
   const lambdaMax = new Float64Array(M);
   const effRank = new Float64Array(M);
   const spectra = new Float64Array(M * n);
+  const proj = input.projections && input.projections.count >= 2 ? input.projections : null;
+  const stdErr = proj ? new Float64Array(M) : null;
   let offset = 0;
   input.sides.forEach((q, m) => {
     if (q > n) throw new RangeError(`Module ${m}: a ${q} × ${q} matrix for an ${n}-sample kernel.`);
     const s = spectrum(input.data, q, offset);
+    if (stdErr && proj) {
+      if (q !== n) throw new RangeError('Projection terms need n × n kernels.');
+      stdErr[m] = projectionStdErr(proj.data, proj.count, n, m, input.data, offset);
+    }
     offset += q * q;
     // Θ's eigenvalues: the q of ĜᵀĜ and n − q zeros, descending (negative rounding stays last).
     const values = new Float64Array(n);
@@ -170,5 +187,33 @@ export function moduleSpectra(
   if (offset !== input.data.length) {
     throw new RangeError(`The spectrum input holds ${input.data.length} values, not ${offset}.`);
   }
-  return { lambdaMax, effRank, spectra };
+  return { lambdaMax, effRank, spectra, ...(stdErr ? { stdErr } : {}) };
+}
+
+/**
+ * The standard error of the projected trace kernel's λmax over its R' random projections
+ * (docs/method.md, "λmax, spectrum and effective rank"), by the jackknife: with Θ_r module m's
+ * projection terms in `terms` [modules, R', n, n] (Θ̂ = Σ_r Θ_r), λ_(r) = λmax of the estimate
+ * without projection r, R'/(R' − 1)·(Θ̂ − Θ_r), and SE² = (R' − 1)/R' · Σ_r (λ_(r) − mean λ_(·))².
+ * Unlike a fixed-eigenvector (delta-method) estimate it refits the eigenvector on each subset.
+ */
+export function projectionStdErr(
+  terms: ArrayLike<number>,
+  R: number,
+  n: number,
+  m: number,
+  total: ArrayLike<number>,
+  offset = 0,
+): number {
+  const each = new Float64Array(R);
+  const without = new Float64Array(n * n);
+  for (let r = 0; r < R; r++) {
+    const base = (m * R + r) * n * n;
+    for (let k = 0; k < n * n; k++)
+      without[k] = ((total[offset + k]! - terms[base + k]!) * R) / (R - 1);
+    each[r] = spectrum(without, n).lambdaMax;
+  }
+  const mean = each.reduce((a, b) => a + b, 0) / R;
+  const spread = each.reduce((a, b) => a + (b - mean) ** 2, 0);
+  return Math.sqrt(((R - 1) / R) * spread);
 }

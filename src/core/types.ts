@@ -35,6 +35,11 @@ export interface Evaluation {
   spectra: Float64Array;
   /** Effective rank exp(−Σ p ln p), p = λ / Σλ, per module. */
   effRank: Float64Array;
+  /**
+   * The standard error of each λmax over the estimator's random projections (projected trace
+   * kernel only; absent where the kernel is exact for its probe).
+   */
+  stdErr?: Float64Array;
 }
 
 export type ManualOverride = 'on' | 'off';

@@ -64,6 +64,8 @@ export interface EvaluationMsg {
   lambdaMax: Float64Array;
   spectra: Float64Array;
   effRank: Float64Array;
+  /** λmax's standard error over the random projections per module (projected trace kernel). */
+  stdErr?: Float64Array;
   /** Decisions taken at this evaluation, in module order. */
   updating: Uint8Array;
   reasons: DecisionReason[];

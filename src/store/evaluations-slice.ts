@@ -10,6 +10,8 @@ export interface EvalColumn {
   lambdaMax: Float64Array;
   /** Effective rank exp(−Σ p ln p), p = λ/Σλ, per module. */
   effRank: Float64Array;
+  /** λmax's standard error over the random projections per module; null when exact. */
+  stdErr?: Float64Array | null;
   /** Eigenvalues, modules × n row-major, descending; null once dropped to bound memory. */
   spectra: Float64Array | null;
   /** 1 when the module is updated until the next evaluation. */
@@ -69,6 +71,7 @@ export function reduceEvaluations(
         step: e.step,
         lambdaMax: e.lambdaMax,
         effRank: e.effRank,
+        stdErr: e.stdErr ?? null,
         spectra: e.spectra,
         updating: e.updating,
         reasons: e.reasons,

@@ -1,5 +1,6 @@
 import type { ExperimentConfig } from '../core/config';
 import type { ProbeOutputs } from '../store/run-slice';
+import { moduleWords } from './model-words';
 
 /** What the kernel is and how it is computed for this run (exact, or R random projections). */
 export function KernelText({ cfg, probe }: { cfg: ExperimentConfig; probe: ProbeOutputs | null }) {
@@ -33,12 +34,24 @@ export function KernelText({ cfg, probe }: { cfg: ExperimentConfig; probe: Probe
       {cfg.kernel !== 'trace' && (
         <p className="note">
           This run uses the loss kernel: rows are per-sample loss gradients ∇θ_m ℓ(x_i)
-          {cfg.kernel === 'step' ? ', x_i from the training batch' : ''}.
+          {cfg.kernel === 'step' ? ', x_i from the training batch' : ''}
+          {cfg.kernel === 'step' && cfg.model === 'switch'
+            ? ' (ℓ_i includes the sample’s share of the load-balancing loss, routing held fixed)'
+            : ''}
+          . λmax is exact for those samples; with the step kernel they change at every evaluation,
+          so λmax also carries their sampling noise.
+        </p>
+      )}
+      {cfg.kernel === 'trace' && probe !== null && !probe.exact && (
+        <p className="note">
+          The module drill-down shows each λmax ± its standard error over the R ={' '}
+          {probe.projections} projections (a jackknife: λmax again with each projection left out).
         </p>
       )}
       <p>
         Warm-up W0 = {cfg.warmup} steps, window w = {cfg.window} evaluations, ref = {cfg.ref} over
-        heads, stops {cfg.stop === 'sticky' ? 'are sticky' : 'are re-checked at every evaluation'}.
+        the {moduleWords(cfg.model, cfg.modules).many}, each kind apart, stops{' '}
+        {cfg.stop === 'sticky' ? 'are sticky' : 'are re-checked at every evaluation'}.
       </p>
     </div>
   );

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Probe, ProbeTensors } from '../transformer/kernel';
+import type { KernelTerms, Probe, ProbeTensors } from '../transformer/kernel';
 import {
   embedGram,
   embedTapsOf,
@@ -8,6 +8,7 @@ import {
   headGrams,
   probeEmbedGram,
   probeObjective,
+  termsAndKernels,
 } from '../transformer/kernel';
 import type { BertCaptured, TinyBert } from './model';
 import { kernelInput } from '../../kernel';
@@ -29,12 +30,13 @@ import { embedWeightGradients, firstRows, headWeightGradients } from '../transfo
  *   LayerNorm's output and the logits (`embedGram`: the token rows' Gram from token-pair
  *   products, never a [n, V·d] gradient);
  * and Θ = w Σ_r G_r G_rᵀ. Returns [modules, n, n] row-major in module order: L0.H0, L0.H1, …,
- * then L0.F, L1.F, …, then E.
+ * then L0.F, L1.F, …, then E; with `extras.withTerms` also the terms w·G_r G_rᵀ (`KernelTerms`).
  */
 export async function fastBertKernels(
   model: TinyBert,
   probe: Probe,
   pt: ProbeTensors,
+  extras?: KernelTerms,
 ): Promise<Float32Array> {
   const { layers: Lc, heads: H, dModel: d, dFF: F, seqLen: T, vocab: V } = model.size;
   const { ffn, embed } = model.selection;
@@ -95,9 +97,7 @@ export async function fastBertKernels(
     return tf.concat(perLayer, 0).mul(probe.weight);
   });
   for (const t of Object.values(capture).flat()) t.dispose();
-  const out = (await grams.data()) as Float32Array;
-  grams.dispose();
-  return out;
+  return termsAndKernels(grams, extras);
 }
 
 /** The 'step' kernel of a BERT training step, and its n × n kernels (for tests). */
@@ -206,7 +206,10 @@ export async function stepBertKernels(
       parts.push(embedGram(g, ids, { n, Rp: 1, T, M }));
     }
     // (B·D_i)·(B·D_j): the per-sample loss gradients are B times the tap gradients' rows.
-    return tf.concat(parts, 0).mul(B * B);
+    return tf
+      .concat(parts, 0)
+      .squeeze([1])
+      .mul(B * B);
   });
   const kernels = (await grams.data()) as Float32Array;
   grams.dispose();

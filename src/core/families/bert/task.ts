@@ -7,6 +7,7 @@ import { fastBertKernels, stepBertKernels } from './kernel';
 import { moduleSelection } from '../transformer/selection';
 import type { Rng } from '../../rng';
 import type { MlmTensors } from '../transformer/mlm-task';
+import type { KernelTerms } from '../transformer/kernel';
 import { MlmTask } from '../transformer/mlm-task';
 import type { StepProbe, TaskBatch } from '../types';
 
@@ -29,8 +30,8 @@ export class BertMlmTask extends MlmTask<TinyBert> {
     return sampleLosses(this.logits(tokens, positions), oneHot).mean() as tf.Scalar;
   }
 
-  kernels(): Promise<Float32Array> {
-    return fastBertKernels(this.model, this.probe, this.probeT);
+  protected fastKernels(extras?: KernelTerms): Promise<Float32Array> {
+    return fastBertKernels(this.model, this.probe, this.probeT, extras);
   }
 
   /** The training step on `batch` with the 'step' kernel of its first n = `probe` sequences. */

@@ -6,18 +6,19 @@ import { checkStepKernelSize, moduleStepGradients, stepPass } from '../step-kern
 import type { StepProbe } from '../types';
 import type { MlmTensors } from '../transformer/mlm-task';
 import { embedWeightGradients, firstRows, headWeightGradients } from '../transformer/step-kernel';
-import type { Probe, ProbeTensors } from '../transformer/kernel';
+import type { KernelTerms, Probe, ProbeTensors } from '../transformer/kernel';
 import {
   embedGram,
   embedTapsOf,
   embedZeroTaps,
   headGrams,
   probeEmbedGram,
+  termsAndKernels,
   probeObjective,
 } from '../transformer/kernel';
 
 /** What an evaluation learns besides the kernels, at no extra cost (same forward). */
-export interface SwitchKernelExtras {
+export interface SwitchKernelExtras extends KernelTerms {
   /**
    * Tokens of the probe batch routed to each expert after capacity, [layers · E] in module
    * order (L0.E0, L0.E1, …): the routing every replica used.
@@ -31,11 +32,11 @@ export function emptySwitchCapture(): Required<Omit<SwitchCaptured, 'slotIn'>> {
 }
 
 /**
- * One layer's expert kernels, [E, n, n] (unweighted), over the first N = R'·n sequences of a
+ * One layer's expert kernels per replica, [E, R', n, n] (unweighted), over the first N = R'·n sequences of a
  * pass (copy r of sample i is row r·n + i): the slot-layout tap gradients D^h, D^y and hidden
  * activations brought back to token layout through each token's slot, then per expert e, with
  * m_t,e the dispatch mask, the per-sample gradients Σ_{t ∈ i} m_t,e x̃_tᵀ D^h_t and
- * Σ_{t ∈ i} m_t,e ã_tᵀ D^y_t (x̃ = [x, 1] the FFN input, ã = [relu(h), 1]) and Σ_r G_r G_rᵀ.
+ * Σ_{t ∈ i} m_t,e ã_tᵀ D^y_t (x̃ = [x, 1] the FFN input, ã = [relu(h), 1]) and G_r G_rᵀ.
  * `tokens`: the pass's token-layout slot, mask and FFN input (their first N·T rows are used);
  * `slotted`: relu(h) and the gradients at the taps on h and y, [E, slots, ·].
  */
@@ -64,7 +65,7 @@ function expertGram(
     .matMul(at, dY.reshape([1, N, T, d]).mul(m), true, false)
     .reshape([E, N, (F + 1) * d]);
   const Ge = tf.concat([g1, g2], 2).reshape([E * Rp, n, -1]);
-  return tf.matMul(Ge, Ge, false, true).reshape([E, Rp, n, n]).sum(1);
+  return tf.matMul(Ge, Ge, false, true).reshape([E, Rp, n, n]);
 }
 
 /**
@@ -157,17 +158,16 @@ export async function fastSwitchKernels(
     }
     return tf.concat([...headKernels, ...expertGrams, ...embedKernel], 0).mul(probe.weight);
   });
+  const kernels = await termsAndKernels(grams, extras);
   const load = extras
     ? tf.tidy(() => tf.stack(capture.mask.map((m) => m.slice([0, 0], [n * T, E]).sum(0))))
     : null;
   for (const t of Object.values(capture).flat() as tf.Tensor[]) t.dispose();
-  const out = (await grams.data()) as Float32Array;
-  grams.dispose();
   if (load && extras) {
     extras.routerLoad = Array.from(await load.data());
     load.dispose();
   }
-  return out;
+  return kernels;
 }
 
 /** The 'step' kernel of a Switch training step, and its n × n kernels (for tests). */
@@ -261,7 +261,10 @@ export async function stepSwitchKernels(
       parts.push(embedGram(g, ids, { n, Rp: 1, T, M }));
     }
     // (B·D_i)·(B·D_j): the per-sample gradients are B times the tap gradients' rows.
-    return tf.concat(parts, 0).mul(B * B);
+    return tf
+      .concat(parts, 0)
+      .squeeze([1])
+      .mul(B * B);
   });
   const kernels = (await grams.data()) as Float32Array;
   grams.dispose();

@@ -8,6 +8,7 @@ import type { SwitchKernelExtras } from './kernel';
 import { moduleSelection } from '../transformer/selection';
 import type { Rng } from '../../rng';
 import type { MlmTensors } from '../transformer/mlm-task';
+import type { KernelTerms } from '../transformer/kernel';
 import { MlmTask } from '../transformer/mlm-task';
 import type { ModelView, StepProbe, TaskBatch } from '../types';
 
@@ -47,10 +48,11 @@ export class SwitchMlmTask extends MlmTask<TinySwitch> {
   }
 
   /** Every module's kernel; records the probe batch's router load from the same forward. */
-  async kernels(): Promise<Float32Array> {
-    const extras: SwitchKernelExtras = {};
+  protected async fastKernels(terms?: KernelTerms): Promise<Float32Array> {
+    const extras: SwitchKernelExtras = { ...terms };
     const out = await fastSwitchKernels(this.model, this.probe, this.probeT, extras);
     this.lastLoad = extras.routerLoad ?? null;
+    if (terms && extras.terms) terms.terms = extras.terms;
     return out;
   }
 

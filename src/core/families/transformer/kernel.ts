@@ -76,9 +76,9 @@ export function disposeProbeTensors(p: ProbeTensors): void {
 }
 
 /**
- * One layer's head kernels, [H, n, n] (unweighted): per-sample gradients of each head's q|k|v
+ * One layer's head kernels per replica, [H, R', n, n] (unweighted; their sum over r is Θ/w): per-sample gradients of each head's q|k|v
  * columns (x̃ᵀ·Dqkv, tokens summed; bias via x̃'s ones column) and of its output-projection
- * rows (ctxᵀ·Dy), one batched matmul each, then Σ_r G_r G_rᵀ per head. Inputs are the
+ * rows (ctxᵀ·Dy), one batched matmul each, then G_r G_rᵀ per head and replica, [H, R', n, n]. Inputs are the
  * captured q|k|v input x̃ [N·T, d+1] and heads' contexts [N·T, H·d_h], and the tap gradients
  * Dqkv [N·T, 3·H·d_h] and Dy [N·T, d], for N = R'·n rows (copy r of sample i is row r·n + i).
  */
@@ -88,7 +88,7 @@ export function headGrams(
   dQkv: tf.Tensor,
   dY: tf.Tensor,
   dims: { n: number; Rp: number; T: number; H: number; dh: number },
-): tf.Tensor3D {
+): tf.Tensor4D {
   const { n, Rp, T, H, dh } = dims;
   const N = n * Rp;
   const d1 = xAug.shape[1];
@@ -103,14 +103,14 @@ export function headGrams(
     .reshape([N, H, dh * d])
     .transpose([1, 0, 2]);
   const G = tf.concat([gq, go], 2).reshape([H * Rp, n, -1]);
-  return tf.matMul(G, G, false, true).reshape([H, Rp, n, n]).sum(1) as tf.Tensor3D;
+  return tf.matMul(G, G, false, true).reshape([H, Rp, n, n]) as tf.Tensor4D;
 }
 
 /**
- * A feed-forward block's kernel, [1, n, n] (unweighted): with x̃ = [x, 1] its input and
+ * A feed-forward block's kernel per replica, [1, R', n, n] (unweighted): with x̃ = [x, 1] its input and
  * ã = [ReLU(h), 1] its hidden activation, the per-sample gradients are x̃_iᵀ D^h_i for
  * [W1; b1] and ã_iᵀ D^y_i for [W2; b2] (tokens summed), one batched matmul each, then
- * Σ_r G_r G_rᵀ. Inputs: the FFN input x [N·T, d], ReLU(h) [N·T, dFF] and the tap gradients
+ * G_r G_rᵀ per replica. Inputs: the FFN input x [N·T, d], ReLU(h) [N·T, dFF] and the tap gradients
  * D^h [N·T, dFF], D^y [N·T, d], for N = R'·n rows (copy r of sample i is row r·n + i).
  */
 export function ffnGram(
@@ -119,7 +119,7 @@ export function ffnGram(
   dH: tf.Tensor,
   dY: tf.Tensor,
   dims: { n: number; Rp: number; T: number },
-): tf.Tensor3D {
+): tf.Tensor4D {
   const { n, Rp, T } = dims;
   const N = n * Rp;
   const d = x.shape[1];
@@ -130,7 +130,7 @@ export function ffnGram(
   const g1 = tf.matMul(xt, dH.reshape([N, T, f]), true, false).reshape([N, (d + 1) * f]);
   const g2 = tf.matMul(at, dY.reshape([N, T, d]), true, false).reshape([N, (f + 1) * d]);
   const G = tf.concat([g1, g2], 1).reshape([Rp, n, -1]);
-  return tf.matMul(G, G, false, true).sum(0).reshape([1, n, n]);
+  return tf.matMul(G, G, false, true).reshape([1, Rp, n, n]);
 }
 
 /** What the embeddings' kernel is computed from (see `embedGram`). */
@@ -148,7 +148,7 @@ export interface EmbedGradients {
 }
 
 /**
- * The embeddings' kernel, [1, n, n] (unweighted), without forming any per-sample gradient over
+ * The embeddings' kernel per replica, [1, R', n, n] (unweighted), without forming any per-sample gradient over
  * the vocabulary. Sample i's gradient (for one scalar function) is
  *   token embedding:    Σ_t e_{tok(i,t)} D_{i,t}ᵀ + Σ_m δ_{i,m} tn_{i,m}ᵀ   [V, d]
  *                       (the rows its tokens read, plus the tied decoder's outer products),
@@ -168,7 +168,7 @@ export function embedGram(
   g: EmbedGradients,
   tokens: tf.Tensor1D,
   dims: { n: number; Rp: number; T: number; M: number },
-): tf.Tensor3D {
+): tf.Tensor4D {
   const { n, Rp, T, M } = dims;
   const nT = n * T;
   const nM = n * M;
@@ -183,9 +183,9 @@ export function embedGram(
     .equal(column(tokens), row(tokens))
     .toFloat()
     .add(tf.equal(column(position), row(position)).toFloat());
-  let total: tf.Tensor2D = tf.zeros([n, n]);
+  const replicas: tf.Tensor2D[] = [];
   for (let r = 0; r < Rp; r++) {
-    const next = tf.tidy(() => {
+    const theta = tf.tidy(() => {
       const D = g.dPre.slice([r * nT, 0], [nT, d]) as tf.Tensor2D;
       const Dp = g.dPost.slice([r * nT, 0], [nT, d]) as tf.Tensor2D;
       const xh = g.xhat.slice([r * nT, 0], [nT, d]);
@@ -203,17 +203,17 @@ export function embedGram(
       const gain = Dp.mul(xh).reshape([n, T, d]).sum(1);
       const bias = Dp.reshape([n, T, d]).sum(1);
       const ln = tf.concat([gain, bias], 1);
-      const theta = rows
+      return rows
         .add(C)
         .add(C.transpose())
         .add(decoder)
-        .add(tf.matMul(ln, ln, false, true));
-      return total.add(theta) as tf.Tensor2D;
+        .add(tf.matMul(ln, ln, false, true)) as tf.Tensor2D;
     });
-    total.dispose();
-    total = next;
+    replicas.push(theta);
   }
-  return total.reshape([1, n, n]);
+  const out = tf.stack(replicas).reshape([1, Rp, n, n]) as tf.Tensor4D;
+  tf.dispose(replicas);
+  return out;
 }
 
 /**
@@ -240,7 +240,7 @@ export const embedTapsOf = (e: tf.Tensor2D[]): EmbedTaps => ({
 });
 
 /**
- * The embeddings' kernel (`embedGram`) from the gradients `e` at their three taps (see
+ * The embeddings' kernel per replica (`embedGram`) from the gradients `e` at their three taps (see
  * `embedZeroTaps`) and the forward's capture (x̂ and the decoder's input), on the probe's own
  * tokens (the first of the replicas in `tokens`).
  */
@@ -249,7 +249,7 @@ export function probeEmbedGram(
   capture: Required<Pick<Captured, 'xhat' | 'tn'>>,
   tokens: tf.Tensor2D,
   dims: { n: number; Rp: number; T: number; M: number },
-): tf.Tensor3D {
+): tf.Tensor4D {
   const { n, T } = dims;
   const ids = tokens.slice([0, 0], [n, T]).reshape([n * T]) as tf.Tensor1D;
   const g = {
@@ -260,4 +260,28 @@ export function probeEmbedGram(
     tn: capture.tn[0]!,
   };
   return embedGram(g, ids, dims);
+}
+
+/** Asked of a fast kernel: the per-projection terms too (for the estimator's standard error). */
+export interface KernelTerms {
+  /** Set to ask for `terms`. */
+  withTerms?: boolean;
+  /** [modules, R', n, n] row-major: w·G_r G_rᵀ per module and projection (see `SpectrumInput`). */
+  terms?: Float32Array;
+}
+
+/**
+ * The kernels [modules, n, n] (the sum over projections of `terms` [modules, R', n, n]), read
+ * back; the terms too when `extras.withTerms`. Disposes `terms`.
+ */
+export async function termsAndKernels(
+  terms: tf.Tensor,
+  extras?: KernelTerms,
+): Promise<Float32Array> {
+  const sum = terms.sum(1);
+  const out = (await sum.data()) as Float32Array;
+  sum.dispose();
+  if (extras?.withTerms) extras.terms = (await terms.data()) as Float32Array;
+  terms.dispose();
+  return out;
 }

@@ -5,7 +5,9 @@ import type { EvaluationFlops, StepFlops } from '../../flops';
 import { capVocab } from '../../data/corpus';
 import type { MlmBatch } from '../../data/mlm';
 import { fixedMlmBatches, sampleMlmBatch } from '../../data/mlm';
-import type { Probe, ProbeTensors } from './kernel';
+import type { KernelTerms, Probe, ProbeTensors } from './kernel';
+import type { SpectrumInput } from '../../kernel';
+import { kernelInput } from '../../kernel';
 import { disposeProbeTensors, makeProbe, probeTensors } from './kernel';
 import { sampleLosses } from '../model';
 import type { LabModel } from '../model';
@@ -82,7 +84,24 @@ export abstract class MlmTask<M extends MlmModel> extends TaskBase<M> implements
   /** Logits at the masked positions, [M, V]. */
   protected abstract logits(tokens: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D;
   abstract loss(batch: TaskBatch): tf.Scalar;
-  abstract kernels(): Promise<Float32Array>;
+  /** The fast kernels on the probe (with the per-projection terms when `extras` asks). */
+  protected abstract fastKernels(extras?: KernelTerms): Promise<Float32Array>;
+
+  kernels(): Promise<Float32Array> {
+    return this.fastKernels();
+  }
+
+  /**
+   * The kernels, and with the projected trace kernel (R' ≥ 2 random projections) their
+   * per-projection terms, from which the Session takes each λmax's standard error.
+   */
+  async spectrumInput(): Promise<SpectrumInput> {
+    const R = this.probe.numProjections;
+    const extras: KernelTerms = { withTerms: !this.probe.exact && R >= 2 };
+    const data = await this.fastKernels(extras);
+    const input = kernelInput(data, this.probeSize);
+    return extras.terms ? { ...input, projections: { count: R, data: extras.terms } } : input;
+  }
   protected abstract readonly flops: MlmFlops<M['size']>;
 
   get probeSize(): number {
