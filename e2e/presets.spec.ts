@@ -27,13 +27,33 @@ const PRESETS = [
     params: { K: '2', warmup: '2', valEvery: '4', points: '120' },
   },
   {
+    preset: 'bert-austen',
+    // 2 layers × 4 heads, 2 FFN blocks, the embeddings; the step kernel.
+    steps: 8,
+    evaluations: 3,
+    modules: 11,
+    kind: 'head,ffn,embed',
+    view: 'none',
+    params: {
+      K: '2',
+      warmup: '2',
+      valEvery: '8',
+      dModel: '32',
+      dFF: '32',
+      vocab: '300',
+      seqLen: '16',
+      batch: '4',
+      probe: '4',
+    },
+  },
+  {
     preset: 'switch-austen',
-    // 2 layers × (4 heads + 4 experts)
+    // 2 layers × (4 heads + 4 experts), the embeddings; the step kernel.
     // Steps trained and evaluations awaited (K = 2).
     steps: 8,
     evaluations: 3,
-    modules: 16,
-    kind: 'head,expert',
+    modules: 17,
+    kind: 'head,expert,embed',
     view: 'router',
     params: {
       K: '2',
@@ -86,7 +106,8 @@ for (const p of PRESETS) {
     await lab.waitForEvaluations(p.evaluations);
     await expectChartDrawn(lab.heatmap, 'chart.heatmap');
     const view = page.getByTestId('view.model');
-    await expect(view).toHaveAttribute('data-kind', p.view);
+    if (p.view === 'none') await expect(view).toHaveCount(0);
+    else await expect(view).toHaveAttribute('data-kind', p.view);
     if (p.view === 'boundary') {
       // The network diagram marks each neuron as the trainer decided (paused: stable state).
       await lab.pause.click();
