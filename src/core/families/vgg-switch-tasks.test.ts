@@ -80,7 +80,7 @@ describe('VGG on Fashion-MNIST through the Session', () => {
 });
 
 describe('Switch Transformer on Austen through the Session', () => {
-  it('trains: perplexity falls, heads and experts are modules, router view, no leaks', async () => {
+  it('trains: perplexity falls, heads, experts and the embeddings are modules, router view, no leaks', async () => {
     const cfg: ExperimentConfig = {
       ...presetConfig('switch-austen')!,
       dModel: 32,
@@ -100,6 +100,7 @@ describe('Switch Transformer on Austen through the Session', () => {
     expect(s.modules.map((m) => m.kind)).toEqual([
       ...Array<string>(8).fill('head'),
       ...Array<string>(8).fill('expert'),
+      'embed',
     ]);
     expect(await s.validate()).toBeLessThan(ppl0);
     expect([...seen].some((d) => d.includes('0') && d.includes('1'))).toBe(true);
