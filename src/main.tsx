@@ -4,6 +4,7 @@ import { createTrainer } from './client';
 import { installLabHook } from './lab-hook';
 import { addErrors, bootLab } from './store/actions';
 import { App } from './ui/App';
+import { startThemeSync } from './ui/theme-sync';
 import { startUrlSync } from './ui/url-sync';
 import './styles.css';
 
@@ -22,6 +23,7 @@ try {
   ]);
 }
 startUrlSync();
+startThemeSync();
 
 const root = document.getElementById('root');
 if (root) {

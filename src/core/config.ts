@@ -38,6 +38,54 @@ export interface ParamEvent {
   value: number;
 }
 
+/** A module's manual override in the event log: forced on, forced off, or back to the policy. */
+export const OVERRIDE_MODES = ['on', 'off', 'auto'] as const;
+export type OverrideMode = (typeof OVERRIDE_MODES)[number];
+/** A module id as a link may carry it (`L0.H3`, `L1.E0`, `C2.G1`, `L0.N5`, `E`). */
+export const MODULE_ID_PATTERN = /^[A-Za-z][A-Za-z0-9.]{0,31}$/;
+
+/**
+ * A manual override (the drill-down's Force on / Force off / Let the policy decide). `step` is
+ * the number of completed steps when it took effect: it applies before that step trains (and
+ * before the evaluation due at that step), so a replay applies it at the same point of the run.
+ */
+export interface OverrideEvent {
+  step: number;
+  name: 'override';
+  module: string;
+  mode: OverrideMode;
+}
+
+/** An entry of the run's event log: a slider move or a manual override. */
+export type RunEvent = ParamEvent | OverrideEvent;
+
+/** A live-parameter change as logged: when it took effect, and the old and new values. */
+export interface LoggedParamEvent {
+  step: number;
+  name: LiveParam;
+  from: number;
+  to: number;
+}
+
+/** A manual override as logged: when it took effect, the module, its old and new state. */
+export interface LoggedOverrideEvent {
+  step: number;
+  name: 'override';
+  module: string;
+  from: OverrideMode;
+  to: OverrideMode;
+}
+
+/** An entry of a run's event log (slider moves and manual overrides, in order). */
+export type LoggedEvent = LoggedParamEvent | LoggedOverrideEvent;
+
+/** A logged event as the link and the run file's `config.events` carry it (its new value). */
+export function runEventOf(e: LoggedEvent): RunEvent {
+  return e.name === 'override'
+    ? { step: e.step, name: 'override', module: e.module, mode: e.to }
+    : { step: e.step, name: e.name, value: e.to };
+}
+
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.number().min(min).max(max);
 
@@ -122,8 +170,19 @@ export const ExperimentSchema = z
     autoplay: z.boolean(),
     /** Pause when this many steps are done (0: never). */
     stopAt: int(0, 10_000_000),
+    /** Slider moves and manual overrides, each with the step it took effect (`RunEvent`). */
     events: z
-      .array(z.object({ step: int(0, 10_000_000), name: z.enum(LIVE_PARAMS), value: num(0, 10) }))
+      .array(
+        z.union([
+          z.object({ step: int(0, 10_000_000), name: z.enum(LIVE_PARAMS), value: num(0, 10) }),
+          z.object({
+            step: int(0, 10_000_000),
+            name: z.literal('override'),
+            module: z.string().regex(MODULE_ID_PATTERN),
+            mode: z.enum(OVERRIDE_MODES),
+          }),
+        ]),
+      )
       .max(1000),
   })
   .strict()

@@ -48,6 +48,39 @@ describe('run files', () => {
     expect(validateRunFile(v1).exportEvaluation).toBeUndefined();
   });
 
+  it('carries manual overrides (version 3) and still reads a version-2 file of slider events', () => {
+    const v3 = bad((r) => {
+      r.events = [
+        { step: 1, name: 'alpha', from: 0.9, to: 1.5 },
+        { step: 2, name: 'override', module: 'L0.H1', from: 'auto', to: 'off' },
+      ];
+      (r.config as Record<string, unknown>).events = [
+        { step: 1, name: 'alpha', value: 1.5 },
+        { step: 2, name: 'override', module: 'L0.H1', mode: 'off' },
+      ];
+    });
+    const r = validateRunFile(v3);
+    expect(r.version).toBe(3);
+    expect(r.events[1]).toEqual({
+      step: 2,
+      name: 'override',
+      module: 'L0.H1',
+      from: 'auto',
+      to: 'off',
+    });
+    expect(r.config.events[1]).toEqual({ step: 2, name: 'override', module: 'L0.H1', mode: 'off' });
+    const v2 = bad((r) => {
+      r.version = 2;
+      r.events = [{ step: 1, name: 'beta', from: 0.02, to: 0.1 }];
+      (r.config as Record<string, unknown>).events = [{ step: 1, name: 'beta', value: 0.1 }];
+    });
+    expect(validateRunFile(v2).events).toEqual([{ step: 1, name: 'beta', from: 0.02, to: 0.1 }]);
+    const wrong = bad((r) => {
+      r.events = [{ step: 2, name: 'override', module: 'L0.H1', from: 'auto', to: 'maybe' }];
+    });
+    expect(() => validateRunFile(wrong)).toThrow(/events\.0/);
+  });
+
   it('reads a file written before `modules` existed as heads only: the modules it has', () => {
     const old = bad((r) => delete (r.config as Record<string, unknown>).modules);
     expect((old.config as Record<string, unknown>).modules).toBeUndefined();

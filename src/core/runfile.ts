@@ -1,15 +1,16 @@
 import { z } from 'zod';
-import type { ExperimentConfig, ParamEvent } from './config';
-import { ExperimentSchema, LIVE_PARAMS } from './config';
+import type { ExperimentConfig, LoggedEvent } from './config';
+import { ExperimentSchema, LIVE_PARAMS, MODULE_ID_PATTERN, OVERRIDE_MODES } from './config';
 import { MODULE_KIND_NAMES } from './families/module-kinds';
 import type { DecisionReason, ModuleInfo } from './types';
+import type { ModelView } from './families/types';
 
 export const RUN_FORMAT = 'mat-lab-run';
 /**
- * 2: adds `exportEvaluation`, the kernels at exactly the exported weights. Version-1 files (no
- * such field) are still accepted.
+ * 3: manual overrides in `events` and `config.events`. 2: adds `exportEvaluation`, the kernels at
+ * exactly the exported weights. Version-1 and -2 files are still accepted (theirs are a subset).
  */
-export const RUN_FORMAT_VERSION = 2;
+export const RUN_FORMAT_VERSION = 3;
 
 /** A named tensor in a run file: shape and row-major values. */
 export interface SavedTensor {
@@ -26,6 +27,8 @@ export interface RunEvaluation {
   /** Per module, all n eigenvalues, descending. */
   spectra: number[][];
   effRank: number[];
+  /** Per module, λmax's standard error over the random projections (projected trace kernel). */
+  stdErr?: number[];
 }
 
 /**
@@ -39,7 +42,8 @@ export interface RunFile {
   config: ExperimentConfig;
   backend: { backend: string; adapter: string; isFallbackAdapter: boolean };
   modules: ModuleInfo[];
-  events: { step: number; name: ParamEvent['name']; from: number; to: number }[];
+  /** Slider moves and manual overrides as the Session logged them (docs/run-format.md). */
+  events: LoggedEvent[];
   metrics: { step: number[]; loss: number[]; flops: number[]; vanillaFlops: number[] };
   /** Validation metric per validation step; `metric` says which (perplexity or accuracy). */
   validation: { step: number[]; perplexity: number[] };
@@ -58,6 +62,14 @@ export interface RunFile {
    * `weights`.
    */
   exportEvaluation?: RunEvaluation;
+  /**
+   * The model's own view (decision boundary, confusion matrix, router load) at the exported
+   * weights, typed arrays written as number arrays; absent when the model has none and in files
+   * written before it was recorded.
+   */
+  modelView?: { step: number; view: SavedModelView };
+  /** The measured median wall-clock ms per step at export; null: not measured; absent in older files. */
+  medianStepMs?: number | null;
   probe: {
     /** Token ids of the probe batch, n × T, and the masked positions/targets. */
     inputs: number[];
@@ -79,11 +91,87 @@ export interface RunFile {
 }
 
 const num = z.number();
+
+/** A {@link ModelView} as JSON: its typed arrays as number arrays. */
+export type SavedModelView =
+  | {
+      kind: 'boundary';
+      resolution: number;
+      extent: number;
+      classes: number;
+      probs: number[];
+      train: { x: number[]; y: number[] };
+      test: { x: number[]; y: number[] };
+    }
+  | { kind: 'confusion'; classes: string[]; matrix: number[] }
+  | { kind: 'router'; load: Record<string, number>; tokensPerLayer: number; capacity: number };
+
+/** Most numbers one array of a saved model view may hold (a 200² grid of 10 classes is 400,000). */
+const MAX_VIEW_NUMBERS = 1_000_000;
+const viewNumbers = z.array(num).max(MAX_VIEW_NUMBERS);
+const viewInts = z.array(z.number().int()).max(MAX_VIEW_NUMBERS);
+const SavedModelViewSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('boundary'),
+    resolution: z.number().int().min(1).max(1000),
+    extent: num,
+    classes: z.number().int().min(1).max(1000),
+    probs: viewNumbers,
+    train: z.object({ x: viewNumbers, y: viewInts }),
+    test: z.object({ x: viewNumbers, y: viewInts }),
+  }),
+  z.object({
+    kind: z.literal('confusion'),
+    classes: z.array(z.string().max(64)).max(1000),
+    matrix: viewInts,
+  }),
+  z.object({
+    kind: z.literal('router'),
+    load: z.record(z.string().max(32), num),
+    tokensPerLayer: num,
+    capacity: num,
+  }),
+]);
+
+/** A model view as a run file holds it. */
+export function saveModelView(v: ModelView): SavedModelView {
+  switch (v.kind) {
+    case 'boundary':
+      return {
+        ...v,
+        probs: Array.from(v.probs),
+        train: { x: Array.from(v.train.x), y: Array.from(v.train.y) },
+        test: { x: Array.from(v.test.x), y: Array.from(v.test.y) },
+      };
+    case 'confusion':
+      return { kind: 'confusion', classes: v.classes.slice(), matrix: Array.from(v.matrix) };
+    case 'router':
+      return { ...v, load: { ...v.load } };
+  }
+}
+
+/** A run file's model view back as the view the panel draws. */
+export function loadModelView(v: SavedModelView): ModelView {
+  switch (v.kind) {
+    case 'boundary':
+      return {
+        ...v,
+        probs: Float32Array.from(v.probs),
+        train: { x: Float32Array.from(v.train.x), y: Int32Array.from(v.train.y) },
+        test: { x: Float32Array.from(v.test.x), y: Int32Array.from(v.test.y) },
+      };
+    case 'confusion':
+      return { kind: 'confusion', classes: v.classes.slice(), matrix: Int32Array.from(v.matrix) };
+    case 'router':
+      return { ...v, load: { ...v.load } };
+  }
+}
 const EvaluationSchema = z.object({
   step: z.number().int().min(0),
   lambdaMax: z.array(num.nullable()),
   spectra: z.array(z.array(num.nullable())),
   effRank: z.array(num.nullable()),
+  stdErr: z.array(num.nullable()).optional(),
 });
 const RunFileSchema = z.object({
   format: z.literal(RUN_FORMAT),
@@ -108,7 +196,16 @@ const RunFileSchema = z.object({
     .max(4096),
   events: z
     .array(
-      z.object({ step: z.number().int().min(0), name: z.enum(LIVE_PARAMS), from: num, to: num }),
+      z.union([
+        z.object({ step: z.number().int().min(0), name: z.enum(LIVE_PARAMS), from: num, to: num }),
+        z.object({
+          step: z.number().int().min(0),
+          name: z.literal('override'),
+          module: z.string().regex(MODULE_ID_PATTERN),
+          from: z.enum(OVERRIDE_MODES),
+          to: z.enum(OVERRIDE_MODES),
+        }),
+      ]),
     )
     .max(10000),
   metrics: z.object({
@@ -132,6 +229,8 @@ const RunFileSchema = z.object({
     }),
   ),
   exportEvaluation: EvaluationSchema.optional(),
+  modelView: z.object({ step: z.number().int().min(0), view: SavedModelViewSchema }).optional(),
+  medianStepMs: z.number().min(0).nullable().optional(),
   probe: z.object({
     inputs: z.array(num),
     positions: z.array(num),
@@ -192,5 +291,27 @@ export function validateRunFile(json: unknown): RunFile {
       `This run file is inconsistent: the evaluation at export must be at step ${run.step} and cover all ${M} modules.`,
     );
   }
+  const view = run.modelView?.view;
+  if (view && !modelViewConsistent(view)) {
+    throw new RunFileError(
+      `This run file is inconsistent: its ${view.kind} view does not have the sizes it declares.`,
+    );
+  }
   return run;
+}
+
+/** Whether a saved view's arrays have the sizes its own numbers give. */
+function modelViewConsistent(v: SavedModelView): boolean {
+  switch (v.kind) {
+    case 'boundary':
+      return (
+        v.probs.length === v.resolution * v.resolution * v.classes &&
+        v.train.x.length === 2 * v.train.y.length &&
+        v.test.x.length === 2 * v.test.y.length
+      );
+    case 'confusion':
+      return v.matrix.length === v.classes.length * v.classes.length;
+    case 'router':
+      return true;
+  }
 }

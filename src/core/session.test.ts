@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentConfig } from './config';
-import { DEFAULT_CONFIG } from './config';
+import { DEFAULT_CONFIG, runEventOf } from './config';
 import type { Corpus } from './data/corpus';
 import { Session } from './session';
 import { trainLosses } from './testing/session';
@@ -82,7 +82,7 @@ describe('Session', () => {
       {
         ...tiny,
         alpha: 0.5,
-        events: live.events.map((e) => ({ step: e.step, name: e.name, value: e.to })),
+        events: live.events.map(runEventOf),
       },
       corpus,
     );
@@ -98,13 +98,84 @@ describe('Session', () => {
   it('applies manual overrides over the policy, at once and at every later evaluation', async () => {
     const { s } = await run({ ...tiny, policy: 'vanilla' }, 1);
     const id = s.modules[1]!.id;
-    expect(s.override(id, 'off')[1]).toEqual({ updating: false, reason: 'forced-off' });
+    expect(s.override(id, 'off').decisions[1]).toEqual({ updating: false, reason: 'forced-off' });
     expect(s.decisions[0]).toEqual({ updating: true, reason: 'all' });
     // Past the evaluation at step K: the policy decides again, the override still wins.
     for (let i = 0; i < tiny.K; i++) (await s.advance()).loss.dispose();
     expect(s.history.length).toBe(2);
     expect(s.decisions[1]).toEqual({ updating: false, reason: 'forced-off' });
-    expect(s.override(id, null)[1]).toEqual({ updating: true, reason: 'all' });
+    expect(s.override(id, null).decisions[1]).toEqual({ updating: true, reason: 'all' });
+    s.dispose();
+  });
+
+  it('logs manual overrides at their step, and a replay of the log reproduces λmax and decisions', async () => {
+    const cfg: ExperimentConfig = { ...tiny, alpha: 0.5, beta: 0 };
+    const live = new Session(cfg, corpus);
+    const ids = live.modules.map((m) => m.id);
+    const advance = async (s: Session, n: number) => {
+      for (let i = 0; i < n; i++) (await s.advance()).loss.dispose();
+    };
+    await advance(live, 12);
+    // Mid-interval (step 12), then at an evaluation step before its evaluation (15), a clear,
+    // a no-op (already cleared: not logged) and an unknown module (not logged).
+    expect(live.override(ids[1]!, 'off').event).toEqual({
+      step: 12,
+      name: 'override',
+      module: ids[1],
+      from: 'auto',
+      to: 'off',
+    });
+    await advance(live, 3);
+    live.override(ids[2]!, 'on');
+    live.setParam('alpha', 1.5, false);
+    await advance(live, 6);
+    expect(live.override(ids[1]!, null).event?.to).toBe('auto');
+    expect(live.override(ids[1]!, null).event).toBeNull();
+    expect(live.override('L9.H9', 'off').event).toBeNull();
+    await advance(live, 9);
+    expect(live.events.map((e) => [e.step, e.name, e.to])).toEqual([
+      [12, 'override', 'off'],
+      [15, 'override', 'on'],
+      [15, 'alpha', 1.5],
+      [21, 'override', 'auto'],
+    ]);
+    expect(live.decisionLog.find((d) => d.step === 20)?.decisions[1]?.reason).toBe('forced-off');
+    expect(live.decisionLog.find((d) => d.step === 15)?.decisions[2]?.reason).toBe('forced-on');
+
+    // The link's form of the log, read back by a fresh Session.
+    const replay = new Session({ ...cfg, events: live.events.map(runEventOf) }, corpus);
+    await advance(replay, 30);
+    expect(replay.history.map((e) => Array.from(e.lambdaMax))).toEqual(
+      live.history.map((e) => Array.from(e.lambdaMax)),
+    );
+    expect(replay.decisionLog).toEqual(live.decisionLog);
+    expect(replay.events).toEqual(live.events);
+
+    // Without the overrides the run differs: the test would catch a link that drops them.
+    const plain = new Session(
+      { ...cfg, events: live.events.filter((e) => e.name !== 'override').map(runEventOf) },
+      corpus,
+    );
+    await advance(plain, 30);
+    expect(plain.decisionLog).not.toEqual(live.decisionLog);
+    expect(plain.history.map((e) => Array.from(e.lambdaMax))).not.toEqual(
+      live.history.map((e) => Array.from(e.lambdaMax)),
+    );
+    for (const s of [live, replay, plain]) s.dispose();
+  });
+
+  it('reports override events naming no module of the model and does not replay them', () => {
+    const s = new Session(
+      {
+        ...tiny,
+        events: [
+          { step: 3, name: 'override', module: 'L0.H1', mode: 'off' },
+          { step: 4, name: 'override', module: 'L7.H0', mode: 'on' },
+        ],
+      },
+      corpus,
+    );
+    expect(s.ignoredEvents).toEqual([{ step: 4, name: 'override', module: 'L7.H0', mode: 'on' }]);
     s.dispose();
   });
 });

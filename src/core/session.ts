@@ -1,6 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { now } from './clock';
-import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
+import type {
+  ExperimentConfig,
+  LiveParam,
+  LoggedEvent,
+  LoggedOverrideEvent,
+  LoggedParamEvent,
+  OverrideEvent,
+  OverrideMode,
+  ParamEvent,
+} from './config';
+import { runEventOf } from './config';
 import type { Corpus } from './data/corpus';
 import type { FlopSplit, FlopSplits, StepFlops } from './flops';
 import { addStepFlops, splitTotal, zeroSplit } from './flops';
@@ -21,13 +31,8 @@ import type { LabModel } from './families/model';
 import type { StepProbe, Task, TaskBatch } from './families/types';
 import type { Decision, Evaluation, ManualOverride, ModuleInfo } from './types';
 
-/** A live-parameter change as logged: when it took effect, and the old and new values. */
-export interface LoggedEvent {
-  step: number;
-  name: LiveParam;
-  from: number;
-  to: number;
-}
+/** The event log's entries as the Session logs them (config.ts). */
+export type { LoggedEvent, LoggedOverrideEvent, LoggedParamEvent };
 
 /** What one call of `advance` did. */
 export interface StepResult {
@@ -38,6 +43,11 @@ export interface StepResult {
   evaluation: (Evaluation & { ms: number }) | null;
   /** Set when the decisions changed (at an evaluation or a replayed event). */
   decisions: Decision[] | null;
+  /**
+   * The decisions replayed overrides set before this step's evaluation, if any (they held from
+   * `step − 1` on, as a live override's do, until the evaluation decided again); else null.
+   */
+  overrideDecisions: Decision[] | null;
   events: LoggedEvent[];
   /** FLOPs charged to this step (mNTK included when the policy needs it) and vanilla's. */
   flops: number;
@@ -78,7 +88,11 @@ export class Session {
   private prevDecisions: Decision[] | null = null;
   private lastEvalStep = -1;
   private pending: { name: LiveParam; value: number }[] = [];
+  /** The config's events still to replay, by step: slider moves and manual overrides. */
   private readonly replay: ParamEvent[];
+  private readonly replayOverrides: OverrideEvent[];
+  /** Override events of the config naming no module of this model: not replayed. */
+  readonly ignoredEvents: OverrideEvent[];
   private readonly batchRng: Rng;
   private readonly policyRng: Rng;
   private readonly optimizer: FusedAdam;
@@ -100,7 +114,12 @@ export class Session {
     this.policyRng = rng.fork('policy');
     this.policy = getPolicy(config.policy);
     this.params = policyParams(config);
-    this.replay = [...config.events].sort((a, b) => a.step - b.step);
+    const ids = new Set(this.modules.map((m) => m.id));
+    const byStep = [...config.events].sort((a, b) => a.step - b.step);
+    this.replay = byStep.filter((e): e is ParamEvent => e.name !== 'override');
+    const overrides = byStep.filter((e): e is OverrideEvent => e.name === 'override');
+    this.replayOverrides = overrides.filter((e) => ids.has(e.module));
+    this.ignoredEvents = overrides.filter((e) => !ids.has(e.module));
     this.optimizer = new FusedAdam({ lr: config.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     this.decisions = this.modules.map(() => ({ updating: true, reason: 'warmup' as const }));
     this.applyDecisions();
@@ -157,7 +176,7 @@ export class Session {
     this.applyDecisions();
   }
 
-  private setLive(name: LiveParam, value: number): LoggedEvent | null {
+  private setLive(name: LiveParam, value: number): LoggedParamEvent | null {
     const from = this.params[name];
     if (from === value) return null;
     this.params = { ...this.params, [name]: value };
@@ -189,12 +208,27 @@ export class Session {
     return { event, decisions: this.decisions };
   }
 
-  /** Forces a module on or off (or clears the override); takes effect at once. */
-  override(id: string, mode: ManualOverride | null): Decision[] {
+  /**
+   * Forces a module on or off, or gives it back to the policy (`null`); takes effect at once,
+   * before the step `this.step` trains (and before the evaluation due then), and is logged at
+   * that step, which is where a replay applies it (`advance`). Nothing is logged when the module
+   * is unknown or already in that state.
+   */
+  override(
+    id: string,
+    mode: ManualOverride | null,
+  ): { event: LoggedOverrideEvent | null; decisions: Decision[] } {
+    const from: OverrideMode = this.overrides.get(id) ?? 'auto';
+    const to: OverrideMode = mode ?? 'auto';
+    if (from === to || !this.modules.some((m) => m.id === id)) {
+      return { event: null, decisions: this.decisions };
+    }
     if (mode === null) this.overrides.delete(id);
     else this.overrides.set(id, mode);
     if (this.history.length > 0 || mode !== null) this.decide();
-    return this.decisions;
+    const event: LoggedOverrideEvent = { step: this.step, name: 'override', module: id, from, to };
+    this.events.push(event);
+    return { event, decisions: this.decisions };
   }
 
   /**
@@ -223,6 +257,19 @@ export class Session {
     let kernel = 0;
     // The 'step' kernel: this step's own forward and backward, its update held until the decision.
     let stepped: { batch: TaskBatch; probe: StepProbe } | null = null;
+    let overrideDecisions: Decision[] | null = null;
+    // Replayed overrides first: live, an override at step t took effect before step t's
+    // evaluation (between steps, whether running or paused).
+    while (this.replayOverrides.length > 0 && this.replayOverrides[0]!.step <= t) {
+      const e = this.replayOverrides.shift()!;
+      if (e.step < t) continue;
+      const { event, decisions } = this.override(e.module, e.mode === 'auto' ? null : e.mode);
+      if (event) {
+        events.push(event);
+        redecide = true;
+        overrideDecisions = decisions;
+      }
+    }
     if (t % this.config.K === 0 && this.lastEvalStep !== t) {
       if (this.config.kernel === 'step') {
         // ms: the step's forward and backward with the kernel, not just the kernel.
@@ -265,6 +312,7 @@ export class Session {
       loss,
       evaluation,
       decisions: redecide ? this.decisions : null,
+      overrideDecisions,
       events,
       flops: kernel + charged.total,
       vanillaFlops: this.flopsPerVanillaStep,
@@ -334,6 +382,7 @@ export class Session {
       lambdaMax: Array.from(e.lambdaMax),
       spectra: this.modules.map((_, m) => Array.from(e.spectra.subarray(m * n, (m + 1) * n))),
       effRank: Array.from(e.effRank),
+      ...(e.stdErr ? { stdErr: Array.from(e.stdErr) } : {}),
     });
     // The kernels at exactly the exported weights (docs/run-format.md, "Which weights each
     // evaluation used"). A scheduled evaluation runs at the start of a step, so the newest one is
@@ -352,7 +401,7 @@ export class Session {
       createdAt: new Date().toISOString(),
       config: {
         ...this.config,
-        events: this.events.map((e) => ({ step: e.step, name: e.name, value: e.to })),
+        events: this.events.map(runEventOf),
       },
       backend,
       modules: this.modules,

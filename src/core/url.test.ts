@@ -1,3 +1,4 @@
+import { presetConfig } from './presets';
 import { describe, expect, it } from 'vitest';
 import {
   BACKENDS,
@@ -8,11 +9,12 @@ import {
   MODELS,
   MODEL_DATA,
   ACTIVATIONS,
+  OVERRIDE_MODES,
   POLICIES,
   REFS,
   STOP_MODES,
 } from './config';
-import type { ExperimentConfig, ParamEvent } from './config';
+import type { ExperimentConfig, ParamEvent, RunEvent } from './config';
 import { STEP_KERNEL_MODELS } from './families/descriptors';
 import { MODULE_LISTS } from './families/transformer/selection';
 import type { Rng } from './rng';
@@ -55,15 +57,17 @@ function randomConfig(rng: Rng): ExperimentConfig {
   const heads = intIn(rng, 1, 16);
   const minMult = Math.ceil(8 / heads);
   const dModel = heads * intIn(rng, minMult, Math.floor(512 / heads));
-  const events: ParamEvent[] = [];
+  const events: RunEvent[] = [];
   const nEvents = rng.int(12);
   for (let i = 0; i < nEvents; i++) {
+    const step = intIn(rng, 0, 10_000_000);
+    if (rng.next() < 0.3) {
+      const module = pick(rng, ['L0.H1', 'L3.E12', 'C2.G0', 'L0.N7', 'E', 'L1.F']);
+      events.push({ step, name: 'override', module, mode: pick(rng, OVERRIDE_MODES) });
+      continue;
+    }
     const name = pick(rng, LIVE_PARAMS);
-    events.push({
-      step: intIn(rng, 0, 10_000_000),
-      name,
-      value: numIn(rng, 0, name === 'alpha' ? 10 : 1),
-    });
+    events.push({ step, name, value: numIn(rng, 0, name === 'alpha' ? 10 : 1) });
   }
   events.sort((a, b) => a.step - b.step);
   const model = pick(rng, MODELS);
@@ -220,6 +224,36 @@ describe('events encoding', () => {
     expect(result.errors[0]?.message).toContain(`entry ${echoed}`);
   });
 
+  it('writes manual overrides as step:module:on|off|auto and reads them back', () => {
+    const events: RunEvent[] = [
+      { step: 90, name: 'alpha', value: 1.8 },
+      { step: 60, name: 'override', module: 'L0.N3', mode: 'off' },
+      { step: 120, name: 'override', module: 'L0.N3', mode: 'auto' },
+      { step: 60, name: 'override', module: 'L1.E0', mode: 'on' },
+    ];
+    const text = formatEvents(events);
+    expect(text).toBe('60:L0.N3:off,60:L1.E0:on,90:alpha:1.8,120:L0.N3:auto');
+    expect(parseEvents(text)).toEqual({
+      ok: true,
+      events: [...events].sort((a, b) => a.step - b.step),
+    });
+    const parsed = parseExperimentParams(withParam('events', text));
+    expect(parsed.errors).toEqual([]);
+    expect(experimentToParams(parsed.config).find(([k]) => k === 'events')?.[1]).toBe(text);
+  });
+
+  it.each([
+    ['60:L0.N3:maybe', 'not one of on, off, auto'],
+    ['60:L0.N3:1', 'not one of on, off, auto'],
+    ['60:0bad:off', 'neither a live parameter'],
+    ['60:L0<b>:off', 'neither a live parameter'],
+    ['60:alpha:off', 'not a number between 0 and 10'],
+  ])('rejects a malformed override %s', (bad, why) => {
+    const result = expectRejected(withParam('events', `10:alpha:1,${bad}`), 'events');
+    expect(result.config.events).toEqual([]);
+    expect(result.errors[0]?.message).toContain(why);
+  });
+
   it('accepts exactly 1000 entries and rejects 1001', () => {
     const entry = (i: number) => `${i}:alpha:${(i % 100) / 10}`;
     const ok = Array.from({ length: 1000 }, (_, i) => entry(i)).join(',');
@@ -246,7 +280,9 @@ describe('bad parameters', () => {
     const { extras, errors, config } = parseExperimentParams([['preset', 'bert-austen']]);
     expect(errors).toEqual([]);
     expect(extras).toEqual({ preset: 'bert-austen' });
-    expect(config).toEqual(DEFAULT_CONFIG);
+    expect(config).toEqual(presetConfig('bert-austen'));
+    // The preset is more than the bare defaults: FFN blocks and embeddings, the step kernel.
+    expect(config).toMatchObject({ kernel: 'step', modules: 'heads,ffn,embed', probe: 8 });
   });
 
   it('names the field and its range in the message', () => {
@@ -298,19 +334,20 @@ describe('bad parameters', () => {
     expect(extra.errors[0]?.field).toBe('preset');
   });
 
-  it('escapes markup so it is harmless as text', () => {
+  it('quotes markup as its own characters (shown as text), escaping only quotes and controls', () => {
     const script = '<script>alert(1)</script>';
     const result = expectRejected(withParam('policy', script), 'policy');
     const message = result.errors[0]?.message ?? '';
-    expect(message).not.toMatch(/[<>]/);
-    expect(message).toContain('\\u003cscript\\u003ealert(1)\\u003c/script\\u003e');
+    // The characters a user typed, not `\u003c` escapes; the page renders messages as text.
+    expect(message).toContain('got "<script>alert(1)</script>"');
+    expect(message).not.toContain('\\u003c');
     const unknown = parseExperimentParams([[script, script]]);
     expect(unknown.errors).toHaveLength(1);
-    for (const e of unknown.errors) {
-      expect(e.field).not.toMatch(/[<>]/);
-      expect(e.message).not.toMatch(/[<>]/);
-    }
+    expect(unknown.errors[0]?.message).toBe(
+      '"<script>alert(1)</script>": unknown parameter, ignored.',
+    );
     expect(echo('"\n')).toBe('"\\"\\n"');
+    expect(echo('a\u0000b')).toBe('"a\\u0000b"');
   });
 
   it('rejects a bad enum value and names the options', () => {
@@ -378,8 +415,9 @@ describe('bad parameters', () => {
     expectRejected([['heads', '3']], 'dModel');
   });
 
-  it('resets the step kernel where the model lacks it or the probe exceeds the batch', () => {
-    expect(STEP_KERNEL_MODELS).toEqual(['mlp', 'vgg']);
+  it('resets the step kernel where the probe exceeds the batch', () => {
+    // Every family has it now (the schema would still refuse it for one that had not).
+    expect(STEP_KERNEL_MODELS).toEqual(['bert', 'switch', 'mlp', 'vgg']);
     const ok = parseExperimentParams([
       ['model', 'vgg'],
       ['kernel', 'step'],
@@ -388,8 +426,12 @@ describe('bad parameters', () => {
     ]);
     expect(ok.errors).toEqual([]);
     expect(ok.config.kernel).toBe('step');
-    const bert = expectRejected([['kernel', 'step']], 'kernel');
-    expect(bert.errors[0]?.message).toContain('available for mlp and vgg only');
+    const bert = parseExperimentParams([
+      ['kernel', 'step'],
+      ['probe', '8'],
+    ]);
+    expect(bert.errors).toEqual([]);
+    expect(bert.config).toMatchObject({ model: 'bert', kernel: 'step', probe: 8 });
     const big = expectRejected(
       [
         ['model', 'mlp'],
@@ -489,7 +531,8 @@ describe('garbage never throws', () => {
       expect(result && ExperimentSchema.safeParse(result.config).success).toBe(true);
       for (const e of result?.errors ?? []) {
         expect(e.message.length).toBeLessThan(400);
-        expect(e.message).not.toMatch(/[<>]/);
+        // Control characters are escaped, so a message is one line of visible text.
+        expect([...e.message].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
       }
     }
   });
@@ -509,10 +552,39 @@ describe('presets and model-dependent data', () => {
     expect(r.extras.preset).toBe('mlp-spiral');
   });
 
+  it("a bad field of a preset's link names the value actually used: the preset's", () => {
+    const r = parseExperimentParams([
+      ['preset', 'mlp-circles'],
+      ['features', 'x,z'],
+      ['lr', 'fast'],
+      ['hidden', 'wide'],
+    ]);
+    expect(r.config.features).toBe('x,y,x2,y2');
+    expect(r.config.lr).toBe(0.01);
+    expect(r.config.hidden).toBe('6');
+    const message = (field: string) => r.errors.find((e) => e.field === field)?.message;
+    expect(message('features')).toBe(
+      'features: expected features from x, y, x2, y2, xy, sinx, siny, got "x,z"; using the mlp-circles preset\'s x,y,x2,y2.',
+    );
+    expect(message('lr')).toContain("using the mlp-circles preset's 0.01.");
+    expect(message('hidden')).toContain('expected comma-separated widths, e.g. 8,8');
+    expect(message('hidden')).toContain("using the mlp-circles preset's 6.");
+    // A value the preset leaves at the default is named as the default.
+    const seed = parseExperimentParams([
+      ['preset', 'mlp-circles'],
+      ['seed', '-1'],
+    ]);
+    expect(seed.errors[0]?.message).toContain('using the default 1.');
+    // Without a preset: the default.
+    const plain = parseExperimentParams([['features', 'x,z']]);
+    expect(plain.errors[0]?.message).toContain('using the default x,y.');
+  });
+
   it('an unknown preset is reported and the defaults are used', () => {
     const r = parseExperimentParams([['preset', '<b>nope</b>']]);
     expect(r.errors.map((e) => e.field)).toEqual(['preset']);
-    expect(r.errors[0]!.message).not.toContain('<b>');
+    // Quoted as typed; the error panel shows it as text (e2e: no element is made of it).
+    expect(r.errors[0]!.message).toContain('unknown preset "<b>nope</b>"');
     expect(r.config).toEqual(DEFAULT_CONFIG);
   });
 

@@ -6,9 +6,16 @@
  * values. Core code has no DOM, so the caller turns `URLSearchParams` into entries.
  */
 import { z } from 'zod';
-import { DEFAULT_CONFIG, ExperimentSchema, LIVE_PARAMS, MODEL_DATA } from './config';
+import {
+  DEFAULT_CONFIG,
+  ExperimentSchema,
+  LIVE_PARAMS,
+  MODEL_DATA,
+  MODULE_ID_PATTERN,
+  OVERRIDE_MODES,
+} from './config';
 import { PRESET_IDS, presetConfig } from './presets';
-import type { ExperimentConfig, LiveParam, ParamEvent } from './config';
+import type { ExperimentConfig, LiveParam, OverrideMode, RunEvent } from './config';
 import { canonicalModuleList } from './families/transformer/selection';
 
 /** Keys that are not part of the experiment but are passed through for later features. */
@@ -21,7 +28,8 @@ export const MAX_PARAMS = 64;
 export const MAX_EVENTS = 1000;
 /**
  * Longest `events` value: {@link MAX_EVENTS} entries of at most 48 characters each (step, name,
- * shortest round-trip double, two colons, comma). `events` is exempt from
+ * shortest round-trip double, two colons, comma; an override: step, module id of at most 32
+ * characters, mode). `events` is exempt from
  * {@link MAX_VALUE_LENGTH}, which would otherwise cap the log at about twenty entries.
  */
 export const MAX_EVENTS_LENGTH = MAX_EVENTS * 48;
@@ -50,6 +58,7 @@ const FIELDS = Object.keys(SHAPE) as FieldName[];
 const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
 const EXTRA_SET: ReadonlySet<string> = new Set(EXTRA_PARAMS);
 const LIVE_SET: ReadonlySet<string> = new Set(LIVE_PARAMS);
+const MODE_SET: ReadonlySet<string> = new Set(OVERRIDE_MODES);
 
 /**
  * Fields involved in each cross-field rule, keyed by the path zod reports. On a violation all of
@@ -62,16 +71,18 @@ const CROSS_FIELD: Partial<Record<FieldName, readonly FieldName[]>> = {
 /** A plain decimal number (what `String(x)` writes for a finite double); no hex, no blanks. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
-/** JSON-style escaping without the quotes; `<`, `>` and `&` become `\u003c`-style escapes. */
+/**
+ * JSON-style escaping without the quotes: quotes, backslashes and control characters are
+ * escaped; every other character, `<` and `>` included, stays itself. Messages are shown as
+ * text (React escapes them), never parsed as markup, so `<script>` reads as those characters.
+ */
 function escapeText(text: string): string {
-  return JSON.stringify(text)
-    .slice(1, -1)
-    .replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text).slice(1, -1);
 }
 
 /**
- * A value made safe to show as text anywhere: at most {@link ECHO_LENGTH} characters, quoted and
- * escaped so markup such as `<script>` never survives, with its length when it was cut.
+ * A value made safe to show as text: at most {@link ECHO_LENGTH} characters, quoted, control
+ * characters escaped, with its length when it was cut. It must be shown as text, never as markup.
  */
 export function echo(value: string): string {
   if (value.length <= ECHO_LENGTH) return `"${escapeText(value)}"`;
@@ -106,14 +117,27 @@ function expected(field: FieldName): string {
   if (schema instanceof z.ZodEnum) return `one of ${schema.options.join(', ')}`;
   if (schema instanceof z.ZodBoolean) return '1, 0, true or false';
   if (field === 'events') {
-    return `up to ${MAX_EVENTS} comma-separated step:name:value entries, e.g. "40:alpha:1.2,80:beta:0.05"`;
+    return `up to ${MAX_EVENTS} comma-separated step:target:value entries, e.g. "40:alpha:1.2,60:L0.N3:off"`;
+  }
+  // A pattern's own words (e.g. "features from x, y, x2, …"): the message of a value it rejects.
+  if (schema instanceof z.ZodString) {
+    const words = schema.safeParse('').error?.issues[0]?.message;
+    if (words) return words;
   }
   return 'a valid value';
 }
 
-function defaultText(field: FieldName): string {
+/**
+ * What a rejected field falls back to, in words: the value it keeps, the preset's (`presetId`)
+ * when the link names one, else the default. Named as used, so `features` of `mlp-circles` says
+ * x,y,x2,y2, not the lab's default x,y.
+ */
+function fallbackText(field: FieldName, base: ExperimentConfig, presetId?: string): string {
+  const value = field === 'events' ? '' : String(base[field]);
+  const isDefault = value === (field === 'events' ? '' : String(DEFAULT_CONFIG[field]));
   if (field === 'events') return 'an empty log';
-  return `the default ${String(DEFAULT_CONFIG[field])}`;
+  if (presetId !== undefined && !isDefault) return `the ${presetId} preset's ${value}`;
+  return `the default ${value}`;
 }
 
 /** Coerce a field's string to the type its schema expects; `undefined` when it cannot. */
@@ -130,14 +154,17 @@ function coerce(field: FieldName, raw: string): unknown {
   return raw;
 }
 
-type EventsResult = { ok: true; events: ParamEvent[] } | { ok: false; message: string };
+type EventsResult = { ok: true; events: RunEvent[] } | { ok: false; message: string };
 
 const STEP_SCHEMA = z.number().int().min(0).max(10_000_000);
 
 /**
- * `step:name:value` entries, comma-separated; the empty string is the empty log. Each value is
- * checked against its own parameter's range (β ≤ 1, α ≤ 10). The result is sorted by step,
- * stably, so events at the same step keep their order (the later one wins on replay).
+ * `step:target:value` entries, comma-separated; the empty string is the empty log. A target is a
+ * live parameter (`alpha`, `beta`) with a number, checked against its own range (β ≤ 1, α ≤ 10),
+ * or a module id (`L0.N3`) with `on`, `off` or `auto` (a manual override; `auto` gives the module
+ * back to the policy). Whether the module exists is checked when the run starts (the ids depend
+ * on the model). The result is sorted by step, stably, so events at the same step keep their
+ * order (the later one wins on replay).
  */
 export function parseEvents(raw: string): EventsResult {
   if (raw === '') return { ok: true, events: [] };
@@ -145,11 +172,11 @@ export function parseEvents(raw: string): EventsResult {
   if (entries.length > MAX_EVENTS) {
     return { ok: false, message: `events: at most ${MAX_EVENTS} entries, got ${entries.length}` };
   }
-  const events: ParamEvent[] = [];
+  const events: RunEvent[] = [];
   for (const entry of entries) {
     const bad = (why: string): EventsResult => ({
       ok: false,
-      message: `events: entry ${echo(entry)} ${why}; expected step:name:value, e.g. "40:alpha:1.2"`,
+      message: `events: entry ${echo(entry)} ${why}; expected step:target:value, e.g. "40:alpha:1.2" or "60:L0.N3:off"`,
     });
     const parts = entry.split(':');
     if (parts.length !== 3) return bad('does not have three parts');
@@ -158,7 +185,18 @@ export function parseEvents(raw: string): EventsResult {
     if (step === undefined || !STEP_SCHEMA.safeParse(step).success) {
       return bad('has a step that is not an integer between 0 and 10000000');
     }
-    if (!LIVE_SET.has(name)) return bad(`names no live parameter (${LIVE_PARAMS.join(', ')})`);
+    if (!LIVE_SET.has(name)) {
+      if (!MODULE_ID_PATTERN.test(name)) {
+        return bad(`names neither a live parameter (${LIVE_PARAMS.join(', ')}) nor a module id`);
+      }
+      if (!MODE_SET.has(valueText)) {
+        return bad(
+          `has a value that is not one of ${OVERRIDE_MODES.join(', ')} (an override of ${name})`,
+        );
+      }
+      events.push({ step, name: 'override', module: name, mode: valueText as OverrideMode });
+      continue;
+    }
     const live = name as LiveParam;
     const value = parseNumber(valueText);
     if (value === undefined || !SHAPE[live].safeParse(value).success) {
@@ -173,11 +211,18 @@ export function parseEvents(raw: string): EventsResult {
   return { ok: true, events: checked.data };
 }
 
+/** One `events` entry: `step:alpha:1.2`, `step:beta:0.05`, or `step:<module id>:on|off|auto`. */
+export function formatEvent(e: RunEvent): string {
+  return e.name === 'override'
+    ? `${formatNumber(e.step)}:${e.module}:${e.mode}`
+    : `${formatNumber(e.step)}:${e.name}:${formatNumber(e.value)}`;
+}
+
 /** The compact `events` encoding, sorted by step (stable). */
-export function formatEvents(events: readonly ParamEvent[]): string {
+export function formatEvents(events: readonly RunEvent[]): string {
   return [...events]
     .sort((a, b) => a.step - b.step)
-    .map((e) => `${formatNumber(e.step)}:${e.name}:${formatNumber(e.value)}`)
+    .map(formatEvent)
     .join(',');
 }
 
@@ -215,6 +260,8 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
     });
   }
   const base: ExperimentConfig = preset ?? DEFAULT_CONFIG;
+  const presetName = preset ? presetId : undefined;
+  const fallback = (field: FieldName) => fallbackText(field, base, presetName);
   const config: Record<string, unknown> = { ...base, events: [...base.events] };
   for (const [key, list] of values) {
     const known = FIELD_SET.has(key);
@@ -232,10 +279,10 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
     }
     const limit = key === 'events' ? MAX_EVENTS_LENGTH : MAX_VALUE_LENGTH;
     if (raw.length > limit) {
-      const fallback = known ? `; using ${defaultText(key as FieldName)}` : '; ignored';
+      const instead = known ? `; using ${fallback(key as FieldName)}` : '; ignored';
       errors.push({
         field: key,
-        message: `${key}: value is ${raw.length} characters long, more than the ${limit} allowed (starts ${echo(raw)})${fallback}.`,
+        message: `${key}: value is ${raw.length} characters long, more than the ${limit} allowed (starts ${echo(raw)})${instead}.`,
       });
       continue;
     }
@@ -247,7 +294,7 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
     if (field === 'events') {
       const parsed = parseEvents(raw);
       if (parsed.ok) config.events = parsed.events;
-      else errors.push({ field, message: `${parsed.message}; using ${defaultText(field)}.` });
+      else errors.push({ field, message: `${parsed.message}; using ${fallback(field)}.` });
       continue;
     }
     const checked = SHAPE[field].safeParse(coerce(field, raw));
@@ -255,7 +302,7 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
     else {
       errors.push({
         field,
-        message: `${field}: expected ${expected(field)}, got ${echo(raw)}; using ${defaultText(field)}.`,
+        message: `${field}: expected ${expected(field)}, got ${echo(raw)}; using ${fallback(field)}.`,
       });
     }
   }
@@ -288,11 +335,11 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
       reset.add(f);
       errors.push({
         field: f,
-        message: `${f}: ${issue.message} (${given}); ${involved.join(' and ')} reset to their defaults.`,
+        message: `${f}: ${issue.message} (${given}); ${involved.join(' and ')} reset to ${presetName === undefined ? 'their defaults' : `the ${presetName} preset's values`}.`,
       });
     }
   }
-  for (const f of reset) config[f] = DEFAULT_CONFIG[f];
+  for (const f of reset) config[f] = base[f];
   const again = ExperimentSchema.safeParse(config);
   if (again.success) return { config: again.data, errors, extras };
   // Unreachable while DEFAULT_CONFIG is valid; kept so parsing can never throw or return junk.
@@ -328,4 +375,115 @@ function formatField(value: ExperimentConfig[FieldName]): string {
   if (typeof value === 'boolean') return value ? '1' : '0';
   if (typeof value === 'string') return value;
   return formatEvents(value);
+}
+
+/* ---- page flags: how the page shows the experiment (not part of it), kept in the link ---- */
+
+/** The colour themes; `theme=` in the URL picks one over the stored choice and the system's. */
+export const THEMES = ['light', 'dark'] as const;
+export type ThemeName = (typeof THEMES)[number];
+
+/**
+ * Parts of the page that `hide=` can hide (comma-separated, as TensorFlow Playground's flags):
+ * the sidebar's panels and the content's cards.
+ */
+export const HIDE_KEYS = [
+  'controls',
+  'sliders',
+  'experiment',
+  'model',
+  'share',
+  'compute',
+  'loss',
+  'report',
+  'view',
+  'heatmap',
+  'timeline',
+  'explain',
+] as const;
+export type HideKey = (typeof HIDE_KEYS)[number];
+
+export const PageFlagsSchema = z.object({
+  /** Presenter mode: big type, the heatmap, timeline and compute on one screen. */
+  present: z.boolean(),
+  /** Parts hidden, each once, in {@link HIDE_KEYS} order. */
+  hide: z.array(z.enum(HIDE_KEYS)).max(HIDE_KEYS.length),
+  /** A theme forced by the link; absent: the stored choice or the system's. */
+  theme: z.enum(THEMES).optional(),
+});
+export type PageFlags = z.infer<typeof PageFlagsSchema>;
+
+/** The URL keys of the page flags. */
+export const PAGE_FLAG_KEYS = ['present', 'hide', 'theme'] as const;
+
+export const DEFAULT_PAGE_FLAGS: PageFlags = { present: false, hide: [] };
+
+const FLAG_BOOL = z.enum(['1', '0', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+
+/**
+ * Page flags from URL entries (keys other than {@link PAGE_FLAG_KEYS} are ignored). Never
+ * throws: a bad value is reported and that flag keeps its default; unknown parts of `hide` are
+ * reported and the known ones kept. The last of repeated keys wins.
+ */
+export function parsePageFlags(entries: Iterable<[string, string]>): {
+  flags: PageFlags;
+  errors: ParamError[];
+} {
+  const errors: ParamError[] = [];
+  const flags: PageFlags = { ...DEFAULT_PAGE_FLAGS, hide: [] };
+  const last = new Map<string, string>();
+  for (const [k, v] of entries)
+    if ((PAGE_FLAG_KEYS as readonly string[]).includes(k)) last.set(k, v);
+  const present = last.get('present');
+  if (present !== undefined) {
+    const p = FLAG_BOOL.safeParse(present);
+    if (p.success) flags.present = p.data;
+    else
+      errors.push({
+        field: 'present',
+        message: `present: expected 1, 0, true or false, got ${echo(present)}; presenter mode stays off.`,
+      });
+  }
+  const hide = last.get('hide');
+  if (hide !== undefined) {
+    const parts = hide
+      .slice(0, MAX_VALUE_LENGTH)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    const known = new Set<HideKey>();
+    const unknown: string[] = [];
+    for (const part of parts) {
+      const k = z.enum(HIDE_KEYS).safeParse(part);
+      if (k.success) known.add(k.data);
+      else unknown.push(part);
+    }
+    flags.hide = HIDE_KEYS.filter((k) => known.has(k));
+    if (unknown.length > 0)
+      errors.push({
+        field: 'hide',
+        message: `hide: ${unknown.slice(0, 5).map(echo).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a part of the page, ignored; known: ${HIDE_KEYS.join(', ')}.`,
+      });
+  }
+  const theme = last.get('theme');
+  if (theme !== undefined) {
+    const t = z.enum(THEMES).safeParse(theme);
+    if (t.success) flags.theme = t.data;
+    else
+      errors.push({
+        field: 'theme',
+        message: `theme: expected ${THEMES.join(' or ')}, got ${echo(theme)}; using the system's theme.`,
+      });
+  }
+  return { flags: PageFlagsSchema.parse(flags), errors };
+}
+
+/** The flags as URL entries: only those that differ from the defaults, in a fixed order. */
+export function pageFlagsToParams(flags: PageFlags): [string, string][] {
+  const out: [string, string][] = [];
+  if (flags.present) out.push(['present', '1']);
+  if (flags.hide.length > 0)
+    out.push(['hide', HIDE_KEYS.filter((k) => flags.hide.includes(k)).join(',')]);
+  if (flags.theme) out.push(['theme', flags.theme]);
+  return out;
 }

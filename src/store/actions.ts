@@ -7,18 +7,22 @@
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import type { RunFile } from '../core/runfile';
 import { MAX_RUN_FILE_BYTES, validateRunFile } from '../core/runfile';
-import { parseExperimentParams } from '../core/url';
+import type { HideKey, ThemeName } from '../core/url';
+import { parseExperimentParams, parsePageFlags } from '../core/url';
+import { presetConfig } from '../core/presets';
 import type { Trainer } from '../client/trainer';
 import type { ManualOverride } from '../core/types';
 import type { FromWorker } from '../protocol/messages';
 import type { TrainerLink } from './link-slice';
 import { releaseLink } from './link-slice';
+import { shownParam } from './run-slice';
 import { applyMessage, initialRunData, isRunDataMessage, runDataFromFile } from './reduce';
 import type { LabState, RunData } from './store';
 import { useLabStore } from './store';
 import type { ErrorSource, LabError } from './ui-slice';
 import { withErrors } from './ui-slice';
-import { splitPageParams } from './url-state';
+import { splitPageParams, withoutPageFlags } from './url-state';
+import { withPresetParam } from './preset-state';
 
 const get = useLabStore.getState;
 const set = useLabStore.setState;
@@ -177,6 +181,12 @@ function handleMessage(link: TrainerLink, msg: FromWorker): void {
   const stash = get().stash;
   if (stash) {
     set({ stash: { ...stash, ...applyMessage(stash, msg) } });
+  } else if (msg.type === 'status') {
+    // The step counter and running state show at once, not at the next commit: what the page
+    // shows when Pause is pressed is where the run is (the trainer posts them every step or two).
+    const change = applyMessage(liveData(), msg);
+    if (link.patch) link.patch = { ...link.patch, ...change };
+    set(change);
   } else {
     buffer(link, (s) => applyMessage(s, msg));
   }
@@ -232,14 +242,15 @@ export function bootLab(
 ): void {
   const { experiment, page } = splitPageParams(new URLSearchParams(search).entries());
   const parsed = parseExperimentParams(experiment);
+  const flags = parsePageFlags(page);
   const passThrough: [string, string][] = [
-    ...page,
+    ...withoutPageFlags(page),
     ...Object.entries(parsed.extras).map(([k, v]): [string, string] => [k, v]),
   ];
-  set({ settings: parsed.config, passThrough });
-  if (parsed.errors.length > 0) {
+  set({ settings: parsed.config, passThrough, page: flags.flags });
+  if (parsed.errors.length > 0 || flags.errors.length > 0) {
     addErrors(
-      parsed.errors.map((e) => ({
+      [...parsed.errors, ...flags.errors].map((e) => ({
         source: 'url',
         code: e.field,
         message: e.message,
@@ -293,7 +304,12 @@ function startRun(config: ExperimentConfig): void {
 
 /** Restarts from step 0 with the settings on screen (α, β as the sliders show them); the change log starts empty. */
 export function reset(): void {
-  startRun({ ...get().settings, events: [] });
+  flushMessages();
+  const s = get();
+  // The live run's sliders (behind an imported run, its stash): pending values, else those in force.
+  const run = s.stash ?? s;
+  const [alpha, beta] = [shownParam(run, 'alpha'), shownParam(run, 'beta')];
+  startRun({ ...s.settings, alpha, beta, events: [] });
 }
 
 /** Restarts the run exactly as the current link describes it: step-0 values plus every logged change. */
@@ -305,6 +321,22 @@ export function replay(config: ExperimentConfig): void {
 /** New settings (policy, K, seed, model & data) and a restart with them. */
 export function applySettings(patch: Partial<ExperimentConfig>): void {
   set((s) => ({ settings: { ...s.settings, ...patch } }));
+  reset();
+}
+
+/**
+ * A preset's whole experiment (as `?preset=` gives it) and a restart with it; the link then names
+ * the preset. The backend chosen stays (it is where the run trains, not what it is), and problems
+ * of the link that opened the page go, since the run no longer comes from it.
+ */
+export function applyPreset(id: string): void {
+  const config = presetConfig(id);
+  if (!config) return;
+  set((s) => ({
+    settings: { ...config, backend: s.settings.backend },
+    passThrough: withPresetParam(s.passThrough, id),
+    errors: s.errors.filter((e) => e.source !== 'url'),
+  }));
   reset();
 }
 
@@ -320,10 +352,21 @@ export function stepOnce(): void {
   if (get().view === 'live') trainer()?.step(1);
 }
 
-/** A slider value: shown at once, applied by the trainer at its next evaluation (or now, if paused). */
+/**
+ * A slider value: shown at once as pending, applied by the trainer at its next evaluation (or
+ * now, if paused); it stops being pending when the trainer logs it. Moving a slider back to the
+ * value in force leaves nothing pending (the trainer logs no change then).
+ */
 export function setLiveParam(name: LiveParam, value: number): void {
-  set((s) => ({ settings: { ...s.settings, [name]: value } }));
-  if (get().view === 'live') trainer()?.setParam(name, value);
+  if (get().view !== 'live') return;
+  flushMessages();
+  set((s) => {
+    const pendingParams = { ...s.pendingParams };
+    if (value === s.live[name]) delete pendingParams[name];
+    else pendingParams[name] = value;
+    return { settings: { ...s.settings, [name]: value }, pendingParams };
+  });
+  trainer()?.setParam(name, value);
 }
 
 export function overrideModule(id: string, mode: ManualOverride | null): void {
@@ -426,4 +469,55 @@ export function backToLive(): void {
 function pickRunData(s: RunData): RunData {
   const keys = Object.keys(initialRunData(s.runConfig)) as (keyof RunData)[];
   return Object.fromEntries(keys.map((k) => [k, s[k]])) as unknown as RunData;
+}
+
+/* ---- page: presenter mode, hidden parts, theme, shortcut sheet ---- */
+
+/** Presenter mode on or off (kept in the link as `present=1`). */
+export function setPresenter(on: boolean): void {
+  set((s) => (s.page.present === on ? {} : { page: { ...s.page, present: on } }));
+}
+
+export function togglePresenter(): void {
+  setPresenter(!get().page.present);
+}
+
+/** Hides or shows a part of the page (kept in the link as `hide=`). */
+export function setHidden(key: HideKey, hidden: boolean): void {
+  set((s) => {
+    const has = s.page.hide.includes(key);
+    if (has === hidden) return {};
+    const hide = hidden ? [...s.page.hide, key] : s.page.hide.filter((k) => k !== key);
+    return { page: { ...s.page, hide } };
+  });
+}
+
+/**
+ * The user's theme (the toggle). It replaces a theme the link forced, and is what the page opens
+ * with next time (the caller stores it); null follows the system again.
+ */
+export function setThemeChoice(choice: ThemeName | null): void {
+  set((s) => ({
+    themeChoice: choice,
+    page: s.page.theme === undefined ? s.page : { ...s.page, theme: undefined },
+  }));
+}
+
+/** The system's colour preference (`prefers-color-scheme`), as the page reads it. */
+export function setSystemDark(dark: boolean): void {
+  if (get().systemDark !== dark) set({ systemDark: dark });
+}
+
+export function setShortcutsOpen(open: boolean): void {
+  if (get().shortcutsOpen !== open) set({ shortcutsOpen: open });
+}
+
+/** Moves a live parameter by `delta` from the value the slider shows, within [min, max]. */
+export function nudgeLiveParam(name: LiveParam, delta: number, min: number, max: number): void {
+  const now = shownParam(get(), name);
+  // Snap to the slider's grid (|delta|) so nudges from an off-grid value land on it.
+  const step = Math.abs(delta);
+  const next = Math.min(max, Math.max(min, Math.round((now + delta) / step) * step));
+  const rounded = Number(next.toFixed(6));
+  if (rounded !== now) setLiveParam(name, rounded);
 }

@@ -4,6 +4,7 @@
  */
 import type { ExperimentConfig } from '../core/config';
 import type { RunFile } from '../core/runfile';
+import { loadModelView } from '../core/runfile';
 import type { FromWorker } from '../protocol/messages';
 import type { EvalColumn } from './evaluations-slice';
 import { initialEvaluationsState, reduceEvaluations } from './evaluations-slice';
@@ -47,6 +48,7 @@ export function runDataFromFile(run: RunFile): RunData {
     step: e.step,
     lambdaMax: Float64Array.from(e.lambdaMax, orNaN),
     effRank: Float64Array.from(e.effRank, orNaN),
+    stdErr: e.stdErr ? Float64Array.from(e.stdErr, orNaN) : null,
     spectra: Float64Array.from(e.spectra.flat(), orNaN),
     updating: Uint8Array.from(e.updating, (u) => (u ? 1 : 0)),
     reasons: e.reasons.slice(),
@@ -89,12 +91,18 @@ export function runDataFromFile(run: RunFile): RunData {
     },
     evaluations,
     decisions: last ? { step: last.step, updating: last.updating, reasons: last.reasons } : null,
+    // Files from before these were recorded have neither: the view and ms/step stay empty and
+    // the import banner says so.
+    modelView: run.modelView
+      ? { step: run.modelView.step, view: loadModelView(run.modelView.view) }
+      : null,
+    medianStepMs: run.medianStepMs ?? null,
   };
 }
 
 /** α and β at the end of a run file: the config's step-0 values with its logged events applied. */
 function eventsApplied(run: RunFile): RunData['live'] {
   const live = { alpha: run.config.alpha, beta: run.config.beta };
-  for (const e of run.events) live[e.name] = e.to;
+  for (const e of run.events) if (e.name !== 'override') live[e.name] = e.to;
   return live;
 }

@@ -48,8 +48,13 @@ export interface RunState {
   runConfig: ExperimentConfig;
   /** Live-parameter changes the trainer applied, in order. */
   events: LoggedEvent[];
-  /** α and β in force in the trainer (the sliders may show a value still pending). */
+  /** α and β in force in the trainer. */
   live: Record<LiveParam, number>;
+  /**
+   * Slider values sent to the trainer and not yet in force (they apply at its next evaluation);
+   * an entry goes when the trainer logs that value. The sliders show these, else `live`.
+   */
+  pendingParams: Partial<Record<LiveParam, number>>;
   /** Measured median wall-clock ms per training step (trainer-side), null until measured. */
   medianStepMs: number | null;
   /** What `validation` values are (perplexity: lower is better; accuracy: higher is better). */
@@ -73,12 +78,18 @@ export function initialRunState(config: ExperimentConfig): RunState {
     runConfig: config,
     events: [],
     live: { alpha: config.alpha, beta: config.beta },
+    pendingParams: {},
     medianStepMs: null,
     // The family's metric, for runs whose `ready` message is not at hand.
     metric: FAMILIES[config.model].metric,
     modelView: null,
     loading: null,
   };
+}
+
+/** The value a live parameter's slider shows: the one sent and still pending, else the one in force. */
+export function shownParam(s: Pick<RunState, 'live' | 'pendingParams'>, name: LiveParam): number {
+  return s.pendingParams[name] ?? s.live[name];
 }
 
 /** The run slice's part of handling one trainer message (null: nothing changes). */
@@ -106,9 +117,13 @@ export function reduceRun(s: RunState, msg: FromWorker): Partial<RunState> | nul
     }
     case 'event': {
       const e = msg.event;
+      if (e.name === 'override') return { events: [...s.events, e] };
+      const pending = { ...s.pendingParams };
+      if (pending[e.name] === e.to) delete pending[e.name];
       return {
         events: [...s.events, e],
         live: { ...s.live, [e.name]: e.to },
+        pendingParams: pending,
       };
     }
     case 'error':

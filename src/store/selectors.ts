@@ -102,7 +102,14 @@ export interface HookHistory {
     lambdaMax: Record<string, number>;
     updating: Record<string, boolean>;
   }[];
-  events: { step: number; name: string; from: number; to: number }[];
+  /** α/β changes (`from`, `to` numbers) and manual overrides (`module`, `from`, `to`: on, off, auto). */
+  events: {
+    step: number;
+    name: string;
+    module?: string;
+    from: number | string;
+    to: number | string;
+  }[];
 }
 
 export function hookStatus(s: LabState): HookStatus {
@@ -136,6 +143,10 @@ export function hookHistory(s: LabState): HookHistory {
       lambdaMax: Object.fromEntries(s.modules.map((m, i) => [m.id, e.lambdaMax[i] ?? NaN])),
       updating: Object.fromEntries(s.modules.map((m, i) => [m.id, (e.updating[i] ?? 0) === 1])),
     })),
-    events: s.events.map((e) => ({ step: e.step, name: e.name, from: e.from, to: e.to })),
+    events: s.events.map((e) =>
+      e.name === 'override'
+        ? { step: e.step, name: e.name, module: e.module, from: e.from, to: e.to }
+        : { step: e.step, name: e.name, from: e.from, to: e.to },
+    ),
   };
 }

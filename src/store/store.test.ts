@@ -18,6 +18,7 @@ import {
   setLiveParam,
 } from './actions';
 import { appendColumn } from './evaluations-slice';
+import { shownParam } from './run-slice';
 import { initialLinkState } from './link-slice';
 import {
   computeSplit,
@@ -235,6 +236,75 @@ describe('controls', () => {
     expect(shareableConfig(get().runConfig, get().events).events).toEqual([
       { step: 3, name: 'alpha', value: 2 },
     ]);
+  });
+
+  it('shows the values in force after replayed link events, and a pending value only while pending', () => {
+    const t = boot('?events=90:alpha:1.8,110:beta:0.12&stopAt=120&autoplay=1');
+    t.emit(readyMsg(t.inits[0]!));
+    t.emit({ type: 'event', event: { step: 90, name: 'alpha', from: 0.9, to: 1.8 } });
+    t.emit({ type: 'event', event: { step: 110, name: 'beta', from: 0.02, to: 0.12 } });
+    t.emit({ type: 'status', running: false, step: 120 });
+    // The sliders show what is in force; nothing is pending.
+    expect(shownParam(get(), 'alpha')).toBe(1.8);
+    expect(shownParam(get(), 'beta')).toBe(0.12);
+    expect(get().pendingParams).toEqual({});
+    // A move while running is pending until the trainer logs it.
+    t.emit({ type: 'status', running: true, step: 121 });
+    setLiveParam('alpha', 1.2);
+    expect(get().pendingParams).toEqual({ alpha: 1.2 });
+    expect(shownParam(get(), 'alpha')).toBe(1.2);
+    expect(get().live.alpha).toBe(1.8);
+    t.emit({ type: 'event', event: { step: 130, name: 'alpha', from: 1.8, to: 1.2 } });
+    expect(get().pendingParams).toEqual({});
+    expect(shownParam(get(), 'alpha')).toBe(1.2);
+    // Back to the value in force: nothing pending (the trainer logs no change then).
+    setLiveParam('beta', 0.3);
+    setLiveParam('beta', 0.12);
+    expect(get().pendingParams).toEqual({});
+    // Reset starts from what the sliders show.
+    reset();
+    expect(t.inits.at(-1)).toMatchObject({ alpha: 1.2, beta: 0.12, events: [] });
+  });
+
+  it('shows the step counter at once while other run data waits for the commit', () => {
+    configureMessageCommit(10_000);
+    try {
+      const t = boot();
+      t.emit(readyMsg(t.inits[0]!));
+      flushMessages();
+      t.emit(metricsMsg(1, [5, 4, 3]));
+      t.emit({ type: 'status', running: true, step: 7 });
+      expect(get().step).toBe(7);
+      expect(get().running).toBe(true);
+      // The metrics are still buffered; committing them keeps the newer step.
+      expect(get().metrics.length).toBe(0);
+      flushMessages();
+      expect(get().metrics.length).toBe(3);
+      expect(get().step).toBe(7);
+    } finally {
+      configureMessageCommit(0);
+    }
+  });
+
+  it('puts manual overrides into the link, and a clear too', () => {
+    const t = boot('?model=mlp');
+    t.emit(readyMsg(t.inits[0]!));
+    t.emit({
+      type: 'event',
+      event: { step: 60, name: 'override', module: 'L0.N2', from: 'auto', to: 'off' },
+    });
+    t.emit({
+      type: 'event',
+      event: { step: 75, name: 'override', module: 'L0.N2', from: 'off', to: 'auto' },
+    });
+    const search = shareableSearch(shareableConfig(get().runConfig, get().events), []);
+    expect(new URLSearchParams(search).get('events')).toBe('60:L0.N2:off,75:L0.N2:auto');
+    expect(parseExperimentParams(new URLSearchParams(search).entries()).config.events).toEqual([
+      { step: 60, name: 'override', module: 'L0.N2', mode: 'off' },
+      { step: 75, name: 'override', module: 'L0.N2', mode: 'auto' },
+    ]);
+    // The sliders are not touched by overrides.
+    expect(get().live).toEqual({ alpha: DEFAULT_CONFIG.alpha, beta: DEFAULT_CONFIG.beta });
   });
 
   it('rejects an export the trainer never answers', async () => {
@@ -484,6 +554,7 @@ function col(step: number) {
     step,
     lambdaMax: new Float64Array(1),
     effRank: new Float64Array(1),
+    stdErr: null,
     spectra: new Float64Array(2),
     updating: new Uint8Array(1),
     reasons: [],

@@ -1,4 +1,6 @@
 /** UI slice: errors shown to the user, what is being viewed, and panel state. */
+import type { PageFlags, ThemeName } from '../core/url';
+import { DEFAULT_PAGE_FLAGS } from '../core/url';
 
 export type ErrorSource = 'url' | 'trainer' | 'import' | 'export';
 
@@ -34,6 +36,14 @@ export interface UiState {
   measured: Record<string, number>;
   /** URL parameters that are not experiment fields (e.g. `worker=0`), kept in the shared link. */
   passThrough: [string, string][];
+  /** How the page shows the run (presenter mode, hidden parts, a forced theme): in the link. */
+  page: PageFlags;
+  /** The theme the user picked with the toggle (stored in localStorage); null: follow the system. */
+  themeChoice: ThemeName | null;
+  /** Whether the system asks for dark colours (`prefers-color-scheme: dark`). */
+  systemDark: boolean;
+  /** Whether the keyboard shortcut sheet is open. */
+  shortcutsOpen: boolean;
 }
 
 export function initialUiState(): UiState {
@@ -46,6 +56,10 @@ export function initialUiState(): UiState {
     selectedModule: null,
     measured: {},
     passThrough: [],
+    page: DEFAULT_PAGE_FLAGS,
+    themeChoice: null,
+    systemDark: false,
+    shortcutsOpen: false,
   };
 }
 

@@ -1,10 +1,27 @@
 /** The shareable link: the run's experiment plus its logged events, so opening it replays the run. */
-import type { ExperimentConfig, ParamEvent } from '../core/config';
-import { experimentToParams } from '../core/url';
+import type { ExperimentConfig, RunEvent } from '../core/config';
+import { runEventOf } from '../core/config';
+import type { PageFlags } from '../core/url';
+import {
+  DEFAULT_PAGE_FLAGS,
+  experimentToParams,
+  formatEvent,
+  PAGE_FLAG_KEYS,
+  pageFlagsToParams,
+} from '../core/url';
 import type { LoggedEvent } from './run-slice';
 
-/** URL keys read by the page itself, not experiment fields (`worker=0`: train on the main thread). */
-export const PAGE_PARAMS: ReadonlySet<string> = new Set(['worker']);
+/**
+ * URL keys read by the page itself, not experiment fields: `worker=0` (train on the main thread)
+ * and the page flags (`present`, `hide`, `theme`; parsed by `parsePageFlags`).
+ */
+export const PAGE_PARAMS: ReadonlySet<string> = new Set(['worker', ...PAGE_FLAG_KEYS]);
+const FLAG_KEYS: ReadonlySet<string> = new Set(PAGE_FLAG_KEYS);
+
+/** Page entries other than the flags (kept in the link as they came). */
+export function withoutPageFlags(page: readonly [string, string][]): [string, string][] {
+  return page.filter(([k]) => !FLAG_KEYS.has(k));
+}
 /** The schema's cap on the events log. */
 export const MAX_URL_EVENTS = 1000;
 
@@ -25,19 +42,19 @@ export function splitPageParams(entries: Iterable<[string, string]>): {
  * {@link MAX_URL_EVENTS}.
  */
 export function mergeEvents(
-  initial: readonly ParamEvent[],
+  initial: readonly RunEvent[],
   logged: readonly LoggedEvent[],
-): ParamEvent[] {
+): RunEvent[] {
   const seen = new Set<string>();
-  const out: ParamEvent[] = [];
-  const add = (e: ParamEvent) => {
-    const key = `${e.step}:${e.name}:${e.value}`;
+  const out: RunEvent[] = [];
+  const add = (e: RunEvent) => {
+    const key = formatEvent(e);
     if (seen.has(key)) return;
     seen.add(key);
     out.push(e);
   };
   for (const e of initial) add(e);
-  for (const e of logged) add({ step: e.step, name: e.name, value: e.to });
+  for (const e of logged) add(runEventOf(e));
   out.sort((a, b) => a.step - b.step);
   return out.slice(0, MAX_URL_EVENTS);
 }
@@ -50,11 +67,16 @@ export function shareableConfig(
   return { ...runConfig, events: mergeEvents(runConfig.events, logged) };
 }
 
-/** `?…` for the experiment plus page parameters. */
+/** `?…` for the experiment plus page parameters and the page flags (those not at their default). */
 export function shareableSearch(
   config: ExperimentConfig,
   page: readonly [string, string][],
+  flags: PageFlags = DEFAULT_PAGE_FLAGS,
 ): string {
-  const params = new URLSearchParams([...experimentToParams(config), ...page]);
+  const params = new URLSearchParams([
+    ...experimentToParams(config),
+    ...withoutPageFlags(page),
+    ...pageFlagsToParams(flags),
+  ]);
   return `?${params.toString()}`;
 }

@@ -1,4 +1,7 @@
+import type { ReactNode } from 'react';
 import { useLabStore } from '../store/store';
+import type { HideKey } from '../core/url';
+import { ChangeLog } from './ChangeLog';
 import { ComputeCounter } from './ComputeCounter';
 import { Controls } from './Controls';
 import { ErrorPanel } from './ErrorPanel';
@@ -12,34 +15,83 @@ import { ModelSection } from './ModelSection';
 import { ModelViewPanel } from './ModelViewPanel';
 import { ModuleDrilldown } from './ModuleDrilldown';
 import { ParamSliders } from './ParamSliders';
+import { PresenterView } from './PresenterView';
+import { PresetStory } from './PresetStory';
 import { ReportPanel } from './ReportPanel';
 import { ShareBar } from './ShareBar';
+import { ShortcutSheet, useShortcuts } from './ShortcutSheet';
 import { Timeline } from './Timeline';
+
+/** A part of the page that `hide=` can hide. */
+function Part({ name, children }: { name: HideKey; children: ReactNode }) {
+  const hidden = useLabStore((s) => s.page.hide.includes(name));
+  return hidden ? null : children;
+}
 
 export function App() {
   const selected = useLabStore((s) => s.selectedModule);
+  const present = useLabStore((s) => s.page.present);
+  useShortcuts();
+  if (present)
+    return (
+      <>
+        <PresenterView />
+        <ShortcutSheet />
+      </>
+    );
   return (
     <div className="app">
+      <ShortcutSheet />
       <Header />
       <ErrorPanel />
       <ImportBanner />
       <div className="layout">
-        <aside className="sidebar" aria-label="Controls">
-          <Controls />
-          <ParamSliders />
-          <ExperimentSelects />
-          <ModelSection />
-          <ShareBar />
+        <aside className="sidebar" aria-labelledby="sidebar-title">
+          {/* The panels' group titles are h3: the sidebar's own h2 keeps the outline h1 → h2 → h3. */}
+          <h2 id="sidebar-title" className="visually-hidden">
+            Controls
+          </h2>
+          <Part name="controls">
+            <Controls />
+          </Part>
+          <Part name="sliders">
+            <ParamSliders />
+            <ChangeLog />
+          </Part>
+          <Part name="experiment">
+            <ExperimentSelects />
+          </Part>
+          <Part name="model">
+            <ModelSection />
+          </Part>
+          <Part name="share">
+            <ShareBar />
+          </Part>
         </aside>
         <main className="content">
-          <ComputeCounter />
-          <LossChart />
-          <ReportPanel />
-          <ModelViewPanel />
-          <Heatmap />
+          <PresetStory />
+          <Part name="compute">
+            <ComputeCounter />
+          </Part>
+          <Part name="loss">
+            <LossChart />
+          </Part>
+          <Part name="report">
+            <ReportPanel />
+          </Part>
+          <Part name="view">
+            <ModelViewPanel />
+          </Part>
+          <Part name="heatmap">
+            <Heatmap />
+          </Part>
           {selected !== null && <ModuleDrilldown />}
-          <Timeline />
-          <ExplainPanel />
+          <Part name="timeline">
+            <Timeline />
+          </Part>
+          <Part name="explain">
+            <ExplainPanel />
+          </Part>
         </main>
       </div>
       <footer className="app-footer">

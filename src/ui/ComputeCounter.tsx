@@ -5,12 +5,13 @@ import { computeSplit, computeSummary } from '../store/selectors';
 import { useLabStore } from '../store/store';
 import { formatCount, formatFlops, formatMs, formatPercent } from '../report/format';
 import { ComputeSplitView } from './ComputeSplit';
+import { savingStat } from './compute-text';
 
 /**
  * Charged FLOPs vs vanilla for the same steps, and the measured step time: side by side; then
  * both split by part (forward, input and weight gradients, optimizer, mNTK evaluations).
  */
-export function ComputeCounter() {
+export function ComputeCounter({ compact = false }: { compact?: boolean }) {
   const s = useLabStore(
     useShallow((st) => ({
       metrics: st.metrics,
@@ -32,12 +33,12 @@ export function ComputeCounter() {
   const vanillaMs =
     vanillaKey !== null && s.runConfig.policy !== 'vanilla' ? s.measured[vanillaKey] : undefined;
   const mntkShare = c.mntk !== null && c.charged > 0 ? c.mntk / c.charged : NaN;
-  const saved = c.saving;
+  const saved = savingStat(c.saving);
   return (
     <section className="card compute" data-testid="counter.compute" aria-labelledby="compute-title">
       <header className="card-head">
         <h2 id="compute-title">Compute</h2>
-        <p className="card-sub">
+        <p className={compact ? 'visually-hidden' : 'card-sub'}>
           Analytic training FLOPs after {formatCount(c.steps)} steps. The policy is charged for its
           mNTK evaluations too. Validation passes are monitoring and are not charged.
         </p>
@@ -67,23 +68,23 @@ export function ComputeCounter() {
           </span>
           <span className="stat-note">every module trained every step, no mNTK</span>
         </div>
-        <div className={`stat ${saved > 0 ? 'good' : saved < 0 ? 'bad' : ''}`}>
-          <span className="stat-label">{saved < 0 ? 'extra vs vanilla' : 'saving vs vanilla'}</span>
-          <span className="stat-value">{formatPercent(Math.abs(saved))}</span>
-          <span className="stat-note">
-            1 − charged / vanilla FLOPs{saved < 0 ? ' (the policy spent more)' : ''}
-          </span>
+        <div className={`stat ${saved.tone}`} data-testid="compute.saving">
+          <span className="stat-label">{saved.label}</span>
+          <span className="stat-value">{saved.value}</span>
+          <span className="stat-note">{saved.caption}</span>
         </div>
         <div className="stat">
           <span className="stat-label">measured time</span>
-          <span className="stat-value">
+          <span className="stat-value" data-testid="compute.ms">
             {formatMs(s.medianStepMs)}
             <small> /step</small>
           </span>
           <span className="stat-note">
             median wall-clock of recent steps{s.backend ? ` on ${s.backend.backend}` : ''}
             {s.view === 'imported'
-              ? '; not recorded in run files'
+              ? s.medianStepMs === null
+                ? '; not recorded in this file'
+                : '; as measured when the run was exported'
               : vanillaMs !== undefined
                 ? `; vanilla measured here: ${formatMs(vanillaMs)}/step`
                 : s.runConfig.policy !== 'vanilla'
@@ -92,7 +93,7 @@ export function ComputeCounter() {
           </span>
         </div>
       </div>
-      {split ? (
+      {compact ? null : split ? (
         <ComputeSplitView split={split} policy={policy} />
       ) : (
         <p className="note">
@@ -101,15 +102,19 @@ export function ComputeCounter() {
             : 'FLOPs by part appear with the first steps.'}
         </p>
       )}
-      <p className="note">
-        A frozen module skips its weight gradients and its Adam update; the forward pass and the
-        input gradients down to the lowest updated layer are paid either way, and the policy pays
-        for its mNTK evaluations too.
-      </p>
-      <p className="note">
-        FLOPs count the work the policy chose to do; the time shows what the backend made of it.
-        Fewer FLOPs need not mean faster steps on a GPU that is bound by kernel launches.
-      </p>
+      {!compact && (
+        <>
+          <p className="note">
+            A frozen module skips its weight gradients and its Adam update; the forward pass and the
+            input gradients down to the lowest updated layer are paid either way, and the policy
+            pays for its mNTK evaluations too.
+          </p>
+          <p className="note">
+            FLOPs count the work the policy chose to do; the time shows what the backend made of it.
+            Fewer FLOPs need not mean faster steps on a GPU that is bound by kernel launches.
+          </p>
+        </>
+      )}
     </section>
   );
 }

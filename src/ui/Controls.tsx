@@ -1,60 +1,97 @@
-import { useEffect } from 'react';
+import { useRef } from 'react';
+import type { MouseEvent as ReactMouseEvent, RefObject } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { pause, play, reset, stepOnce } from '../store/actions';
 import { useLabStore } from '../store/store';
 
-/** Play / pause / one step / reset. Space toggles play and pause when no field has focus. */
-export function Controls() {
+/**
+ * A button that stays focusable while it cannot act (`aria-disabled`, not `disabled`): pressing
+ * Play must not drop the keyboard focus to the page when Play turns off.
+ */
+function RunButton(props: {
+  testId: string;
+  off: boolean;
+  onPress: () => void;
+  label: string;
+  title?: string;
+  primary?: boolean;
+  buttonRef?: RefObject<HTMLButtonElement | null>;
+}) {
+  const { testId, off, onPress, label, title, primary, buttonRef } = props;
+  return (
+    <button
+      ref={buttonRef}
+      type="button"
+      className={primary ? 'primary' : undefined}
+      data-testid={testId}
+      aria-disabled={off}
+      title={title}
+      onClick={(e: ReactMouseEvent) => {
+        if (off) {
+          e.preventDefault();
+          return;
+        }
+        onPress();
+      }}
+    >
+      {label}
+    </button>
+  );
+}
+
+/**
+ * Play / pause / one step / reset. After Play the focus moves to Pause and after Pause back to
+ * Play, so Enter or Space toggles; the page's shortcuts (space or k, ., r) are in ShortcutSheet.
+ */
+export function Controls({ compact = false }: { compact?: boolean }) {
   const s = useLabStore(
     useShallow((st) => ({ running: st.running, phase: st.phase, view: st.view })),
   );
+  const playRef = useRef<HTMLButtonElement>(null);
+  const pauseRef = useRef<HTMLButtonElement>(null);
   const canTrain = s.view === 'live' && s.phase === 'ready';
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== ' ' || e.repeat || e.ctrlKey || e.metaKey || e.altKey) return;
-      const t = e.target as HTMLElement | null;
-      if (t && t.closest('input, select, textarea, button, summary, [contenteditable="true"]'))
-        return;
-      const st = useLabStore.getState();
-      if (st.view !== 'live' || st.phase !== 'ready') return;
-      e.preventDefault();
-      if (st.running) pause();
-      else play();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
   return (
     <div className="controls" role="group" aria-label="Run controls">
-      <button
-        type="button"
-        className="primary"
-        data-testid="controls.play"
-        onClick={play}
-        disabled={!canTrain || s.running}
-      >
-        ▶ Play
-      </button>
-      <button type="button" data-testid="controls.pause" onClick={pause} disabled={!s.running}>
-        ❚❚ Pause
-      </button>
-      <button
-        type="button"
-        data-testid="controls.step"
-        onClick={stepOnce}
-        disabled={!canTrain || s.running}
-        title="Train one step"
-      >
-        Step +1
-      </button>
-      <button
-        type="button"
-        data-testid="controls.reset"
-        onClick={reset}
-        title="Restart from step 0 with the settings shown (α and β as the sliders show them; the change log starts empty). Charts are cleared."
-      >
-        ↺ Reset
-      </button>
+      <RunButton
+        testId="controls.play"
+        primary
+        off={!canTrain || s.running}
+        buttonRef={playRef}
+        onPress={() => {
+          play();
+          pauseRef.current?.focus();
+        }}
+        label="▶ Play"
+      />
+      <RunButton
+        testId="controls.pause"
+        off={!s.running}
+        buttonRef={pauseRef}
+        onPress={() => {
+          pause();
+          playRef.current?.focus();
+        }}
+        label="❚❚ Pause"
+      />
+      {!compact && (
+        <>
+          <RunButton
+            testId="controls.step"
+            off={!canTrain || s.running}
+            onPress={stepOnce}
+            title="Train one step"
+            label="Step +1"
+          />
+          <button
+            type="button"
+            data-testid="controls.reset"
+            onClick={reset}
+            title="Restart from step 0 with the settings shown (α and β as the sliders show them; the change log starts empty). Charts are cleared."
+          >
+            ↺ Reset
+          </button>
+        </>
+      )}
     </div>
   );
 }

@@ -43,7 +43,7 @@ export function ErrorPanel() {
       {url.length > 0 && (
         <div className="error-group">
           <p>
-            <strong>The link had problems; these fields were reset to defaults:</strong>
+            <strong>The link had problems; each field below uses the value it names:</strong>
           </p>
           <ul>
             {url.map((e) => (

@@ -4,6 +4,7 @@ import type { PolicyName } from '../core/config';
 import { getPolicy } from '../core/policies/registry';
 import { applySettings } from '../store/actions';
 import { useLabStore } from '../store/store';
+import { PresetPicker } from './PresetPicker';
 
 const K_CHOICES = [1, 2, 5, 10, 20, 50, 100];
 
@@ -25,6 +26,7 @@ export function ExperimentSelects() {
   return (
     <fieldset className="panel" disabled={imported}>
       <legend>Experiment</legend>
+      <PresetPicker />
       <label className="field">
         <span>Policy</span>
         <select
@@ -74,7 +76,9 @@ export function ExperimentSelects() {
           </button>
         </div>
       </div>
-      <p className="note">Changing the policy, K or the seed restarts the run from step 0.</p>
+      <p className="note">
+        Choosing a preset, or changing the policy, K or the seed, restarts the run from step 0.
+      </p>
     </fieldset>
   );
 }

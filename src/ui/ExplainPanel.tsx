@@ -8,6 +8,7 @@ import { useLabFields } from '../store/store';
 import { formatValue } from '../report/format';
 import { KernelText } from './KernelText';
 import { moduleWords } from './model-words';
+import { EXPLAIN_ID } from './terms';
 
 /** "How MAT decides": the rules in words and formulas, with the numbers of the latest evaluation. */
 export function ExplainPanel() {
@@ -47,7 +48,13 @@ export function ExplainPanel() {
   }, [s.evaluations, s.modules, params]);
 
   return (
-    <section className="card explain" aria-labelledby="explain-title">
+    <section
+      className="card explain"
+      id={EXPLAIN_ID}
+      tabIndex={-1}
+      data-testid="panel.explain"
+      aria-labelledby="explain-title"
+    >
       <header className="card-head">
         <h2 id="explain-title">How MAT decides</h2>
       </header>
@@ -59,7 +66,13 @@ export function ExplainPanel() {
       )}
       <KernelText cfg={cfg} probe={s.probeOutputs} />
       <ol className="rules">
-        {(explanation?.rules ?? matRules(params)).map((r) => (
+        {(
+          explanation?.rules ??
+          matRules(
+            params,
+            s.modules.map((m) => m.kind),
+          )
+        ).map((r) => (
           <li key={r.title}>
             <strong>{r.title}.</strong> {r.words}
             <code className="formula">{r.formula}</code>
@@ -76,7 +89,9 @@ export function ExplainPanel() {
         <>
           <h3>At the latest evaluation (step {s.evaluations[s.evaluations.length - 1]?.step})</h3>
           {explanation.inWarmup && (
-            <p>Still in the warm-up: every head trains; the numbers below are not applied yet.</p>
+            <p>
+              Still in the warm-up: every {words.one} trains; the numbers below are not applied yet.
+            </p>
           )}
           <ul>
             {explanation.kinds.map((k) => (

@@ -1,10 +1,19 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
-import type { MouseEvent as ReactMouseEvent, ReactNode } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import type {
+  KeyboardEvent as ReactKeyboardEvent,
+  MouseEvent as ReactMouseEvent,
+  ReactNode,
+} from 'react';
 import type { EvalColumn } from '../store/evaluations-slice';
-import type { GridLayout } from './grid';
-import { gridLayout, hitTest } from './grid';
-import { AXIS_HEIGHT, drawLayerLines, drawRows, drawStepAxis, setupCanvas } from './grid-draw';
+import type { GridCursor, GridLayout } from './grid';
+import { GUTTER, gridLayout, hitTest, MAX_GRID_HEIGHT, moveCursor } from './grid';
+import type { GridInk } from './grid-draw';
+import { axisHeight, drawLayerLines, drawRows, drawStepAxis, setupCanvas } from './grid-draw';
+import { usePalette } from './theme';
 import { useElementWidth } from './use-element-width';
+import { drawChangeMarks } from './change-log';
+
+const NO_MARKS: readonly number[] = [];
 
 export interface GridCell {
   row: number;
@@ -21,18 +30,29 @@ interface Props {
   /** Layer of each row (separators are drawn between layers). */
   layers: number[];
   evaluations: readonly EvalColumn[];
-  /** Draws the cells; called whenever data or size change. */
+  /** Draws the cells; called whenever data, size or theme change. */
   drawCells: (ctx: CanvasRenderingContext2D, layout: GridLayout) => void;
   tooltip: (cell: GridCell) => ReactNode;
+  /** A row clicked, or Enter / Space on the keyboard cursor's row. */
   onRowClick?: (row: number) => void;
+  /** The keyboard cursor moved to another row (the drill-down follows it when open). */
+  onCursorRow?: (row: number) => void;
   /** Text for screen readers describing what the canvas shows. */
   ariaLabel: string;
   empty: string;
+  /** Tallest the cells may be in all, CSS px. */
+  maxHeight?: number;
+  /** Presenter mode: rows grow to fill `maxHeight`, labels are larger. */
+  roomy?: boolean;
+  /** Steps of the run's changes (slider moves, overrides), marked over the grid. */
+  marks?: readonly number[];
 }
 
 /**
  * A module × evaluation grid on a canvas (thousands of cells would be too many DOM nodes), with
- * row labels, a step axis, a hover tooltip and row clicks.
+ * row labels, a step axis, a hover tooltip, row clicks and a keyboard cursor: the canvas takes
+ * focus, arrow keys (and j / k) move a visible cursor over modules × evaluations, its cell's
+ * tooltip is announced, and Enter or Space opens the module.
  */
 export function GridCanvas({
   labels,
@@ -41,29 +61,49 @@ export function GridCanvas({
   drawCells,
   tooltip,
   onRowClick,
+  onCursorRow,
   ariaLabel,
   empty,
+  maxHeight = MAX_GRID_HEIGHT,
+  roomy = false,
+  marks = NO_MARKS,
 }: Props) {
   const [wrapRef, width] = useElementWidth<HTMLDivElement>();
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const palette = usePalette();
+  const helpId = useId();
   const [hover, setHover] = useState<{ x: number; y: number; row: number; index: number } | null>(
     null,
   );
+  /** Keyboard cursor; `column` -1 follows the newest evaluation. */
+  const [cursor, setCursor] = useState<GridCursor>({ row: 0, column: -1 });
+  const [focused, setFocused] = useState(false);
   const layout = useMemo(
-    () => gridLayout(evaluations.length, labels.length, width),
-    [evaluations.length, labels.length, width],
+    () => gridLayout(evaluations.length, labels.length, width, maxHeight, roomy),
+    [evaluations.length, labels.length, width, maxHeight, roomy],
   );
+  const ink: GridInk = useMemo(
+    () => ({
+      text: palette.gridText,
+      muted: palette.gridMuted,
+      separator: palette.card,
+      fontPx: roomy ? 16 : 12,
+    }),
+    [palette, roomy],
+  );
+  const axis = axisHeight(ink.fontPx);
 
   useEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas) return;
-    const ctx = setupCanvas(canvas, layout.width, layout.height + AXIS_HEIGHT);
+    const ctx = setupCanvas(canvas, layout.width, layout.height + axis);
     if (!ctx) return;
     drawCells(ctx, layout);
-    drawLayerLines(ctx, layout, layers);
-    drawRows(ctx, layout, labels);
-    drawStepAxis(ctx, layout, evaluations);
-  }, [layout, drawCells, labels, layers, evaluations]);
+    drawLayerLines(ctx, layout, layers, ink);
+    drawRows(ctx, layout, labels, ink);
+    drawStepAxis(ctx, layout, evaluations, ink);
+    drawChangeMarks(ctx, layout, evaluations, marks, ink.separator);
+  }, [layout, drawCells, labels, layers, evaluations, ink, axis, marks]);
 
   const locate = (e: ReactMouseEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();
@@ -72,14 +112,50 @@ export function GridCanvas({
     return { x, y, hit: hitTest(layout, x, y) };
   };
 
+  const columns = layout.columns.length;
+  const rows = labels.length;
+  const cursorColumn = cursor.column < 0 || cursor.column >= columns ? columns - 1 : cursor.column;
+  const cursorRow = Math.min(cursor.row, Math.max(0, rows - 1));
+  const cursorIndex = layout.columns[cursorColumn];
+  const cursorCell = cursorIndex === undefined ? undefined : evaluations[cursorIndex];
+
+  const onKeyDown = (e: ReactKeyboardEvent<HTMLCanvasElement>) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if ((e.key === 'Enter' || e.key === ' ') && rows > 0) {
+      e.preventDefault();
+      e.stopPropagation();
+      onRowClick?.(cursorRow);
+      return;
+    }
+    const next = moveCursor({ row: cursorRow, column: cursorColumn }, e.key, rows, columns);
+    if (!next) return;
+    e.preventDefault();
+    // j / k here move the cursor; they must not reach the page's shortcuts (k: play / pause).
+    e.stopPropagation();
+    // Back at the newest column: keep following new evaluations.
+    setCursor({ row: next.row, column: next.column >= columns - 1 ? -1 : next.column });
+    if (next.row !== cursorRow) onCursorRow?.(next.row);
+  };
+
   const cell = hover ? evaluations[hover.index] : undefined;
   const binned = layout.perColumn > 1;
+  const showCursor = focused && rows > 0 && columns > 0;
+  const cursorBox = {
+    left: Math.round(GUTTER + cursorColumn * layout.cellW) - 2,
+    top: cursorRow * layout.rowH - 2,
+    width: Math.max(1, Math.round(layout.cellW)) + 4,
+    height: layout.rowH + 4,
+  };
   return (
     <div className="grid-wrap" ref={wrapRef}>
       <canvas
         ref={canvasRef}
-        role="img"
+        role="application"
+        aria-roledescription="module grid"
         aria-label={ariaLabel}
+        aria-describedby={helpId}
+        data-change-steps={marks.join(',')}
+        tabIndex={0}
         className={onRowClick ? 'grid-canvas clickable' : 'grid-canvas'}
         onMouseMove={(e) => {
           const { x, y, hit } = locate(e);
@@ -91,7 +167,22 @@ export function GridCanvas({
           const row = Math.floor(y / layout.rowH);
           if (onRowClick && row >= 0 && row < labels.length && x >= 0) onRowClick(row);
         }}
+        onKeyDown={onKeyDown}
+        onFocus={() => setFocused(true)}
+        onBlur={() => setFocused(false)}
       />
+      <span id={helpId} className="visually-hidden">
+        Arrow keys move over modules and evaluations (j and k: next and previous module, Home and
+        End: first and newest evaluation); Enter opens the module&apos;s details.
+      </span>
+      {showCursor && (
+        <div
+          className="grid-cursor"
+          data-testid="grid.cursor"
+          aria-hidden="true"
+          style={cursorBox}
+        />
+      )}
       {evaluations.length === 0 && <p className="grid-empty">{empty}</p>}
       {binned && (
         <p className="note">
@@ -116,6 +207,32 @@ export function GridCanvas({
           })}
         </div>
       )}
+      {/* The cursor's cell, shown beside it and read out (polite) as the cursor moves. */}
+      <div
+        className={showCursor && !hover && cursorCell ? 'tooltip' : 'visually-hidden'}
+        role="status"
+        data-testid="grid.cursor-text"
+        style={
+          showCursor && !hover && cursorCell
+            ? {
+                left: Math.min(
+                  cursorBox.left + cursorBox.width + 8,
+                  Math.max(0, layout.width - 260),
+                ),
+                top: cursorBox.top + cursorBox.height + 4,
+              }
+            : undefined
+        }
+      >
+        {showCursor && cursorCell && cursorIndex !== undefined
+          ? tooltip({
+              row: cursorRow,
+              evaluation: cursorCell,
+              index: cursorIndex,
+              perColumn: layout.perColumn,
+            })
+          : null}
+      </div>
     </div>
   );
 }

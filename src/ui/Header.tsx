@@ -1,7 +1,9 @@
 import { useLabStore } from '../store/store';
 import { BackendBadge } from './BackendBadge';
 import { modelPhrase, moduleWords } from './model-words';
+import { PageToolbar } from './PageToolbar';
 import { RunStatus } from './RunStatus';
+import { Term } from './Term';
 
 export function Header() {
   const model = useLabStore((s) => s.runConfig.model);
@@ -12,12 +14,14 @@ export function Header() {
         <h1>MAT Lab</h1>
         <p className="tagline">
           Modular Adaptive Training of {modelPhrase(model)} in your browser, with each{' '}
-          {moduleWords(model, modules).one}&apos;s mNTK λmax, live.
+          {moduleWords(model, modules).one}&apos;s <Term term="mntk">mNTK</Term>{' '}
+          <Term term="lambdaMax">λmax</Term>, live.
         </p>
       </div>
       <div className="header-status">
         <BackendBadge />
         <RunStatus />
+        <PageToolbar />
       </div>
     </header>
   );

@@ -4,10 +4,12 @@ import { formatValue } from '../report/format';
 interface Props {
   domain: [number, number] | null;
   colour: (v: number) => string;
+  /** Colour of values the log scale cannot place (the theme's). */
+  noValue?: string;
 }
 
 /** The λmax colour bar with its numeric range (log-spaced ticks). */
-export function HeatLegend({ domain, colour }: Props) {
+export function HeatLegend({ domain, colour, noValue = NO_VALUE_COLOUR }: Props) {
   if (!domain)
     return <p className="legend muted">Colour scale appears with the first evaluation.</p>;
   const [lo, hi] = domain;
@@ -16,6 +18,7 @@ export function HeatLegend({ domain, colour }: Props) {
   return (
     <div
       className="legend heat-legend"
+      role="group"
       aria-label={`λmax colour scale from ${formatValue(lo)} to ${formatValue(hi)}, logarithmic`}
     >
       <span className="legend-title">λmax (log scale)</span>
@@ -33,7 +36,7 @@ export function HeatLegend({ domain, colour }: Props) {
         </div>
       </div>
       <span className="legend-item">
-        <span className="swatch" style={{ background: NO_VALUE_COLOUR }} /> ≤ 0 or not a number
+        <span className="swatch" style={{ background: noValue }} /> ≤ 0 or not a number
       </span>
     </div>
   );

@@ -9,6 +9,8 @@ import { drawHeatCells } from './grid-draw';
 import { HeatLegend } from './HeatLegend';
 import { useGridData, useModuleRows } from './module-rows';
 import { moduleWords } from './model-words';
+import { Term } from './Term';
+import { usePalette } from './theme';
 
 /** λmax of every module at every evaluation, on a log colour scale. */
 export function Heatmap() {
@@ -16,7 +18,8 @@ export function Heatmap() {
   const { evaluations, K, model, modules: selection } = useGridData();
   const words = moduleWords(model, selection);
   const range = useMemo(() => positiveRange(evaluations.map((e) => e.lambdaMax)), [evaluations]);
-  const scale = useMemo(() => lambdaScale(range), [range]);
+  const palette = usePalette();
+  const scale = useMemo(() => lambdaScale(range, palette.noValue), [range, palette.noValue]);
   const draw = useCallback(
     (ctx: CanvasRenderingContext2D, layout: GridLayout) =>
       drawHeatCells(ctx, layout, evaluations, modules.length, scale),
@@ -38,7 +41,7 @@ export function Heatmap() {
         </div>
         <div>effective rank {formatValue(e.effRank[row] ?? NaN, 3)}</div>
         <div>{reason ? REASON_WORDS[reason] : '—'}</div>
-        <div className="muted">click the row for its spectrum</div>
+        <div className="muted">click the row (or press Enter) for its spectrum</div>
       </>
     );
   };
@@ -47,8 +50,8 @@ export function Heatmap() {
       <header className="card-head">
         <h2 id="heatmap-title">λmax of each {words.one}&apos;s mNTK</h2>
         <p className="card-sub">
-          Rows: {words.many} ({words.rows}). Columns: evaluations, every K = {K} steps. Colour: λmax
-          on a log scale.
+          Rows: {words.many} ({words.rows}). Columns: <Term term="evaluation">evaluations</Term>,
+          every K = {K} steps. Colour: λmax on a log scale.
         </p>
       </header>
       <ModuleGrid
@@ -57,7 +60,7 @@ export function Heatmap() {
         ariaLabel={`Heatmap of λmax for ${modules.length} modules over ${evaluations.length} evaluations`}
         empty="No evaluation yet. λmax is computed at step 0 and every K steps: press Play or Step."
       />
-      <HeatLegend domain={scale.domain} colour={scale.colour} />
+      <HeatLegend domain={scale.domain} colour={scale.colour} noValue={palette.noValue} />
     </section>
   );
 }

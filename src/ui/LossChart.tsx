@@ -1,12 +1,23 @@
 import { useMemo } from 'react';
-import { CartesianGrid, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  CartesianGrid,
+  ComposedChart,
+  Legend,
+  Line,
+  ReferenceLine,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import { LOSS_SMOOTHING } from '../store/metrics';
 import { useLabStore } from '../store/store';
 import { formatCount, formatPercent, formatValue } from '../report/format';
 import { lossRows } from './loss-data';
 import { lossWords } from './model-words';
-import { chartMargin, GRID_STROKE, stepAxis } from './chart-props';
+import { CHART_A11Y, chartMargin, stepAxis, TOOLTIP_STYLE } from './chart-props';
+import { usePalette } from './theme';
+import { CHANGE_COLOUR, useChangeMarks } from './change-log';
 import { useElementWidth } from './use-element-width';
 
 const HEIGHT = 300;
@@ -22,6 +33,8 @@ export function LossChart() {
     })),
   );
   const [ref, width] = useElementWidth<HTMLDivElement>();
+  const palette = usePalette();
+  const marks = useChangeMarks();
   const rows = useMemo(() => lossRows(metrics, validation), [metrics, validation]);
   const isAccuracy = metric.name === 'accuracy';
   const formatMetric = (v: number) => (isAccuracy ? formatPercent(v) : formatValue(v));
@@ -45,6 +58,8 @@ export function LossChart() {
           {isAccuracy ? '' : ' (log scale)'}.
           {n > 1000 &&
             ' Long runs show each interval’s lowest and highest raw loss, so spikes stay visible.'}
+          {marks.length > 0 &&
+            ' Dashed pink lines: slider moves and overrides, at the step they took effect (see Changes).'}
         </p>
       </header>
       <dl className="readouts">
@@ -68,12 +83,28 @@ export function LossChart() {
           </dd>
         </div>
       </dl>
-      <div ref={ref} className="chart-box" style={{ height: HEIGHT }}>
+      <div
+        ref={ref}
+        className="chart-box"
+        style={{ height: HEIGHT }}
+        role={rows.length === 0 ? undefined : 'img'}
+        aria-label={
+          rows.length === 0
+            ? undefined
+            : `Loss chart over ${formatCount(n)} steps: latest loss ${formatValue(metrics.loss[last] ?? NaN)}, smoothed ${formatValue(metrics.ema[last] ?? NaN)}${lastVal !== undefined ? `, validation ${metric.name} ${formatMetric(lastVal)}` : ''}.`
+        }
+      >
         {rows.length === 0 ? (
           <p className="grid-empty">No training step yet: press Play or Step.</p>
         ) : (
-          <ComposedChart width={width} height={HEIGHT} data={rows} margin={chartMargin(8)}>
-            <CartesianGrid stroke={GRID_STROKE} />
+          <ComposedChart
+            width={width}
+            height={HEIGHT}
+            data={rows}
+            margin={chartMargin(8)}
+            {...CHART_A11Y}
+          >
+            <CartesianGrid stroke={palette.chartGrid} />
             <XAxis {...stepAxis(13)} allowDecimals={false} />
             <YAxis
               yAxisId="loss"
@@ -93,6 +124,7 @@ export function LossChart() {
               width={64}
             />
             <Tooltip
+              {...TOOLTIP_STYLE}
               isAnimationActive={false}
               labelFormatter={(step) => `step ${String(step)}`}
               formatter={(v, name) => [
@@ -108,7 +140,7 @@ export function LossChart() {
             <Line
               yAxisId="loss"
               dataKey="raw"
-              stroke="#64748b"
+              stroke={palette.lossRaw}
               strokeOpacity={0.45}
               strokeWidth={1}
               dot={false}
@@ -118,7 +150,7 @@ export function LossChart() {
             <Line
               yAxisId="loss"
               dataKey="ema"
-              stroke="#1d4ed8"
+              stroke={palette.lossEma}
               strokeWidth={2.5}
               dot={false}
               isAnimationActive={false}
@@ -127,12 +159,30 @@ export function LossChart() {
             <Line
               yAxisId="val"
               dataKey="val"
-              stroke="#c2410c"
+              stroke={palette.valLine}
               strokeWidth={2}
               dot={{ r: 2.5 }}
               isAnimationActive={false}
               connectNulls
             />
+            {/* Slider moves and manual overrides, at the step they took effect (change log). */}
+            {marks.map((m) => (
+              <ReferenceLine
+                key={m.step}
+                yAxisId="loss"
+                x={m.step}
+                stroke={CHANGE_COLOUR}
+                strokeDasharray="4 3"
+                strokeWidth={1.5}
+                ifOverflow="extendDomain"
+                label={{
+                  value: m.label,
+                  position: 'insideTopLeft',
+                  fontSize: 11,
+                  fill: CHANGE_COLOUR,
+                }}
+              />
+            ))}
           </ComposedChart>
         )}
       </div>

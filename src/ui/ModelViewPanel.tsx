@@ -4,8 +4,11 @@ import { useLabStore } from '../store/store';
 import { BoundaryView } from './BoundaryView';
 import { NetworkDiagram } from './NetworkDiagram';
 import { formatPercent } from '../report/format';
+import { confusionCellColours } from './confusion';
+import { usePalette } from './theme';
 
 function Confusion({ view }: { view: Extract<ModelView, { kind: 'confusion' }> }) {
+  const palette = usePalette();
   const k = view.classes.length;
   const at = (t: number, p: number) => view.matrix[t * k + p] ?? 0;
   let total = 0;
@@ -42,14 +45,10 @@ function Confusion({ view }: { view: Extract<ModelView, { kind: 'confusion' }> }
                 <th scope="row">{c}</th>
                 {view.classes.map((_, p) => {
                   const share = row > 0 ? at(t, p) / row : 0;
-                  const hue = t === p ? '29 100 242' : '200 30 30';
                   return (
                     <td
                       key={p}
-                      style={{
-                        background: `rgb(${hue} / ${(share * 0.75).toFixed(3)})`,
-                        color: share > 0.55 ? '#fff' : undefined,
-                      }}
+                      style={confusionCellColours(share, t === p, palette.card, palette.text)}
                     >
                       {at(t, p)}
                     </td>

@@ -6,8 +6,11 @@ import { moduleLabel, REASON_WORDS } from '../store/selectors';
 import { useLabFields } from '../store/store';
 import { formatValue } from '../report/format';
 import type { DecisionReason } from '../core/types';
-import { chartMargin, GRID_STROKE, kernelValueAxis, stepAxis, valueTooltip } from './chart-props';
+import { CHART_A11Y, chartMargin, kernelValueAxis, stepAxis, valueTooltip } from './chart-props';
+import { usePalette } from './theme';
 import { useElementWidth } from './use-element-width';
+import { Term } from './Term';
+import { estimatorNote } from './estimator-note';
 
 /** One module: its latest kernel spectrum, effective rank, λmax over time, and manual override. */
 export function ModuleDrilldown() {
@@ -81,10 +84,18 @@ export function ModuleDrilldown() {
       <dl className="readouts">
         <div>
           <dt>λmax</dt>
-          <dd>{latest ? formatValue(latest.lambdaMax[row] ?? NaN) : '—'}</dd>
+          <dd>
+            {latest ? formatValue(latest.lambdaMax[row] ?? NaN) : '—'}
+            {latest?.stdErr ? ` ± ${formatValue(latest.stdErr[row] ?? NaN, 2)}` : ''}{' '}
+            <small className="estimator">
+              {estimatorNote(latest?.stdErr ?? null, s.runConfig)}
+            </small>
+          </dd>
         </div>
         <div>
-          <dt>effective rank</dt>
+          <dt>
+            <Term term="effRank">effective rank</Term>
+          </dt>
           <dd>
             {latest ? formatValue(latest.effRank[row] ?? NaN, 3) : '—'}{' '}
             <small>of {s.runConfig.probe}</small>
@@ -144,35 +155,55 @@ function SpectrumChart(props: {
   step: number | undefined;
 }) {
   const { width, data, step } = props;
+  const palette = usePalette();
+  const top = data[0]?.v;
   return (
     <figure>
       <figcaption>
         Eigenvalues of Θ at step {step ?? '—'} (descending); effective rank = exp(−Σ p ln p), p =
         λ/Σλ
       </figcaption>
-      <BarChart width={width} height={200} data={data} margin={chartMargin(4)}>
-        <CartesianGrid stroke={GRID_STROKE} vertical={false} />
-        <XAxis dataKey="i" tick={{ fontSize: 12 }} />
-        <YAxis {...kernelValueAxis} />
-        <Tooltip {...valueTooltip('λ', (i) => `λ${String(i)}`)} />
-        <Bar dataKey="v" fill="#1d4ed8" isAnimationActive={false} />
-      </BarChart>
+      <div
+        role="img"
+        aria-label={`Bar chart of ${data.length} eigenvalues${top !== undefined ? `, largest ${formatValue(top)}` : ''}`}
+      >
+        <BarChart width={width} height={200} data={data} margin={chartMargin(4)} {...CHART_A11Y}>
+          <CartesianGrid stroke={palette.chartGrid} vertical={false} />
+          <XAxis dataKey="i" tick={{ fontSize: 12 }} />
+          <YAxis {...kernelValueAxis} />
+          <Tooltip {...valueTooltip('λ', (i) => `λ${String(i)}`)} />
+          <Bar dataKey="v" fill={palette.bar} isAnimationActive={false} />
+        </BarChart>
+      </div>
     </figure>
   );
 }
 
 /** λmax of the module at every evaluation (positive values). */
 function TrajectoryChart({ width, data }: { width: number; data: { step: number; v: number }[] }) {
+  const palette = usePalette();
+  const last = data[data.length - 1];
   return (
     <figure>
       <figcaption>λmax over training (log scale)</figcaption>
-      <LineChart width={width} height={200} data={data} margin={chartMargin(4)}>
-        <CartesianGrid stroke={GRID_STROKE} />
-        <XAxis {...stepAxis(12)} />
-        <YAxis {...kernelValueAxis} scale="log" domain={['auto', 'auto']} allowDataOverflow />
-        <Tooltip {...valueTooltip('λmax', (st) => `step ${String(st)}`)} />
-        <Line dataKey="v" stroke="#0f766e" strokeWidth={2} dot={false} isAnimationActive={false} />
-      </LineChart>
+      <div
+        role="img"
+        aria-label={`Line chart of λmax at ${data.length} evaluations${last ? `, ${formatValue(last.v)} at step ${last.step}` : ''}`}
+      >
+        <LineChart width={width} height={200} data={data} margin={chartMargin(4)} {...CHART_A11Y}>
+          <CartesianGrid stroke={palette.chartGrid} />
+          <XAxis {...stepAxis(12)} />
+          <YAxis {...kernelValueAxis} scale="log" domain={['auto', 'auto']} allowDataOverflow />
+          <Tooltip {...valueTooltip('λmax', (st) => `step ${String(st)}`)} />
+          <Line
+            dataKey="v"
+            stroke={palette.trajectory}
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+          />
+        </LineChart>
+      </div>
     </figure>
   );
 }

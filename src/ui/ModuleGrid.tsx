@@ -1,9 +1,14 @@
+import { useMemo } from 'react';
 import type { ReactNode } from 'react';
 import { selectModule } from '../store/actions';
 import type { GridCell } from './GridCanvas';
 import { GridCanvas } from './GridCanvas';
+import { useChangeMarks } from './change-log';
 import type { GridLayout } from './grid';
 import { useGridData, useModuleRows } from './module-rows';
+import { MAX_GRID_HEIGHT } from './grid';
+import { presenterGridHeight, useViewportHeight } from './presenter';
+import { useLabStore } from '../store/store';
 
 /** A module × evaluation grid of the run (heatmap, timeline): a row click opens the module. */
 export function ModuleGrid(props: {
@@ -14,6 +19,10 @@ export function ModuleGrid(props: {
 }) {
   const { modules, labels, layers } = useModuleRows();
   const { evaluations } = useGridData();
+  const changes = useChangeMarks();
+  const marks = useMemo(() => changes.map((m) => m.step), [changes]);
+  const present = useLabStore((s) => s.page.present);
+  const viewport = useViewportHeight();
   return (
     <GridCanvas
       {...props}
@@ -21,6 +30,13 @@ export function ModuleGrid(props: {
       layers={layers}
       evaluations={evaluations}
       onRowClick={(row) => selectModule(modules[row]?.id ?? null)}
+      onCursorRow={(row) => {
+        // An open drill-down follows the keyboard cursor to the next / previous module.
+        if (useLabStore.getState().selectedModule !== null) selectModule(modules[row]?.id ?? null);
+      }}
+      maxHeight={present ? presenterGridHeight(viewport) : MAX_GRID_HEIGHT}
+      roomy={present}
+      marks={marks}
     />
   );
 }

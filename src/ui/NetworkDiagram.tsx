@@ -6,6 +6,7 @@ import { useLabStore } from '../store/store';
 import type { CellPattern } from './cell-style';
 import { CELL_STYLES } from './cell-style';
 import { networkLayout } from './network-layout';
+import { usePalette } from './theme';
 
 /** SVG fill patterns matching the timeline's (states differ by pattern, not colour alone). */
 function patternShape(p: CellPattern, ink: string) {
@@ -40,6 +41,7 @@ export function NetworkDiagram({ classes }: { classes: number }) {
       selected: st.selectedModule,
     })),
   );
+  const palette = usePalette();
   const hidden: number[] = [];
   for (const m of s.modules) hidden[m.layer] = Math.max(hidden[m.layer] ?? 0, m.index + 1);
   if (hidden.length === 0) return null;
@@ -51,8 +53,8 @@ export function NetworkDiagram({ classes }: { classes: number }) {
       <svg
         viewBox={`0 0 ${layout.width} ${layout.height}`}
         width="100%"
-        role="img"
-        aria-label={`Network diagram: ${s.modules.length} hidden neurons, ${frozen} frozen`}
+        role="group"
+        aria-label={`Network diagram: ${s.modules.length} hidden neurons, ${frozen} frozen; each neuron is a button that opens its details`}
       >
         <defs>
           {reasons.map((r) => (
@@ -72,7 +74,7 @@ export function NetworkDiagram({ classes }: { classes: number }) {
               y1={na.y}
               x2={nb.x}
               y2={nb.y}
-              stroke="#cbd5e1"
+              stroke={palette.netEdge}
               strokeWidth={0.6}
             />
           );
@@ -86,13 +88,14 @@ export function NetworkDiagram({ classes }: { classes: number }) {
                   y={n.y - layout.radius}
                   width={2 * layout.radius}
                   height={2 * layout.radius}
-                  fill="#f8fafc"
-                  stroke="#64748b"
+                  fill={palette.netNodeBg}
+                  stroke={palette.netNodeLine}
                 />
                 <text
                   x={n.column === 0 ? n.x - layout.radius - 4 : n.x + layout.radius + 4}
                   y={n.y + 4}
-                  fontSize={10}
+                  fontSize={11}
+                  fill={palette.text}
                   textAnchor={n.column === 0 ? 'end' : 'start'}
                 >
                   {n.label}
@@ -112,10 +115,21 @@ export function NetworkDiagram({ classes }: { classes: number }) {
               cy={n.y}
               r={layout.radius}
               fill={fillFor(reason)}
-              stroke={s.selected === id ? '#111827' : style.ink}
+              stroke={s.selected === id ? palette.selected : style.ink}
               strokeWidth={s.selected === id ? 2.5 : style.outline ? 2 : 1.2}
               style={{ cursor: 'pointer' }}
+              className="net-neuron"
+              role="button"
+              tabIndex={0}
+              aria-label={`${id}: ${REASON_WORDS[reason]}`}
+              aria-pressed={s.selected === id}
               onClick={() => selectModule(id)}
+              onKeyDown={(e) => {
+                if (e.key !== 'Enter' && e.key !== ' ') return;
+                e.preventDefault();
+                e.stopPropagation();
+                selectModule(id);
+              }}
             >
               <title>{`${id}: ${REASON_WORDS[reason]}`}</title>
             </circle>
@@ -124,7 +138,8 @@ export function NetworkDiagram({ classes }: { classes: number }) {
       </svg>
       <figcaption>
         Hidden neurons are the modules: solid = updated, patterned = frozen ({frozen} of{' '}
-        {s.modules.length} now). Same patterns as the timeline; click a neuron for its kernel.
+        {s.modules.length} now). Same patterns as the timeline; click a neuron (or Tab to it and
+        press Enter) for its kernel.
       </figcaption>
     </figure>
   );

@@ -20,10 +20,13 @@ const onGrid = (v: number, min: number, step: number) =>
 /**
  * A live parameter. The value follows the thumb while dragging and is sent to the trainer when
  * the drag ends (the native `change` event), so one drag logs one change, not one per pixel.
+ * It shows the value in force in the trainer (replayed link events included), or the value sent
+ * and still waiting for the next evaluation, with a hint saying so.
  */
 export function ParamSlider({ name, label, min, max, step, help, disabled }: Props) {
-  const value = useLabStore((s) => s.settings[name]);
   const live = useLabStore((s) => s.live[name]);
+  const pending = useLabStore((s) => s.pendingParams[name]);
+  const value = pending ?? live;
   const [drag, setDrag] = useState<number | null>(null);
   const ref = useRef<HTMLInputElement>(null);
   useEffect(() => {
@@ -64,7 +67,7 @@ export function ParamSlider({ name, label, min, max, step, help, disabled }: Pro
       />
       <p id={`${id}-help`} className="hint">
         {help}
-        {live !== value && (
+        {pending !== undefined && (
           <span className="pending">
             {' '}
             In force: {formatValue(live)}; {formatValue(value)} applies at the next evaluation.

@@ -3,6 +3,7 @@ import { getPolicy } from '../core/policies/registry';
 import { useLabStore } from '../store/store';
 import { moduleWords } from './model-words';
 import { ParamSlider } from './ParamSlider';
+import { LIVE_SLIDERS } from './shortcuts';
 
 /** α and β, the two live parameters of MAT. */
 export function ParamSliders() {
@@ -25,15 +26,15 @@ export function ParamSliders() {
     {
       name: 'alpha',
       label: 'α (modular)',
-      max: 3,
-      step: 0.05,
+      max: LIVE_SLIDERS.alpha.max,
+      step: LIVE_SLIDERS.alpha.step,
       help: `A ${one} trains while its λmax ≥ α × the ${s.ref} λmax of the modules of its kind.`,
     },
     {
       name: 'beta',
       label: 'β (temporal)',
-      max: 0.5,
-      step: 0.005,
+      max: LIVE_SLIDERS.beta.max,
+      step: LIVE_SLIDERS.beta.step,
       help: `A ${one} stops once its λmax changes by less than β (relative) over the last ${s.window} evaluation${s.window === 1 ? '' : 's'}.`,
     },
   ] as const;

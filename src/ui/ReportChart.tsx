@@ -3,11 +3,11 @@ import { getPolicy } from '../core/policies/registry';
 import { formatFlops, formatPercent } from '../report/format';
 import type { ChartSeries } from './report-view';
 import { metricDomain } from './report-view';
-import { GRID_STROKE } from './chart-props';
+import { CHART_A11Y } from './chart-props';
+import { usePalette } from './theme';
 import { useElementWidth } from './use-element-width';
 
 const HEIGHT = 320;
-const LAB_COLOUR = '#111827';
 
 /**
  * Validation metric against cumulative charged FLOPs, one line per series (report policies and,
@@ -25,10 +25,23 @@ export function ReportChart({
   const [ref, width] = useElementWidth<HTMLDivElement>();
   const domain = metricDomain(series, accuracy, target);
   const order = new Map(series.map((s, i) => [s.label, i]));
+  const palette = usePalette();
   return (
-    <div ref={ref} className="chart-box" style={{ height: HEIGHT }} data-testid="chart.report">
-      <LineChart width={width} height={HEIGHT} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-        <CartesianGrid stroke={GRID_STROKE} />
+    <div
+      ref={ref}
+      className="chart-box"
+      style={{ height: HEIGHT }}
+      data-testid="chart.report"
+      role="img"
+      aria-label={`Validation ${accuracy ? 'accuracy' : 'perplexity'} against charged FLOPs for ${series.map((s) => s.label).join(', ')}`}
+    >
+      <LineChart
+        width={width}
+        height={HEIGHT}
+        margin={{ top: 8, right: 16, bottom: 8, left: 0 }}
+        {...CHART_A11Y}
+      >
+        <CartesianGrid stroke={palette.chartGrid} />
         <XAxis
           dataKey="flops"
           type="number"
@@ -49,7 +62,7 @@ export function ReportChart({
           width={64}
         />
         {Number.isFinite(target) && (
-          <ReferenceLine y={target} stroke="#6b7280" strokeDasharray="6 4" />
+          <ReferenceLine y={target} stroke={palette.reference} strokeDasharray="6 4" />
         )}
         {/* In series order (vanilla, MAT, random, progressive, lab), not by name. */}
         <Legend itemSorter={(item) => order.get(String(item.value)) ?? series.length} />
@@ -59,7 +72,7 @@ export function ReportChart({
             data={s.points}
             dataKey="metric"
             name={s.label}
-            stroke={s.policy === 'lab' ? LAB_COLOUR : getPolicy(s.policy).plot.colour}
+            stroke={s.policy === 'lab' ? palette.text : getPolicy(s.policy).plot.colour}
             strokeDasharray={s.policy === 'lab' ? '0' : getPolicy(s.policy).plot.dash || '0'}
             strokeWidth={2.5}
             dot={s.policy === 'lab' ? { r: 2.5 } : false}

@@ -5,6 +5,8 @@ import { meanTarget } from '../report/analyse';
 import { formatMetric, POLICY_LABELS } from '../report/markdown';
 import type { Report } from '../report/schema';
 import { MAX_REPORT_BYTES, parseReport } from '../report/schema';
+import { findPreset } from '../core/presets';
+import { applyPreset } from '../store/actions';
 import { useLabStore } from '../store/store';
 import { formatFlops, formatPercent } from '../report/format';
 import { JsonFileButton } from './JsonFileButton';
@@ -68,7 +70,7 @@ export function ReportPanel() {
 
   return (
     <section
-      className="card"
+      className="card report"
       data-testid="panel.report"
       aria-labelledby="report-title"
       onDragOver={(e) => {
@@ -121,7 +123,24 @@ export function ReportPanel() {
           <p className="note" data-testid="report.lab">
             {differences.length === 0
               ? `This lab run trains the same model and data: its validation points are drawn in black (raw values).`
-              : `This lab run differs from the report's preset in ${differences.join(', ')}, so it is not drawn on these axes; open the ${report.preset.id} preset to compare.`}
+              : `This lab run differs from the report's preset in ${differences.join(', ')}, so it is not drawn on these axes.`}
+            {differences.length > 0 &&
+              (findPreset(report.preset.id) ? (
+                <>
+                  {' '}
+                  <button
+                    type="button"
+                    className="link-button"
+                    data-testid="report.open-preset"
+                    onClick={() => applyPreset(report.preset.id)}
+                  >
+                    Open the {report.preset.id} preset
+                  </button>{' '}
+                  to compare (restarts the run).
+                </>
+              ) : (
+                ` This lab has no preset ${report.preset.id} to open.`
+              ))}
           </p>
           <ReportChart series={series} accuracy={isAccuracy} target={target} />
           <table className="module-table" data-testid="report.table">

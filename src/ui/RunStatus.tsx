@@ -1,4 +1,5 @@
-import { useLabFields } from '../store/store';
+import { useEffect, useState } from 'react';
+import { useLabFields, useLabStore } from '../store/store';
 import type { LoadProgress } from '../protocol/messages';
 import { formatCount } from '../report/format';
 
@@ -20,6 +21,33 @@ function LoadingBar({ progress }: { progress: LoadProgress }) {
   );
 }
 
+/** Fewest seconds between two announcements of the decisions (they change every K steps). */
+const DECISION_ANNOUNCE_MS = 10_000;
+
+/**
+ * What a screen reader hears: the state (training, paused, stopped…) when it changes, and the
+ * number of modules training when it changes, at most every {@link DECISION_ANNOUNCE_MS}. The
+ * step counter itself is not announced (it changes many times a second).
+ */
+function Announcer({ state }: { state: string }) {
+  const decisions = useLabStore((s) => s.decisions);
+  const on = decisions ? decisions.updating.filter(Boolean).length : null;
+  const total = decisions?.updating.length ?? 0;
+  const [said, setSaid] = useState<{ on: number | null; at: number }>({ on: null, at: 0 });
+  useEffect(() => {
+    if (on === said.on) return;
+    const wait = Math.max(0, said.at + DECISION_ANNOUNCE_MS - Date.now());
+    const t = setTimeout(() => setSaid({ on, at: Date.now() }), wait);
+    return () => clearTimeout(t);
+  }, [on, said]);
+  return (
+    <span className="visually-hidden" role="status" data-testid="status.announce">
+      {state}
+      {said.on !== null ? `; ${said.on} of ${total} modules training` : ''}
+    </span>
+  );
+}
+
 /** Step counter, running state and where training runs. */
 export function RunStatus() {
   const s = useLabFields('step', 'running', 'phase', 'where', 'view', 'runConfig', 'loading');
@@ -32,11 +60,12 @@ export function RunStatus() {
           ? 'stopped by an error'
           : s.running
             ? 'training'
-            : s.runConfig.stopAt > 0 && s.step >= s.runConfig.stopAt
+            : s.runConfig.stopAt > 0 && s.step === s.runConfig.stopAt
               ? `paused at stopAt = ${s.runConfig.stopAt}`
               : 'paused';
   return (
-    <div className="run-status" aria-live="polite">
+    <div className="run-status">
+      <Announcer state={state} />
       <span className="step-counter">
         <span className="step-label">step</span>{' '}
         <span className="step-value">{formatCount(s.step)}</span>

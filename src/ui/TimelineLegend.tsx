@@ -2,6 +2,7 @@ import type { CSSProperties } from 'react';
 import type { PolicyName } from '../core/config';
 import type { CellPattern, CellStyle } from './cell-style';
 import { cellStyle, glyphColour, legendReasons } from './cell-style';
+import { Term } from './Term';
 
 /** Each pattern in CSS, as on the canvas (grid-draw.ts), so the legend matches the cells. */
 const PATTERN_CSS: Readonly<Record<CellPattern, (ink: string) => CSSProperties>> = {
@@ -37,7 +38,7 @@ export function TimelineLegend({ policy }: { policy: PolicyName }) {
             <span className="swatch big" style={swatchStyle(s)} aria-hidden="true">
               {s.glyph}
             </span>
-            {s.legend}
+            {r === 'warmup' ? <Term term="warmup">{s.legend}</Term> : s.legend}
           </li>
         );
       })}

@@ -3,8 +3,25 @@ import type { ReactNode } from 'react';
 import type { XAxisProps, YAxisProps } from 'recharts';
 import { formatValue } from '../report/format';
 
-/** The stroke of every chart's grid. */
+/** The stroke of every chart's grid in the light theme (components use the theme's, `chartGrid`). */
 export const GRID_STROKE = '#e5e7eb';
+
+/**
+ * Recharts' accessibility layer makes the SVG an unnamed `role="application"` tab stop and its
+ * tooltip an assertive live region: off. Each chart sits in a `role="img"` box named with a
+ * summary of what it shows instead.
+ */
+export const CHART_A11Y = { accessibilityLayer: false } as const;
+
+/** Recharts' tooltip box in the theme's colours (CSS custom properties, see styles.css). */
+export const TOOLTIP_STYLE = {
+  contentStyle: {
+    background: 'var(--card)',
+    borderColor: 'var(--line)',
+    color: 'var(--text)',
+  },
+  labelStyle: { color: 'var(--text)' },
+} as const;
 
 /** A chart's margins: `vertical` above and below, 8 to the right, none to the left. */
 export const chartMargin = (vertical: number) => ({
@@ -31,6 +48,7 @@ export const kernelValueAxis: YAxisProps = {
 
 /** A tooltip that shows a value as `name` and its label as `label` gives it. */
 export const valueTooltip = (name: string, label: (label: ReactNode) => string) => ({
+  ...TOOLTIP_STYLE,
   isAnimationActive: false,
   formatter: (v: unknown): [string, string] => [
     typeof v === 'number' ? formatValue(v) : String(v),

@@ -26,14 +26,20 @@ export function positiveRange(arrays: Iterable<ArrayLike<number>>): [number, num
   return lo <= hi ? [lo, hi] : null;
 }
 
-/** A log colour scale over `range` (widened by 10 % each side when it is a single value). */
-export function lambdaScale(range: [number, number] | null): LambdaScale {
-  if (!range) return { domain: null, colour: () => NO_VALUE_COLOUR };
+/**
+ * A log colour scale over `range` (widened by 10 % each side when it is a single value); values
+ * it cannot place get `noValue` (the theme's).
+ */
+export function lambdaScale(
+  range: [number, number] | null,
+  noValue: string = NO_VALUE_COLOUR,
+): LambdaScale {
+  if (!range) return { domain: null, colour: () => noValue };
   const [lo, hi] = range[0] === range[1] ? [range[0] / 1.1, range[1] * 1.1] : range;
   const scale = scaleSequentialLog(interpolateViridis).domain([lo, hi]).clamp(true);
   return {
     domain: [lo, hi],
-    colour: (v) => (v > 0 && Number.isFinite(v) ? scale(v) : NO_VALUE_COLOUR),
+    colour: (v) => (v > 0 && Number.isFinite(v) ? scale(v) : noValue),
   };
 }
 

@@ -6,11 +6,31 @@ import type { LambdaScale } from './colour';
 import type { GridLayout } from './grid';
 import { GUTTER } from './grid';
 
-/** Height of the step axis under the grid, CSS px. */
+/** Height of the step axis under the grid, CSS px, at the default 12 px type. */
 export const AXIS_HEIGHT = 20;
-const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-const TEXT = '#1f2937';
-const MUTED = '#4b5563';
+
+/** Colours and type size of the grid's labels and separators (from the theme, see theme.ts). */
+export interface GridInk {
+  text: string;
+  muted: string;
+  /** Lines between layers: the card's colour, so they read as gaps. */
+  separator: string;
+  /** Label size in CSS px (larger in presenter mode). */
+  fontPx: number;
+}
+
+/** The light theme's ink at the default size. */
+export const DEFAULT_INK: GridInk = {
+  text: '#1f2937',
+  muted: '#4b5563',
+  separator: '#ffffff',
+  fontPx: 12,
+};
+
+/** Height of the step axis for labels of `fontPx`. */
+export const axisHeight = (fontPx: number) => Math.max(AXIS_HEIGHT, fontPx + 8);
+
+const font = (px: number) => `${px}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
 
 /** Sizes the canvas for the device pixel ratio and returns a context in CSS px. */
 export function setupCanvas(
@@ -37,12 +57,13 @@ export function drawRows(
   ctx: CanvasRenderingContext2D,
   layout: GridLayout,
   labels: string[],
+  ink: GridInk = DEFAULT_INK,
 ): void {
-  ctx.font = FONT;
-  ctx.fillStyle = TEXT;
+  ctx.font = font(ink.fontPx);
+  ctx.fillStyle = ink.text;
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
-  const every = Math.max(1, Math.ceil(12 / layout.rowH));
+  const every = Math.max(1, Math.ceil(ink.fontPx / layout.rowH));
   labels.forEach((label, r) => {
     if (r % every === 0) ctx.fillText(label, GUTTER - 8, r * layout.rowH + layout.rowH / 2);
   });
@@ -53,9 +74,10 @@ export function drawLayerLines(
   ctx: CanvasRenderingContext2D,
   layout: GridLayout,
   layers: number[],
+  ink: GridInk = DEFAULT_INK,
 ): void {
   const right = GUTTER + layout.columns.length * layout.cellW;
-  ctx.fillStyle = '#ffffff';
+  ctx.fillStyle = ink.separator;
   for (let r = 1; r < layers.length; r++) {
     if (layers[r] !== layers[r - 1])
       ctx.fillRect(GUTTER - 4, r * layout.rowH - 1, right - GUTTER + 4, 2);
@@ -67,12 +89,13 @@ export function drawStepAxis(
   ctx: CanvasRenderingContext2D,
   layout: GridLayout,
   evaluations: readonly EvalColumn[],
+  ink: GridInk = DEFAULT_INK,
 ): void {
   const n = layout.columns.length;
   if (n === 0) return;
-  const y = layout.height + AXIS_HEIGHT / 2 + 2;
-  ctx.font = FONT;
-  ctx.fillStyle = MUTED;
+  const y = layout.height + axisHeight(ink.fontPx) / 2 + 2;
+  ctx.font = font(ink.fontPx);
+  ctx.fillStyle = ink.muted;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'left';
   ctx.fillText('step', 4, y);

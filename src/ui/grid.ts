@@ -26,15 +26,27 @@ export interface GridLayout {
   rows: number;
 }
 
-/** Row height for `rows` modules: comfortable for a few, compact for many, never over the cap. */
-export function rowHeight(rows: number): number {
-  const preferred = rows <= 8 ? 26 : rows <= 16 ? 20 : 15;
-  return Math.max(3, Math.min(preferred, Math.floor(MAX_GRID_HEIGHT / Math.max(1, rows))));
+/** Tallest row in presenter mode (big rows for a projector), CSS px. */
+export const ROOMY_ROW_HEIGHT = 44;
+
+/**
+ * Row height for `rows` modules: comfortable for a few, compact for many, never over
+ * `maxHeight` in all; `roomy` (presenter mode) lets rows grow to fill `maxHeight`.
+ */
+export function rowHeight(rows: number, maxHeight = MAX_GRID_HEIGHT, roomy = false): number {
+  const preferred = roomy ? ROOMY_ROW_HEIGHT : rows <= 8 ? 26 : rows <= 16 ? 20 : 15;
+  return Math.max(3, Math.min(preferred, Math.floor(maxHeight / Math.max(1, rows))));
 }
 
-export function gridLayout(evaluations: number, rows: number, width: number): GridLayout {
+export function gridLayout(
+  evaluations: number,
+  rows: number,
+  width: number,
+  maxHeight = MAX_GRID_HEIGHT,
+  roomy = false,
+): GridLayout {
   const plotW = Math.max(10, width - GUTTER);
-  const rowH = rowHeight(rows);
+  const rowH = rowHeight(rows, maxHeight, roomy);
   const height = Math.max(rowH, rows * rowH);
   const fit = Math.max(1, Math.floor(plotW / MIN_CELL_WIDTH));
   let columns: number[];
@@ -65,4 +77,47 @@ export function hitTest(
   const evaluation = layout.columns[column];
   if (evaluation === undefined || row >= layout.rows) return null;
   return { column, evaluation, row };
+}
+
+/** The keyboard cursor of a grid: a row (module) and a column of the layout. */
+export interface GridCursor {
+  row: number;
+  column: number;
+}
+
+/**
+ * The cursor after a key (arrows, Home/End, j/k for the next/previous module), kept inside
+ * `rows` × `columns`; null when the key does not move it.
+ */
+export function moveCursor(
+  cursor: GridCursor,
+  key: string,
+  rows: number,
+  columns: number,
+): GridCursor | null {
+  if (rows <= 0) return null;
+  const clampRow = (r: number) => Math.min(rows - 1, Math.max(0, r));
+  const clampCol = (c: number) => Math.min(Math.max(0, columns - 1), Math.max(0, c));
+  switch (key) {
+    case 'ArrowUp':
+    case 'k':
+      return { ...cursor, row: clampRow(cursor.row - 1) };
+    case 'ArrowDown':
+    case 'j':
+      return { ...cursor, row: clampRow(cursor.row + 1) };
+    case 'ArrowLeft':
+      return { ...cursor, column: clampCol(cursor.column - 1) };
+    case 'ArrowRight':
+      return { ...cursor, column: clampCol(cursor.column + 1) };
+    case 'Home':
+      return { ...cursor, column: 0 };
+    case 'End':
+      return { ...cursor, column: clampCol(columns - 1) };
+    case 'PageUp':
+      return { ...cursor, row: 0 };
+    case 'PageDown':
+      return { ...cursor, row: rows - 1 };
+    default:
+      return null;
+  }
 }

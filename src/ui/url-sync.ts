@@ -5,8 +5,14 @@ import { shareableConfig, shareableSearch } from '../store/url-state';
 
 export function startUrlSync(): () => void {
   let seen:
-    [LabState['runConfig'], LabState['events'], LabState['passThrough'], LabState['view']] | null =
-    null;
+    | [
+        LabState['runConfig'],
+        LabState['events'],
+        LabState['passThrough'],
+        LabState['view'],
+        LabState['page'],
+      ]
+    | null = null;
   let lastSearch = location.search;
   const write = (s: LabState) => {
     if (
@@ -14,13 +20,14 @@ export function startUrlSync(): () => void {
       seen[0] === s.runConfig &&
       seen[1] === s.events &&
       seen[2] === s.passThrough &&
-      seen[3] === s.view
+      seen[3] === s.view &&
+      seen[4] === s.page
     )
       return;
-    seen = [s.runConfig, s.events, s.passThrough, s.view];
+    seen = [s.runConfig, s.events, s.passThrough, s.view, s.page];
     // An imported run is not the live one: the link keeps describing the live run.
     if (s.view !== 'live') return;
-    const search = shareableSearch(shareableConfig(s.runConfig, s.events), s.passThrough);
+    const search = shareableSearch(shareableConfig(s.runConfig, s.events), s.passThrough, s.page);
     if (search === lastSearch) return;
     lastSearch = search;
     history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);

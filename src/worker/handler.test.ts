@@ -78,6 +78,22 @@ describe('worker protocol handler', () => {
     expect(run.weights.find((w) => w.name === 'L0.H1.qkv')?.shape).toEqual([9, 12]);
   });
 
+  it('answers every init, also one the next init replaces before it is ready', async () => {
+    const h = harness();
+    // A preset picked while the first run is still loading: two inits back to back.
+    const first = h.handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
+    const second = h.handle({
+      type: 'init',
+      version: PROTOCOL_VERSION,
+      config: { ...tiny, heads: 4, dModel: 16 },
+    });
+    await Promise.all([first, second]);
+    const ready = h.of('ready');
+    expect(ready.map((r) => r.modules.length)).toEqual([2, 4]);
+    await h.handle({ type: 'step', count: 1 });
+    await h.until(() => h.of('status').some((st) => !st.running && st.step === 1));
+  });
+
   it('logs a paused slider change at once with old and new values', async () => {
     const h = harness();
     await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
@@ -119,6 +135,43 @@ describe('worker protocol handler', () => {
     expect(h.of('metrics').flatMap((m) => Array.from(m.batch.steps))).toEqual([1, 2, 3, 4]);
     expect(h.of('status').every((s) => s.step <= 4)).toBe(true);
     expect(h.of('status').at(-1)).toMatchObject({ running: false, step: 4 });
+  });
+
+  it('pauses at stopAt once: Play from there trains on', async () => {
+    const h = harness();
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: { ...tiny, stopAt: 3 } });
+    await h.handle({ type: 'play' });
+    await h.until(() => h.of('status').some((s) => !s.running && s.step === 3));
+    await h.handle({ type: 'play' });
+    const steps = () => h.of('metrics').flatMap((m) => Array.from(m.batch.steps));
+    await h.until(() => steps().includes(8), 30_000);
+    await h.handle({ type: 'pause' });
+    expect(steps().slice(0, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(h.of('status').at(-1)?.running).toBe(false);
+  });
+
+  it('logs a manual override as an event at the step it took effect', async () => {
+    const h = harness();
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
+    await h.handle({ type: 'step', count: 3 });
+    await h.until(() => h.of('status').some((s) => !s.running && s.step === 3));
+    await h.handle({ type: 'override', id: 'L0.H1', mode: 'off' });
+    await h.handle({ type: 'override', id: 'L0.H1', mode: 'off' });
+    expect(h.of('event')).toEqual([
+      {
+        type: 'event',
+        event: { step: 3, name: 'override', module: 'L0.H1', from: 'auto', to: 'off' },
+      },
+    ]);
+    expect(h.of('decisions').at(-1)?.reasons[1]).toBe('forced-off');
+    await h.handle({ type: 'export', requestId: 1 });
+    const run = validateRunFile(JSON.parse(JSON.stringify(h.of('exported')[0]!.run)));
+    expect(run.config.events).toEqual([
+      { step: 3, name: 'override', module: 'L0.H1', mode: 'off' },
+    ]);
+    expect(run.events).toEqual([
+      { step: 3, name: 'override', module: 'L0.H1', from: 'auto', to: 'off' },
+    ]);
   });
 
   it('reports unreadable data as a data error, and a bad protocol version as a config error', async () => {

@@ -147,7 +147,8 @@ export class MetricsPump {
     this.startChunk();
   }
 
-  private median(): number | null {
+  /** Median wall-clock ms per step over the last chunks; null before any was timed. */
+  median(): number | null {
     if (this.stepMs.length === 0) return null;
     const s = [...this.stepMs].sort((a, b) => a - b);
     return s[Math.floor(s.length / 2)]!;

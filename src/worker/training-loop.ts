@@ -3,6 +3,7 @@ import { initBackend, NoWebGPUError } from '../core/backend';
 import { now } from '../core/clock';
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import { DataError } from '../core/data/corpus';
+import { saveModelView } from '../core/runfile';
 import type { TaskData } from '../core/families';
 import { taskDataKind } from '../core/families';
 import type { StepResult } from '../core/session';
@@ -17,6 +18,12 @@ import { MetricsPump } from './metrics-pump';
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * While playing, the step counter is posted after every step, but not twice within this many ms
+ * (half a frame: faster steps could not be shown one by one anyway).
+ */
+const STATUS_INTERVAL_MS = 8;
 
 /** Decisions in module order as the protocol carries them. */
 function encodeDecisions(
@@ -65,7 +72,12 @@ export class TrainingLoop {
   private looping: Promise<void> | null = null;
   private generation = 0;
   private lock: Promise<unknown> = Promise.resolve();
+  /** The inits asked for so far, chained (see `init`). */
+  private inits: Promise<void> = Promise.resolve();
+  private disposed = false;
   private readonly metrics: MetricsPump;
+  /** When the last `status` was posted. */
+  private lastStatus = -Infinity;
 
   constructor(
     private readonly post: Post,
@@ -80,8 +92,22 @@ export class TrainingLoop {
     this.post({ type: 'error', code, message, fatal });
   }
 
-  /** Ends the current run and starts a new one: backend, data, session, then `ready`. */
-  async init(config: ExperimentConfig): Promise<void> {
+  /**
+   * Ends the current run and starts a new one: backend, data, session, then `ready`. Inits run
+   * one after another and each answers `ready` (or an error), even one that the next replaces at
+   * once: the store counts the answers to drop the replaced runs' messages, so an init that
+   * answered nothing (a preset picked while the first run still loads) would leave the page
+   * waiting for ever.
+   */
+  init(config: ExperimentConfig): Promise<void> {
+    const started = this.inits.then(() => this.start(config));
+    this.inits = started.catch(() => undefined);
+    return started;
+  }
+
+  private async start(config: ExperimentConfig): Promise<void> {
+    // A disposed loop starts nothing more (an init queued behind the dispose).
+    if (this.disposed) return;
     this.generation++;
     this.running = false;
     this.stepsToRun = 0;
@@ -103,6 +129,14 @@ export class TrainingLoop {
       return;
     }
     this.post(readyMsg(this.session, backend, config));
+    for (const e of this.session.ignoredEvents) {
+      this.post({
+        type: 'error',
+        code: 'config',
+        message: `events: ${e.step}:${e.module}:${e.mode} overrides module ${e.module}, which this model does not have; ignored.`,
+        fatal: false,
+      });
+    }
     await this.postView(0);
     this.status();
   }
@@ -138,10 +172,20 @@ export class TrainingLoop {
     if (decisions) this.post(decisionsMsg(s.step, decisions));
   }
 
-  override(id: string, mode: ManualOverride | null): void {
+  /**
+   * A manual override, applied between two steps (never inside one) and logged at the step it
+   * took effect, so the link replays it there.
+   */
+  async override(id: string, mode: ManualOverride | null): Promise<void> {
     const s = this.session;
     if (!s) return;
-    this.post(decisionsMsg(s.step, s.override(id, mode)));
+    await this.exclusive(() => {
+      if (this.session !== s) return Promise.resolve();
+      const { event, decisions } = s.override(id, mode);
+      if (event) this.post({ type: 'event', event: { ...event } });
+      this.post(decisionsMsg(s.step, decisions));
+      return Promise.resolve();
+    });
   }
 
   /** The run so far as a run file, read between two steps. */
@@ -153,14 +197,23 @@ export class TrainingLoop {
       return;
     }
     const { backend, adapter, isFallbackAdapter } = b;
-    const run = await this.exclusive(() => {
+    const run = await this.exclusive(async () => {
       const { metrics, validation } = this.metrics.snapshot();
-      return s.exportRun({ backend, adapter, isFallbackAdapter }, metrics, validation);
+      const file = await s.exportRun({ backend, adapter, isFallbackAdapter }, metrics, validation);
+      // The model's view at the exported weights and the measured step time, so an import
+      // shows what the page showed (docs/run-format.md).
+      const view = await s.task.view?.();
+      return {
+        ...file,
+        ...(view ? { modelView: { step: s.step, view: saveModelView(view) } } : {}),
+        medianStepMs: this.metrics.median(),
+      };
     });
     this.post({ type: 'exported', requestId, run });
   }
 
   dispose(): void {
+    this.disposed = true;
     this.generation++;
     this.running = false;
     this.session?.dispose();
@@ -168,6 +221,7 @@ export class TrainingLoop {
   }
 
   private status(): void {
+    this.lastStatus = now();
     this.post({ type: 'status', running: this.running, step: this.session?.step ?? 0 });
   }
 
@@ -226,11 +280,16 @@ export class TrainingLoop {
       while (this.session && gen === this.generation && (this.running || this.stepsToRun > 0)) {
         await this.exclusive(() => this.stepOnce());
         if (this.stepsToRun > 0) this.stepsToRun--;
+        // stopAt pauses once, at the step that reaches it; Play from there (or later) trains on.
         const stopAt = this.session.config.stopAt;
-        if (stopAt > 0 && this.session.step >= stopAt && this.running) {
+        if (stopAt > 0 && this.session.step === stopAt && this.running) {
           this.running = false;
           this.stepsToRun = 0;
         }
+        // The step counter follows every step (metrics come in batches ≤ 5/s), so what the page
+        // shows when Pause is pressed is where the run is: it stops after the step in progress.
+        // (Only while playing: a run of `step`s, or one that just paused, ends with a status.)
+        if (this.running && now() - this.lastStatus >= STATUS_INTERVAL_MS) this.status();
         if (this.metrics.due()) await this.flush(run);
         // Let messages (pause, sliders) in between steps.
         await new Promise((r) => setTimeout(r, 0));
@@ -274,9 +333,20 @@ export class TrainingLoop {
 
   /** What a step did besides its loss: an evaluation or new decisions, and applied events. */
   private report(s: Session, r: StepResult): void {
+    // Replayed overrides took effect before the evaluation: posted first, as live ones are.
+    if (r.overrideDecisions && r.evaluation)
+      this.post(decisionsMsg(r.step - 1, r.overrideDecisions));
     if (r.evaluation) {
-      const { step, lambdaMax, spectra, effRank, ms } = r.evaluation;
-      const evaluation = { step, lambdaMax, spectra, effRank, ...encodeDecisions(s.decisions), ms };
+      const { step, lambdaMax, spectra, effRank, stdErr, ms } = r.evaluation;
+      const evaluation = {
+        step,
+        lambdaMax,
+        spectra,
+        effRank,
+        ...(stdErr ? { stdErr } : {}),
+        ...encodeDecisions(s.decisions),
+        ms,
+      };
       this.post({ type: 'evaluation', evaluation });
     } else if (r.decisions) {
       this.post(decisionsMsg(r.step - 1, r.decisions));

@@ -83,8 +83,23 @@ const REF_WORDS: Record<PolicyParams['ref'], string> = {
   max: 'the largest',
 };
 
-/** The rules with the current constants plugged in. */
-export function matRules(params: PolicyParams): ExplainLine[] {
+/**
+ * "(neurons are compared with neurons)", "(attention heads are compared with attention heads,
+ * experts with experts)": the run's own module kinds; without them, in general words.
+ */
+function compareWords(kinds: readonly ModuleKind[]): string {
+  const unique = [...new Set(kinds)];
+  if (unique.length === 0) return 'each kind is compared only with its own kind';
+  return unique
+    .map((k, i) => {
+      const many = moduleKindInfo(k).many;
+      return i === 0 ? `${many} are compared with ${many}` : `${many} with ${many}`;
+    })
+    .join(', ');
+}
+
+/** The rules with the current constants plugged in, worded for the run's module kinds. */
+export function matRules(params: PolicyParams, kinds: readonly ModuleKind[] = []): ExplainLine[] {
   const { alpha, beta, warmup, window: w, ref, stop } = params;
   return [
     {
@@ -96,8 +111,8 @@ export function matRules(params: PolicyParams): ExplainLine[] {
       title: 'Modular rule (α)',
       words:
         `A module keeps training while its largest kernel eigenvalue λmax is at least α = ${fmt(alpha)} ` +
-        `times ${REF_WORDS[ref]} λmax of the modules of its kind (heads are compared with heads, ` +
-        `experts with experts). Equal counts as enough.` +
+        `times ${REF_WORDS[ref]} λmax of the modules of its kind (${compareWords(kinds)}). ` +
+        `Equal counts as enough.` +
         (alpha === 0 ? ' With α = 0 every module passes.' : ''),
       formula: `active_m ⇔ λmax_m ≥ α · ${ref}{λmax_j : kind_j = kind_m}`,
     },
@@ -168,7 +183,16 @@ export function explainMat(input: ExplainInput): MatExplanation {
       },
     };
   });
-  return { caveat: READING_CAVEAT, rules: matRules(params), inWarmup, kinds, modules };
+  return {
+    caveat: READING_CAVEAT,
+    rules: matRules(
+      params,
+      input.modules.map((m) => m.kind),
+    ),
+    inWarmup,
+    kinds,
+    modules,
+  };
 }
 
 /** {@link explainMat} with the numbers computed from a policy input as MAT computes them. */
