@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend';
 import type { BackendInfo } from './backend';
 import { DEFAULT_CONFIG } from './config';
+import type { ExperimentConfig } from './config';
 import { TinyBert } from './families/bert/model';
 import { fastBertKernels } from './families/bert/kernel';
 import { makeProbe, probeTensors, disposeProbeTensors } from './families/transformer/kernel';
@@ -39,6 +40,28 @@ beforeAll(async () => {
 /** A 1-layer, 2-head BERT (d = 16, dFF = 32, T = 8, V = 100); batch and probe of 4. */
 const tinyBert = { layers: 1, heads: 2, dModel: 16, dFF: 32, seqLen: 8, vocab: 100 };
 const tinyConfig = { ...DEFAULT_CONFIG, ...tinyBert, batch: 4, probe: 4, R: 2, K: 2, warmup: 2 };
+
+/** Six steps of `cfg` on WebGPU (g) and on cpu (c): the losses and the last λmax of each. */
+async function onBoth(cfg: ExperimentConfig) {
+  const run = async () => {
+    const s = new Session(cfg, loadCorpusFromDisk());
+    const losses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await s.advance();
+      losses.push((await r.loss.data())[0]!);
+      r.loss.dispose();
+    }
+    const lam = Array.from(s.history.at(-1)!.lambdaMax);
+    s.dispose();
+    return { losses, lam };
+  };
+  await tf.setBackend('webgpu');
+  const g = await run();
+  await tf.setBackend('cpu');
+  const c = await run();
+  await tf.setBackend('webgpu');
+  return { g, c };
+}
 
 describe('WebGPU backend (Dawn, SwiftShader)', () => {
   it('really runs on webgpu, with the adapter reported', () => {
@@ -77,23 +100,7 @@ describe('WebGPU backend (Dawn, SwiftShader)', () => {
   });
 
   it('trains like the cpu backend: same losses and λmax to float32 rounding', async () => {
-    const run = async () => {
-      const s = new Session(tinyConfig, loadCorpusFromDisk());
-      const losses: number[] = [];
-      for (let i = 0; i < 6; i++) {
-        const r = await s.advance();
-        losses.push((await r.loss.data())[0]!);
-        r.loss.dispose();
-      }
-      const lam = Array.from(s.history.at(-1)!.lambdaMax);
-      s.dispose();
-      return { losses, lam };
-    };
-    await tf.setBackend('webgpu');
-    const g = await run();
-    await tf.setBackend('cpu');
-    const c = await run();
-    await tf.setBackend('webgpu');
+    const { g, c } = await onBoth(tinyConfig);
     g.losses.forEach((l, i) => expect(Math.abs(l - c.losses[i]!)).toBeLessThan(1e-4));
     g.lam.forEach((l, i) => expect(Math.abs(l - c.lam[i]!) / c.lam[i]!).toBeLessThan(1e-4));
   });
@@ -105,24 +112,7 @@ describe('WebGPU backend (Dawn, SwiftShader)', () => {
       { model: 'switch', modules: 'heads,embed', experts: 3 },
     ],
   ] as const)('the step kernel on WebGPU trains like the cpu backend (%s)', async (_, extra) => {
-    const cfg = { ...tinyConfig, ...extra, kernel: 'step' as const };
-    const run = async () => {
-      const s = new Session(cfg, loadCorpusFromDisk());
-      const losses: number[] = [];
-      for (let i = 0; i < 6; i++) {
-        const r = await s.advance();
-        losses.push((await r.loss.data())[0]!);
-        r.loss.dispose();
-      }
-      const lam = Array.from(s.history.at(-1)!.lambdaMax);
-      s.dispose();
-      return { losses, lam };
-    };
-    await tf.setBackend('webgpu');
-    const g = await run();
-    await tf.setBackend('cpu');
-    const c = await run();
-    await tf.setBackend('webgpu');
+    const { g, c } = await onBoth({ ...tinyConfig, ...extra, kernel: 'step' as const });
     expect(g.lam.length).toBe(c.lam.length);
     g.losses.forEach((l, i) => expect(Math.abs(l - c.losses[i]!)).toBeLessThan(1e-4));
     // As above; an expert no sequence's kept token reached has λmax 0 on both.

@@ -89,3 +89,27 @@ export function expectOnlyUpdatedMove(
   });
   opt.dispose();
 }
+
+/**
+ * A step kernel's loss and gradients against the plain step's (`ref`, every module updated):
+ * the same loss to 1e-6, each variable's gradient within 1e-5 of the reference's largest entry
+ * (another summation order); then, with every third module frozen, the updated modules'
+ * gradients as the grouped step has them (`expectGroupedGradients`).
+ */
+export function expectStepGradients(
+  model: Groupable & Pick<LabModel, 'modules' | 'allVariables'>,
+  step: { loss: tf.Scalar; gradients: (vars: tf.Variable[]) => tf.Tensor[] },
+  ref: { value: tf.Scalar; grads: tf.NamedTensorMap },
+  loss: () => tf.Scalar,
+): void {
+  expect(step.loss.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0]!, 6);
+  const vars = model.allVariables();
+  const got = tf.tidy(() => step.gradients(vars).map((g) => tf.keep(g)));
+  vars.forEach((v, i) => {
+    expect(got[i]!.shape, v.name).toEqual(v.shape);
+    expect(gradError(ref.grads[v.name]!.dataSync(), got[i]!.dataSync()), v.name).toBeLessThan(1e-5);
+  });
+  tf.dispose(got);
+  const on = model.modules.map((_, m) => m % 3 !== 1);
+  expectGroupedGradients(model, on, loss, step.gradients);
+}

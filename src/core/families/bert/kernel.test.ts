@@ -4,8 +4,8 @@ import type { BertSize } from './model';
 import { TinyBert } from './model';
 import { fastBertKernels, stepBertKernels } from './kernel';
 import type { MlmTensors } from '../transformer/mlm-task';
-import { executedMatmuls, gradError } from '../../testing/kernels';
-import { activeVariables, expectGroupedGradients } from '../../testing/training';
+import { executedMatmuls } from '../../testing/kernels';
+import { activeVariables, expectStepGradients } from '../../testing/training';
 import { bertStepEvaluationFlops, bertStepLedger } from './flops';
 import { makeProbe, probeTensors, disposeProbeTensors } from '../transformer/kernel';
 import { spectrum } from '../../kernel';
@@ -221,21 +221,8 @@ describe('the step kernel (from the training step) vs the oracle, and its gradie
         (m) => kinds[m]!,
       );
       expect(step.spectrum.sides).toEqual(model.modules.map(() => n));
-      expect(step.loss.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0]!, 6);
-
-      // Every module updated: each variable's gradient is the plain step's.
-      const vars = model.allVariables();
-      const got = tf.tidy(() => step.gradients(vars).map((g) => tf.keep(g)));
-      vars.forEach((v, i) => {
-        expect(got[i]!.shape, v.name).toEqual(v.shape);
-        expect(gradError(ref.grads[v.name]!.dataSync(), got[i]!.dataSync()), v.name).toBeLessThan(
-          1e-5,
-        );
-      });
-      tf.dispose(got);
-      // Some of every kind frozen: the updated ones' gradients, as the grouped step has them.
-      const on = model.modules.map((_, m) => m % 3 !== 1);
-      expectGroupedGradients(model, on, loss, step.gradients);
+      // Its loss and gradients are the plain step's, with every module updated and some frozen.
+      expectStepGradients(model, step, ref, loss);
 
       step.loss.dispose();
       step.dispose();

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelTerms, Probe, ProbeTensors } from '../transformer/kernel';
 import {
-  embedGram,
   embedTapsOf,
   embedZeroTaps,
   ffnGram,
@@ -11,12 +10,18 @@ import {
   termsAndKernels,
 } from '../transformer/kernel';
 import type { BertCaptured, TinyBert } from './model';
-import { kernelInput } from '../../kernel';
 import { sampleLosses } from '../model';
 import { checkStepKernelSize, moduleStepGradients, stepPass } from '../step-kernel';
 import type { StepProbe } from '../types';
 import type { MlmTensors } from '../transformer/mlm-task';
-import { embedWeightGradients, firstRows, headWeightGradients } from '../transformer/step-kernel';
+import type { TransformerStep } from '../transformer/step-kernel';
+import {
+  firstRows,
+  headAndEmbedGradients,
+  readStepKernels,
+  transformerStepProbe,
+  stepHeadAndEmbedGrams,
+} from '../transformer/step-kernel';
 
 /**
  * Every module's n × n kernel in one forward and one backward pass over the replicated probe
@@ -159,103 +164,49 @@ export async function stepBertKernels(
     },
   );
   const tap = (k: number, l: number) => D[k * Lc + l]! as tf.Tensor2D;
-  const e = D.slice(ownTaps) as tf.Tensor2D[];
+  const step: TransformerStep = {
+    model,
+    tokens,
+    M,
+    capture,
+    dQkv: (l) => tap(0, l),
+    dY: (l) => tap(1, l),
+    embed: embed ? (D.slice(ownTaps) as tf.Tensor2D[]) : null,
+  };
   const grams = tf.tidy(() => {
     const nT = n * T;
-    const parts: tf.Tensor[] = [];
-    for (let l = 0; l < Lc; l++) {
-      const [x, ctx] = [capture.xAug[l]!, capture.ctx[l]!];
-      const dims = { n, Rp: 1, T, H, dh };
-      parts.push(
-        headGrams(
-          firstRows(x, nT),
-          firstRows(ctx, nT),
-          firstRows(tap(0, l), nT),
-          firstRows(tap(1, l), nT),
-          dims,
-        ),
-      );
-    }
-    if (ffn) {
-      for (let l = 0; l < Lc; l++) {
-        const [x, a] = [capture.ffnIn![l]!, capture.hidden![l]!];
-        parts.push(
-          ffnGram(
-            firstRows(x, nT),
-            firstRows(a, nT),
-            firstRows(tap(2, l), nT),
-            firstRows(tap(3, l), nT),
-            {
-              n,
-              Rp: 1,
-              T,
-            },
-          ),
-        );
-      }
-    }
-    if (embed) {
-      const g = {
-        dPre: firstRows(e[0]!, nT),
-        dPost: firstRows(e[1]!, nT),
-        xhat: firstRows(capture.xhat![0]!, nT),
-        dLogits: firstRows(e[2]!, n * M),
-        tn: firstRows(capture.tn![0]!, n * M),
-      };
-      const ids = tokens.slice([0, 0], [n, T]).reshape([nT]) as tf.Tensor1D;
-      parts.push(embedGram(g, ids, { n, Rp: 1, T, M }));
-    }
-    // (B·D_i)·(B·D_j): the per-sample loss gradients are B times the tap gradients' rows.
-    return tf
-      .concat(parts, 0)
-      .squeeze([1])
-      .mul(B * B);
+    const shared = stepHeadAndEmbedGrams(step, n);
+    const ffns = !ffn
+      ? []
+      : Array.from({ length: Lc }, (_, l) => {
+          const [x, a] = [capture.ffnIn![l]!, capture.hidden![l]!];
+          const [dh, dy] = [firstRows(tap(2, l), nT), firstRows(tap(3, l), nT)];
+          return ffnGram(firstRows(x, nT), firstRows(a, nT), dh, dy, { n, Rp: 1, T });
+        });
+    return [...shared.heads, ...ffns, ...shared.embed];
   });
-  const kernels = (await grams.data()) as Float32Array;
-  grams.dispose();
+  const kernels = await readStepKernels(grams, B);
 
   const gradients = moduleStepGradients(model, backboneGrads, (asked, got) => {
-    const headsAsked = Array.from({ length: Lc }, () => [] as number[]);
+    const heads = Array.from({ length: Lc }, () => [] as number[]);
+    let embedAsked = false;
     for (const m of asked) {
       const info = model.modules[m]!;
-      if (info.kind === 'head') headsAsked[info.layer]!.push(info.index);
-      else if (info.kind === 'ffn') {
+      if (info.kind === 'head') heads[info.layer]!.push(info.index);
+      else if (info.kind === 'embed') embedAsked = true;
+      else {
         const l = info.layer;
         const L = model.layerVars[l]!;
         got.set(L.w1.name, tf.matMul(capture.ffnIn![l]!, tap(2, l), true, false));
         got.set(L.b1.name, tap(2, l).sum(0));
         got.set(L.w2.name, tf.matMul(capture.hidden![l]!, tap(3, l), true, false));
         got.set(L.b2.name, tap(3, l).sum(0));
-      } else {
-        const pass = {
-          dPre: e[0]!,
-          dPost: e[1]!,
-          xhat: capture.xhat![0]!,
-          dLogits: e[2]!,
-          tn: capture.tn![0]!,
-        };
-        for (const [name, g] of embedWeightGradients(model, tokens, pass)) got.set(name, g);
       }
     }
-    headsAsked.forEach((heads, l) => {
-      if (heads.length === 0) return;
-      const pass = { xAug: capture.xAug[l]!, ctx: capture.ctx[l]!, dQkv: tap(0, l), dY: tap(1, l) };
-      const w = headWeightGradients(heads, H, dh, pass);
-      const L = model.layerVars[l]!;
-      heads.forEach((h, k) => {
-        got.set(L.qkv[h]!.name, w.qkv[k]!);
-        got.set(L.o[h]!.name, w.o[k]!);
-      });
-    });
+    headAndEmbedGradients(step, heads, embedAsked, got);
   });
-  return {
-    kernels,
-    spectrum: kernelInput(kernels, n),
-    loss: value,
-    gradients,
-    dispose: () => {
-      for (const t of Object.values(capture).flat() as tf.Tensor[]) t.dispose();
-      for (const t of grads) t.dispose();
-    },
-  };
+  return transformerStepProbe(kernels, n, value, gradients, [
+    ...(Object.values(capture).flat() as tf.Tensor[]),
+    ...grads,
+  ]);
 }

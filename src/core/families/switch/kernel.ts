@@ -1,14 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SwitchCaptured, SwitchTaps, TinySwitch } from './model';
-import { kernelInput } from '../../kernel';
 import { sampleLosses } from '../model';
 import { checkStepKernelSize, moduleStepGradients, stepPass } from '../step-kernel';
 import type { StepProbe } from '../types';
 import type { MlmTensors } from '../transformer/mlm-task';
-import { embedWeightGradients, firstRows, headWeightGradients } from '../transformer/step-kernel';
+import type { TransformerStep } from '../transformer/step-kernel';
+import {
+  headAndEmbedGradients,
+  readStepKernels,
+  transformerStepProbe,
+  stepHeadAndEmbedGrams,
+} from '../transformer/step-kernel';
 import type { KernelTerms, Probe, ProbeTensors } from '../transformer/kernel';
 import {
-  embedGram,
   embedTapsOf,
   embedZeroTaps,
   headGrams,
@@ -232,113 +236,54 @@ export async function stepSwitchKernels(
     },
   );
   const tap = (k: number, l: number) => D[k * Lc + l]!;
-  const e = D.slice(4 * Lc) as tf.Tensor2D[];
+  const step: TransformerStep = {
+    model,
+    tokens,
+    M,
+    capture,
+    dQkv: (l) => tap(0, l) as tf.Tensor2D,
+    dY: (l) => tap(1, l) as tf.Tensor2D,
+    embed: embed ? (D.slice(4 * Lc) as tf.Tensor2D[]) : null,
+  };
   const grams = tf.tidy(() => {
-    const nT = n * T;
-    const heads: tf.Tensor[] = [];
-    const experts: tf.Tensor[] = [];
-    for (let l = 0; l < Lc; l++) {
-      const [x, ctx] = [capture.xAug[l]!, capture.ctx[l]!];
-      const dims = { n, Rp: 1, T, H, dh };
-      const [dq, dy] = [tap(0, l), tap(1, l)];
-      heads.push(
-        headGrams(firstRows(x, nT), firstRows(ctx, nT), firstRows(dq, nT), firstRows(dy, nT), dims),
-      );
+    const shared = stepHeadAndEmbedGrams(step, n);
+    const experts = Array.from({ length: Lc }, (_, l) => {
       const g = { slot: capture.slot[l]!, mask: capture.mask[l]!, ffnIn: capture.ffnIn[l]! };
       const slotted = { hidden: capture.hidden[l]!, dH: tap(2, l), dY: tap(3, l) };
-      experts.push(expertGram(g, slotted, { n, Rp: 1, T, E }));
-    }
-    const parts = [...heads, ...experts];
-    if (embed) {
-      const g = {
-        dPre: firstRows(e[0]!, nT),
-        dPost: firstRows(e[1]!, nT),
-        xhat: firstRows(capture.xhat![0]!, nT),
-        dLogits: firstRows(e[2]!, n * M),
-        tn: firstRows(capture.tn![0]!, n * M),
-      };
-      const ids = tokens.slice([0, 0], [n, T]).reshape([nT]) as tf.Tensor1D;
-      parts.push(embedGram(g, ids, { n, Rp: 1, T, M }));
-    }
-    // (B·D_i)·(B·D_j): the per-sample gradients are B times the tap gradients' rows.
-    return tf
-      .concat(parts, 0)
-      .squeeze([1])
-      .mul(B * B);
+      return expertGram(g, slotted, { n, Rp: 1, T, E });
+    });
+    return [...shared.heads, ...experts, ...shared.embed];
   });
-  const kernels = (await grams.data()) as Float32Array;
-  grams.dispose();
+  const kernels = await readStepKernels(grams, B);
 
   const gradients = moduleStepGradients(model, backboneGrads, (asked, got) => {
-    const headsAsked = Array.from({ length: Lc }, () => [] as number[]);
-    const expertsAsked = Array.from({ length: Lc }, () => [] as number[]);
+    const heads = Array.from({ length: Lc }, () => [] as number[]);
+    const experts = Array.from({ length: Lc }, () => [] as number[]);
+    let embedAsked = false;
     for (const m of asked) {
       const info = model.modules[m]!;
-      if (info.kind === 'head') headsAsked[info.layer]!.push(info.index);
-      else if (info.kind === 'expert') expertsAsked[info.layer]!.push(info.index);
-      else {
-        const pass = {
-          dPre: e[0]!,
-          dPost: e[1]!,
-          xhat: capture.xhat![0]!,
-          dLogits: e[2]!,
-          tn: capture.tn![0]!,
-        };
-        for (const [name, g] of embedWeightGradients(model, tokens, pass)) got.set(name, g);
-      }
+      if (info.kind === 'head') heads[info.layer]!.push(info.index);
+      else if (info.kind === 'expert') experts[info.layer]!.push(info.index);
+      else embedAsked = true;
     }
-    for (let l = 0; l < Lc; l++) {
+    headAndEmbedGradients(step, heads, embedAsked, got);
+    experts.forEach((ex, l) => {
+      if (ex.length === 0) return;
       const L = model.layerVars[l]!;
-      const heads = headsAsked[l]!;
-      if (heads.length > 0) {
-        const pass = {
-          xAug: capture.xAug[l]!,
-          ctx: capture.ctx[l]!,
-          dQkv: tap(0, l) as tf.Tensor2D,
-          dY: tap(1, l) as tf.Tensor2D,
-        };
-        const w = headWeightGradients(heads, H, dh, pass);
-        heads.forEach((h, k) => {
-          got.set(L.qkv[h]!.name, w.qkv[k]!);
-          got.set(L.o[h]!.name, w.o[k]!);
-        });
-      }
-      const ex = expertsAsked[l]!;
-      if (ex.length > 0) {
-        // Slot layout [E, C, ·]: expert e's slots are row e (one group, in expert order).
-        const pick = (x: tf.Tensor) =>
-          ex.length === E ? x : tf.gather(x, tf.tensor1d(ex, 'int32'), 0);
-        const hidden = capture.hidden[l]!;
-        const aAug = tf.concat([hidden, tf.ones([E, C, 1])], 2);
-        const dW1 = tf.matMul(
-          pick(capture.slotIn![l]!) as tf.Tensor3D,
-          pick(tap(2, l)) as tf.Tensor3D,
-          true,
-          false,
-        );
-        const dW2 = tf.matMul(
-          pick(aAug) as tf.Tensor3D,
-          pick(tap(3, l)) as tf.Tensor3D,
-          true,
-          false,
-        );
-        const w1 = tf.unstack(dW1);
-        const w2 = tf.unstack(dW2);
-        ex.forEach((x, k) => {
-          got.set(L.w1[x]!.name, w1[k]!);
-          got.set(L.w2[x]!.name, w2[k]!);
-        });
-      }
-    }
+      // Slot layout [E, C, ·]: expert e's slots are row e (one group, in expert order).
+      const pick = (x: tf.Tensor) =>
+        (ex.length === E ? x : tf.gather(x, tf.tensor1d(ex, 'int32'), 0)) as tf.Tensor3D;
+      const aAug = tf.concat([capture.hidden[l]!, tf.ones([E, C, 1])], 2);
+      const w1 = tf.unstack(tf.matMul(pick(capture.slotIn![l]!), pick(tap(2, l)), true, false));
+      const w2 = tf.unstack(tf.matMul(pick(aAug), pick(tap(3, l)), true, false));
+      ex.forEach((x, k) => {
+        got.set(L.w1[x]!.name, w1[k]!);
+        got.set(L.w2[x]!.name, w2[k]!);
+      });
+    });
   });
-  return {
-    kernels,
-    spectrum: kernelInput(kernels, n),
-    loss: value,
-    gradients,
-    dispose: () => {
-      for (const t of Object.values(capture).flat() as tf.Tensor[]) t.dispose();
-      for (const t of grads) t.dispose();
-    },
-  };
+  return transformerStepProbe(kernels, n, value, gradients, [
+    ...(Object.values(capture).flat() as tf.Tensor[]),
+    ...grads,
+  ]);
 }

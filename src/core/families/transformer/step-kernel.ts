@@ -4,7 +4,10 @@
  * embeddings computed after the decision from the tap gradients and the forward's capture.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MlmEnds } from './model';
+import type { AttentionVars, Captured, MlmEnds, TransformerSize } from './model';
+import { embedGram, headGrams } from './kernel';
+import { kernelInput } from '../../kernel';
+import type { StepProbe } from '../types';
 
 /** The first `rows` rows of x (the batch's first samples: sample-major layouts). */
 export const firstRows = (x: tf.Tensor, rows: number): tf.Tensor2D =>
@@ -77,4 +80,125 @@ export function embedWeightGradients(
     [ends.embLnG.name, pass.dPost.mul(pass.xhat).sum(0)],
     [ends.embLnB.name, pass.dPost.sum(0)],
   ]);
+}
+
+/** What a transformer's step pass gives the parts BERT and Switch share (heads, embeddings). */
+export interface TransformerStep {
+  model: Pick<MlmEnds, 'tokEmb' | 'posEmb' | 'embLnG' | 'embLnB'> & {
+    readonly size: TransformerSize;
+    readonly dHead: number;
+    readonly layerVars: readonly Pick<AttentionVars, 'qkv' | 'o'>[];
+  };
+  /** The batch's token ids [B, T]. */
+  tokens: tf.Tensor2D;
+  /** Masked tokens per sequence. */
+  M: number;
+  capture: Captured;
+  /** Layer l's tap gradients at q|k|v [B·T, 3·H·d_h] and at the attention output [B·T, d]. */
+  dQkv: (l: number) => tf.Tensor2D;
+  dY: (l: number) => tf.Tensor2D;
+  /** With the embeddings a module: their tap gradients (token + position sum, LN output, logits). */
+  embed: tf.Tensor2D[] | null;
+}
+
+/**
+ * The heads' and the embeddings' Grams of the batch's first n sequences (one replica each:
+ * [H, 1, n, n] per layer, then [1, 1, n, n]), unweighted; call inside a tidy.
+ */
+export function stepHeadAndEmbedGrams(
+  s: TransformerStep,
+  n: number,
+): {
+  heads: tf.Tensor[];
+  embed: tf.Tensor[];
+} {
+  const { layers: L, heads: H, seqLen: T } = s.model.size;
+  const nT = n * T;
+  const dims = { n, Rp: 1, T, H, dh: s.model.dHead };
+  const heads = Array.from({ length: L }, (_, l) =>
+    headGrams(
+      firstRows(s.capture.xAug[l]!, nT),
+      firstRows(s.capture.ctx[l]!, nT),
+      firstRows(s.dQkv(l), nT),
+      firstRows(s.dY(l), nT),
+      dims,
+    ),
+  );
+  if (!s.embed) return { heads, embed: [] };
+  const [dPre, dPost, dLogits] = s.embed as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  const g = {
+    dPre: firstRows(dPre, nT),
+    dPost: firstRows(dPost, nT),
+    xhat: firstRows(s.capture.xhat![0]!, nT),
+    dLogits: firstRows(dLogits, n * s.M),
+    tn: firstRows(s.capture.tn![0]!, n * s.M),
+  };
+  const ids = s.tokens.slice([0, 0], [n, T]).reshape([nT]) as tf.Tensor1D;
+  return { heads, embed: [embedGram(g, ids, { n, Rp: 1, T, M: s.M })] };
+}
+
+/**
+ * The step kernels [modules, n, n] from the Grams of every module (one replica each, module
+ * order), times B² — (B·D_i)·(B·D_j): the per-sample gradients are B times the tap gradients'
+ * rows — read back. Disposes the Grams.
+ */
+export async function readStepKernels(grams: tf.Tensor[], B: number): Promise<Float32Array> {
+  const all = tf.tidy(() =>
+    tf
+      .concat(grams, 0)
+      .squeeze([1])
+      .mul(B * B),
+  );
+  tf.dispose(grams);
+  const out = (await all.data()) as Float32Array;
+  all.dispose();
+  return out;
+}
+
+/**
+ * The weight gradients of the heads `heads[l]` asked for in each layer, and of the embeddings
+ * when `embed`, into `got` by variable name (`headWeightGradients`, `embedWeightGradients`).
+ */
+export function headAndEmbedGradients(
+  s: TransformerStep,
+  heads: readonly number[][],
+  embed: boolean,
+  got: Map<string, tf.Tensor>,
+): void {
+  const H = s.model.size.heads;
+  heads.forEach((asked, l) => {
+    if (asked.length === 0) return;
+    const pass = { xAug: s.capture.xAug[l]!, ctx: s.capture.ctx[l]!, dQkv: s.dQkv(l), dY: s.dY(l) };
+    const w = headWeightGradients(asked, H, s.model.dHead, pass);
+    const L = s.model.layerVars[l]!;
+    asked.forEach((h, k) => {
+      got.set(L.qkv[h]!.name, w.qkv[k]!);
+      got.set(L.o[h]!.name, w.o[k]!);
+    });
+  });
+  if (embed && s.embed) {
+    const [dPre, dPost, dLogits] = s.embed as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const pass = { dPre, dPost, dLogits, xhat: s.capture.xhat![0]!, tn: s.capture.tn![0]! };
+    for (const [name, g] of embedWeightGradients(s.model, s.tokens, pass)) got.set(name, g);
+  }
+}
+
+/**
+ * The step probe of a transformer's step (`StepProbe`), with its kernels for tests; `dispose`
+ * frees `kept` (the forward's capture and the pass's gradients).
+ */
+export function transformerStepProbe(
+  kernels: Float32Array,
+  n: number,
+  loss: tf.Scalar,
+  gradients: StepProbe['gradients'],
+  kept: tf.Tensor[],
+): StepProbe & { kernels: Float32Array } {
+  return {
+    kernels,
+    spectrum: kernelInput(kernels, n),
+    loss,
+    gradients,
+    dispose: () => tf.dispose(kept),
+  };
 }
