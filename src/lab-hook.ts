@@ -8,6 +8,7 @@ import { hookHistory, hookModules, hookStatus } from './store/selectors';
 import { flushMessages } from './store/actions';
 import { useLabStore } from './store/store';
 import type { LoadProgress } from './protocol/messages';
+import { breakPanel } from './ui/panel-fault';
 
 export interface LabHook {
   /** Backend (null before `ready`), adapter, step counter, running state, model and policy. */
@@ -18,6 +19,11 @@ export interface LabHook {
   history(): Promise<HookHistory>;
   /** Every data-download progress the page showed since it loaded, in order. */
   loads(): Promise<LoadProgress[]>;
+  /**
+   * Makes a panel (a `hide=` key, `story`, `drill-down`, `import banner`, `page`) throw on its
+   * next render, to test its error boundary.
+   */
+  breakPanel(name: string): void;
 }
 
 declare global {
@@ -47,5 +53,6 @@ export function installLabHook(): void {
     status: () => Promise.resolve(hookStatus(get())),
     modules: () => Promise.resolve(hookModules(get())),
     history: () => Promise.resolve(hookHistory(get())),
+    breakPanel,
   };
 }

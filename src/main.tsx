@@ -4,6 +4,7 @@ import { createTrainer } from './client';
 import { installLabHook } from './lab-hook';
 import { addErrors, bootLab } from './store/actions';
 import { App } from './ui/App';
+import { PanelBoundary } from './ui/PanelBoundary';
 import { startThemeSync } from './ui/theme-sync';
 import { startUrlSync } from './ui/url-sync';
 import './styles.css';
@@ -29,7 +30,10 @@ const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <App />
+      {/* The last line against a blank page; every panel also has its own boundary (App). */}
+      <PanelBoundary name="page">
+        <App />
+      </PanelBoundary>
     </StrictMode>,
   );
 }

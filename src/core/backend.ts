@@ -121,3 +121,14 @@ export async function initBackend(choice: BackendChoice, env: BackendEnv): Promi
   await setSimpleBackend(choice, env);
   return { ...base, backend: choice };
 }
+
+/**
+ * Shader programs the WebGPU backend has compiled so far (its pipeline cache, one entry per
+ * program and shape class), or null on other backends. TF.js keeps the cache private: read by
+ * name, and null if a later version moves it.
+ */
+export function compiledKernels(): number | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  const cache = (tf.backend() as unknown as { pipelineCache?: unknown }).pipelineCache;
+  return cache && typeof cache === 'object' ? Object.keys(cache).length : null;
+}

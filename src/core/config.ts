@@ -86,7 +86,19 @@ export function runEventOf(e: LoggedEvent): RunEvent {
     : { step: e.step, name: e.name, value: e.to };
 }
 
+/** The MLP's caps (`hidden`): layers, and neurons per layer. */
+export const MLP_MAX_LAYERS = 6;
+export const MLP_MAX_WIDTH = 32;
+/** A width from 1 to 32 (`MLP_MAX_WIDTH`), one to six (`MLP_MAX_LAYERS`) times. */
+const WIDTH = '(?:[1-9]|[12]\\d|3[0-2])';
+const MLP_HIDDEN_PATTERN = new RegExp(`^${WIDTH}(?:,${WIDTH}){0,${MLP_MAX_LAYERS - 1}}$`);
+
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** The VGG's channels per stage. */
+const CHANNEL_WORDS = 'comma-separated channel counts from 1 to 999, e.g. 16,32';
+/** The MLP's input features. */
+const FEATURE_WORDS = 'features from x, y, x2, y2, xy, sinx, siny, each at most once';
 const num = (min: number, max: number) => z.number().min(min).max(max);
 
 /** Every field of an experiment; the URL holds all of them, so a link replays the run. */
@@ -116,16 +128,24 @@ export const ExperimentSchema = z
      * report written before it existed) reads as `heads`: the modules every such file has.
      */
     modules: z.enum(MODULE_LISTS).default(DEFAULT_MODULES),
-    /** MLP: hidden layer widths, comma-separated (each neuron a MAT module). */
-    hidden: z.string().regex(/^\d{1,3}(,\d{1,3}){0,5}$/, 'comma-separated widths, e.g. 8,8'),
+    /**
+     * MLP: hidden layer widths, comma-separated (each neuron a MAT module): at most
+     * `MLP_MAX_LAYERS` layers of 1 to `MLP_MAX_WIDTH` neurons. Wider layers cannot run in a tab:
+     * the network diagram draws every weight (999-wide layers: a million lines per layer pair,
+     * which crashed the renderer) and every neuron is a heatmap row.
+     */
+    hidden: z
+      .string()
+      .regex(
+        MLP_HIDDEN_PATTERN,
+        `comma-separated widths, e.g. 8,8: 1 to ${MLP_MAX_LAYERS} layers of 1 to ${MLP_MAX_WIDTH} neurons`,
+      ),
     activation: z.enum(ACTIVATIONS),
     /** MLP input features, comma-separated from x, y, x2, y2, xy, sinx, siny. */
     features: z
       .string()
-      .regex(
-        /^(x|y|x2|y2|xy|sinx|siny)(,(x|y|x2|y2|xy|sinx|siny)){0,6}$/,
-        'features from x, y, x2, y2, xy, sinx, siny',
-      ),
+      .regex(/^(x|y|x2|y2|xy|sinx|siny)(,(x|y|x2|y2|xy|sinx|siny)){0,6}$/, FEATURE_WORDS)
+      .refine((v) => new Set(v.split(',')).size === v.split(',').length, FEATURE_WORDS),
     /** 2D toy data: points, Gaussian noise, share held out for testing. */
     points: int(40, 5000),
     noise: num(0, 1),
@@ -133,7 +153,8 @@ export const ExperimentSchema = z
     /** VGG: output channels per stage, comma-separated, and filter-group size g. */
     channels: z
       .string()
-      .regex(/^\d{1,3}(,\d{1,3}){0,3}$/, 'comma-separated channel counts, e.g. 16,32'),
+      .regex(/^\d{1,3}(,\d{1,3}){0,3}$/, CHANNEL_WORDS)
+      .refine((v) => v.split(',').every((c) => Number(c) >= 1), CHANNEL_WORDS),
     groupSize: int(1, 64),
     /**
      * VGG: training images used. Up to 5,000 come from the committed subset; more load the
@@ -189,6 +210,10 @@ export const ExperimentSchema = z
   .refine((c) => c.dModel % c.heads === 0, {
     message: 'dModel must be divisible by heads',
     path: ['dModel'],
+  })
+  .refine((c) => c.channels.split(',').every((ch) => Number(ch) % c.groupSize === 0), {
+    message: 'every channel count must be a multiple of groupSize (the filter-group size)',
+    path: ['channels'],
   })
   .refine((c) => MODEL_DATA[c.model].includes(c.data), {
     message: 'this data set does not fit the model',

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { ExperimentConfig, LoggedEvent } from './config';
 import { ExperimentSchema, LIVE_PARAMS, MODULE_ID_PATTERN, OVERRIDE_MODES } from './config';
 import { MODULE_KIND_NAMES } from './families/module-kinds';
+import { DECISION_REASONS } from './policies/reasons';
+import { MAX_FILE_STEP, runFileProblems } from './runfile-checks';
 import type { DecisionReason, ModuleInfo } from './types';
 import type { ModelView } from './families/types';
 
@@ -166,99 +168,153 @@ export function loadModelView(v: SavedModelView): ModelView {
       return { ...v, load: { ...v.load } };
   }
 }
+/**
+ * Caps checked before any cross-field check (docs/run-format.md, "Checks on import"): what the
+ * config's own caps allow (probe n ≤ 64, at most 4,096 modules), and generous counts beyond what
+ * a browser run produces.
+ */
+export const RUN_FILE_CAPS = {
+  /** Modules, and entries of every per-module array. */
+  modules: 4096,
+  /** Eigenvalues per spectrum row: the probe's n (the config allows at most 64). */
+  spectrumValues: 64,
+  /** Scheduled evaluations. */
+  evaluations: 1_000_000,
+  /** Entries of each metrics and validation array (steps). */
+  steps: 10_000_000,
+  /** Named tensors in `weights`. */
+  tensors: 10_000,
+  /** Entries of `events` and of `config.events`. */
+  events: 100_000,
+} as const;
+
+/** A step count: an integer in [0, 2³¹]. */
+const stepNum = z.number().int().min(0).max(MAX_FILE_STEP);
+const perModule = <T extends z.ZodType>(t: T) => z.array(t).max(RUN_FILE_CAPS.modules);
 const EvaluationSchema = z.object({
-  step: z.number().int().min(0),
-  lambdaMax: z.array(num.nullable()),
-  spectra: z.array(z.array(num.nullable())),
-  effRank: z.array(num.nullable()),
-  stdErr: z.array(num.nullable()).optional(),
+  step: stepNum,
+  lambdaMax: perModule(num.nullable()),
+  spectra: perModule(z.array(num.nullable()).max(RUN_FILE_CAPS.spectrumValues)),
+  effRank: perModule(num.nullable()),
+  stdErr: perModule(num.nullable()).optional(),
 });
-const RunFileSchema = z.object({
-  format: z.literal(RUN_FORMAT),
-  version: z.number().int().min(1).max(RUN_FORMAT_VERSION),
-  createdAt: z.string().max(64),
-  config: ExperimentSchema,
-  backend: z.object({
-    backend: z.string().max(32),
-    adapter: z.string().max(256),
-    isFallbackAdapter: z.boolean(),
-  }),
-  modules: z
-    .array(
-      z.object({
-        id: z.string().max(32),
-        kind: z.enum(MODULE_KIND_NAMES),
-        layer: z.number().int().min(0),
-        index: z.number().int().min(0),
-        params: z.number().int().min(0),
-      }),
-    )
-    .max(4096),
-  events: z
-    .array(
-      z.union([
-        z.object({ step: z.number().int().min(0), name: z.enum(LIVE_PARAMS), from: num, to: num }),
+const RunFileSchema = z
+  .object({
+    format: z.literal(RUN_FORMAT),
+    version: z.number().int().min(1).max(RUN_FORMAT_VERSION),
+    createdAt: z.string().max(64),
+    // The link caps its log at MAX_EVENTS (URL length); a run file holds every logged change.
+    config: ExperimentSchema.safeExtend({
+      events: ExperimentSchema.shape.events.element.array().max(RUN_FILE_CAPS.events),
+    }),
+    backend: z.object({
+      backend: z.string().max(32),
+      adapter: z.string().max(256),
+      isFallbackAdapter: z.boolean(),
+    }),
+    modules: z
+      .array(
         z.object({
-          step: z.number().int().min(0),
-          name: z.literal('override'),
-          module: z.string().regex(MODULE_ID_PATTERN),
-          from: z.enum(OVERRIDE_MODES),
-          to: z.enum(OVERRIDE_MODES),
+          id: z.string().max(32),
+          kind: z.enum(MODULE_KIND_NAMES),
+          layer: z.number().int().min(0),
+          index: z.number().int().min(0),
+          params: z.number().int().min(0),
         }),
-      ]),
-    )
-    .max(10000),
-  metrics: z.object({
-    step: z.array(num),
-    loss: z.array(num.nullable()),
-    flops: z.array(num),
-    vanillaFlops: z.array(num),
-  }),
-  validation: z.object({ step: z.array(num), perplexity: z.array(num.nullable()) }),
-  metric: z.object({ name: z.enum(['perplexity', 'accuracy']), higherIsBetter: z.boolean() }),
-  flops: z.object({ perVanillaStep: num, perEvaluation: num }),
-  probeOutputs: z.object({
-    k: z.number().int(),
-    projections: z.number().int(),
-    exact: z.boolean(),
-  }),
-  evaluations: z.array(
-    EvaluationSchema.extend({
-      updating: z.array(z.boolean()),
-      reasons: z.array(z.string().max(32)),
+      )
+      .max(RUN_FILE_CAPS.modules),
+    events: z
+      .array(
+        z.union([
+          z.object({
+            step: z.number().int().min(0),
+            name: z.enum(LIVE_PARAMS),
+            from: num,
+            to: num,
+          }),
+          z.object({
+            step: z.number().int().min(0),
+            name: z.literal('override'),
+            module: z.string().regex(MODULE_ID_PATTERN),
+            from: z.enum(OVERRIDE_MODES),
+            to: z.enum(OVERRIDE_MODES),
+          }),
+        ]),
+      )
+      .max(RUN_FILE_CAPS.events),
+    metrics: z.object({
+      step: z.array(stepNum).max(RUN_FILE_CAPS.steps),
+      loss: z.array(num.nullable()).max(RUN_FILE_CAPS.steps),
+      flops: z.array(num).max(RUN_FILE_CAPS.steps),
+      vanillaFlops: z.array(num).max(RUN_FILE_CAPS.steps),
     }),
-  ),
-  exportEvaluation: EvaluationSchema.optional(),
-  modelView: z.object({ step: z.number().int().min(0), view: SavedModelViewSchema }).optional(),
-  medianStepMs: z.number().min(0).nullable().optional(),
-  probe: z.object({
-    inputs: z.array(num),
-    positions: z.array(num),
-    targets: z.array(num),
-    n: z.number().int().min(1),
-    seqLen: z.number().int().min(1),
-    masked: z.number().int().min(1),
-    projections: z.array(num),
-    numProjections: z.number().int().min(1),
-    weight: num,
-    kernel: z.enum(['trace', 'loss']),
-  }),
-  weights: z.array(
-    z.object({
-      name: z.string().max(128),
-      shape: z.array(z.number().int().min(0)),
-      values: z.array(num),
+    validation: z.object({
+      step: z.array(stepNum).max(RUN_FILE_CAPS.steps),
+      perplexity: z.array(num.nullable()).max(RUN_FILE_CAPS.steps),
     }),
-  ),
-  step: z.number().int().min(0),
-});
+    metric: z.object({ name: z.enum(['perplexity', 'accuracy']), higherIsBetter: z.boolean() }),
+    flops: z.object({ perVanillaStep: num, perEvaluation: num }),
+    probeOutputs: z.object({
+      k: z.number().int(),
+      projections: z.number().int(),
+      exact: z.boolean(),
+    }),
+    evaluations: z
+      .array(
+        EvaluationSchema.extend({
+          updating: perModule(z.boolean()),
+          // An enum: a reason this build does not draw (or markup) is refused, never rendered.
+          reasons: perModule(z.enum(DECISION_REASONS as [DecisionReason, ...DecisionReason[]])),
+        }),
+      )
+      .max(RUN_FILE_CAPS.evaluations),
+    exportEvaluation: EvaluationSchema.optional(),
+    modelView: z.object({ step: stepNum, view: SavedModelViewSchema }).optional(),
+    medianStepMs: z.number().min(0).nullable().optional(),
+    probe: z.object({
+      inputs: z.array(num),
+      positions: z.array(num),
+      targets: z.array(num),
+      n: z.number().int().min(1),
+      seqLen: z.number().int().min(1),
+      masked: z.number().int().min(1),
+      projections: z.array(num),
+      numProjections: z.number().int().min(1),
+      weight: num,
+      kernel: z.enum(['trace', 'loss']),
+    }),
+    weights: z
+      .array(
+        z.object({
+          name: z.string().max(128),
+          shape: z.array(z.number().int().min(0).max(MAX_FILE_STEP)).max(8),
+          // A diverged run's NaN or infinite weights are written as null (and read back as such).
+          values: z.array(num.nullable()),
+        }),
+      )
+      .max(RUN_FILE_CAPS.tensors),
+    step: stepNum,
+  })
+  .superRefine((run, ctx) => {
+    for (const p of runFileProblems(run))
+      ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  });
 
 export class RunFileError extends Error {
   override name = 'RunFileError';
 }
 
-/** Largest run file accepted on import (the weights of the default model are ≈ 2 MB of JSON). */
-export const MAX_RUN_FILE_BYTES = 200 * 1024 * 1024;
+/**
+ * Largest run file accepted on import, checked before the text is read or parsed (the weights of
+ * the default model are ≈ 2 MB of JSON; a 10,000-step BERT run with its evaluations ≈ 10 MB).
+ */
+export const MAX_RUN_FILE_BYTES = 100 * 1024 * 1024;
+
+/** The sentence for a file over {@link MAX_RUN_FILE_BYTES}, or null when its size is fine. */
+export function runFileTooLarge(bytes: number, name: string): string | null {
+  if (bytes <= MAX_RUN_FILE_BYTES) return null;
+  return `${name} is ${(bytes / 2 ** 20).toFixed(0)} MB, more than the ${MAX_RUN_FILE_BYTES / 2 ** 20} MB a run file may have; it was not read.`;
+}
 
 /**
  * Parses and validates an imported run file. Throws RunFileError with a sentence naming the
@@ -271,15 +327,10 @@ export function validateRunFile(json: unknown): RunFile {
     const where = issue.path.join('.') || 'file';
     throw new RunFileError(`This is not a valid MAT Lab run file: ${where}: ${issue.message}.`);
   }
+  // Per-module arrays, spectra, weights, metrics and steps were checked by the schema's
+  // cross-field rules (runfile-checks.ts).
   const run = r.data as RunFile;
   const M = run.modules.length;
-  for (const e of run.evaluations) {
-    if (e.lambdaMax.length !== M || e.updating.length !== M) {
-      throw new RunFileError(
-        `This run file is inconsistent: the evaluation at step ${e.step} does not cover all ${M} modules.`,
-      );
-    }
-  }
   const atExport = run.exportEvaluation;
   if (run.version >= 2 && !atExport) {
     throw new RunFileError(

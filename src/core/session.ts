@@ -24,7 +24,7 @@ import { policyParams } from './policies/types';
 import type { Rng } from './rng';
 import { createRng } from './rng';
 import type { RunFile, SavedTensor } from './runfile';
-import { RUN_FORMAT, RUN_FORMAT_VERSION } from './runfile';
+import { RUN_FILE_CAPS, RUN_FORMAT, RUN_FORMAT_VERSION } from './runfile';
 import { createTask } from './families';
 import type { TaskData } from './families';
 import type { LabModel } from './families/model';
@@ -62,6 +62,33 @@ export interface StepResult {
 
 export class NanLossError extends Error {
   override name = 'NanLossError';
+}
+
+/**
+ * The run diverged (the divergence guard, docs/method.md "Divergence guard"): an evaluation found
+ * NaN or infinite kernels, i.e. non-finite weights. Thrown before any eigen-decomposition and
+ * before the step trains, so the Session is left at `step`, whole and exportable.
+ */
+export class DivergenceError extends Error {
+  override name = 'DivergenceError';
+  constructor(
+    readonly step: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Most changes one run logs: what a run file holds (`RUN_FILE_CAPS.events`), so every run's
+ * export imports. A slider move or override beyond it is refused with a message.
+ */
+export const MAX_LOGGED_EVENTS = RUN_FILE_CAPS.events;
+
+/** Whether every value is a finite number. */
+function allFinite(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
 }
 
 /**
@@ -196,7 +223,8 @@ export class Session {
     value: number,
     paused: boolean,
   ): { event: LoggedEvent | null; decisions: Decision[] | null } {
-    const evalDue = this.step % this.config.K === 0 && this.lastEvalStep !== this.step;
+    this.checkLogRoom();
+    const evalDue = this.evaluationDue();
     if (!paused || evalDue) {
       this.pending = this.pending.filter((p) => p.name !== name);
       this.pending.push({ name, value });
@@ -218,6 +246,7 @@ export class Session {
     id: string,
     mode: ManualOverride | null,
   ): { event: LoggedOverrideEvent | null; decisions: Decision[] } {
+    this.checkLogRoom();
     const from: OverrideMode = this.overrides.get(id) ?? 'auto';
     const to: OverrideMode = mode ?? 'auto';
     if (from === to || !this.modules.some((m) => m.id === id)) {
@@ -229,6 +258,16 @@ export class Session {
     const event: LoggedOverrideEvent = { step: this.step, name: 'override', module: id, from, to };
     this.events.push(event);
     return { event, decisions: this.decisions };
+  }
+
+  /** Refuses a change when the log (with the changes still to apply) is full. */
+  private checkLogRoom(): void {
+    const ahead = this.pending.length + this.replay.length + this.replayOverrides.length;
+    if (this.events.length + ahead >= MAX_LOGGED_EVENTS) {
+      throw new RangeError(
+        `The run has logged ${MAX_LOGGED_EVENTS.toLocaleString('en')} changes, as many as a run file holds; export it, or reset to change more.`,
+      );
+    }
   }
 
   /**
@@ -243,7 +282,20 @@ export class Session {
     return this.evaluation(input, t0);
   }
 
+  /** Whether the next `advance` starts with a scheduled evaluation. */
+  evaluationDue(): boolean {
+    return this.step % this.config.K === 0 && this.lastEvalStep !== this.step;
+  }
+
   private evaluation(input: SpectrumInput, t0: number): Evaluation & { ms: number } {
+    // The divergence guard's last line: no eigen-decomposition of NaN (it would throw deep
+    // inside, or give junk); the run stops here, at a step it can be exported from.
+    if (!allFinite(input.data)) {
+      throw new DivergenceError(
+        this.step,
+        `The mNTK kernels at step ${this.step} hold NaN or infinite values: the weights diverged`,
+      );
+    }
     const s = moduleSpectra(input, this.task.probeSize);
     return { step: this.step, ...s, ms: now() - t0 };
   }
@@ -270,13 +322,20 @@ export class Session {
         overrideDecisions = decisions;
       }
     }
-    if (t % this.config.K === 0 && this.lastEvalStep !== t) {
+    if (this.evaluationDue()) {
       if (this.config.kernel === 'step') {
         // ms: the step's forward and backward with the kernel, not just the kernel.
         const t0 = now();
         const batch = this.task.sampleBatch(this.batchRng);
-        stepped = { batch, probe: await this.task.stepKernels!(batch) };
-        evaluation = this.evaluation(stepped.probe.spectrum, t0);
+        const probe = await this.task.stepKernels!(batch);
+        stepped = { batch, probe };
+        try {
+          evaluation = this.evaluation(probe.spectrum, t0);
+        } catch (e) {
+          probe.dispose();
+          for (const x of batch.tensors) x.dispose();
+          throw e;
+        }
       } else {
         evaluation = await this.evaluate();
         if (this.policy.needsKernel) kernel = this.flopsPerEvaluation;
@@ -394,7 +453,19 @@ export class Session {
     const newest = this.history[this.history.length - 1];
     // (A 'step' evaluation is on a training batch, which the file does not hold.)
     const atExport =
-      newest?.step === this.step && this.config.kernel !== 'step' ? newest : await this.evaluate();
+      newest?.step === this.step && this.config.kernel !== 'step'
+        ? newest
+        : await this.evaluate().catch((e: unknown) => {
+            // Diverged weights: the file says so with NaN kernels (written as null).
+            if (!(e instanceof DivergenceError)) throw e;
+            const M = this.modules.length;
+            return {
+              step: this.step,
+              lambdaMax: new Float64Array(M).fill(NaN),
+              spectra: new Float64Array(M * n).fill(NaN),
+              effRank: new Float64Array(M).fill(NaN),
+            };
+          });
     return {
       format: RUN_FORMAT,
       version: RUN_FORMAT_VERSION,

@@ -71,6 +71,7 @@ function randomConfig(rng: Rng): ExperimentConfig {
   }
   events.sort((a, b) => a.step - b.step);
   const model = pick(rng, MODELS);
+  const groupSize = intIn(rng, 1, 64);
   const widths = (max: number, count: number) =>
     Array.from({ length: 1 + rng.int(count) }, () => intIn(rng, 1, max)).join(',');
   const features = ['x', 'y', 'x2', 'y2', 'xy', 'sinx', 'siny'].filter(() => rng.next() < 0.5);
@@ -80,14 +81,18 @@ function randomConfig(rng: Rng): ExperimentConfig {
     experts: intIn(rng, 1, 16),
     capacity: numIn(rng, 1, 4),
     modules: pick(rng, MODULE_LISTS),
-    hidden: widths(999, 6),
+    hidden: widths(32, 6),
     activation: pick(rng, ACTIVATIONS),
     features: (features.length > 0 ? features : ['x']).join(','),
     points: intIn(rng, 40, 5000),
     noise: numIn(rng, 0, 1),
     testRatio: numIn(rng, 0.1, 0.9),
-    channels: widths(999, 4),
-    groupSize: intIn(rng, 1, 64),
+    // Channel counts are multiples of the group size (a cross-field rule).
+    channels: Array.from(
+      { length: 1 + rng.int(4) },
+      () => groupSize * intIn(rng, 1, Math.floor(999 / groupSize)),
+    ).join(','),
+    groupSize,
     images: intIn(rng, 100, 59000),
     progSpan: intIn(rng, 1, 1_000_000),
     layers: intIn(rng, 1, 8),
@@ -564,7 +569,7 @@ describe('presets and model-dependent data', () => {
     expect(r.config.hidden).toBe('6');
     const message = (field: string) => r.errors.find((e) => e.field === field)?.message;
     expect(message('features')).toBe(
-      'features: expected features from x, y, x2, y2, xy, sinx, siny, got "x,z"; using the mlp-circles preset\'s x,y,x2,y2.',
+      'features: expected features from x, y, x2, y2, xy, sinx, siny, each at most once, got "x,z"; using the mlp-circles preset\'s x,y,x2,y2.',
     );
     expect(message('lr')).toContain("using the mlp-circles preset's 0.01.");
     expect(message('hidden')).toContain('expected comma-separated widths, e.g. 8,8');

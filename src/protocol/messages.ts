@@ -10,8 +10,8 @@ import type { FlopSplits } from '../core/flops';
 import type { MetricInfo, ModelView } from '../core/families/types';
 import type { LoggedEvent } from '../core/session';
 
-/** 2: `MetricsBatch.split` (FLOPs by part). */
-export const PROTOCOL_VERSION = 2;
+/** 2: `MetricsBatch.split` (FLOPs by part); 3: `busy` messages, `ready.evaluationFlops`. */
+export const PROTOCOL_VERSION = 3;
 
 export type { BackendInfo } from '../core/backend';
 
@@ -82,6 +82,21 @@ export interface LoadProgress {
   total: number | null;
 }
 
+/** A step in progress for longer than `BUSY_AFTER_MS`. */
+export interface BusyInfo {
+  /** Steps completed: step `step + 1` is the one running. */
+  step: number;
+  /** How long it has run, in ms. */
+  ms: number;
+  /** Shader programs the WebGPU backend has compiled in all (null on other backends). */
+  kernels: number | null;
+  /** Of these, compiled since this step started (the first step on WebGPU compiles them all). */
+  newKernels: number;
+}
+
+/** A step running longer than this is reported as `busy`. */
+export const BUSY_AFTER_MS = 1000;
+
 export type FromWorker =
   | {
       type: 'ready';
@@ -92,6 +107,11 @@ export type FromWorker =
       /** Analytic FLOPs of one vanilla step and of one mNTK evaluation. */
       flopsPerVanillaStep: number;
       flopsPerEvaluation: number;
+      /**
+       * Analytic FLOPs of one mNTK evaluation as run, charged or not (every policy runs it, for
+       * the heatmap): with `flopsPerVanillaStep`, what the page's step-time estimate reads.
+       */
+      evaluationFlops: number;
       probeOutputs: { k: number; projections: number; exact: boolean };
       /** The task's validation metric: the `validation` messages' `perplexity` field holds it. */
       metric: MetricInfo;
@@ -106,6 +126,12 @@ export type FromWorker =
   /** A live-parameter change the session applied (from a slider or replayed from the URL). */
   | { type: 'event'; event: LoggedEvent }
   | { type: 'status'; running: boolean; step: number }
+  /**
+   * A step (with its evaluation, or the first step's shader compilation) still running after
+   * `BUSY_AFTER_MS`, posted about twice a second until it ends; the next `status` or `metrics`
+   * past `step` ends it.
+   */
+  | { type: 'busy'; busy: BusyInfo }
   | { type: 'exported'; requestId: number; run: RunFile }
   | { type: 'error'; code: TrainerErrorCode; message: string; fatal: boolean };
 

@@ -6,7 +6,7 @@
  */
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import type { RunFile } from '../core/runfile';
-import { MAX_RUN_FILE_BYTES, validateRunFile } from '../core/runfile';
+import { runFileTooLarge, validateRunFile } from '../core/runfile';
 import type { HideKey, ThemeName } from '../core/url';
 import { parseExperimentParams, parsePageFlags } from '../core/url';
 import { presetConfig } from '../core/presets';
@@ -23,6 +23,10 @@ import type { ErrorSource, LabError } from './ui-slice';
 import { withErrors } from './ui-slice';
 import { splitPageParams, withoutPageFlags } from './url-state';
 import { withPresetParam } from './preset-state';
+import type { StepCost } from '../core/step-cost';
+import { needsConfirmation } from '../core/step-cost';
+import type { StepCostFields } from './step-cost';
+import { runStepCost } from './step-cost';
 
 const get = useLabStore.getState;
 const set = useLabStore.setState;
@@ -195,7 +199,8 @@ function handleMessage(link: TrainerLink, msg: FromWorker): void {
     set((s) => ({ settings: { ...s.settings, alpha, beta } }));
     if (get().autoplayOnReady) {
       set({ autoplayOnReady: false });
-      if (!get().stash) link.trainer.play();
+      // Through the step-time guard: a link must not start an hour-long step unasked.
+      if (!get().stash) play();
     }
   }
   if (msg.type === 'metrics' && msg.medianStepMs !== null) {
@@ -291,6 +296,7 @@ function startRun(config: ExperimentConfig): void {
     stash: null,
     view: 'live',
     importedName: null,
+    costConfirm: null,
     errors: s.errors.filter((e) => e.source === 'url'),
   }));
   const t = ensureTrainer();
@@ -340,8 +346,34 @@ export function applyPreset(id: string): void {
   reset();
 }
 
+/**
+ * The live run's step time: measured (this run, or the same config earlier on the page:
+ * `measured`), else estimated from its FLOPs; null before `ready` and for imported runs.
+ */
+export function liveStepCost(
+  s: StepCostFields & Pick<LabState, 'measured'> = liveData(),
+): StepCost | null {
+  const earlier = s.backend ? s.measured[measureKey(s.runConfig, s.backend.backend)] : undefined;
+  return runStepCost(s, earlier ?? null);
+}
+
+/**
+ * Whether `action` must wait for the user: an average step (its share of the evaluations
+ * included) would take longer than `CONFIRM_ABOVE_MS` and the long steps of this config were not
+ * accepted yet. Then the dialog opens (`costConfirm`) and the action runs only from `confirmCost`.
+ */
+function heldForCost(action: 'play' | 'step'): boolean {
+  const s = liveData();
+  const cost = liveStepCost(s);
+  if (!cost || !s.backend || !needsConfirmation(cost)) return false;
+  if (s.costAccepted === measureKey(s.runConfig, s.backend.backend)) return false;
+  const { msPerStep, msWithEvaluation, measured } = cost;
+  set({ costConfirm: { action, msPerStep, msWithEvaluation, measured } });
+  return true;
+}
+
 export function play(): void {
-  if (get().view === 'live') trainer()?.play();
+  if (get().view === 'live' && !heldForCost('play')) trainer()?.play();
 }
 
 export function pause(): void {
@@ -349,7 +381,28 @@ export function pause(): void {
 }
 
 export function stepOnce(): void {
-  if (get().view === 'live') trainer()?.step(1);
+  if (get().view === 'live' && !heldForCost('step')) trainer()?.step(1);
+}
+
+/** The dialog's "Train anyway": the held-back action runs, and this config asks no more. */
+export function confirmCost(): void {
+  const c = get().costConfirm;
+  const s = liveData();
+  if (!c || !s.backend) return;
+  set({ costConfirm: null, costAccepted: measureKey(s.runConfig, s.backend.backend) });
+  if (get().view !== 'live') return;
+  if (c.action === 'play') trainer()?.play();
+  else trainer()?.step(1);
+}
+
+/** The dialog's "Cancel": nothing runs. */
+export function cancelCost(): void {
+  if (get().costConfirm) set({ costConfirm: null });
+}
+
+/** Hides the software-adapter notice for this page. */
+export function dismissSoftwareNotice(): void {
+  set({ softwareNoticeDismissed: true });
 }
 
 /**
@@ -413,11 +466,11 @@ export function reportError(source: ErrorSource, message: string): void {
  */
 export function importRunText(text: string, name: string): boolean {
   set((s) => ({ errors: s.errors.filter((e) => e.source !== 'import') }));
-  if (text.length > MAX_RUN_FILE_BYTES) {
-    addError(
-      'import',
-      `${name} is ${(text.length / 2 ** 20).toFixed(0)} MB, more than the ${MAX_RUN_FILE_BYTES / 2 ** 20} MB a run file may have.`,
-    );
+  // Before parsing (the file's size was checked before reading it; its length in UTF-16 units
+  // is at most its size in bytes).
+  const tooLarge = runFileTooLarge(text.length, name);
+  if (tooLarge) {
+    addError('import', tooLarge);
     return false;
   }
   let json: unknown;

@@ -27,7 +27,8 @@ function mlpRun(extra: Partial<RunFile> = {}): RunFile {
     format: 'mat-lab-run',
     version: 1,
     createdAt: '2026-01-01T00:00:00.000Z',
-    config: presetConfig('mlp-circles')!,
+    // One neuron on four features: the module and weights the import checks expect.
+    config: { ...presetConfig('mlp-circles')!, hidden: '1' },
     backend: { backend: 'webgpu', adapter: 'test', isFallbackAdapter: false },
     modules: [{ id: 'L0.N0', kind: 'neuron', layer: 0, index: 0, params: 5 }],
     events: [],
@@ -58,7 +59,7 @@ function mlpRun(extra: Partial<RunFile> = {}): RunFile {
       weight: 1,
       kernel: 'trace',
     },
-    weights: [],
+    weights: [{ name: 'L0.N0', shape: [5], values: [0, 0, 0, 0, 0] }],
     step: 2,
     ...extra,
   };

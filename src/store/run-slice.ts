@@ -4,7 +4,7 @@ import { FAMILIES } from '../core/families/descriptors';
 import type { MetricInfo, ModelView } from '../core/families/types';
 import type { LoggedEvent } from '../core/session';
 import type { ModuleInfo } from '../core/types';
-import type { FromWorker, LoadProgress } from '../protocol/messages';
+import type { BusyInfo, FromWorker, LoadProgress } from '../protocol/messages';
 
 export type { LoggedEvent } from '../core/session';
 
@@ -43,6 +43,8 @@ export interface RunState {
   flopsPerVanillaStep: number | null;
   /** Analytic FLOPs charged per mNTK evaluation (0 when the policy does not need λmax); null when unknown. */
   flopsPerEvaluation: number | null;
+  /** Analytic FLOPs of one mNTK evaluation as run, charged or not; null when unknown. */
+  evaluationFlops: number | null;
   probeOutputs: ProbeOutputs | null;
   /** The experiment this run was started with (α, β are their values at step 0). */
   runConfig: ExperimentConfig;
@@ -63,6 +65,8 @@ export interface RunState {
   modelView: { step: number; view: ModelView } | null;
   /** A data download in progress before `ready` (the full Fashion-MNIST set), else null. */
   loading: LoadProgress | null;
+  /** A step running for more than a second (the trainer's `busy`), until the next status. */
+  busy: BusyInfo | null;
 }
 
 export function initialRunState(config: ExperimentConfig): RunState {
@@ -74,6 +78,7 @@ export function initialRunState(config: ExperimentConfig): RunState {
     modules: [],
     flopsPerVanillaStep: null,
     flopsPerEvaluation: null,
+    evaluationFlops: null,
     probeOutputs: null,
     runConfig: config,
     events: [],
@@ -84,6 +89,7 @@ export function initialRunState(config: ExperimentConfig): RunState {
     metric: FAMILIES[config.model].metric,
     modelView: null,
     loading: null,
+    busy: null,
   };
 }
 
@@ -103,16 +109,21 @@ export function reduceRun(s: RunState, msg: FromWorker): Partial<RunState> | nul
         modules: msg.modules,
         flopsPerVanillaStep: msg.flopsPerVanillaStep,
         flopsPerEvaluation: msg.flopsPerEvaluation,
+        evaluationFlops: msg.evaluationFlops,
         probeOutputs: { ...msg.probeOutputs },
         metric: { ...msg.metric },
       };
     case 'status':
-      return { running: msg.running, step: Math.max(s.step, msg.step) };
+      // The trainer posts a status only between steps: a long step has ended.
+      return { running: msg.running, step: Math.max(s.step, msg.step), busy: null };
+    case 'busy':
+      return { busy: { ...msg.busy } };
     case 'metrics': {
       const last = msg.batch.steps[msg.batch.steps.length - 1];
       return {
         step: last === undefined ? s.step : Math.max(s.step, last),
         medianStepMs: msg.medianStepMs ?? s.medianStepMs,
+        busy: null,
       };
     }
     case 'event': {
@@ -127,7 +138,7 @@ export function reduceRun(s: RunState, msg: FromWorker): Partial<RunState> | nul
       };
     }
     case 'error':
-      return msg.fatal ? { phase: 'failed', running: false, loading: null } : null;
+      return msg.fatal ? { phase: 'failed', running: false, loading: null, busy: null } : null;
     case 'view':
       return { modelView: { step: msg.step, view: msg.view } };
     case 'loading':

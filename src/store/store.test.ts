@@ -318,7 +318,15 @@ function runFile(): RunFile {
     format: 'mat-lab-run',
     version: 1,
     createdAt: '2025-01-01T00:00:00.000Z',
-    config: { ...DEFAULT_CONFIG, seed: 5, events: [{ step: 10, name: 'alpha', value: 1.5 }] },
+    // One layer of two heads (MODULES), d = 8: the modules and weights the import checks expect.
+    config: {
+      ...DEFAULT_CONFIG,
+      layers: 1,
+      heads: 2,
+      dModel: 8,
+      seed: 5,
+      events: [{ step: 10, name: 'alpha', value: 1.5 }],
+    },
     backend: { backend: 'wasm', adapter: '', isFallbackAdapter: false },
     modules: MODULES,
     events: [{ step: 10, name: 'alpha', from: 0.9, to: 1.5 }],
@@ -352,7 +360,10 @@ function runFile(): RunFile {
       weight: 1,
       kernel: 'trace',
     },
-    weights: [],
+    weights: MODULES.flatMap((m) => [
+      { name: `${m.id}.qkv`, shape: [9, 12], values: new Array<number>(9 * 12).fill(0) },
+      { name: `${m.id}.o`, shape: [4, 8], values: new Array<number>(4 * 8).fill(0) },
+    ]),
     step: 2,
   };
 }

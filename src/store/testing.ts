@@ -70,6 +70,7 @@ export function readyMsg(config: ExperimentConfig, modules: ModuleInfo[] = MODUL
     modules,
     flopsPerVanillaStep: 100,
     flopsPerEvaluation: 50,
+    evaluationFlops: 50,
     probeOutputs: { k: 100, projections: 4, exact: false },
     metric: { name: 'perplexity', higherIsBetter: false },
   };

@@ -44,6 +44,23 @@ export interface UiState {
   systemDark: boolean;
   /** Whether the keyboard shortcut sheet is open. */
   shortcutsOpen: boolean;
+  /**
+   * Play or Step held back because a step would take longer than `CONFIRM_ABOVE_MS`: what was
+   * asked for and the estimate the dialog explains. Null when nothing waits.
+   */
+  costConfirm: CostConfirm | null;
+  /** The `measureKey` of the config whose long steps the user accepted (asked once per config). */
+  costAccepted: string | null;
+  /** Whether the software-adapter notice was dismissed (for this page). */
+  softwareNoticeDismissed: boolean;
+}
+
+/** A held-back Play or Step and the step-time estimate behind it. */
+export interface CostConfirm {
+  action: 'play' | 'step';
+  msPerStep: number;
+  msWithEvaluation: number;
+  measured: boolean;
 }
 
 export function initialUiState(): UiState {
@@ -60,6 +77,9 @@ export function initialUiState(): UiState {
     themeChoice: null,
     systemDark: false,
     shortcutsOpen: false,
+    costConfirm: null,
+    costAccepted: null,
+    softwareNoticeDismissed: false,
   };
 }
 

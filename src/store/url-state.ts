@@ -5,7 +5,6 @@ import type { PageFlags } from '../core/url';
 import {
   DEFAULT_PAGE_FLAGS,
   experimentToParams,
-  formatEvent,
   PAGE_FLAG_KEYS,
   pageFlagsToParams,
 } from '../core/url';
@@ -38,20 +37,24 @@ export function splitPageParams(entries: Iterable<[string, string]>): {
 
 /**
  * The events a link must carry: those the run started with (replayed, or still ahead) and those
- * the trainer logged since, without duplicates, in step order (stable), at most
+ * the trainer logged since, one per step and target (α, β or a module): the last value given at
+ * a step is the one in force after it (α 0.9 → 1.2 → 1.1 → 1.2 while paused at step 5 is
+ * `5:alpha:1.2`), which also drops a replayed event logged again. In step order (stable), at most
  * {@link MAX_URL_EVENTS}.
  */
 export function mergeEvents(
   initial: readonly RunEvent[],
   logged: readonly LoggedEvent[],
 ): RunEvent[] {
-  const seen = new Set<string>();
+  const at = new Map<string, number>();
   const out: RunEvent[] = [];
   const add = (e: RunEvent) => {
-    const key = formatEvent(e);
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push(e);
+    const key = `${e.step}:${e.name === 'override' ? e.module : e.name}`;
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, out.length);
+      out.push(e);
+    } else out[i] = e;
   };
   for (const e of initial) add(e);
   for (const e of logged) add(runEventOf(e));

@@ -3,6 +3,7 @@ import { useLabStore } from '../store/store';
 import type { HideKey } from '../core/url';
 import { ChangeLog } from './ChangeLog';
 import { ComputeCounter } from './ComputeCounter';
+import { CostDialog } from './CostDialog';
 import { Controls } from './Controls';
 import { ErrorPanel } from './ErrorPanel';
 import { ExperimentSelects } from './ExperimentSelects';
@@ -14,18 +15,23 @@ import { LossChart } from './LossChart';
 import { ModelSection } from './ModelSection';
 import { ModelViewPanel } from './ModelViewPanel';
 import { ModuleDrilldown } from './ModuleDrilldown';
+import { PanelBoundary } from './PanelBoundary';
 import { ParamSliders } from './ParamSliders';
 import { PresenterView } from './PresenterView';
 import { PresetStory } from './PresetStory';
 import { ReportPanel } from './ReportPanel';
 import { ShareBar } from './ShareBar';
 import { ShortcutSheet, useShortcuts } from './ShortcutSheet';
+import { SoftwareNotice } from './SoftwareNotice';
 import { Timeline } from './Timeline';
 
-/** A part of the page that `hide=` can hide. */
+/**
+ * A part of the page that `hide=` can hide, in its own error boundary: a render error in it
+ * shows what failed there, and the rest of the page works on.
+ */
 function Part({ name, children }: { name: HideKey; children: ReactNode }) {
   const hidden = useLabStore((s) => s.page.hide.includes(name));
-  return hidden ? null : children;
+  return hidden ? null : <PanelBoundary name={name}>{children}</PanelBoundary>;
 }
 
 export function App() {
@@ -35,16 +41,23 @@ export function App() {
   if (present)
     return (
       <>
-        <PresenterView />
+        <PanelBoundary name="presenter">
+          <PresenterView />
+        </PanelBoundary>
         <ShortcutSheet />
+        <CostDialog />
       </>
     );
   return (
     <div className="app">
       <ShortcutSheet />
+      <CostDialog />
       <Header />
       <ErrorPanel />
-      <ImportBanner />
+      <PanelBoundary name="import banner">
+        <ImportBanner />
+      </PanelBoundary>
+      <SoftwareNotice />
       <div className="layout">
         <aside className="sidebar" aria-labelledby="sidebar-title">
           {/* The panels' group titles are h3: the sidebar's own h2 keeps the outline h1 → h2 → h3. */}
@@ -69,7 +82,9 @@ export function App() {
           </Part>
         </aside>
         <main className="content">
-          <PresetStory />
+          <PanelBoundary name="story">
+            <PresetStory />
+          </PanelBoundary>
           <Part name="compute">
             <ComputeCounter />
           </Part>
@@ -85,7 +100,11 @@ export function App() {
           <Part name="heatmap">
             <Heatmap />
           </Part>
-          {selected !== null && <ModuleDrilldown />}
+          {selected !== null && (
+            <PanelBoundary name="drill-down">
+              <ModuleDrilldown />
+            </PanelBoundary>
+          )}
           <Part name="timeline">
             <Timeline />
           </Part>

@@ -1,7 +1,10 @@
 import { useEffect, useState } from 'react';
 import { useLabFields, useLabStore } from '../store/store';
-import type { LoadProgress } from '../protocol/messages';
-import { formatCount } from '../report/format';
+import type { BusyInfo, LoadProgress } from '../protocol/messages';
+import { busyText } from './busy-text';
+import { formatCount, formatFlops } from '../report/format';
+import { formatDuration } from '../core/step-cost';
+import { liveStepCost } from '../store/actions';
 
 /** Download progress of a large data set (the full Fashion-MNIST), before the run is ready. */
 function LoadingBar({ progress }: { progress: LoadProgress }) {
@@ -17,6 +20,43 @@ function LoadingBar({ progress }: { progress: LoadProgress }) {
         {share !== null && progress.loaded >= progress.total! ? ' — decoding…' : ''}{' '}
         <progress max={1} value={share ?? undefined} />
       </label>
+    </span>
+  );
+}
+
+/** The busy indicator: shown while a step has run for more than a second. */
+function Busy({ busy }: { busy: BusyInfo }) {
+  return (
+    <span className="busy" data-testid="status.busy">
+      <span className="spinner" aria-hidden="true" />
+      {busyText(busy)}
+    </span>
+  );
+}
+
+/**
+ * The step time: measured once steps have run (this run, or the same config earlier on the
+ * page), else estimated from the step's and the evaluation's FLOPs at the backend's rate.
+ */
+function Estimate() {
+  const s = useLabFields(
+    'backend',
+    'flopsPerVanillaStep',
+    'evaluationFlops',
+    'runConfig',
+    'medianStepMs',
+    'measured',
+  );
+  const cost = liveStepCost(s);
+  if (!cost || !s.backend) return null;
+  const flops = (s.flopsPerVanillaStep ?? 0) + (s.evaluationFlops ?? 0) / s.runConfig.K;
+  const how = cost.measured
+    ? 'measured median over the steps run'
+    : `estimated: ${formatFlops(flops)} per step (the evaluation every K = ${s.runConfig.K} steps included) at ≈ ${formatFlops(cost.rate.flopsPerSecond)}/s (${cost.rate.basis}) + ${cost.rate.overheadMs} ms`;
+  return (
+    <span className="estimate" data-testid="status.estimate" title={how}>
+      ≈ {formatDuration(cost.msPerStep)} per step on this adapter
+      {cost.measured ? ' (measured)' : ' (estimate)'}
     </span>
   );
 }
@@ -50,7 +90,17 @@ function Announcer({ state }: { state: string }) {
 
 /** Step counter, running state and where training runs. */
 export function RunStatus() {
-  const s = useLabFields('step', 'running', 'phase', 'where', 'view', 'runConfig', 'loading');
+  const s = useLabFields(
+    'step',
+    'running',
+    'phase',
+    'where',
+    'view',
+    'runConfig',
+    'loading',
+    'busy',
+  );
+  const busy = s.view === 'live' ? s.busy : null;
   const state =
     s.view === 'imported'
       ? 'imported run (read-only)'
@@ -65,13 +115,21 @@ export function RunStatus() {
               : 'paused';
   return (
     <div className="run-status">
-      <Announcer state={state} />
+      <Announcer
+        state={
+          busy
+            ? `${state}; ${busy.step === 0 && busy.newKernels > 0 ? 'compiling shaders' : 'a long step is running'}`
+            : state
+        }
+      />
       <span className="step-counter">
         <span className="step-label">step</span>{' '}
         <span className="step-value">{formatCount(s.step)}</span>
       </span>
       <span className={`state state-${s.running ? 'running' : s.phase}`}>{state}</span>
       {s.loading && s.phase === 'starting' && <LoadingBar progress={s.loading} />}
+      {busy && <Busy busy={busy} />}
+      {s.view === 'live' && s.phase === 'ready' && <Estimate />}
       {s.where && s.view === 'live' && (
         <span className="where">
           {s.where === 'worker' ? 'training in a Web Worker' : 'training on the main thread'}

@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { exportRun, importRunText, replay, reportError } from '../store/actions';
 import { useLabStore } from '../store/store';
 import { shareableConfig } from '../store/url-state';
+import { runFileTooLarge } from '../core/runfile';
 import { downloadText, runFileName } from './download';
 import { JsonFileButton } from './JsonFileButton';
 
@@ -41,6 +42,12 @@ export function ShareBar() {
 
   const onFile = async (file: File | undefined) => {
     if (!file) return;
+    // The size cap is checked before the file is read or parsed.
+    const tooLarge = runFileTooLarge(file.size, file.name);
+    if (tooLarge) {
+      reportError('import', tooLarge);
+      return;
+    }
     try {
       importRunText(await file.text(), file.name);
     } catch (e) {

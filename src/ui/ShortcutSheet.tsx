@@ -57,8 +57,9 @@ export function useShortcuts(): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented) return;
-      // While the sheet (a modal dialog) is open, keys belong to it.
-      if (useLabStore.getState().shortcutsOpen) return;
+      // While the sheet or the long-step dialog (modal dialogs) is open, keys belong to it.
+      const st = useLabStore.getState();
+      if (st.shortcutsOpen || st.costConfirm) return;
       const action = shortcutFor(e);
       if (!action) return;
       e.preventDefault();

@@ -260,6 +260,77 @@ describe('failure handling', () => {
   });
 });
 
+describe('the divergence guard', () => {
+  /** A session whose weights all become NaN after step `at` (a real NaN, not a faked loss). */
+  const nanAfter = (at: number) =>
+    class extends Session {
+      override async advance() {
+        const r = await super.advance();
+        if (r.step === at) {
+          for (const v of this.model.allVariables()) tf.tidy(() => v.assign(tf.fill(v.shape, NaN)));
+        }
+        return r;
+      }
+    };
+
+  it.each([
+    // After step 5 the next step's loss is NaN (step 6): found before the evaluation at 6.
+    [5, 'step 6', [0, 2, 4]],
+    // After step 4 the evaluation at 4 is due at once: its kernels are NaN, so it never runs.
+    [4, 'step 4', [0, 2]],
+  ])(
+    'pauses (not fatal) when the weights become NaN after step %i, at %s, before any evaluation of them',
+    async (at, where, evaluated) => {
+      const Nan = nanAfter(at);
+      const h = harness({ ...nodeDeps, createSession: (c, k) => new Nan(c, k) });
+      await h.handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
+      await h.handle({ type: 'play' });
+      await h.until(() => h.of('error').length > 0);
+      await h.until(() => h.of('status').some((st) => !st.running));
+      const errors = h.of('error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ code: 'nan-loss', fatal: false });
+      expect(errors[0]!.message).toContain(where);
+      expect(h.of('evaluation').map((e) => e.evaluation.step)).toEqual(evaluated);
+      for (const e of h.of('evaluation'))
+        expect(Array.from(e.evaluation.lambdaMax).every(Number.isFinite)).toBe(true);
+      // Export stays enabled, and its file (NaN weights written as null) imports.
+      await h.handle({ type: 'export', requestId: 1 });
+      const run = validateRunFile(JSON.parse(JSON.stringify(h.of('exported')[0]!.run)));
+      expect(run.weights[0]!.values[0]).toBeNull();
+      expect(h.of('error')).toHaveLength(1);
+    },
+  );
+
+  it('pauses an MLP that lr = 1 blows up, with the step and the rule in the message', async () => {
+    const h = harness();
+    const config: ExperimentConfig = {
+      ...DEFAULT_CONFIG,
+      model: 'mlp',
+      data: 'xor',
+      hidden: '32,32',
+      activation: 'relu',
+      features: 'x,y,x2,y2,xy,sinx,siny',
+      lr: 1,
+      K: 5,
+      valEvery: 1000,
+      backend: 'cpu',
+    };
+    await h.handle({ type: 'init', version: PROTOCOL_VERSION, config });
+    await h.handle({ type: 'play' });
+    await h.until(() => h.of('error').length > 0);
+    await h.until(() => h.of('status').some((st) => !st.running));
+    const err = h.of('error')[0]!;
+    expect(err).toMatchObject({ code: 'nan-loss', fatal: false });
+    const step = Number(/at step (\d+)/.exec(err.message)?.[1]);
+    expect(err.message).toContain('10 × its lowest');
+    // No evaluation ran on the weights after the blown-up step.
+    expect(h.of('evaluation').every((e) => e.evaluation.step < step)).toBe(true);
+    await h.handle({ type: 'export', requestId: 1 });
+    expect(h.of('exported')).toHaveLength(1);
+  });
+});
+
 describe('export while training', () => {
   it('answers an export sent right after pause, and one sent mid-run', async () => {
     const h = harness();

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { now } from '../core/clock';
+import type { Divergence } from '../core/divergence';
+import { DivergenceGuard } from '../core/divergence';
 import type { FlopSplits } from '../core/flops';
 import type { RunFile } from '../core/runfile';
 import type { StepResult } from '../core/session';
@@ -32,6 +34,8 @@ export class MetricsPump {
   private lastPush = now();
   private log: RunFile['metrics'] = { step: [], loss: [], flops: [], vanillaFlops: [] };
   private validations: RunFile['validation'] = { step: [], perplexity: [] };
+  /** The divergence guard's loss rule, fed every loss read back, in step order. */
+  private guard = new DivergenceGuard();
 
   constructor(private readonly post: Post) {}
 
@@ -62,6 +66,11 @@ export class MetricsPump {
     this.chunkSteps = 0;
   }
 
+  /** Whether losses are waiting to be read back. */
+  hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
   /** Whether the last push is old enough for another. */
   due(): boolean {
     return now() - this.lastPush >= PUSH_INTERVAL_MS;
@@ -69,11 +78,11 @@ export class MetricsPump {
 
   /**
    * Reads the pending losses in one readback and pushes one metrics batch with `split`, the FLOPs
-   * by part at its last step (read once per push, not copied per step). Returns the first step
-   * whose loss is NaN or infinite, or -1 when all are finite.
+   * by part at its last step (read once per push, not copied per step). Returns the first
+   * divergence the guard finds in these losses (NaN or infinite, or a blow-up), or null.
    */
-  async flush(split: () => FlopSplits): Promise<number> {
-    if (this.pending.length === 0) return -1;
+  async flush(split: () => FlopSplits): Promise<Divergence | null> {
+    if (this.pending.length === 0) return null;
     const batch = this.pending;
     this.pending = [];
     // Taken before the readback's await: no step runs between the last `add` and here.
@@ -91,13 +100,14 @@ export class MetricsPump {
       vanillaFlops: new Float64Array(n),
       split: atLast,
     };
-    let badStep = -1;
+    let diverged: Divergence | null = null;
     batch.forEach((p, i) => {
       out.steps[i] = p.step;
       out.loss[i] = values[i]!;
       out.flops[i] = p.flops;
       out.vanillaFlops[i] = p.vanillaFlops;
-      if (!Number.isFinite(values[i]!) && badStep < 0) badStep = p.step;
+      const d = this.guard.check(p.step, values[i]!);
+      diverged ??= d;
       this.log.step.push(p.step);
       this.log.loss.push(values[i]!);
       this.log.flops.push(p.flops);
@@ -110,7 +120,7 @@ export class MetricsPump {
       out.vanillaFlops.buffer,
     ]);
     this.lastPush = now();
-    return badStep;
+    return diverged;
   }
 
   /** A copy of everything pushed so far, for a run file. */
@@ -135,6 +145,7 @@ export class MetricsPump {
     this.stepMs.length = 0;
     this.log = { step: [], loss: [], flops: [], vanillaFlops: [] };
     this.validations = { step: [], perplexity: [] };
+    this.guard = new DivergenceGuard();
   }
 
   /** Closes the current chunk: one more per-step time sample. */

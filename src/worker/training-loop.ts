@@ -1,5 +1,5 @@
 import type { BackendInfo } from '../core/backend';
-import { initBackend, NoWebGPUError } from '../core/backend';
+import { compiledKernels, initBackend, NoWebGPUError } from '../core/backend';
 import { now } from '../core/clock';
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import { DataError } from '../core/data/corpus';
@@ -7,10 +7,10 @@ import { saveModelView } from '../core/runfile';
 import type { TaskData } from '../core/families';
 import { taskDataKind } from '../core/families';
 import type { StepResult } from '../core/session';
-import { Session } from '../core/session';
+import { DivergenceError, Session } from '../core/session';
 import type { Decision, ManualOverride } from '../core/types';
 import type { FromWorker, TrainerErrorCode } from '../protocol/messages';
-import { PROTOCOL_VERSION } from '../protocol/messages';
+import { BUSY_AFTER_MS, PROTOCOL_VERSION } from '../protocol/messages';
 import type { HandlerDeps, Post } from './handler';
 import { MetricsPump } from './metrics-pump';
 
@@ -24,6 +24,9 @@ export function messageOf(e: unknown): string {
  * (half a frame: faster steps could not be shown one by one anyway).
  */
 const STATUS_INTERVAL_MS = 8;
+
+/** How often a step running longer than `BUSY_AFTER_MS` is reported (`busy`). */
+const BUSY_TICK_MS = 500;
 
 /** Decisions in module order as the protocol carries them. */
 function encodeDecisions(
@@ -50,6 +53,7 @@ function readyMsg(s: Session, backend: BackendInfo, config: ExperimentConfig): F
     modules: s.modules,
     flopsPerVanillaStep: s.flopsPerVanillaStep,
     flopsPerEvaluation: s.policy.needsKernel ? s.flopsPerEvaluation : 0,
+    evaluationFlops: s.flopsPerEvaluation,
     probeOutputs: s.task.probeInfo,
     metric: s.task.metric,
   };
@@ -78,6 +82,11 @@ export class TrainingLoop {
   private readonly metrics: MetricsPump;
   /** When the last `status` was posted. */
   private lastStatus = -Infinity;
+  /**
+   * The step in progress (from its start to its metrics' readback): when it started, the steps
+   * completed then and the shader programs compiled then. Null between steps.
+   */
+  private stepStart: { at: number; step: number; kernels: number | null } | null = null;
 
   constructor(
     private readonly post: Post,
@@ -275,9 +284,16 @@ export class TrainingLoop {
   private async loop(gen: number): Promise<void> {
     // The run this loop steps: `init` starts a new one only after the loop has ended.
     const run = this.session;
+    // A step that takes long (the first one compiles every shader; a large model on a slow
+    // adapter) is reported while it runs, so the page never looks idle while it waits.
+    const busyTimer = setInterval(() => this.tickBusy(gen), BUSY_TICK_MS);
     try {
       if (!run) return;
       while (this.session && gen === this.generation && (this.running || this.stepsToRun > 0)) {
+        this.stepStart = { at: now(), step: this.session.step, kernels: compiledKernels() };
+        // The divergence guard reads the losses before every evaluation, so none runs on a model
+        // whose loss diverged (docs/method.md, "Divergence guard").
+        if (run.evaluationDue() && this.metrics.hasPending() && (await this.flush(run))) break;
         await this.exclusive(() => this.stepOnce());
         if (this.stepsToRun > 0) this.stepsToRun--;
         // stopAt pauses once, at the step that reaches it; Play from there (or later) trains on.
@@ -291,19 +307,47 @@ export class TrainingLoop {
         // (Only while playing: a run of `step`s, or one that just paused, ends with a status.)
         if (this.running && now() - this.lastStatus >= STATUS_INTERVAL_MS) this.status();
         if (this.metrics.due()) await this.flush(run);
+        this.stepStart = null;
         // Let messages (pause, sliders) in between steps.
         await new Promise((r) => setTimeout(r, 0));
       }
       await this.flush(run);
     } catch (e) {
       if (gen !== this.generation || this.deviceLost) return;
+      if (e instanceof DivergenceError && run) {
+        // Non-finite weights reached an evaluation: paused, not fatal (Export stays enabled). The
+        // losses not yet pushed are delivered first (they may already say why).
+        this.stepsToRun = 0;
+        if (!(await this.flush(run))) {
+          this.fail(
+            'nan-loss',
+            `${e.message}; the run is paused at step ${e.step} before the evaluation. ` +
+              'Export keeps what you have; lower the learning rate and reset to start again.',
+            false,
+          );
+        }
+        return;
+      }
       this.fail('internal', `Training stopped with an error: ${messageOf(e)}`, true);
     } finally {
+      clearInterval(busyTimer);
       if (gen === this.generation) {
+        this.stepStart = null;
         this.looping = null;
         this.status();
       }
     }
+  }
+
+  /** Posts `busy` while the step in progress has run longer than `BUSY_AFTER_MS`. */
+  private tickBusy(gen: number): void {
+    const start = this.stepStart;
+    if (!start || gen !== this.generation) return;
+    const ms = now() - start.at;
+    if (ms < BUSY_AFTER_MS) return;
+    const kernels = compiledKernels();
+    const newKernels = kernels !== null && start.kernels !== null ? kernels - start.kernels : 0;
+    this.post({ type: 'busy', busy: { step: start.step, ms, kernels, newKernels } });
   }
 
   private async stepOnce(): Promise<void> {
@@ -318,17 +362,17 @@ export class TrainingLoop {
     }
   }
 
-  /** Pushes the metrics batch (with `s`'s FLOPs by part); a NaN or infinite loss pauses the run. */
-  private async flush(s: Session): Promise<void> {
-    const badStep = await this.metrics.flush(() => s.flopSplits());
-    if (badStep >= 0) {
-      this.fail(
-        'nan-loss',
-        `The training loss became NaN or infinite at step ${badStep}; the run is paused. ` +
-          'Lower the learning rate and reset to start again.',
-        false,
-      );
-    }
+  /**
+   * Pushes the metrics batch (with `s`'s FLOPs by part). The divergence guard checks its losses:
+   * a NaN, infinite or blown-up loss pauses the run (non-fatal: Export stays enabled); returns
+   * whether it did.
+   */
+  private async flush(s: Session): Promise<boolean> {
+    const diverged = await this.metrics.flush(() => s.flopSplits());
+    if (!diverged) return false;
+    this.stepsToRun = 0;
+    this.fail('nan-loss', diverged.message, false);
+    return true;
   }
 
   /** What a step did besides its loss: an evaluation or new decisions, and applied events. */
