@@ -419,6 +419,9 @@ test('screenshots: default page and phone, light and dark (SCREENSHOTS=1)', asyn
   lab,
   page,
 }) => {
+  // Skipped unless SCREENSHOTS=1: it writes docs/screenshots/*.png into the tree, which a CI run
+  // must leave clean; the committed screenshots were written by `SCREENSHOTS=1 npx playwright
+  // test e2e/a11y.spec.ts`.
   test.skip(!SHOTS, 'set SCREENSHOTS=1 to write docs/screenshots/*.png');
   for (const [name, viewport] of [
     ['default', { width: 1440, height: 1000 }],

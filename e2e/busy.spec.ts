@@ -73,6 +73,8 @@ test('a step estimated over 20 s asks first in the page; Cancel and Escape run n
   await lab.open(SLOW_BERT);
   await lab.waitForReady(120_000);
   const { isFallbackAdapter } = await lab.assertWebGPU();
+  // Skipped on a hardware GPU only: there this BERT's estimated step is far under the 20 s bound,
+  // so no dialog is due. CI's Chromium runs SwiftShader (a fallback adapter), where it runs.
   test.skip(!isFallbackAdapter, 'on a hardware adapter this BERT steps in about a second');
   const estimate = page.getByTestId('status.estimate');
   await expect(estimate).toHaveText(
@@ -110,6 +112,8 @@ test('on a software adapter a notice offers the MLP preset, and one click switch
   await lab.open({ ...TINY, backend: 'webgpu' });
   await lab.waitForReady();
   const { isFallbackAdapter } = await lab.assertWebGPU();
+  // Skipped on a hardware GPU only: the notice is shown on software adapters alone. CI's Chromium
+  // runs SwiftShader, so it runs there.
   test.skip(!isFallbackAdapter, 'the notice is for software adapters');
   const notice = page.getByTestId('notice.software');
   await expect(notice).toBeVisible();

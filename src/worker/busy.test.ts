@@ -1,29 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../core/config';
 import type { ExperimentConfig } from '../core/config';
 import { Session } from '../core/session';
 import { nodeDeps } from '../node/deps';
 import type { FromWorker } from '../protocol/messages';
 import { BUSY_AFTER_MS, PROTOCOL_VERSION } from '../protocol/messages';
 import { createHandler } from './handler';
+import { TINY_BERT_CPU } from '../core/testing/session';
 
-const tiny: ExperimentConfig = {
-  ...DEFAULT_CONFIG,
-  layers: 1,
-  heads: 2,
-  dModel: 8,
-  dFF: 16,
-  seqLen: 8,
-  vocab: 64,
-  batch: 4,
-  probe: 4,
-  R: 2,
-  K: 2,
-  warmup: 2,
-  valEvery: 100,
-  valBatches: 1,
-  backend: 'cpu',
-};
+const tiny: ExperimentConfig = { ...TINY_BERT_CPU, valEvery: 100 };
 
 /** A session whose steps take `ms` longer: a large model on a slow adapter. */
 class SlowSession extends Session {

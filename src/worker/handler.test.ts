@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { Session } from '../core/session';
-import { DEFAULT_CONFIG } from '../core/config';
 import type { ExperimentConfig } from '../core/config';
 import { DataError } from '../core/data/corpus';
 import { splitTotal } from '../core/flops';
@@ -10,24 +9,9 @@ import { loadFashionFromDisk, nodeDeps } from '../node/deps';
 import type { FromWorker } from '../protocol/messages';
 import { PROTOCOL_VERSION } from '../protocol/messages';
 import { createHandler } from './handler';
+import { BLOWS_UP_MLP, TINY_BERT_CPU } from '../core/testing/session';
 
-const tiny: ExperimentConfig = {
-  ...DEFAULT_CONFIG,
-  layers: 1,
-  heads: 2,
-  dModel: 8,
-  dFF: 16,
-  seqLen: 8,
-  vocab: 64,
-  batch: 4,
-  probe: 4,
-  R: 2,
-  K: 2,
-  warmup: 2,
-  valEvery: 4,
-  valBatches: 1,
-  backend: 'cpu',
-};
+const tiny = TINY_BERT_CPU;
 
 /** A handler wired to a fake postMessage that records every message. */
 function harness(deps = nodeDeps) {
@@ -304,18 +288,7 @@ describe('the divergence guard', () => {
 
   it('pauses an MLP that lr = 1 blows up, with the step and the rule in the message', async () => {
     const h = harness();
-    const config: ExperimentConfig = {
-      ...DEFAULT_CONFIG,
-      model: 'mlp',
-      data: 'xor',
-      hidden: '32,32',
-      activation: 'relu',
-      features: 'x,y,x2,y2,xy,sinx,siny',
-      lr: 1,
-      K: 5,
-      valEvery: 1000,
-      backend: 'cpu',
-    };
+    const config: ExperimentConfig = { ...BLOWS_UP_MLP, K: 5, valEvery: 1000 };
     await h.handle({ type: 'init', version: PROTOCOL_VERSION, config });
     await h.handle({ type: 'play' });
     await h.until(() => h.of('error').length > 0);
