@@ -1,14 +1,20 @@
 /**
  * Backprop that stops (issue 14): one training step of the bert-austen preset with
- * `modules=heads,ffn,embed` under patterns of frozen modules — kernels per step (tf.profile),
- * executed matmul FLOPs, median ms/step, and the analytic FLOPs per step as a share of
- * vanilla's — next to the same for `modules=heads` (today's modules). Not a test; prints a table.
+ * `modules=heads,ffn,embed` and `heads,ffn,embed,shared` (the layers' biases and norms with
+ * their modules) under patterns of frozen modules — kernels per step (tf.profile), executed
+ * matmul FLOPs, median ms/step, and the analytic FLOPs per step as a share of vanilla's — next
+ * to the same for `modules=heads`. Not a test; prints a table and writes
+ * bench/results/backprop-<backend>.json.
  *
  *   npx tsx bench/backprop-stop.ts [--backend wasm|cpu] [--steps 30] [--preset bert-austen]
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../src/core/config';
 import { createTask } from '../src/core/families';
+import { trainedVariables } from '../src/core/families/model';
 import { FusedAdam } from '../src/core/optim/adam';
 import { presetConfig } from '../src/core/presets';
 import { createRng } from '../src/core/rng';
@@ -38,10 +44,7 @@ async function measure(cfg: ExperimentConfig, patterns: [string, (m: number) => 
   const rng = createRng(7);
   const runs = patterns.map(([name, on]) => {
     const updating = task.modules.map((_, m) => on(m));
-    const vars = [
-      ...model.backboneVariables(),
-      ...updating.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
-    ];
+    const vars = trainedVariables(model, updating);
     const opt = new FusedAdam({ lr: cfg.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     opt.setActive(vars);
     return { name, updating, vars, opt, ms: [] as number[] };
@@ -99,12 +102,14 @@ async function main() {
   const H = all.heads;
   // Module order: heads (L·H), FFN blocks (L), E. Layer 0: its heads, its FFN, E.
   const bottom = (m: number) => !(m < H || m === L * H || m === L * H + L);
+  const patterns: [string, (m: number) => boolean][] = [
+    ['all updated', () => true],
+    ['embeddings + layer-0 modules frozen', bottom],
+    ['everything frozen', () => false],
+  ];
   const rows = [
-    ...(await measure(all, [
-      ['all updated', () => true],
-      ['embeddings + layer-0 modules frozen', bottom],
-      ['everything frozen', () => false],
-    ])),
+    ...(await measure(all, patterns)),
+    ...(await measure({ ...all, modules: 'heads,ffn,embed,shared' }, patterns)),
     ...(await measure({ ...base, modules: 'heads' }, [
       ['all updated (vanilla)', () => true],
       ['every head frozen', () => false],
@@ -122,6 +127,19 @@ async function main() {
       `| ${r.modules} | ${r.pattern} | ${r.kernels} | ${(r.matmulFlops / 1e6).toFixed(1)} M | ${r.msPerStep.toFixed(1)} | ${(r.flops / 1e6).toFixed(1)} M | ${(100 * r.share).toFixed(1)} % |`,
     );
   }
+  const here = dirname(fileURLToPath(import.meta.url));
+  mkdirSync(join(here, 'results'), { recursive: true });
+  const file = join(here, 'results', `backprop-${backend}.json`);
+  const date = new Date().toISOString();
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { date, backend: description, preset: presetId, batch: base.batch, steps, rows },
+      null,
+      2,
+    ),
+  );
+  console.log(`wrote ${file}`);
 }
 
 await main();

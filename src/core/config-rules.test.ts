@@ -27,6 +27,7 @@ const REFUSED: [string, string[]][] = [
   ['model=bert&dModel=64&heads=3', ['dModel', 'heads']],
   ['model=mlp&features=x,y,x', ['features']],
   ['model=mlp&features=sinx,sinx', ['features']],
+  ['model=switch&data=austen&modules=heads,embed,shared', ['modules']],
 ];
 
 describe('cross-field rules of the config', () => {

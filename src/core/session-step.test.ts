@@ -73,6 +73,10 @@ describe.each([
   ['bert', bert],
   ['bert with FFN blocks and embeddings as modules', { ...bert, modules: 'heads,ffn,embed' }],
   [
+    'bert with FFN blocks, embeddings and the shared parts as modules',
+    { ...bert, modules: 'heads,ffn,embed,shared' },
+  ],
+  [
     'switch with the embeddings as a module',
     { ...bert, ...presetConfig('switch-austen')!, ...small, modules: 'heads,embed' },
   ],
@@ -135,5 +139,19 @@ describe.each([
     expect(parsed.evaluations.map((e) => e.step)).toEqual([0, 3, 6, 9, 12, 15]);
     s.dispose();
     expect(tf.memory().numTensors).toBe(start);
+  });
+});
+
+describe('the shared parts under the modules (modules=…,shared)', () => {
+  it('change nothing while every module trains: vanilla has the backbone-norm run’s losses', async () => {
+    const steps = 8;
+    const a = await run({ ...bert, policy: 'vanilla', modules: 'heads,ffn,embed' }, steps);
+    const b = await run({ ...bert, policy: 'vanilla', modules: 'heads,ffn,embed,shared' }, steps);
+    // Bit for bit: the same variables train (Adam is element-wise, so their order in the fused
+    // buffer does not matter), the same batches and operations.
+    expect(b.losses).toEqual(a.losses);
+    expect(b.s.flopSplits().run).toEqual(a.s.flopSplits().run);
+    a.s.dispose();
+    b.s.dispose();
   });
 });

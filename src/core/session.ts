@@ -28,6 +28,7 @@ import { RUN_FILE_CAPS, RUN_FORMAT, RUN_FORMAT_VERSION } from './runfile';
 import { createTask } from './families';
 import type { TaskData } from './families';
 import type { LabModel } from './families/model';
+import { trainedVariables } from './families/model';
 import type { StepProbe, Task, TaskBatch } from './families/types';
 import type { Decision, Evaluation, ManualOverride, ModuleInfo } from './types';
 
@@ -405,11 +406,10 @@ export class Session {
   }
 
   private activeVariables(): tf.Variable[] {
-    const vars = [...this.model.backboneVariables()];
-    this.decisions.forEach((d, m) => {
-      if (d.updating) vars.push(...this.model.moduleVariables(m));
-    });
-    return vars;
+    return trainedVariables(
+      this.model,
+      this.decisions.map((d) => d.updating),
+    );
   }
 
   /** The task's validation metric (perplexity for MLM) over its fixed validation set. */

@@ -80,7 +80,11 @@ function randomConfig(rng: Rng): ExperimentConfig {
     data: pick(rng, MODEL_DATA[model]),
     experts: intIn(rng, 1, 16),
     capacity: numIn(rng, 1, 4),
-    modules: pick(rng, MODULE_LISTS),
+    // Shared parts under the modules are BERT's only (a cross-field rule).
+    modules: pick(
+      rng,
+      MODULE_LISTS.filter((l) => model !== 'switch' || !l.endsWith(',shared')),
+    ),
     hidden: widths(32, 6),
     activation: pick(rng, ACTIVATIONS),
     features: (features.length > 0 ? features : ['x']).join(','),
@@ -364,15 +368,18 @@ describe('bad parameters', () => {
     expectRejected(withParam('autoplay', 'yes'), 'autoplay');
   });
 
-  it('reads `modules` as heads plus any of ffn, embed, in any order', () => {
+  it('reads `modules` as heads plus any of ffn, embed, shared, in any order', () => {
     const ok = parseExperimentParams(withParam('modules', 'embed,heads,ffn'));
     expect(ok.errors).toEqual([]);
     expect(ok.config.modules).toBe('heads,ffn,embed');
     expect(experimentToParams(ok.config)).toContainEqual(['modules', 'heads,ffn,embed']);
+    const whole = parseExperimentParams(withParam('modules', 'shared,ffn,heads'));
+    expect(whole.errors).toEqual([]);
+    expect(whole.config.modules).toBe('heads,ffn,shared');
     // Heads are always modules; a kind twice or an unknown one is an error.
     const noHeads = expectRejected(withParam('modules', 'ffn,embed'), 'modules');
     expect(noHeads.errors[0]?.message).toBe(
-      'modules: expected one of heads, heads,ffn, heads,embed, heads,ffn,embed, got "ffn,embed"; using the default heads.',
+      'modules: expected one of heads, heads,ffn, heads,embed, heads,ffn,embed, heads,shared, heads,ffn,shared, heads,embed,shared, heads,ffn,embed,shared, got "ffn,embed"; using the default heads.',
     );
     expectRejected(withParam('modules', 'heads,heads'), 'modules');
     expectRejected(withParam('modules', 'heads,experts'), 'modules');

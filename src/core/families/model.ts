@@ -9,13 +9,55 @@ import type { ModuleInfo } from '../types';
  */
 export interface LabModel {
   readonly modules: ModuleInfo[];
+  /** Variables always trained. */
   backboneVariables(): tf.Variable[];
+  /**
+   * Parameters a group of modules shares (a transformer layer's attention output bias and
+   * LayerNorm): each part trains while any of its modules is updated. Absent: none.
+   */
+  sharedParts?(): SharedPart[];
   /** The variables of module `m` (index into `modules`). */
   moduleVariables(m: number): tf.Variable[];
   allVariables(): tf.Variable[];
   /** Called whenever decisions change; `updating[m]` for every module. */
   setGroups(updating: boolean[]): void;
   dispose(): void;
+}
+
+/** Variables shared by some modules, trained while any of them is updated. */
+export interface SharedPart {
+  variables: tf.Variable[];
+  /** Indices into `modules`. */
+  modules: number[];
+}
+
+/**
+ * The variables a step trains under `updating` (one decision per module): the backbone, the
+ * shared parts with an updated module, and the updated modules' own.
+ */
+export function trainedVariables(
+  model: Pick<LabModel, 'backboneVariables' | 'moduleVariables' | 'sharedParts'>,
+  updating: readonly boolean[],
+): tf.Variable[] {
+  const vars = [...model.backboneVariables()];
+  for (const part of model.sharedParts?.() ?? []) {
+    if (part.modules.some((m) => updating[m])) vars.push(...part.variables);
+  }
+  updating.forEach((u, m) => {
+    if (u) vars.push(...model.moduleVariables(m));
+  });
+  return vars;
+}
+
+/**
+ * The variables whose gradients a step kernel's pass computes before the decision: the backbone
+ * and every shared part (any of them may train once the modules are decided).
+ */
+export function passVariables(model: LabModel): tf.Variable[] {
+  return [
+    ...model.backboneVariables(),
+    ...(model.sharedParts?.() ?? []).flatMap((p) => p.variables),
+  ];
 }
 
 /**

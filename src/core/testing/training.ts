@@ -1,18 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import type { LabModel } from '../families/model';
+import { trainedVariables } from '../families/model';
 import { FusedAdam } from '../optim/adam';
 import type { ProfiledKernel } from './kernels';
 import { executedMatmuls, gradError } from './kernels';
 
-type Groupable = Pick<LabModel, 'backboneVariables' | 'moduleVariables' | 'setGroups'>;
+type Groupable = Pick<
+  LabModel,
+  'backboneVariables' | 'moduleVariables' | 'setGroups' | 'sharedParts'
+>;
 
-/** The variables a step with modules `on` updated trains: the backbone, then each updated module's. */
+/**
+ * The variables a step with modules `on` updated trains: the backbone, the shared parts with an
+ * updated module, each updated module's (the Session's own rule, `trainedVariables`).
+ */
 export function activeVariables(model: Groupable, on: readonly boolean[]): tf.Variable[] {
-  return [
-    ...model.backboneVariables(),
-    ...on.flatMap((u, m) => (u ? model.moduleVariables(m) : [])),
-  ];
+  return trainedVariables(model, on);
 }
 
 /**

@@ -33,6 +33,30 @@ describe('FLOP accounting, hand-counted', () => {
     expect(f.optimizer).toBe(12 * 24);
   });
 
+  it('with the shared parts under the modules, everything frozen: only the MLM head trains', () => {
+    const whole = { ffn: true, embed: true, shared: true };
+    const f = bertStepFlops(tiny, 1, [false, false, false], whole);
+    expect(f.forward).toBe(92 + 117);
+    // Nothing under the MLM head trains: its decoder input gradient (16) and element-wise
+    // backward (bias+ReLU 4, LN 16, dec-bias 4, CE 24 → 96) run; not its dense's input
+    // gradient (8), nor anything in the layer (the previous test's 40 + 48 and the FFN's 16).
+    expect(f.inputGrad).toBe(16 + 96);
+    // Weight grads: MLM transform 8, its bias 2, LN 4, decoder bias 4; no bias or norm of the
+    // layer (6 + 4 in the previous test).
+    expect(f.weightGrad).toBe(8 + 10);
+    // Parameters still trained: the MLM head only, 4 + 2 + 4 + decB 4.
+    expect(f.optimizer).toBe(12 * 14);
+    // Updated, the shared parts train with their modules: the same step as without `shared`.
+    const every = { ffn: true, embed: true };
+    expect(bertStepFlops(tiny, 1, [true, true, true], whole)).toEqual(
+      bertStepFlops(tiny, 1, [true, true, true], every),
+    );
+    // The head updated, the FFN frozen: the head (22 parameters) and the attention's bias and
+    // norm (3d = 6) train, the FFN's norm does not.
+    const head = bertStepFlops(tiny, 1, [true, false, false], whole);
+    expect(head.optimizer).toBe(12 * (14 + 6 + 22));
+  });
+
   it('the tiny model with only the embeddings frozen', () => {
     const f = bertStepFlops(tiny, 1, [true, true, false], { ffn: true, embed: true });
     // Input grads: all but the embeddings' backward (2·(2 + 16)) and the head's q|k|v input
@@ -125,6 +149,22 @@ describe('FLOP accounting, hand-counted', () => {
     expect(count(all.allVariables())).toBe(count(model.allVariables()));
     expect(new Set(all.allVariables().map((v) => v.name)).size).toBe(all.allVariables().length);
     all.dispose();
+    // With `shared`: per layer the attention bias and norm (3d) go with the heads, the FFN norm
+    // (2d) with its block; backbone, modules and shared parts still partition the model.
+    const whole = { ffn: true, embed: true, shared: true };
+    const w = new TinyBert(size, testRng(1), whole);
+    expect(count(w.backboneVariables())).toBe(backboneParams(size, whole));
+    expect(backboneParams(size, every) - backboneParams(size, whole)).toBe(2 * (48 + 32));
+    const parts = w.sharedParts();
+    expect(parts.map((p) => [count(p.variables), p.modules])).toEqual([
+      [48, [0, 1, 2, 3]],
+      [32, [8]],
+      [48, [4, 5, 6, 7]],
+      [32, [9]],
+    ]);
+    expect(count(w.allVariables())).toBe(count(model.allVariables()));
+    expect(new Set(w.allVariables().map((v) => v.name)).size).toBe(w.allVariables().length);
+    w.dispose();
   });
 
   it('an evaluation with FFN blocks and embeddings: their taps, products, Grams, eigen-solves', () => {

@@ -35,8 +35,19 @@ export function ffnParams(s: Pick<BertSize, 'dModel' | 'dFF'>): number {
  */
 export function backboneParams(s: BertSize, selection: ModuleSelection = HEADS_ONLY): number {
   const { dModel: d, vocab: V, layers: L } = s;
-  const always = L * (d + 2 * d + 2 * d) + d * d + d + 2 * d + V;
+  const norms = L * (sharedAttentionParams(s, selection) + sharedFfnParams(s, selection));
+  const always = L * (d + 2 * d + 2 * d) - norms + d * d + d + 2 * d + V;
   return always + (selection.ffn ? 0 : L * ffnParams(s)) + (selection.embed ? 0 : embedParams(s));
+}
+
+/** A layer's attention output bias and LayerNorm when `shared` gives them to its heads, else 0. */
+function sharedAttentionParams(s: BertSize, selection: ModuleSelection): number {
+  return selection.shared ? 3 * s.dModel : 0;
+}
+
+/** A layer's FFN LayerNorm when `shared` gives it to its FFN block, else 0. */
+function sharedFfnParams(s: BertSize, selection: ModuleSelection): number {
+  return selection.shared && selection.ffn ? 2 * s.dModel : 0;
 }
 
 /** `updating` (module order: heads, then FFN blocks, then E) read per part. */
@@ -72,21 +83,41 @@ export function bertStepLedger(
   const { seqLen: T, dModel: d, dFF: f } = size;
   const N = batch * T;
   const p = bertPattern(size, updating, selection);
-  const ledger = mlmStepLedger(size, batch, p.headsOn, p.embed, (part, l) => {
-    const { matmul, elementwise: ew } = ffnForward(N, d, f);
-    part.forward.matmul += matmul;
-    part.forward.other += ew;
-    part.inputGrad.matmul += matmul;
-    part.inputGrad.other += 2 * ew;
-    part.weightGrad.other += 2 * N * d; // LayerNorm gain and bias
-    if (p.ffn[l]) {
-      part.weightGrad.matmul += matmul;
-      part.weightGrad.other += N * f + N * d; // b1, b2
-    }
-  });
+  const ledger = mlmStepLedger(
+    size,
+    batch,
+    p.headsOn,
+    p.embed,
+    (part, l, below) => {
+      const { matmul, elementwise: ew } = ffnForward(N, d, f);
+      const trained = p.ffn[l]!;
+      // The LayerNorm after the block trains as backbone, or with `shared` with the block.
+      const norm = !(selection.shared && selection.ffn) || trained;
+      part.forward.matmul += matmul;
+      part.forward.other += ew;
+      // The hidden layer's gradient dy·W2ᵀ when W1 trains or the input needs one; the input's
+      // dh·W1ᵀ only when it does.
+      if (below || trained) part.inputGrad.matmul += 2 * N * f * d;
+      if (below) part.inputGrad.matmul += 2 * N * d * f;
+      const onPath = below || trained || norm;
+      if (onPath) part.inputGrad.other += 2 * ew;
+      if (norm) part.weightGrad.other += 2 * N * d; // LayerNorm gain and bias
+      if (trained) {
+        part.weightGrad.matmul += matmul;
+        part.weightGrad.other += N * f + N * d; // b1, b2
+      }
+      return onPath;
+    },
+    selection.shared,
+  );
   const ffns = selection.ffn ? p.ffn.filter(Boolean).length : 0;
   const backbone = backboneParams(size, selection);
-  const own = ffns * ffnParams(size);
+  // The shared parts that train: a layer's attention bias and norm while one of its heads is
+  // updated, its FFN norm with its block.
+  const shared =
+    p.headsOn.filter((on) => on > 0).length * sharedAttentionParams(size, selection) +
+    ffns * sharedFfnParams(size, selection);
+  const own = ffns * ffnParams(size) + shared;
   const optimizer = mlmOptimizerFlops(size, backbone, p.headsOn, own, selection.embed && p.embed);
   return { ledger, optimizer };
 }
@@ -141,7 +172,16 @@ export function bertStepEvaluationFlops(
 ): EvaluationFlops {
   const { seqLen: T, dModel: d, dFF: f, layers: L } = size;
   const ownTaps = selection.ffn ? L * batch * T * (f + d) : 0;
-  const uncharged = unchargedInputGrads((u) => bertStepFlops(size, batch, u, selection), updating);
+  let uncharged = unchargedInputGrads((u) => bertStepFlops(size, batch, u, selection), updating);
+  if (selection.shared) {
+    // The pass also takes the gradients of every shared part (it runs before the decision);
+    // the step charges only those that train: a layer's attention bias and norm (3 per token
+    // and feature) when none of its heads is updated, its FFN norm (2) when its block is frozen.
+    const p = bertPattern(size, updating, selection);
+    const N = batch * T;
+    uncharged += p.headsOn.filter((on) => on === 0).length * 3 * N * d;
+    if (selection.ffn) uncharged += p.ffn.filter((on) => !on).length * 2 * N * d;
+  }
   const kernel = bertEvaluationFlops(size, n, 1, selection);
   return mlmStepEvaluationFlops(size, batch, selection.embed, ownTaps, uncharged, kernel);
 }

@@ -181,6 +181,11 @@ describe('the step kernel (from the training step) vs the oracle, and its gradie
     { name: 'heads only', size: WIDE, selection: HEADS_ONLY },
     { name: 'heads, FFN blocks and embeddings', size: WIDE, selection: { ffn: true, embed: true } },
     {
+      name: 'heads, FFN blocks and embeddings, shared parts with them',
+      size: WIDE,
+      selection: { ffn: true, embed: true, shared: true },
+    },
+    {
       name: 'heads and embeddings, one layer',
       size: ONE_LAYER,
       selection: { ffn: false, embed: true },

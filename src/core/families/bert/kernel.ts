@@ -10,7 +10,7 @@ import {
   termsAndKernels,
 } from '../transformer/kernel';
 import type { BertCaptured, TinyBert } from './model';
-import { sampleLosses } from '../model';
+import { passVariables, sampleLosses } from '../model';
 import { checkStepKernelSize, moduleStepGradients, stepPass } from '../step-kernel';
 import type { StepProbe } from '../types';
 import type { MlmTensors } from '../transformer/mlm-task';
@@ -146,7 +146,7 @@ export async function stepBertKernels(
   const widths = ffn ? [3 * H * dh, d, F, d] : [3 * H * dh, d];
   const ownTaps = widths.length * Lc;
   const { value, grads, D, backboneGrads } = stepPass(
-    model.backboneVariables(),
+    passVariables(model),
     () => [
       ...widths.flatMap((w) => Array.from({ length: Lc }, () => tf.zeros([B * T, w]))),
       ...(embed ? embedZeroTaps({ N: B, T, M }, d, V) : []),

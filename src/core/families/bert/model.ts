@@ -79,6 +79,10 @@ export class TinyBert extends MlmTransformer<FeedForward> implements LabModel {
     return this.selection.ffn ? [] : this.ffnVariables(L);
   }
 
+  protected feedForwardModules(l: number): number[] {
+    return this.selection.ffn ? [this.firstFfn + l] : [];
+  }
+
   private ffnVariables(L: FeedForward): tf.Variable[] {
     return [L.w1, L.b1, L.w2, L.b2];
   }

@@ -129,6 +129,56 @@ describe('a frozen bottom stops backprop (modules heads, ffn, embed)', () => {
     model.dispose();
   });
 
+  it('with the shared parts under the modules, backprop stops above a frozen layer 0', async () => {
+    const whole = { ...every, shared: true };
+    const model = new TinyBert(size2, testRng(1), whole);
+    const plain = new TinyBert(size2, testRng(1), every);
+    const runs = [];
+    for (const [name, on] of patterns) {
+      const step = await profileStep(model, on);
+      expect(step.matmulFlops, name).toBe(
+        ledgerMatmuls(bertStepLedger(size2, 4, on, whole).ledger),
+      );
+      runs.push(step);
+    }
+    const [all, bottom, mixed, none] = runs;
+    const plainBottom = await profileStep(plain, patterns[1]![1]);
+    const plainNone = await profileStep(plain, patterns[3]![1]);
+    const BM = 4; // masked positions: one per sequence
+    const plainAll = await profileStep(plain, patterns[0]![1]);
+    // All updated: the same matmuls as without `shared`.
+    expect(all!.matmulFlops).toBe(plainAll.matmulFlops);
+    // Layer 0 and the embeddings frozen: layer 0's FFN runs no input gradient now (its
+    // LayerNorms no longer train), so one dh·W1ᵀ [N, d] and one dy·W2ᵀ [N, f] fewer.
+    expect(count(plainBottom.matmuls, N, d) - count(bottom!.matmuls, N, d)).toBe(1);
+    expect(count(plainBottom.matmuls, N, f) - count(bottom!.matmuls, N, f)).toBe(1);
+    expect(bottom!.kernels.length).toBeLessThan(plainBottom.kernels.length);
+    // A layer-0 head updated: its layer's backward runs again.
+    expect(mixed!.matmulFlops).toBeGreaterThan(bottom!.matmulFlops);
+    // Everything frozen: only the forward's [N, d] (out-projection, W2) and [N, f] (W1) matmuls
+    // per layer, no q|k|v input gradient [N, d+1]; of the MLM head's [BM, d] outputs the forward
+    // dense and the decoder's input gradient (for the head's own weights), not the dense's input
+    // gradient, which runs without `shared` (the layers' norms train there).
+    expect([count(none!.matmuls, N, d), count(none!.matmuls, N, f)]).toEqual([4, 2]);
+    expect(count(none!.matmuls, N, d + 1)).toBe(0);
+    expect(count(none!.matmuls, BM, d)).toBe(2);
+    expect(count(plainNone.matmuls, BM, d)).toBe(3);
+    expect(none!.kernels.length).toBeLessThan(plainNone.kernels.length);
+    console.log(
+      `test BERT (2 layers, batch 4), kernels / matmul FLOPs per step, shared vs backbone norms: ${[
+        ['layer 0 and embeddings frozen', bottom!, plainBottom],
+        ['everything frozen', none!, plainNone],
+      ]
+        .map(
+          ([name, a, b]) =>
+            `${name as string} ${(a as typeof plainAll).kernels.length} / ${(a as typeof plainAll).matmulFlops} vs ${(b as typeof plainAll).kernels.length} / ${(b as typeof plainAll).matmulFlops}`,
+        )
+        .join('; ')}`,
+    );
+    model.dispose();
+    plain.dispose();
+  });
+
   it('computes the same gradients for what trains, and moves only that', () => {
     const before = tf.memory().numTensors;
     const model = new TinyBert(size2, testRng(2), every);
@@ -144,6 +194,32 @@ describe('a frozen bottom stops backprop (modules heads, ffn, embed)', () => {
     }
     disposeGrads(ref);
     expectOnlyUpdatedMove(model, patterns[2]![1], loss);
+    for (const t of [tokens, positions, oneHot]) t.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('with the shared parts: the same gradients, and a frozen layer’s bias and norms stay', () => {
+    const before = tf.memory().numTensors;
+    const model = new TinyBert(size2, testRng(2), { ...every, shared: true });
+    randomiseVariables(model.allVariables(), 0.2, 30);
+    const { tokens, positions, oneHot } = tf.tidy(batchTensors);
+    const loss = () =>
+      sampleLosses(model.forward({ tokens, positions }), oneHot).mean() as tf.Scalar;
+    const ref = tf.variableGrads(loss, model.allVariables());
+    for (const [name, on] of patterns.slice(1)) {
+      model.setGroups(on);
+      const active = activeVariables(model, on);
+      // Layer 0's attention bias and norm train iff one of its heads is updated.
+      expect(
+        active.some((v) => v.name.includes('/L0.ln1g#')),
+        name,
+      ).toBe(on.slice(0, 4).some(Boolean));
+      expectSameGrads(tf.variableGrads(loss, active), ref, active);
+    }
+    disposeGrads(ref);
+    // Embeddings and layer 0 frozen: L0's bo, ln1 and ln2 do not move, L1's do.
+    expectOnlyUpdatedMove(model, patterns[1]![1], loss);
     for (const t of [tokens, positions, oneHot]) t.dispose();
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Toy2dSplit } from '../../data/toy2d';
 import type { Mlp, MlpSize } from './model';
 import { expandFeatures } from './model';
-import { sampleLosses } from '../model';
+import { passVariables, sampleLosses } from '../model';
 import type { SpectrumInput } from '../../kernel';
 import { EXACT_OUTPUTS_MAX } from '../../kernel';
 import type { Rng } from '../../rng';
@@ -219,7 +219,7 @@ export async function stepNeuronKernels(
   const hidden = model.size.hidden;
   const capture: tf.Tensor2D[] = [];
   const { value, grads, D, backboneGrads } = stepPass(
-    model.backboneVariables(),
+    passVariables(model),
     () => hidden.map((H) => tf.zeros([B, H]) as tf.Tensor2D),
     (taps) => model.loss(x, labels, { taps, capture }),
   );

@@ -145,6 +145,11 @@ export function switchStepLedger(
   updating: readonly boolean[],
   selection: ModuleSelection = HEADS_ONLY,
 ): { ledger: StepLedger; optimizer: number } {
+  if (selection.shared) {
+    throw new RangeError(
+      'The Switch Transformer keeps its biases, norms and routers in the backbone.',
+    );
+  }
   const { seqLen: T, dModel: d, dFF: f, heads: H, layers: L, experts: E } = size;
   const N = batch * T;
   const { C, S } = switchSlots(size, batch);
@@ -167,6 +172,8 @@ export function switchStepLedger(
       experts++;
       part.weightGrad.matmul += 2 * C * (d + 1) * f + 2 * C * (f + 1) * d;
     }
+    // The router and LayerNorm train (backbone), so what is above always needs a gradient.
+    return true;
   });
   ledger.forward.other += 1; // the loss adds the load-balancing loss
   ledger.inputGrad.other += 2;

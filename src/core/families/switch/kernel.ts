@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SwitchCaptured, SwitchTaps, TinySwitch } from './model';
-import { sampleLosses } from '../model';
+import { passVariables, sampleLosses } from '../model';
 import { checkStepKernelSize, moduleStepGradients, stepPass } from '../step-kernel';
 import type { StepProbe } from '../types';
 import type { MlmTensors } from '../transformer/mlm-task';
@@ -214,7 +214,7 @@ export async function stepSwitchKernels(
   const capture: SwitchCaptured = { ...emptySwitchCapture(), slotIn: [] };
   const zeros = (shape: number[]) => Array.from({ length: Lc }, () => tf.zeros(shape));
   const { value, grads, D, backboneGrads } = stepPass(
-    model.backboneVariables(),
+    passVariables(model),
     () => [
       ...zeros([NT, 3 * H * dh]),
       ...zeros([NT, d]),

@@ -255,6 +255,11 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
     return [L.router];
   }
 
+  protected feedForwardModules(l: number): number[] {
+    const E = this.size.experts;
+    return Array.from({ length: E }, (_, e) => this.firstExpert + l * E + e);
+  }
+
   /** Index of the first expert module (the heads come first). */
   get firstExpert(): number {
     return this.size.layers * this.size.heads;

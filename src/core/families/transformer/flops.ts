@@ -98,19 +98,23 @@ export interface HeadGroupFlops {
 
 /**
  * One attention sublayer in a step over B sequences of T tokens, its heads in `groups`.
- * `below`: whether the sublayer's input needs a gradient (something under it trains). Forward
- * as `attentionForward`. Backward, as TF.js's tape runs it: a group is on the gradient path iff
- * `below` or it is updated; then its output-projection input gradient, both operands of scores
- * and context, q scaling and softmax run, and the q|k|v input gradient iff `below`; its weight
- * gradients iff updated. The bias, residual, LayerNorm and the join of two groups are always on
- * the path (the bias and LayerNorm train), with the bias and gain/bias reductions.
+ * `below`: whether the sublayer's input needs a gradient (something under it trains);
+ * `normTrained`: whether its output bias and LayerNorm train (backbone, or with `shared` while
+ * one of the layer's heads is updated). Forward as `attentionForward`. Backward, as TF.js's tape
+ * runs it: a group is on the gradient path iff `below` or it is updated; then its
+ * output-projection input gradient, both operands of scores and context, q scaling and softmax
+ * run, and the q|k|v input gradient iff `below`; its weight gradients iff updated. The bias,
+ * residual, LayerNorm and the join of two groups are on the path iff anything in or under the
+ * sublayer trains, with the bias and gain/bias reductions iff they train.
+ * @returns whether the sublayer's output needs a gradient (anything in or under it trains).
  */
 function attentionStep(
   ledger: StepLedger,
   dims: { B: number; T: number; d: number; H: number },
   groups: readonly HeadGroupFlops[],
   below: boolean,
-): void {
+  normTrained: boolean,
+): boolean {
   const { B, T, d, H } = dims;
   const N = B * T;
   const dh = d / H;
@@ -130,8 +134,10 @@ function attentionStep(
   }
   const layer = N * d * Math.max(0, groups.length - 1) + N * d + N * d + LN * N * d;
   ledger.forward.other += layer;
-  ledger.inputGrad.other += 2 * layer;
-  ledger.weightGrad.other += N * d + 2 * N * d; // output bias, LayerNorm gain and bias
+  const onPath = below || normTrained || groups.some((g) => g.updated);
+  if (onPath) ledger.inputGrad.other += 2 * layer;
+  if (normTrained) ledger.weightGrad.other += N * d + 2 * N * d; // output bias, LayerNorm gain and bias
+  return onPath;
 }
 
 /**
@@ -146,9 +152,10 @@ function mlmHeadForward(BM: number, d: number, V: number): { matmul: number; ele
 
 /**
  * The MLM head on BM masked positions: dense + ReLU, LayerNorm, the decoder tied to the token
- * embedding and its bias, the cross-entropy. Its input gradients always run (its weights
- * train); the decoder's weight gradient (into the token embedding) only when the embeddings
- * train.
+ * embedding and its bias, the cross-entropy. Its weights always train, so the decoder's input
+ * gradient and the element-wise backward always run; the dense's input gradient only when
+ * something under the head trains (`below`); the decoder's weight gradient (into the token
+ * embedding) only when the embeddings train.
  */
 function mlmHeadStep(
   ledger: StepLedger,
@@ -156,11 +163,12 @@ function mlmHeadStep(
   d: number,
   V: number,
   embeddingsTrained: boolean,
+  below: boolean,
 ): void {
   const { matmul, elementwise: ew } = mlmHeadForward(BM, d, V);
   ledger.forward.matmul += matmul;
   ledger.forward.other += ew;
-  ledger.inputGrad.matmul += matmul;
+  ledger.inputGrad.matmul += 2 * BM * d * V + (below ? 2 * BM * d * d : 0);
   ledger.inputGrad.other += 2 * ew;
   ledger.weightGrad.matmul += 2 * BM * d * d + (embeddingsTrained ? 2 * BM * d * V : 0);
   ledger.weightGrad.other += BM * d + 2 * BM * d + BM * V; // MLM bias, LayerNorm, decoder bias
@@ -276,26 +284,30 @@ export function mlmForward(
 /**
  * A masked-language transformer's step ledger over `batch` sequences: the embeddings (trained
  * or not: `embeddingsTrained`), per layer the attention sublayer with `headsOn[l]` of its heads
- * updated (as `headGroupsFor` groups them; its input needs a gradient above layer 0, or when the
- * embeddings train) and then the family's feed-forward part (`ffn(ledger, l)` adds it), and the
- * MLM head.
+ * updated (as `headGroupsFor` groups them; its input needs a gradient when anything under it
+ * trains; its output bias and LayerNorm train unless `shared` and none of its heads is updated)
+ * and then the family's feed-forward part (`ffn(ledger, l, below)` adds it, `below`: whether
+ * its input needs a gradient; it returns whether anything in or under it trains), and the MLM
+ * head (its dense's input gradient only when anything under it trains).
  */
 export function mlmStepLedger(
   size: TransformerSize,
   batch: number,
   headsOn: readonly number[],
   embeddingsTrained: boolean,
-  ffn: (ledger: StepLedger, l: number) => void,
+  ffn: (ledger: StepLedger, l: number, below: boolean) => boolean,
+  shared = false,
 ): StepLedger {
   const { seqLen: T, dModel: d, vocab: V, heads: H, layers: L } = size;
   const ledger = emptyLedger();
   embeddingsStep(ledger, batch * T, d, embeddingsTrained);
+  let below = embeddingsTrained;
   for (let l = 0; l < L; l++) {
-    const below = l > 0 || embeddingsTrained;
-    attentionStep(ledger, { B: batch, T, d, H }, headGroupsFor(headsOn[l]!, H), below);
-    ffn(ledger, l);
+    const groups = headGroupsFor(headsOn[l]!, H);
+    below = attentionStep(ledger, { B: batch, T, d, H }, groups, below, !shared || headsOn[l]! > 0);
+    below = ffn(ledger, l, below);
   }
-  mlmHeadStep(ledger, batch * maskCount(T), d, V, embeddingsTrained);
+  mlmHeadStep(ledger, batch * maskCount(T), d, V, embeddingsTrained, below);
   return ledger;
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
+import type { SharedPart } from '../model';
 import { splitIndices } from '../model';
 import { VariableFactory } from '../variables';
 import type { ModuleSelection } from './selection';
@@ -388,32 +389,74 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
       : [];
   }
 
-  /** The layer's always-trained feed-forward variables (backbone), in a fixed order. */
+  /**
+   * Layer l's feed-forward variables that are neither a module's nor its LayerNorm, in a fixed
+   * order: BERT's FFN block when it is not a module, the Switch Transformer's router.
+   */
   protected abstract feedForwardBackbone(L: F): tf.Variable[];
+
+  /**
+   * The modules of layer l's feed-forward part (BERT's FFN block when it is a module, the
+   * Switch Transformer's experts); empty when it has none.
+   */
+  protected abstract feedForwardModules(l: number): number[];
 
   abstract readonly modules: ModuleInfo[];
   abstract moduleVariables(m: number): tf.Variable[];
 
-  /** The backbone's variables, then every module's in module order. */
+  /** The backbone's variables, every module's in module order, then the shared parts'. */
   allVariables(): tf.Variable[] {
     return [
       ...this.backboneVariables(),
       ...this.modules.flatMap((_, m) => this.moduleVariables(m)),
+      ...this.sharedParts().flatMap((p) => p.variables),
     ];
   }
 
   /**
    * Variables always trained: embeddings and their LayerNorm (unless they are a module); per
-   * layer the output-projection bias, the attention LayerNorm and the feed-forward backbone; the
-   * MLM head.
+   * layer the output-projection bias and the attention LayerNorm, the feed-forward backbone and
+   * its LayerNorm (unless `selection.shared` gives them to the layer's modules, see
+   * `sharedParts`); the MLM head.
    */
   backboneVariables(): tf.Variable[] {
     const out = this.selection.embed ? [] : this.embedVariables();
-    for (const L of this.layerVars) {
-      out.push(L.bo, L.ln1g, L.ln1b, ...this.feedForwardBackbone(L), L.ln2g, L.ln2b);
-    }
+    this.layerVars.forEach((L, l) => {
+      if (!this.selection.shared) out.push(L.bo, L.ln1g, L.ln1b);
+      if (!this.ffnShared(l)) out.push(...this.feedForwardBackbone(L), L.ln2g, L.ln2b);
+    });
     out.push(this.mlmW, this.mlmB, this.mlmLnG, this.mlmLnB, this.decB);
     return out;
+  }
+
+  /**
+   * With `selection.shared`, per layer: the attention output bias and LayerNorm, trained while
+   * any of the layer's heads is updated; and when the feed-forward part has modules, its
+   * backbone (the router) and LayerNorm, trained while any of them is. Without: none.
+   */
+  sharedParts(): SharedPart[] {
+    if (!this.selection.shared) return [];
+    const H = this.size.heads;
+    return this.layerVars.flatMap((L, l) => {
+      const parts: SharedPart[] = [
+        {
+          variables: [L.bo, L.ln1g, L.ln1b],
+          modules: Array.from({ length: H }, (_, h) => l * H + h),
+        },
+      ];
+      if (this.ffnShared(l)) {
+        parts.push({
+          variables: [...this.feedForwardBackbone(L), L.ln2g, L.ln2b],
+          modules: this.feedForwardModules(l),
+        });
+      }
+      return parts;
+    });
+  }
+
+  /** Whether layer l's feed-forward backbone and LayerNorm are a shared part. */
+  private ffnShared(l: number): boolean {
+    return Boolean(this.selection.shared) && this.feedForwardModules(l).length > 0;
   }
 
   /** The embeddings' variables: token and position embeddings, LayerNorm gain and bias. */

@@ -4,7 +4,7 @@ import type { Probe } from '../transformer/kernel';
 import { kernelInput, objectiveTensors, probeProjections } from '../../kernel';
 import type { SmallVgg } from './model';
 import { im2col3x3 } from './model';
-import { sampleLosses } from '../model';
+import { passVariables, sampleLosses } from '../model';
 import type { Rng } from '../../rng';
 import { checkStepKernelSize, stepGradients, stepPass } from '../step-kernel';
 import type { StepProbe } from '../types';
@@ -173,7 +173,7 @@ export async function stepFilterGroupKernels(
   const g = model.size.groupSize;
   const capture: tf.Tensor4D[] = [];
   const { value, grads, D, backboneGrads } = stepPass(
-    model.backboneVariables(),
+    passVariables(model),
     () => convs.map((c) => tf.zeros([B, c.side, c.side, c.cout]) as tf.Tensor4D),
     (taps) => model.loss(x, labels, { taps, capture }),
   );
