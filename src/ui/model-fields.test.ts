@@ -44,4 +44,13 @@ describe('model-dependent fields', () => {
     const r = applyDraft(DEFAULT_CONFIG, d);
     expect(r.ok).toBe(true);
   });
+
+  it('offers shared parts in the modules select for BERT only (the config refuses them for Switch)', () => {
+    const options = (model: 'bert' | 'switch') =>
+      fieldsFor(model)
+        .flatMap((g) => g.fields)
+        .find((f) => f.key === 'modules')!.options!;
+    expect(options('bert')).toContain('heads,ffn,embed,shared');
+    expect(options('switch')).toEqual(['heads', 'heads,ffn', 'heads,embed', 'heads,ffn,embed']);
+  });
 });
