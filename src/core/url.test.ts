@@ -291,7 +291,7 @@ describe('bad parameters', () => {
     expect(extras).toEqual({ preset: 'bert-austen' });
     expect(config).toEqual(presetConfig('bert-austen'));
     // The preset is more than the bare defaults: FFN blocks and embeddings, the step kernel.
-    expect(config).toMatchObject({ kernel: 'step', modules: 'heads,ffn,embed', probe: 8 });
+    expect(config).toMatchObject({ kernel: 'step', modules: 'heads,ffn,embed,shared', probe: 8 });
   });
 
   it('names the field and its range in the message', () => {

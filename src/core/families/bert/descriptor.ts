@@ -30,14 +30,17 @@ const presets: Preset[] = [
       'two feed-forward blocks and its embeddings are modules, each compared with its own kind. ' +
       'Watch the λmax heatmap separate the heads within a few evaluations after the warm-up: ' +
       'heads below α × the mean freeze (hatched), modules whose λmax stops moving are stopped by ' +
-      'β (dots). Once the embeddings and layer 0 are frozen, backprop stops above them: the ' +
-      'compute split shows the input gradients shrink. The kernel is taken from the training ' +
+      'β (dots). A layer’s bias and norms train while any of its modules does, so once the ' +
+      'embeddings and layer 0 are frozen, backprop stops above them: the compute split shows ' +
+      'the input gradients shrink. The kernel is taken from the training ' +
       'step itself (8 of its sequences), so an evaluation costs a fraction of a step, and the ' +
       'counter charges every one.',
     // Fixed 2026-12-01 before the third reproduction (README "Results"): the step kernel, FFN
     // blocks and embeddings as modules; n = 8 keeps an evaluation ≤ 0.5 vanilla steps with the
-    // embeddings' kernel (0.20; 0.56 at n = 16).
-    config: { kernel: 'step', modules: 'heads,ffn,embed', probe: 8 },
+    // embeddings' kernel (0.20; 0.56 at n = 16). Fixed 2026-12-01 (evening) before the fourth:
+    // the layers' biases and norms with their modules (`shared`), so backprop stops above a
+    // frozen layer.
+    config: { kernel: 'step', modules: 'heads,ffn,embed,shared', probe: 8 },
   },
 ];
 
