@@ -97,6 +97,9 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /** The VGG's channels per stage. */
 const CHANNEL_WORDS = 'comma-separated channel counts from 1 to 999, e.g. 16,32';
+/** The VGG's hidden classifier stages: `none`, or one or two widths from 1 to 512. */
+const FC_PATTERN = /^(none|([1-9]\d{0,2})(,[1-9]\d{0,2})?)$/;
+const FC_WORDS = 'none, or one or two comma-separated widths from 1 to 512, e.g. 64';
 /** The MLP's input features. */
 const FEATURE_WORDS = 'features from x, y, x2, y2, xy, sinx, siny, each at most once';
 const num = (min: number, max: number) => z.number().min(min).max(max);
@@ -157,6 +160,12 @@ export const ExperimentSchema = z
       .refine((v) => v.split(',').every((c) => Number(c) >= 1), CHANNEL_WORDS),
     groupSize: int(1, 64),
     /**
+     * VGG: widths of the classifier's hidden dense stages (VGG's FC layers; each cut into unit
+     * groups of `groupSize`, MAT modules of kind `units`), comma-separated; `none` (the default,
+     * and what a config without the field means): the classifier is one dense layer.
+     */
+    fc: z.string().regex(FC_PATTERN, FC_WORDS).default('none'),
+    /**
      * VGG: training images used. Up to 5,000 come from the committed subset; more load the
      * full 60,000-image training file (59,000 besides the 1,000 validation images).
      */
@@ -215,6 +224,10 @@ export const ExperimentSchema = z
     message: 'every channel count must be a multiple of groupSize (the filter-group size)',
     path: ['channels'],
   })
+  .refine((c) => fcWidths(c.fc).every((w) => w <= 512 && w % c.groupSize === 0), {
+    message: 'every classifier stage width must be at most 512 and a multiple of groupSize',
+    path: ['fc'],
+  })
   .refine((c) => MODEL_DATA[c.model].includes(c.data), {
     message: 'this data set does not fit the model',
     path: ['data'],
@@ -235,6 +248,11 @@ export const ExperimentSchema = z
   });
 
 export type ExperimentConfig = z.infer<typeof ExperimentSchema>;
+
+/** The widths of a config's `fc` field: none for `none`. */
+export function fcWidths(fc: string): number[] {
+  return fc === 'none' ? [] : fc.split(',').map(Number);
+}
 
 /** Defaults: a step is interactive on a laptop GPU and MAT shows a mix of active and frozen heads. */
 export const DEFAULT_CONFIG: ExperimentConfig = {
@@ -257,6 +275,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   noise: 0.1,
   testRatio: 0.3,
   channels: '16,32',
+  fc: 'none',
   groupSize: 8,
   images: 2000,
   progSpan: 100,

@@ -27,6 +27,14 @@ const CONFIGS: [string, Partial<ExperimentConfig>][] = [
     'vgg 4,6 in groups of 2',
     { model: 'vgg', data: 'fashion', channels: '4,6', groupSize: 2, images: 100 },
   ],
+  [
+    'vgg 4,6 with classifier stages 8,4',
+    { model: 'vgg', data: 'fashion', channels: '4,6', groupSize: 2, fc: '8,4', images: 100 },
+  ],
+  [
+    'bert heads + FFN + embeddings, shared parts with them',
+    { ...TINY_MLM, modules: 'heads,ffn,embed,shared' },
+  ],
 ];
 
 describe('the modules a config implies (run-file checks)', () => {

@@ -7,6 +7,8 @@
  * the models).
  */
 import type { ExperimentConfig } from './config';
+import { fcWidths } from './config';
+import { FASHION_SIDE } from './data/fashion';
 import type { ModuleKind } from './families/module-kinds';
 import { moduleSelection } from './families/transformer/selection';
 
@@ -62,6 +64,24 @@ export function expectedModules(config: ExperimentConfig): ExpectedModule[] {
           cin = c;
         }
       }
+      // The classifier's hidden stages (`fc`): unit groups F{s}.G{q}, weights [in, g].
+      // Each stage's pool halves the side (floor): 28 → 14 → 7 for two stages.
+      const side = FASHION_SIDE >> widths(config.channels).length;
+      let fin = side * side * cin;
+      fcWidths(config.fc).forEach((w, s) => {
+        for (let q = 0; q < w / g; q++) {
+          const id = `F${s}.G${q}`;
+          out.push({
+            id,
+            kind: 'units',
+            weights: [
+              { name: `${id}.w`, shape: [fin, g] },
+              { name: `${id}.b`, shape: [g] },
+            ],
+          });
+        }
+        fin = w;
+      });
       return out;
     }
     case 'bert':
@@ -129,7 +149,10 @@ export function expectedModuleCount(config: ExperimentConfig): number {
     case 'mlp':
       return widths(config.hidden).reduce((a, b) => a + b, 0);
     case 'vgg':
-      return widths(config.channels).reduce((a, c) => a + (2 * c) / config.groupSize, 0);
+      return (
+        widths(config.channels).reduce((a, c) => a + (2 * c) / config.groupSize, 0) +
+        fcWidths(config.fc).reduce((a, w) => a + w / config.groupSize, 0)
+      );
     case 'bert':
     case 'switch': {
       const s = moduleSelection(config.modules);

@@ -70,6 +70,7 @@ async function run(cfg: ExperimentConfig, steps: number) {
 describe.each([
   ['mlp', mlp],
   ['vgg', vgg],
+  ['vgg with a classifier stage (2 unit groups)', { ...vgg, fc: '8' }],
   ['bert', bert],
   ['bert with FFN blocks and embeddings as modules', { ...bert, modules: 'heads,ffn,embed' }],
   [

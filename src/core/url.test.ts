@@ -97,6 +97,8 @@ function randomConfig(rng: Rng): ExperimentConfig {
       () => groupSize * intIn(rng, 1, Math.floor(999 / groupSize)),
     ).join(','),
     groupSize,
+    // Classifier stage widths are multiples of the group size too (at most 512).
+    fc: rng.next() < 0.5 ? 'none' : String(groupSize * intIn(rng, 1, Math.floor(512 / groupSize))),
     images: intIn(rng, 100, 59000),
     progSpan: intIn(rng, 1, 1_000_000),
     layers: intIn(rng, 1, 8),

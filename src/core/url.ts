@@ -67,6 +67,7 @@ const MODE_SET: ReadonlySet<string> = new Set(OVERRIDE_MODES);
 const CROSS_FIELD: Partial<Record<FieldName, readonly FieldName[]>> = {
   dModel: ['dModel', 'heads'],
   channels: ['channels', 'groupSize'],
+  fc: ['fc', 'groupSize'],
 };
 
 /** A plain decimal number (what `String(x)` writes for a finite double); no hex, no blanks. */

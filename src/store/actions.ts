@@ -120,6 +120,7 @@ const CHANGES_STEP_TIME: { readonly [F in keyof ExperimentConfig]-?: boolean } =
   noise: false,
   testRatio: true,
   channels: true,
+  fc: true,
   groupSize: true,
   images: true,
   progSpan: false,

@@ -14,7 +14,7 @@ import { EXPLAIN_ID } from './terms';
 export function ExplainPanel() {
   const s = useLabFields('runConfig', 'live', 'step', 'modules', 'evaluations', 'probeOutputs');
   const cfg = s.runConfig;
-  const words = moduleWords(cfg.model, cfg.modules);
+  const words = moduleWords(cfg.model, cfg.modules, cfg.fc);
   // The run's params with α and β as in force in the trainer.
   const params: PolicyParams = useMemo(
     () => ({ ...policyParams(cfg), alpha: s.live.alpha, beta: s.live.beta }),

@@ -15,8 +15,8 @@ import { usePalette } from './theme';
 /** λmax of every module at every evaluation, on a log colour scale. */
 export function Heatmap() {
   const { modules } = useModuleRows();
-  const { evaluations, K, model, modules: selection } = useGridData();
-  const words = moduleWords(model, selection);
+  const { evaluations, K, model, modules: selection, fc } = useGridData();
+  const words = moduleWords(model, selection, fc);
   const range = useMemo(() => positiveRange(evaluations.map((e) => e.lambdaMax)), [evaluations]);
   const palette = usePalette();
   const scale = useMemo(() => lambdaScale(range, palette.noValue), [range, palette.noValue]);

@@ -50,7 +50,7 @@ export function KernelText({ cfg, probe }: { cfg: ExperimentConfig; probe: Probe
       )}
       <p>
         Warm-up W0 = {cfg.warmup} steps, window w = {cfg.window} evaluations, ref = {cfg.ref} over
-        the {moduleWords(cfg.model, cfg.modules).many}, each kind apart, stops{' '}
+        the {moduleWords(cfg.model, cfg.modules, cfg.fc).many}, each kind apart, stops{' '}
         {cfg.stop === 'sticky' ? 'are sticky' : 'are re-checked at every evaluation'}.
       </p>
     </div>

@@ -17,9 +17,10 @@ export function ParamSliders() {
       window: st.runConfig.window,
       model: st.runConfig.model,
       modules: st.runConfig.modules,
+      fc: st.runConfig.fc,
     })),
   );
-  const one = moduleWords(s.model, s.modules).one;
+  const one = moduleWords(s.model, s.modules, s.fc).one;
   const { sliderNote } = getPolicy(s.policy);
   const disabled = s.phase !== 'ready' || s.view !== 'live';
   const sliders = [

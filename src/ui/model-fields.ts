@@ -58,6 +58,11 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
       { key: 'features', label: 'Input features', hint: 'x, y, x2, y2, xy, sinx, siny' },
       { key: 'channels', label: 'Channels per stage', hint: 'e.g. 16,32' },
       { key: 'groupSize', label: 'Filters per group g' },
+      {
+        key: 'fc',
+        label: 'Classifier stages',
+        hint: 'hidden dense widths, e.g. 64 (groups of g units are modules), or none',
+      },
     ],
   },
   {

@@ -21,4 +21,13 @@ describe('moduleWords', () => {
       'modules (attention heads, experts, embeddings)',
     );
   });
+
+  it('names the VGG’s classifier unit groups when it has classifier stages', () => {
+    expect(moduleWords('vgg', 'heads', 'none')).toEqual(FAMILIES.vgg.moduleWords);
+    expect(moduleWords('vgg', 'heads', '64')).toEqual({
+      one: 'module',
+      many: 'modules (filter groups, classifier unit groups)',
+      rows: 'conv layer·group, layer·U',
+    });
+  });
 });

@@ -32,23 +32,31 @@ function rowWords(kind: string): string {
 
 /**
  * The family's modules in words; a model this build does not know gets neutral words. `modules`
- * is the transformers' `modules` field: with FFN blocks or the embeddings as modules too, a
- * module is no longer only a head (or an expert).
+ * is the transformers' `modules` field, `fc` the VGG's classifier stages: with FFN blocks, the
+ * embeddings or classifier unit groups as modules too, a module is no longer only a head (or an
+ * expert, or a filter group).
  */
-export function moduleWords(model: string, modules = DEFAULT_MODULES as string): ModuleWords {
+export function moduleWords(
+  model: string,
+  modules = DEFAULT_MODULES as string,
+  fc = 'none',
+): ModuleWords {
   const family = familyOf(model);
   if (!family) return { one: 'module', many: 'modules', rows: 'layer·module' };
   const { ffn, embed } = moduleSelection(modules);
+  const kinds: readonly string[] = family.moduleKinds;
   const extra = [
-    ...(ffn && family.moduleKinds.includes('ffn') ? (['ffn'] as const) : []),
-    ...(embed && family.moduleKinds.includes('embed') ? (['embed'] as const) : []),
+    ...(ffn && kinds.includes('ffn') ? ['ffn'] : []),
+    ...(embed && kinds.includes('embed') ? ['embed'] : []),
+    ...(fc !== 'none' && kinds.includes('units') ? ['units'] : []),
   ];
   if (extra.length === 0) return family.moduleWords;
-  const kinds = [...family.moduleKinds.filter((k) => k !== 'ffn' && k !== 'embed'), ...extra];
+  const optional = ['ffn', 'embed', 'units'];
+  const all = [...kinds.filter((k) => !optional.includes(k)), ...extra];
   return {
     one: 'module',
-    many: `modules (${kinds.map((k) => moduleKindInfo(k).many).join(', ')})`,
-    // Each extra kind's row label as `moduleLabel` writes it: `layer·F`, `Emb`.
+    many: `modules (${all.map((k) => moduleKindInfo(k).many).join(', ')})`,
+    // Each extra kind's row label as `moduleLabel` writes it: `layer·F`, `Emb`, `layer·U`.
     rows: [family.moduleWords.rows, ...extra.map(rowWords)].join(', '),
   };
 }

@@ -22,6 +22,7 @@ export function useGridData() {
       K: s.runConfig.K,
       model: s.runConfig.model,
       modules: s.runConfig.modules,
+      fc: s.runConfig.fc,
     })),
   );
 }

@@ -82,6 +82,8 @@ describe('each family’s task', () => {
     const configs = [base];
     if (FAMILIES[m].fields.includes('modules'))
       configs.push({ ...base, modules: 'heads,ffn,embed' });
+    // Where the family reads `fc`, with a hidden classifier stage (its unit groups).
+    if (FAMILIES[m].fields.includes('fc')) configs.push({ ...base, fc: '16' });
     const seen = new Set<string>();
     const before = tf.memory().numTensors;
     for (const config of configs) {

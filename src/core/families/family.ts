@@ -41,6 +41,7 @@ export const FAMILY_FIELDS = [
   'features',
   'channels',
   'groupSize',
+  'fc',
   'seqLen',
   'vocab',
   'points',

@@ -7,6 +7,7 @@ export const MODULE_KINDS = {
   head: { letter: 'H', one: 'head', many: 'attention heads' },
   expert: { letter: 'E', one: 'expert', many: 'experts' },
   filters: { letter: 'G', one: 'filter group', many: 'filter groups' },
+  units: { letter: 'U', one: 'classifier unit group', many: 'classifier unit groups' },
   neuron: { letter: 'N', one: 'neuron', many: 'neurons' },
   ffn: { letter: 'F', one: 'FFN block', many: 'FFN blocks' },
   embed: { letter: 'Emb', one: 'embeddings', many: 'embeddings', single: true },

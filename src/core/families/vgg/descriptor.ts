@@ -40,10 +40,10 @@ export const vggFamily = {
   data: ['fashion'],
   dataKind: 'fashion',
   ...CLASSIFIER,
-  moduleKinds: ['filters'],
+  moduleKinds: ['filters', 'units'],
   moduleWords: { one: 'filter group', many: 'filter groups', rows: 'conv layer·group' },
   viewKind: 'confusion',
-  fields: ['channels', 'groupSize', 'images', 'valBatches'],
+  fields: ['channels', 'groupSize', 'fc', 'images', 'valBatches'],
   presets,
   stepKernel: true,
 } as const satisfies FamilyDescriptor<'vgg', 'fashion'>;

@@ -7,8 +7,8 @@ import {
   stepTotal,
   unchargedInputGrads,
 } from '../../flops';
-import type { ConvShape, VggSize } from './model';
-import { filterGroupParams, vggLayout } from './model';
+import type { ConvShape, FcShape, VggSize } from './model';
+import { filterGroupParams, unitGroupParams, vggLayout } from './model';
 
 /**
  * Analytic FLOPs of the small VGG (docs/method.md, "FLOP accounting"), per the conventions of
@@ -19,17 +19,20 @@ import { filterGroupParams, vggLayout } from './model';
  *   2·S²·9·cin·g; a bias gradient is a sum over the N·S² positions, N·S² per channel;
  * - bias add and ReLU 1 per element, a 2 × 2 max-pool 3 per output (comparisons), the
  *   cross-entropy 6 per logit; the backward of each of these costs twice its forward;
- * - the dense classifier [F, k]: 2·F·k per sample forward, again for its input gradient and
- *   for its weight gradient, k for its bias;
+ * - a dense layer [cin, w] (a hidden classifier stage, the output layer): 2·cin·w per sample
+ *   forward, again for its input gradient and for its weight gradient, w for its bias;
  * - concatenations, slices, gathers (channel permutations) and reshapes cost nothing;
  * - Adam 12 per updated parameter.
  *
  * Backward rule. With e the earliest conv layer that has an updated group, the backward pass
- * runs through every op whose output depends on an updated parameter: the classifier and the
- * loss always (the classifier is always trained); ReLU, bias add and the following pool of
+ * runs through every op whose output depends on an updated parameter: the output layer and the
+ * loss always (the output layer is always trained); ReLU, bias add and the following pool of
  * every layer l ≥ e; the input gradient of conv l only for l > e (conv e's input does not
- * depend on any trained parameter, nor does anything before it); the classifier's input
- * gradient only if e exists. Weight gradients: the classifier and the updated groups only.
+ * depend on any trained parameter, nor does anything before it). A hidden classifier stage
+ * (`fc`) runs its ReLU and bias backward iff it or anything under it has an updated group, its
+ * input gradient iff anything under it does (split into an updated and a frozen part: one
+ * add of the parts' input gradients, cin per sample); the output layer's input gradient iff
+ * any module is updated. Weight gradients: the output layer and the updated groups only.
  * This is what TF.js does: it prunes every gradient not on a path from a trained variable.
  * Both of SmallVgg's conv implementations execute exactly these multiply-adds: `conv2d`
  * (Conv2DBackpropFilter) and `im2col` (dW = Pᵀ·dz, 2·S²·9·cin·g per sample, patches copied);
@@ -53,9 +56,21 @@ export function vggGroupParams(size: VggSize, layer: number): number {
   return filterGroupParams(c, size.groupSize);
 }
 
-/** Parameters always trained: the classifier F·k + k. */
+/** Parameters always trained: the output layer logitsIn·k + k. */
 export function vggBackboneParams(size: VggSize): number {
-  return vggLayout(size).features * size.classes + size.classes;
+  return vggLayout(size).logitsIn * size.classes + size.classes;
+}
+
+/** Parameters of every unit group of hidden classifier stage `stage`. */
+export function vggUnitGroupParams(size: VggSize, stage: number): number {
+  const f = vggLayout(size).fcs[stage];
+  if (!f) throw new RangeError(`No classifier stage ${stage}.`);
+  return unitGroupParams(f, size.groupSize);
+}
+
+/** Per-sample forward FLOPs of a hidden classifier stage: the matmul, and bias + ReLU. */
+function fcForward(f: FcShape): { matmul: number; elementwise: number } {
+  return { matmul: 2 * f.cin * f.cout, elementwise: 2 * f.cout };
 }
 
 /**
@@ -63,20 +78,20 @@ export function vggBackboneParams(size: VggSize): number {
  * (C0.G0, C0.G1, …, C1.G0, …).
  */
 export function vggStepFlops(size: VggSize, batch: number, updating: boolean[]): StepFlops {
-  const { convs, features: F } = vggLayout(size);
+  const { convs, fcs, logitsIn } = vggLayout(size);
   const k = size.classes;
   const g = size.groupSize;
-  const total = convs.reduce((a, c) => a + c.groups, 0);
+  const total = [...convs, ...fcs].reduce((a, c) => a + c.groups, 0);
   if (updating.length !== total)
     throw new RangeError(`Expected ${total} decisions, got ${updating.length}.`);
   const updatedPerLayer: number[] = [];
   let m = 0;
-  for (const c of convs) {
+  for (const c of [...convs, ...fcs]) {
     let u = 0;
     for (let q = 0; q < c.groups; q++) if (updating[m++]) u++;
     updatedPerLayer.push(u);
   }
-  const e = updatedPerLayer.findIndex((u) => u > 0);
+  const e = updatedPerLayer.slice(0, convs.length).findIndex((u) => u > 0);
   let forward = 0;
   let inputGrad = 0;
   let weightGrad = 0;
@@ -91,9 +106,21 @@ export function vggStepFlops(size: VggSize, batch: number, updating: boolean[]):
     weightGrad += u * (2 * S2 * 9 * c.cin * g + S2 * g);
     params += u * filterGroupParams(c, g);
   });
-  forward += 2 * F * k + k + XENT * k;
-  inputGrad += 2 * (k + XENT * k) + (e >= 0 ? 2 * F * k : 0);
-  weightGrad += 2 * F * k + k;
+  // Whether anything under the current point has an updated group.
+  let below = e >= 0;
+  fcs.forEach((f, s) => {
+    const { matmul, elementwise } = fcForward(f);
+    const u = updatedPerLayer[convs.length + s]!;
+    forward += matmul + elementwise;
+    if (below || u > 0) inputGrad += 2 * elementwise;
+    if (below) inputGrad += matmul + (u > 0 && u < f.groups ? f.cin : 0);
+    weightGrad += u * (2 * f.cin * g + g);
+    params += u * unitGroupParams(f, g);
+    below ||= u > 0;
+  });
+  forward += 2 * logitsIn * k + k + XENT * k;
+  inputGrad += 2 * (k + XENT * k) + (below ? 2 * logitsIn * k : 0);
+  weightGrad += 2 * logitsIn * k + k;
   const out = {
     forward: batch * forward,
     inputGrad: batch * inputGrad,
@@ -123,13 +150,13 @@ export function vggEvaluationFlops(
   projections: number,
   kernel: 'trace' | 'loss' = 'trace',
 ): EvaluationFlops {
-  const { convs, features: F } = vggLayout(size);
+  const { convs, fcs, logitsIn } = vggLayout(size);
   const k = size.classes;
   const g = size.groupSize;
   const N = n * projections;
   const objective = kernel === 'loss' ? XENT * k : 2 * k;
-  let fwd = 2 * F * k + k + objective;
-  let bwd = 2 * objective + 2 * k + 2 * F * k;
+  let fwd = 2 * logitsIn * k + k + objective;
+  let bwd = 2 * objective + 2 * k + 2 * logitsIn * k;
   let perSample = 0;
   let gram = 0;
   let modules = 0;
@@ -145,6 +172,15 @@ export function vggEvaluationFlops(
     gram += c.groups * projections * (2 * n * n * P + n * n);
     modules += c.groups;
   });
+  fcs.forEach((f) => {
+    const { matmul, elementwise } = fcForward(f);
+    // Forward with the tap add; backward through ReLU, tap and bias adds, and the input
+    // gradient (the conv taps lie below).
+    fwd += matmul + elementwise + f.cout;
+    bwd += 2 * (elementwise + f.cout) + matmul;
+    gram += unitGroupGramFlops(f, g, n, projections);
+    modules += f.groups;
+  });
   return evaluationTotal({
     forward: N * fwd,
     backward: N * bwd,
@@ -152,6 +188,17 @@ export function vggEvaluationFlops(
     gram,
     eigen: eigenFlops(modules, n),
   });
+}
+
+/**
+ * The Grams of a hidden classifier stage's unit groups (`unitGroupGrams`) over n samples and
+ * R' projections: XXᵀ + 1 once (2·n²·cin + n²), per group and projection DDᵀ (2·n²·g) and the
+ * sum over R' (n²), and the product with XXᵀ (n²). No per-sample gradients: the kernel of an
+ * outer product is the product of the two Grams.
+ */
+function unitGroupGramFlops(f: FcShape, g: number, n: number, projections: number): number {
+  const n2 = n * n;
+  return 2 * n2 * f.cin + n2 + f.groups * (projections * (2 * n2 * g + n2) + n2);
 }
 
 /**
@@ -174,7 +221,7 @@ export function vggStepEvaluationFlops(
   n: number,
   updating: boolean[],
 ): EvaluationFlops {
-  const { convs } = vggLayout(size);
+  const { convs, fcs } = vggLayout(size);
   const g = size.groupSize;
   let taps = 0;
   let perSample = 0;
@@ -186,6 +233,12 @@ export function vggStepEvaluationFlops(
     perSample += 2 * S2 * (9 * c.cin + 1) * c.cout;
     gram += c.groups * (2 * n * n * (9 * c.cin + 1) * g + n * n);
     modules += c.groups;
+  });
+  fcs.forEach((f) => {
+    taps += f.cout;
+    // One replica; the weight B² (n² per group).
+    gram += unitGroupGramFlops(f, g, n, 1) + f.groups * n * n;
+    modules += f.groups;
   });
   const c0 = convs[0]!;
   const bias0 = 2 * c0.side * c0.side * c0.cout;

@@ -75,6 +75,33 @@ export function patchesWithOnes(x: tf.Tensor4D): tf.Tensor3D {
   return im2col3x3(x, true).reshape([N, S * W, 9 * c + 1]);
 }
 
+/**
+ * The n × n kernels of a hidden classifier stage's unit groups. Its pre-activation is
+ * z = x̃ W̃ (x̃ = [x, 1], W̃ = [W; b]), so a sample's gradient with respect to group q's weights is
+ * the outer product x̃_i ⊗ D_i,q and ⟨x̃_i ⊗ D_i,q, x̃_j ⊗ D_j,q⟩ = (x̃_i·x̃_j)(D_i,q·D_j,q): per
+ * group Σ_r D_r,q D_r,qᵀ (one batched matmul), times X̃X̃ᵀ = XXᵀ + 1 (the same for every r: the
+ * probe is replicated). `x` [n, cin]: the stage's input for the n samples (one replica);
+ * `d` [R'·n, cout]: the tap gradients. Returns [groups, n, n].
+ */
+export function unitGroupGrams(
+  x: tf.Tensor2D,
+  d: tf.Tensor2D,
+  replicas: number,
+  groups: number,
+  g: number,
+): tf.Tensor3D {
+  return tf.tidy(() => {
+    const n = x.shape[0];
+    const xx = tf.matMul(x, x, false, true).add(1);
+    const dq = d
+      .reshape([replicas, n, groups, g])
+      .transpose([2, 0, 1, 3])
+      .reshape([groups * replicas, n, g]);
+    const dd = tf.matMul(dq, dq, false, true).reshape([groups, replicas, n, n]).sum(1);
+    return dd.mul(xx) as tf.Tensor3D;
+  });
+}
+
 /** Σ_r Σ_i s_r(x_i) over the replicated batch. */
 function probeObjective(logits: tf.Tensor2D, probe: ImageProbe, pt: ImageProbeTensors): tf.Scalar {
   if (probe.kernel === 'loss') return sampleLosses(logits, pt.oneHot!).sum();
@@ -83,7 +110,8 @@ function probeObjective(logits: tf.Tensor2D, probe: ImageProbe, pt: ImageProbeTe
 }
 
 /**
- * Every filter group's n × n kernel in one forward and one backward pass over the probe batch
+ * Every filter group's (and hidden classifier stage unit group's, `unitGroupGrams`) n × n kernel
+ * in one forward and one backward pass over the probe batch
  * replicated R' times (R' = k = 10 one-hot projections for the exact trace kernel).
  *
  * Tap trick: zero taps are added to each conv's pre-activation z_l; D_l = ∂(Σ_r Σ_i s_r)/∂tap_l
@@ -106,14 +134,30 @@ export async function fastFilterGroupKernels(
   const Rp = probe.numProjections;
   const N = Rp * n;
   const g = model.size.groupSize;
+  const { convs, fcs } = model.layout;
+  const L = convs.length;
   const capture: tf.Tensor4D[] = [];
+  const fcCapture: tf.Tensor2D[] = [];
   const grams = tf.tidy(() => {
-    const taps = model.layout.convs.map(
-      (c) => tf.zeros([N, c.side, c.side, c.cout]) as tf.Tensor4D,
-    );
+    const taps: tf.Tensor[] = [
+      ...convs.map((c) => tf.zeros([N, c.side, c.side, c.cout])),
+      ...fcs.map((f) => tf.zeros([N, f.cout])),
+    ];
     const f = (...t: tf.Tensor[]) =>
-      probeObjective(model.forward(pt.x, { taps: t as tf.Tensor4D[], capture }), probe, pt);
+      probeObjective(
+        model.forward(pt.x, {
+          taps: t.slice(0, L) as tf.Tensor4D[],
+          fcTaps: t.slice(L) as tf.Tensor2D[],
+          capture,
+          fcCapture,
+        }),
+        probe,
+        pt,
+      );
     const D = tf.grads(f)(taps);
+    const perStage = fcs.map((fc, s) =>
+      unitGroupGrams(fcCapture[s]!.slice(0, n), D[L + s] as tf.Tensor2D, Rp, fc.groups, g),
+    );
     const perLayer = model.layout.convs.map((c, l) =>
       tf.tidy(() => {
         const K = 9 * c.cin + 1;
@@ -127,10 +171,11 @@ export async function fastFilterGroupKernels(
         return tf.matMul(G, G, false, true).reshape([c.groups, Rp, n, n]).sum(1);
       }),
     );
-    return tf.concat(perLayer, 0).mul(probe.weight);
+    return tf.concat([...perLayer, ...perStage], 0).mul(probe.weight);
   });
   // capture[0] is the probe input itself, owned by `pt`.
   for (const t of capture) if (t !== pt.x) t.dispose();
+  tf.dispose(fcCapture);
   if (!tensors) disposeImageProbeTensors(pt);
   const out = (await grams.data()) as Float32Array;
   grams.dispose();
@@ -169,15 +214,35 @@ export async function stepFilterGroupKernels(
 ): Promise<VggStepProbe> {
   const B = x.shape[0];
   checkStepKernelSize(n, B);
-  const { convs } = model.layout;
+  const { convs, fcs } = model.layout;
+  const L = convs.length;
   const g = model.size.groupSize;
   const capture: tf.Tensor4D[] = [];
-  const { value, grads, D, backboneGrads } = stepPass(
+  const fcCapture: tf.Tensor2D[] = [];
+  const { value, grads, D, backboneGrads } = stepPass<tf.Tensor>(
     passVariables(model),
-    () => convs.map((c) => tf.zeros([B, c.side, c.side, c.cout]) as tf.Tensor4D),
-    (taps) => model.loss(x, labels, { taps, capture }),
+    () => [
+      ...convs.map((c) => tf.zeros([B, c.side, c.side, c.cout])),
+      ...fcs.map((f) => tf.zeros([B, f.cout])),
+    ],
+    (taps) =>
+      model.loss(x, labels, {
+        taps: taps.slice(0, L) as tf.Tensor4D[],
+        fcTaps: taps.slice(L) as tf.Tensor2D[],
+        capture,
+        fcCapture,
+      }),
   );
   const grams = tf.tidy(() => {
+    const perStage = fcs.map((fc, s) =>
+      unitGroupGrams(
+        fcCapture[s]!.slice(0, n),
+        (D[L + s] as tf.Tensor2D).slice(0, n),
+        1,
+        fc.groups,
+        g,
+      ),
+    );
     const perLayer = convs.map((c, l) => {
       const K = 9 * c.cin + 1;
       const P = patchesWithOnes(capture[l]!.slice(0, n));
@@ -190,16 +255,35 @@ export async function stepFilterGroupKernels(
       return tf.matMul(G, G, false, true);
     });
     // (B·D_i)·(B·D_j): the per-sample loss gradients are B times the tap gradients' rows.
-    return tf.concat(perLayer, 0).mul(B * B);
+    return tf.concat([...perLayer, ...perStage], 0).mul(B * B);
   });
   const kernels = (await grams.data()) as Float32Array;
   grams.dispose();
 
-  // Per layer, the groups asked for (ascending): their filter and bias gradients.
-  const gradients = stepGradients(model, convs.length, backboneGrads, (l, groups, got) => {
+  // Per layer, the groups asked for (ascending): their filter (or weight) and bias gradients.
+  const gradients = stepGradients(model, L + fcs.length, backboneGrads, (l, groups, got) => {
+    if (l >= L) {
+      // A classifier stage: dW = Xᵀ·dz and db = Σ dz over the batch, as the plain step's
+      // matmul and bias-add gradients compute them.
+      const s = l - L;
+      let dz = D[l] as tf.Tensor2D;
+      if (groups.length < fcs[s]!.groups) {
+        const units = groups.flatMap((q) => Array.from({ length: g }, (_, j) => q * g + j));
+        dz = tf.gather(dz, tf.tensor1d(units, 'int32'), 1);
+      }
+      const dW = tf.matMul(fcCapture[s]!, dz, true, false);
+      const db = dz.sum(0);
+      const ws = groups.length === 1 ? [dW] : tf.split(dW, groups.length, 1);
+      const bs = groups.length === 1 ? [db] : tf.split(db, groups.length, 0);
+      groups.forEach((q, k) => {
+        got.set(model.fcW[s]![q]!.name, ws[k]!);
+        got.set(model.fcB[s]![q]!.name, bs[k]!);
+      });
+      return;
+    }
     const c = convs[l]!;
     const S2 = c.side * c.side;
-    let dz = D[l]!;
+    let dz = D[l] as tf.Tensor4D;
     if (groups.length < c.groups) {
       const channels = groups.flatMap((q) => Array.from({ length: g }, (_, j) => q * g + j));
       dz = tf.gather(dz, tf.tensor1d(channels, 'int32'), 3);
@@ -225,6 +309,7 @@ export async function stepFilterGroupKernels(
     dispose: () => {
       // capture[0] is the batch's own images, owned by the caller.
       for (const t of capture) if (t !== x) t.dispose();
+      tf.dispose(fcCapture);
       for (const t of grads) t.dispose();
     },
   };

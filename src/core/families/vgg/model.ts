@@ -8,12 +8,15 @@ import { VariableFactory } from '../variables';
 /**
  * Sizes of the small VGG: `channels.length` stages, each `convsPerStage` 3 × 3 convolutions
  * (stride 1, same padding, bias, ReLU) with `channels[s]` output channels, then a 2 × 2 max-pool
- * (stride 2, valid: side ← ⌊side/2⌋). The last feature map is flattened into one dense layer
- * producing `classes` logits. Each conv layer's output channels are cut into groups of
- * `groupSize` consecutive channels: the MAT modules.
+ * (stride 2, valid: side ← ⌊side/2⌋). The last feature map is flattened into the classifier:
+ * `fc` hidden dense stages (bias, ReLU; none by default) and one dense layer producing
+ * `classes` logits. Each conv layer's output channels, and each hidden classifier stage's
+ * units, are cut into groups of `groupSize` consecutive ones: the MAT modules.
  */
 export interface VggSize {
   channels: number[];
+  /** Widths of the classifier's hidden dense stages (VGG's FC layers), each a multiple of g. */
+  fc?: number[];
   convsPerStage: number;
   /** g, output channels per module (default 8, docs/method.md "Modules"); divides every stage. */
   groupSize: number;
@@ -46,12 +49,23 @@ export interface ConvShape {
   poolAfter: boolean;
 }
 
+/** One hidden dense stage of the classifier: input and output width, number of unit groups. */
+export interface FcShape {
+  cin: number;
+  cout: number;
+  groups: number;
+}
+
 export interface VggLayout {
   convs: ConvShape[];
+  /** The classifier's hidden dense stages (empty by default). */
+  fcs: FcShape[];
   /** Side of the last feature map (after the last pool). */
   finalSide: number;
   /** F = finalSide² · last channels, the classifier's input width. */
   features: number;
+  /** Input width of the output layer: the last hidden stage's width, or F. */
+  logitsIn: number;
 }
 
 /** The layer shapes a size implies; validates it. */
@@ -94,12 +108,29 @@ export function vggLayout(size: VggSize): VggLayout {
     }
     side = Math.floor(side / 2);
   });
-  return { convs, finalSide: side, features: side * side * cin };
+  const features = side * side * cin;
+  const fcs: FcShape[] = [];
+  let width = features;
+  (size.fc ?? []).forEach((w, s) => {
+    if (!posInt(w) || w % g !== 0) {
+      throw new RangeError(
+        `Classifier stage ${s} has ${w} units, not a positive multiple of the group size ${g}.`,
+      );
+    }
+    fcs.push({ cin: width, cout: w, groups: w / g });
+    width = w;
+  });
+  return { convs, fcs, finalSide: side, features, logitsIn: width };
 }
 
 /** Parameters of one filter group of conv layer `c`: 3·3·cin·g weights + g biases. */
 export function filterGroupParams(c: ConvShape, g: number): number {
   return 9 * c.cin * g + g;
+}
+
+/** Parameters of one unit group of classifier stage `f`: cin·g weights + g biases. */
+export function unitGroupParams(f: FcShape, g: number): number {
+  return f.cin * g + g;
 }
 
 /**
@@ -108,6 +139,25 @@ export function filterGroupParams(c: ConvShape, g: number): number {
  * ∂s(x_i)/∂z_l for each sample i separately (samples do not interact in the forward pass).
  */
 export type VggTaps = tf.Tensor4D[];
+
+/**
+ * Zero taps on each hidden classifier stage's pre-activation z_s = x_s W_s + b_s, [N, width_s]
+ * per stage (the classifier's counterpart of `VggTaps`).
+ */
+export type FcTaps = tf.Tensor2D[];
+
+/** A part of a classifier stage that runs as one matmul: some of its groups, ascending. */
+interface FcPart {
+  groups: number[];
+  /** For a frozen part: its weights [cin, |groups|·g] (rows in the input's order) and biases. */
+  cached: { w: tf.Tensor2D; b: tf.Tensor1D } | null;
+}
+
+interface FcPlan {
+  parts: FcPart[];
+  /** Gathers the parts' concatenated output back into canonical unit order; null if it is. */
+  restore: Permutation | null;
+}
 
 /** A part of a conv layer that runs as one conv2d: some of its groups, in ascending order. */
 interface ConvPart {
@@ -266,12 +316,21 @@ export class SmallVgg implements LabModel {
   /** Per conv layer, per group: filters [3, 3, cin, g] and biases [g]. */
   readonly convW: tf.Variable[][];
   readonly convB: tf.Variable[][];
-  /** Classifier [F, classes] (rows in canonical flatten order h·S·C + w·C + c) and bias. */
+  /** Per hidden classifier stage, per unit group: weights [cin, g] and biases [g]. */
+  readonly fcW: tf.Variable[][];
+  readonly fcB: tf.Variable[][];
+  /**
+   * Output layer [logitsIn, classes] (without hidden stages, rows in canonical flatten order
+   * h·S·C + w·C + c) and bias.
+   */
   readonly denseW: tf.Variable;
   readonly denseB: tf.Variable;
   /** First module index of each conv layer. */
   private readonly moduleOffset: number[];
+  /** First module index of each hidden classifier stage. */
+  private readonly fcOffset: number[];
   private plan: LayerPlan[];
+  private fcPlan: FcPlan[];
   /** Row permutation of the classifier when the last conv's output is not canonical. */
   private denseOrder: Permutation | null = null;
   /** First conv layer with an updated group under the current grouping (∞ if none). */
@@ -309,13 +368,39 @@ export class SmallVgg implements LabModel {
       this.convW.push(ws);
       this.convB.push(bs);
     });
-    const F = this.layout.features;
+    // The classifier's hidden stages come after the convs in the draw order (and in module
+    // order, at layers L, L + 1, …), so a VGG without them draws every weight as before.
+    this.fcW = [];
+    this.fcB = [];
+    this.fcOffset = [];
+    const L = this.layout.convs.length;
+    this.layout.fcs.forEach((f, s) => {
+      const std = Math.sqrt(2 / f.cin);
+      this.fcOffset.push(this.modules.length);
+      const ws: tf.Variable[] = [];
+      const bs: tf.Variable[] = [];
+      for (let grp = 0; grp < f.groups; grp++) {
+        ws.push(vars.normal([f.cin, g], std, `F${s}.G${grp}.w`));
+        bs.push(vars.fill([g], 0, `F${s}.G${grp}.b`));
+        this.modules.push({
+          id: `F${s}.G${grp}`,
+          kind: 'units',
+          layer: L + s,
+          index: grp,
+          params: unitGroupParams(f, g),
+        });
+      }
+      this.fcW.push(ws);
+      this.fcB.push(bs);
+    });
+    const F = this.layout.logitsIn;
     this.denseW = vars.normal([F, size.classes], Math.sqrt(1 / F), 'dense.w');
     this.denseB = vars.fill([size.classes], 0, 'dense.b');
     this.plan = this.canonicalPlan();
+    this.fcPlan = this.canonicalFcPlan();
   }
 
-  /** The classifier, always trained. */
+  /** The output layer, always trained. */
   backboneVariables(): tf.Variable[] {
     return [this.denseW, this.denseB];
   }
@@ -323,7 +408,16 @@ export class SmallVgg implements LabModel {
   moduleVariables(m: number): tf.Variable[] {
     const info = this.modules[m];
     if (!info) throw new Error(`No module ${m}`);
+    if (info.kind === 'units') {
+      const s = info.layer - this.layout.convs.length;
+      return [this.fcW[s]![info.index]!, this.fcB[s]![info.index]!];
+    }
     return [this.convW[info.layer]![info.index]!, this.convB[info.layer]![info.index]!];
+  }
+
+  /** Index of the first hidden classifier stage's first module (= the filter groups' count). */
+  get firstUnits(): number {
+    return this.fcOffset[0] ?? this.modules.length;
   }
 
   allVariables(): tf.Variable[] {
@@ -339,6 +433,60 @@ export class SmallVgg implements LabModel {
       parts: [{ groups: Array.from({ length: c.groups }, (_, grp) => grp), cached: null }],
       order: null,
     }));
+  }
+
+  /** One part of all unit groups per classifier stage, canonical order. */
+  private canonicalFcPlan(): FcPlan[] {
+    return this.layout.fcs.map((f) => ({
+      parts: [{ groups: Array.from({ length: f.groups }, (_, grp) => grp), cached: null }],
+      restore: null,
+    }));
+  }
+
+  /**
+   * Each hidden classifier stage as an updated and a frozen part, one matmul each (the frozen
+   * part's weights concatenated once and cached, so no weight gradient runs for it). The parts'
+   * outputs are concatenated [updated, frozen] and gathered back into canonical unit order (a
+   * [N, width] gather, cheap next to the convs' activations). `firstRows`: the permutation of
+   * the first stage's input rows when the last conv's output is permuted.
+   */
+  private planClassifier(updating: boolean[], firstRows: Permutation | null): FcPlan[] {
+    const g = this.size.groupSize;
+    return this.layout.fcs.map((f, s) => {
+      const [on, off] = splitIndices(f.groups, (grp) => updating[this.fcOffset[s]! + grp]!);
+      const parts: FcPart[] = [];
+      if (on.length > 0) parts.push({ groups: on, cached: null });
+      if (off.length > 0) {
+        const rows = s === 0 ? firstRows : null;
+        const cached = tf.tidy(() => {
+          let w = this.concatUnits(s, off);
+          if (rows) w = tf.gather(w, rows.perm, 0);
+          return { w: tf.keep(tf.clone(w)), b: tf.keep(tf.clone(this.concatUnitBiases(s, off))) };
+        });
+        parts.push({ groups: off, cached });
+      }
+      const physical = [...on, ...off];
+      let restore: Permutation | null = null;
+      if (!physical.every((grp, p) => grp === p)) {
+        // Physical position p holds canonical unit phys[p]; gathering with the inverse order
+        // puts canonical unit c back at c.
+        const phys = physical.flatMap((grp) => Array.from({ length: g }, (_, j) => grp * g + j));
+        const back = new Int32Array(phys.length);
+        phys.forEach((c, p) => (back[c] = p));
+        restore = makePermutation(back);
+      }
+      return { parts, restore };
+    });
+  }
+
+  private concatUnits(s: number, groups: number[]): tf.Tensor2D {
+    const ws = groups.map((grp) => this.fcW[s]![grp]! as tf.Tensor2D);
+    return ws.length === 1 ? ws[0]! : tf.concat(ws, 1);
+  }
+
+  private concatUnitBiases(s: number, groups: number[]): tf.Tensor1D {
+    const bs = groups.map((grp) => this.fcB[s]![grp]! as tf.Tensor1D);
+    return bs.length === 1 ? bs[0]! : tf.concat(bs, 0);
   }
 
   /**
@@ -417,6 +565,7 @@ export class SmallVgg implements LabModel {
       for (let s = 0; s < S2; s++) for (let p = 0; p < C; p++) rows[s * C + p] = s * C + perm[p]!;
       this.denseOrder = makePermutation(rows);
     }
+    this.fcPlan = this.planClassifier(updating, this.denseOrder);
   }
 
   private concatFilters(l: number, groups: number[]): tf.Tensor4D {
@@ -443,6 +592,15 @@ export class SmallVgg implements LabModel {
     this.denseOrder?.perm.dispose();
     this.denseOrder?.inverse.dispose();
     this.denseOrder = null;
+    for (const stage of this.fcPlan) {
+      for (const part of stage.parts) {
+        part.cached?.w.dispose();
+        part.cached?.b.dispose();
+      }
+      stage.restore?.perm.dispose();
+      stage.restore?.inverse.dispose();
+    }
+    this.fcPlan = this.canonicalFcPlan();
   }
 
   /**
@@ -455,7 +613,13 @@ export class SmallVgg implements LabModel {
    */
   forward(
     x: tf.Tensor4D,
-    opts: { taps?: VggTaps; capture?: tf.Tensor4D[]; allGroups?: boolean } = {},
+    opts: {
+      taps?: VggTaps;
+      capture?: tf.Tensor4D[];
+      fcTaps?: FcTaps;
+      fcCapture?: tf.Tensor2D[];
+      allGroups?: boolean;
+    } = {},
   ): tf.Tensor2D {
     const canonical = opts.taps !== undefined || opts.allGroups === true;
     const plan = canonical ? this.canonicalPlan() : this.plan;
@@ -489,10 +653,34 @@ export class SmallVgg implements LabModel {
       if (c.poolAfter) h = tf.maxPool(h, 2, 2, 'valid');
       inOrder = order;
     });
-    const flat = h.reshape([h.shape[0], this.layout.features]) as tf.Tensor2D;
+    let flat = h.reshape([h.shape[0], this.layout.features]) as tf.Tensor2D;
+    // The first dense layer after the convs reads their (maybe permuted) output: its rows are
+    // gathered to match (`denseOrder`); the frozen part of a classifier stage has them cached so.
+    const rowsIn = !canonical ? this.denseOrder : null;
+    const fcPlan = canonical ? this.canonicalFcPlan() : this.fcPlan;
+    this.layout.fcs.forEach((_, s) => {
+      if (opts.fcCapture) opts.fcCapture.push(tf.keep(flat));
+      const { parts, restore } = fcPlan[s]!;
+      const zs: tf.Tensor2D[] = [];
+      const bs: tf.Tensor1D[] = [];
+      for (const part of parts) {
+        let w = part.cached?.w;
+        if (!w) {
+          w = this.concatUnits(s, part.groups);
+          if (s === 0 && rowsIn) w = permuteAxis(w, rowsIn, 0) as tf.Tensor2D;
+        }
+        zs.push(tf.matMul(flat, w));
+        bs.push(part.cached?.b ?? this.concatUnitBiases(s, part.groups));
+      }
+      let z = zs.length === 1 ? zs[0]! : (tf.concat(zs, 1) as tf.Tensor2D);
+      z = z.add(bs.length === 1 ? bs[0]! : tf.concat(bs, 0)) as tf.Tensor2D;
+      if (restore) z = permuteAxis(z, restore, 1) as tf.Tensor2D;
+      if (opts.fcTaps) z = z.add(opts.fcTaps[s]!) as tf.Tensor2D;
+      flat = tf.relu(z) as tf.Tensor2D;
+    });
     const wd =
-      !canonical && this.denseOrder
-        ? (permuteAxis(this.denseW, this.denseOrder, 0) as tf.Tensor2D)
+      this.layout.fcs.length === 0 && rowsIn
+        ? (permuteAxis(this.denseW, rowsIn, 0) as tf.Tensor2D)
         : (this.denseW as tf.Tensor2D);
     return tf.matMul(flat, wd).add(this.denseB);
   }
@@ -504,7 +692,12 @@ export class SmallVgg implements LabModel {
   loss(
     x: tf.Tensor4D,
     labels: tf.Tensor1D,
-    opts: { taps?: VggTaps; capture?: tf.Tensor4D[] } = {},
+    opts: {
+      taps?: VggTaps;
+      capture?: tf.Tensor4D[];
+      fcTaps?: FcTaps;
+      fcCapture?: tf.Tensor2D[];
+    } = {},
   ): tf.Scalar {
     const logits = this.forward(x, opts);
     return sampleLosses(
@@ -517,4 +710,9 @@ export class SmallVgg implements LabModel {
     this.disposePlan();
     for (const v of this.allVariables()) v.dispose();
   }
+}
+
+/** Whether a model has hidden classifier stages (`units` modules). */
+export function hasClassifierStages(model: SmallVgg): boolean {
+  return model.layout.fcs.length > 0;
 }

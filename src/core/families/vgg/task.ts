@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
+import { fcWidths } from '../../config';
 import type { FashionData, ImageSet } from '../../data/fashion';
 import {
   FASHION_CLASS_NAMES,
@@ -34,13 +35,14 @@ export function vggSizeOf(config: ExperimentConfig): VggSize {
   return {
     ...DEFAULT_VGG,
     channels: config.channels.split(',').map(Number),
+    fc: fcWidths(config.fc),
     groupSize: config.groupSize,
   };
 }
 
 /**
- * The small VGG classifying Fashion-MNIST. Modules: filter groups of every conv layer; the
- * classifier is backbone. Metric: accuracy on held-out validation images (training images
+ * The small VGG classifying Fashion-MNIST. Modules: filter groups of every conv layer and unit
+ * groups of the classifier's hidden stages (`fc`); the output layer is backbone. Metric: accuracy on held-out validation images (training images
  * 5000 … 5999, see `validationSet`); the confusion matrix of the latest validation is the view.
  */
 export class VggFashionTask extends TaskBase<SmallVgg> implements Task {
