@@ -42,6 +42,17 @@ const presets: Preset[] = [
       'neurons settle (stopped by β) once the boundary is a circle — MAT stops paying for them.',
     config: { ...mlpBase, data: 'circles', features: 'x,y,x2,y2', hidden: '6' },
   },
+  {
+    id: 'mlp-spiral-wide',
+    label: 'Wider MLP · spiral (32-32-32)',
+    explanation:
+      'The spiral with three layers of 32 tanh neurons: 96 modules for a task 16 can solve. ' +
+      'Watch how many neurons MAT leaves updating, and how the heatmap sorts them layer by layer. ' +
+      'As with the small MLP, every kernel evaluation costs more than the frozen neurons save.',
+    // Fixed 2026-12-01 (evening): the widest MLP the lab allows in depth 3 (1.8 × mlp-spiral's
+    // ms/step on WASM).
+    config: { ...mlpBase, data: 'spiral', features: 'x,y,sinx,siny', hidden: '32,32,32' },
+  },
 ];
 
 export const mlpFamily = {

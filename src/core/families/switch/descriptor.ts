@@ -29,6 +29,30 @@ const presets: Preset[] = [
       probe: 8,
     },
   },
+  {
+    id: 'switch-austen-wide',
+    label: 'Wider Switch Transformer · Austen (8 heads, 8 experts)',
+    explanation:
+      'The switch-austen task with twice the heads (8 per layer) and twice the experts (8 per ' +
+      'layer): 33 modules, most of them more than the task needs. Each expert now sees fewer ' +
+      'tokens: watch the router-load panel and the experts’ λmax, and which kind MAT freezes ' +
+      'first. A step costs about twice the small model’s.',
+    // Fixed 2026-12-01 (evening) from measured ms/step only (2.0 × switch-austen's on WASM;
+    // d 128 measured 5.3 × and was not chosen).
+    config: {
+      model: 'switch',
+      data: 'austen',
+      layers: 2,
+      heads: 8,
+      dModel: 64,
+      dFF: 128,
+      experts: 8,
+      capacity: 1.25,
+      kernel: 'step',
+      modules: 'heads,embed',
+      probe: 8,
+    },
+  },
 ];
 
 export const switchFamily = {

@@ -32,6 +32,34 @@ const presets: Preset[] = [
       valBatches: 32,
     },
   },
+  {
+    id: 'vgg-fashion-wide',
+    label: 'Wider VGG · Fashion-MNIST (32-64 channels, FC stage)',
+    explanation:
+      'Twice the channels (32, 32, 64, 64) and a 128-unit fully connected stage before the ' +
+      'output layer, as the paper’s VGG has: 24 filter groups and 16 classifier unit groups, ' +
+      'each compared with its own kind. Watch whether the classifier’s unit groups settle before ' +
+      'the convolutions, and how far backprop stops once the early layers freeze. A step costs ' +
+      'about 2.3 times the small model’s.',
+    // Fixed 2026-12-01 (evening) from measured ms/step only (bench/wide-candidates.ts: 2.25 ×
+    // vgg-fashion's on WASM).
+    config: {
+      model: 'vgg',
+      data: 'fashion',
+      channels: '32,64',
+      fc: '128',
+      groupSize: 8,
+      images: 2000,
+      batch: 32,
+      lr: 1e-3,
+      probe: 16,
+      kernel: 'step',
+      K: 10,
+      warmup: 50,
+      valEvery: 50,
+      valBatches: 32,
+    },
+  },
 ];
 
 export const vggFamily = {
