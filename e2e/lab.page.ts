@@ -96,7 +96,19 @@ export class LabPage {
     status: () => this.page.evaluate(() => window.__lab!.status()),
     modules: () => this.page.evaluate(() => window.__lab!.modules()),
     history: () => this.page.evaluate(() => window.__lab!.history()),
+    losses: () => this.page.evaluate(() => window.__lab!.losses()),
+    saves: () => this.page.evaluate(() => window.__lab!.saves()),
   };
+
+  /** Destroys the training worker's WebGPU device (`self.__labWorker`, src/worker/test-hook.ts). */
+  async destroyDevice(): Promise<boolean> {
+    const worker = await this.trainerWorker();
+    return worker.evaluate(() =>
+      (
+        self as unknown as { __labWorker: { destroyDevice(): boolean } }
+      ).__labWorker.destroyDevice(),
+    );
+  }
 
   /**
    * Waits until the worker answered `ready` (a backend is reported). Fails at once, with its

@@ -8,6 +8,7 @@ import { hookHistory, hookModules, hookStatus } from './store/selectors';
 import { flushMessages } from './store/actions';
 import { useLabStore } from './store/store';
 import type { LoadProgress } from './protocol/messages';
+import type { LastSave, ResumeOffer } from './store/saved-slice';
 import { breakPanel } from './ui/panel-fault';
 
 export interface LabHook {
@@ -19,6 +20,18 @@ export interface LabHook {
   history(): Promise<HookHistory>;
   /** Every data-download progress the page showed since it loaded, in order. */
   loads(): Promise<LoadProgress[]>;
+  /** The training loss of every step so far, as the page holds it. */
+  losses(): Promise<{ steps: number[]; loss: number[] }>;
+  /**
+   * Autosave: the live run's last save (step, bytes, ms to read and to write), the saved runs
+   * listed, and the "Resume at step S" offer.
+   */
+  saves(): Promise<{
+    lastSave: LastSave | null;
+    saveError: string | null;
+    saved: { id: string; name: string; step: number; bytes: number }[];
+    offer: ResumeOffer | null;
+  }>;
   /**
    * Makes a panel (a `hide=` key, `story`, `drill-down`, `import banner`, `page`) throw on its
    * next render, to test its error boundary.
@@ -53,6 +66,22 @@ export function installLabHook(): void {
     status: () => Promise.resolve(hookStatus(get())),
     modules: () => Promise.resolve(hookModules(get())),
     history: () => Promise.resolve(hookHistory(get())),
+    losses: () => {
+      const m = get().metrics;
+      return Promise.resolve({
+        steps: Array.from(m.steps.subarray(0, m.length)),
+        loss: Array.from(m.loss.subarray(0, m.length)),
+      });
+    },
+    saves: () => {
+      const s = get();
+      return Promise.resolve({
+        lastSave: s.lastSave,
+        saveError: s.saveError,
+        saved: s.savedRuns.map(({ id, name, step, bytes }) => ({ id, name, step, bytes })),
+        offer: s.resumeOffer,
+      });
+    },
     breakPanel,
   };
 }

@@ -3,6 +3,8 @@ import { createRoot } from 'react-dom/client';
 import { createTrainer } from './client';
 import { installLabHook } from './lab-hook';
 import { addErrors, bootLab } from './store/actions';
+import { configureRunStore } from './store/autosave';
+import { idbRunStore } from './storage/run-store';
 import { App } from './ui/App';
 import { PanelBoundary } from './ui/PanelBoundary';
 import { startThemeSync } from './ui/theme-sync';
@@ -10,8 +12,10 @@ import { startUrlSync } from './ui/url-sync';
 import './styles.css';
 
 installLabHook();
+// Runs are saved where the browser has IndexedDB (not in every private window).
+void configureRunStore(typeof indexedDB === 'undefined' ? null : idbRunStore());
 try {
-  bootLab(location.search, (opts) => createTrainer(opts));
+  bootLab(location.search + location.hash, (opts) => createTrainer(opts));
 } catch (e) {
   // The page must never be blank: say why training could not start and keep the controls.
   addErrors([

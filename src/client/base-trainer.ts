@@ -1,7 +1,7 @@
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import type { RunFile } from '../core/runfile';
 import type { ManualOverride } from '../core/types';
-import type { FromWorker, ToWorker } from '../protocol/messages';
+import type { FromWorker, InitOptions, ToWorker } from '../protocol/messages';
 import { PROTOCOL_VERSION } from '../protocol/messages';
 import { TrainerEvents } from './emitter';
 import type { Trainer } from './trainer';
@@ -17,8 +17,8 @@ export abstract class BaseTrainer implements Trainer {
   protected abstract send(msg: ToWorker): void;
   abstract dispose(): void;
 
-  init(config: ExperimentConfig): void {
-    this.send({ type: 'init', version: PROTOCOL_VERSION, config });
+  init(config: ExperimentConfig, opts: InitOptions = {}): void {
+    this.send({ type: 'init', version: PROTOCOL_VERSION, config, ...opts });
   }
   play(): void {
     this.send({ type: 'play' });

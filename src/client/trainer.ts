@@ -1,7 +1,7 @@
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import type { RunFile } from '../core/runfile';
 import type { ManualOverride } from '../core/types';
-import type { FromWorker } from '../protocol/messages';
+import type { FromWorker, InitOptions } from '../protocol/messages';
 
 /**
  * Where training runs is invisible to the app: a Web Worker normally, the main thread when a
@@ -10,8 +10,11 @@ import type { FromWorker } from '../protocol/messages';
 export interface Trainer {
   /** 'worker' or 'in-thread'. */
   readonly where: 'worker' | 'in-thread';
-  /** (Re)initialise with a config: builds data, model and backend; answers with a `ready` message. */
-  init(config: ExperimentConfig): void;
+  /**
+   * (Re)initialise with a config: builds data, model and backend (restoring `opts.resume` when
+   * given); answers with a `ready` message.
+   */
+  init(config: ExperimentConfig, opts?: InitOptions): void;
   play(): void;
   pause(): void;
   step(count: number): void;

@@ -1,5 +1,5 @@
 import type { ExperimentConfig } from '../core/config';
-import type { FromWorker, ToWorker } from '../protocol/messages';
+import type { FromWorker, InitOptions, ToWorker } from '../protocol/messages';
 import { BaseTrainer } from './base-trainer';
 
 /** Training in a dedicated module worker; a crash is reported as a fatal `worker-crashed` error. */
@@ -31,7 +31,7 @@ export class WorkerTrainer extends BaseTrainer {
       this.events.emit({
         type: 'error',
         code: 'worker-crashed',
-        message: `The run stopped (${detail}). Reset to start a new worker; nothing you configured is lost.`,
+        message: `The run stopped (${detail}). Resume it from its last save (offered above when there is one) or Reset to start anew, in a new worker; nothing you configured is lost.`,
         fatal: true,
       });
       w.terminate();
@@ -51,12 +51,12 @@ export class WorkerTrainer extends BaseTrainer {
   }
 
   /** After a crash, a new worker starts the new run. */
-  override init(config: ExperimentConfig): void {
+  override init(config: ExperimentConfig, opts?: InitOptions): void {
     if (this.crashed) {
       this.worker = this.spawn();
       this.crashed = false;
     }
-    super.init(config);
+    super.init(config, opts);
   }
 
   /** Test hook: kills the worker the way a crash would. */

@@ -86,6 +86,14 @@ export function runEventOf(e: LoggedEvent): RunEvent {
     : { step: e.step, name: e.name, value: e.to };
 }
 
+/**
+ * Most entries in an experiment's `events`: what a link carries. 10,000 typical slider moves make
+ * a compressed link of about 56 KB (README, "The shareable URL"); a run file holds up to 100,000
+ * (`RUN_FILE_CAPS.events`, every change a run logs), and a run with more changes than a link
+ * carries says so beside Copy link.
+ */
+export const MAX_LINK_EVENTS = 10_000;
+
 /** The MLP's caps (`hidden`): layers, and neurons per layer. */
 export const MLP_MAX_LAYERS = 6;
 export const MLP_MAX_WIDTH = 32;
@@ -96,7 +104,7 @@ const MLP_HIDDEN_PATTERN = new RegExp(`^${WIDTH}(?:,${WIDTH}){0,${MLP_MAX_LAYERS
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /** The VGG's channels per stage. */
-const CHANNEL_WORDS = 'comma-separated channel counts from 1 to 999, e.g. 16,32';
+const CHANNEL_WORDS = '1 to 4 comma-separated channel counts from 1 to 999, e.g. 16,32';
 /** The VGG's hidden classifier stages: `none`, or one or two widths from 1 to 512. */
 const FC_PATTERN = /^(none|([1-9]\d{0,2})(,[1-9]\d{0,2})?)$/;
 const FC_WORDS = 'none, or one or two comma-separated widths from 1 to 512, e.g. 64';
@@ -213,7 +221,7 @@ export const ExperimentSchema = z
           }),
         ]),
       )
-      .max(1000),
+      .max(MAX_LINK_EVENTS),
   })
   .strict()
   .refine((c) => c.dModel % c.heads === 0, {

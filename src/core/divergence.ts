@@ -32,6 +32,14 @@ export interface Divergence {
 
 const fmt = (x: number) => Number(x.toPrecision(3)).toString();
 
+/** The guard's memory as plain numbers, for checkpoints (`min` null: no loss seen yet). */
+export interface GuardState {
+  first: number | null;
+  smooth: number;
+  min: number | null;
+  seen: number;
+}
+
 /** The loss rule over one run's losses, fed in step order. */
 export class DivergenceGuard {
   private first: number | null = null;
@@ -39,6 +47,22 @@ export class DivergenceGuard {
   private smooth = 0;
   private min = Infinity;
   private seen = 0;
+
+  /** Where the rule stands (a copy). */
+  state(): GuardState {
+    const { first, smooth, min, seen } = this;
+    return { first, smooth, min: Number.isFinite(min) ? min : null, seen };
+  }
+
+  /** A guard that goes on from `s` exactly as the one that saved it would. */
+  static fromState(s: GuardState): DivergenceGuard {
+    const g = new DivergenceGuard();
+    g.first = s.first;
+    g.smooth = s.smooth;
+    g.min = s.min ?? Infinity;
+    g.seen = s.seen;
+    return g;
+  }
 
   /** Checks one step's loss; the divergence it shows, or null. */
   check(step: number, loss: number): Divergence | null {

@@ -37,7 +37,19 @@ export function presetDifferences(
   id: string,
 ): (keyof ExperimentConfig)[] | undefined {
   const base = presetConfig(id);
-  if (!base) return undefined;
+  return base ? experimentDifferences(config, base) : undefined;
+}
+
+/**
+ * The fields in which experiment `config` differs from `base`, in schema order ([]: the same
+ * experiment), compared as {@link presetDifferences} does: run control is left out, and so are
+ * the fields that only other model families than `config`'s read (a run list compares runs
+ * with it).
+ */
+export function experimentDifferences(
+  config: ExperimentConfig,
+  base: ExperimentConfig,
+): (keyof ExperimentConfig)[] {
   const own: ReadonlySet<string> = new Set(FAMILIES[config.model].fields);
   const familyOnly: ReadonlySet<string> = new Set(FAMILY_FIELDS);
   return (Object.keys(base) as (keyof ExperimentConfig)[]).filter(

@@ -16,6 +16,29 @@ export interface Rng {
   fork(label: string): Rng;
 }
 
+/**
+ * A seeded stream's position, for checkpoints (docs/checkpoints.md): its key (which stream it is:
+ * the seed and chain of fork labels, mixed) and sfc32's four state words, plus the Box–Muller
+ * spare normal when one is held. Plain numbers, so it survives JSON and structured cloning.
+ */
+export interface RngState {
+  key: [number, number];
+  state: [number, number, number, number];
+  spare: number | null;
+}
+
+/** The run's own generator (`createRng` and its forks): an `Rng` whose position can be saved. */
+export interface SeededRng extends Rng {
+  fork(label: string): SeededRng;
+  /** Where the stream is now (nothing drawn). */
+  save(): RngState;
+  /**
+   * Moves the stream to a saved position of the same stream (same seed and fork labels); a
+   * state of another stream is refused, since continuing it would not be this run's draws.
+   */
+  restore(saved: RngState): void;
+}
+
 const TWO_32 = 4294967296;
 
 /** A 32-bit avalanche mix (the "lowbias32" finaliser): every input bit flips ~half the output. */
@@ -35,7 +58,7 @@ function hashLabel(label: string, salt: number): number {
 }
 
 /** sfc32 (Chris Doty-Humphrey's Small Fast Counting generator) keyed by a 64-bit (k0, k1). */
-function fromKey(k0: number, k1: number): Rng {
+function fromKey(k0: number, k1: number): SeededRng {
   let a = mix32(k0 ^ 0x9e3779b9);
   let b = mix32(k1 ^ 0x85ebca6b);
   let c = mix32((k0 + k1 + 0xc2b2ae35) >>> 0);
@@ -77,10 +100,29 @@ function fromKey(k0: number, k1: number): Rng {
       spare = r * Math.sin(theta);
       return r * Math.cos(theta);
     },
-    fork(label: string): Rng {
+    fork(label: string): SeededRng {
       const c0 = mix32((k0 ^ hashLabel(label, 0x5bd1e995)) >>> 0);
       const c1 = mix32((k1 + mix32(c0 ^ hashLabel(label, 0x27d4eb2f))) >>> 0);
       return fromKey(c0, c1);
+    },
+    save(): RngState {
+      return { key: [k0 >>> 0, k1 >>> 0], state: [a >>> 0, b >>> 0, c >>> 0, d >>> 0], spare };
+    },
+    restore(saved: RngState): void {
+      const words = [...saved.key, ...saved.state];
+      if (words.length !== 6 || !words.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_32)) {
+        throw new RangeError(
+          'An rng state needs a key of 2 and a state of 4 unsigned 32-bit words.',
+        );
+      }
+      if (saved.key[0] !== k0 >>> 0 || saved.key[1] !== k1 >>> 0) {
+        throw new RangeError('This rng state belongs to another stream (another seed or label).');
+      }
+      if (saved.spare !== null && !Number.isFinite(saved.spare)) {
+        throw new RangeError('An rng state’s spare normal must be a finite number or null.');
+      }
+      [a, b, c, d] = saved.state;
+      spare = saved.spare;
     },
   };
 }
@@ -89,7 +131,7 @@ function fromKey(k0: number, k1: number): Rng {
  * A seeded generator. `seed` is any safe integer (the run seed); its low and high 32-bit halves
  * are mixed into sfc32's state, and 12 outputs are discarded so nearby seeds decorrelate.
  */
-export function createRng(seed: number): Rng {
+export function createRng(seed: number): SeededRng {
   if (!Number.isSafeInteger(seed)) {
     throw new RangeError(`The random seed must be a safe integer, got ${seed}.`);
   }

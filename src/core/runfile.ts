@@ -203,7 +203,7 @@ const RunFileSchema = z
     format: z.literal(RUN_FORMAT),
     version: z.number().int().min(1).max(RUN_FORMAT_VERSION),
     createdAt: z.string().max(64),
-    // The link caps its log at MAX_EVENTS (URL length); a run file holds every logged change.
+    // A link carries at most MAX_LINK_EVENTS (10,000); a run file holds every logged change.
     config: ExperimentSchema.safeExtend({
       events: ExperimentSchema.shape.events.element.array().max(RUN_FILE_CAPS.events),
     }),
@@ -339,13 +339,13 @@ export function validateRunFile(json: unknown): RunFile {
   }
   if (atExport && (atExport.step !== run.step || atExport.lambdaMax.length !== M)) {
     throw new RunFileError(
-      `This run file is inconsistent: the evaluation at export must be at step ${run.step} and cover all ${M} modules.`,
+      `This run file is inconsistent: exportEvaluation: the evaluation at export must be at step ${run.step} and cover all ${M} modules.`,
     );
   }
   const view = run.modelView?.view;
   if (view && !modelViewConsistent(view)) {
     throw new RunFileError(
-      `This run file is inconsistent: its ${view.kind} view does not have the sizes it declares.`,
+      `This run file is inconsistent: modelView.view: its ${view.kind} view does not have the sizes it declares.`,
     );
   }
   return run;

@@ -21,8 +21,10 @@ import { decideWithOverrides } from './policies/overrides';
 import { getPolicy } from './policies/registry';
 import type { Policy, PolicyParams } from './policies/types';
 import { policyParams } from './policies/types';
-import type { Rng } from './rng';
+import type { SeededRng } from './rng';
 import { createRng } from './rng';
+import type { CheckpointEvaluation, SessionCheckpoint } from './checkpoint';
+import { CheckpointError } from './checkpoint';
 import type { RunFile, SavedTensor } from './runfile';
 import { RUN_FILE_CAPS, RUN_FORMAT, RUN_FORMAT_VERSION } from './runfile';
 import { createTask } from './families';
@@ -117,12 +119,12 @@ export class Session {
   private lastEvalStep = -1;
   private pending: { name: LiveParam; value: number }[] = [];
   /** The config's events still to replay, by step: slider moves and manual overrides. */
-  private readonly replay: ParamEvent[];
-  private readonly replayOverrides: OverrideEvent[];
+  private replay: ParamEvent[];
+  private replayOverrides: OverrideEvent[];
   /** Override events of the config naming no module of this model: not replayed. */
   readonly ignoredEvents: OverrideEvent[];
-  private readonly batchRng: Rng;
-  private readonly policyRng: Rng;
+  private readonly batchRng: SeededRng;
+  private readonly policyRng: SeededRng;
   private readonly optimizer: FusedAdam;
   private stepFlopsCache = new Map<string, StepFlops>();
   /** Cumulative FLOPs by part: charged to the run, and vanilla's for the same steps. */
@@ -163,6 +165,148 @@ export class Session {
       config.kernel === 'step'
         ? this.task.stepEvaluationFlops!(this.modules.map(() => true))
         : this.task.evaluationFlops();
+  }
+
+  /**
+   * Everything the run needs to go on exactly from here (docs/checkpoints.md), as copies: the
+   * weights, Adam's moments and steps, the data order (the batch stream's position), the
+   * policy's λmax history, decisions, overrides, pending slider moves and change log, the events
+   * still to replay and the FLOPs spent. Take it between two steps (not inside `advance`).
+   */
+  async checkpoint(): Promise<SessionCheckpoint> {
+    const vars = this.model.allVariables();
+    const weights = [];
+    for (const v of vars) {
+      // A copy: the cpu backend's `data()` is its own buffer, and checkpoints are transferred.
+      const values = Float32Array.from((await v.data()) as Float32Array);
+      weights.push({ name: this.task.exportName(v.name), shape: v.shape.slice(), values });
+    }
+    const copyDecisions = (d: readonly Decision[]) => d.map((x) => ({ ...x }));
+    const history = this.history.map((e): CheckpointEvaluation => {
+      const ms = (e as Evaluation & { ms?: number }).ms ?? 0;
+      return {
+        step: e.step,
+        lambdaMax: e.lambdaMax.slice(),
+        spectra: e.spectra.slice(),
+        effRank: e.effRank.slice(),
+        ...(e.stdErr ? { stdErr: e.stdErr.slice() } : {}),
+        ms,
+      };
+    });
+    return {
+      step: this.step,
+      weights,
+      adam: await this.optimizer.exportSlots(vars),
+      rng: { batches: this.batchRng.save() },
+      params: { ...this.params },
+      decisions: copyDecisions(this.decisions),
+      previous: this.prevDecisions ? copyDecisions(this.prevDecisions) : null,
+      lastEvalStep: this.lastEvalStep,
+      pending: this.pending.map((p) => ({ ...p })),
+      overrides: [...this.overrides],
+      history,
+      decisionLog: this.decisionLog.map((e) => ({
+        step: e.step,
+        decisions: copyDecisions(e.decisions),
+      })),
+      events: this.events.map((e) => ({ ...e })),
+      replay: {
+        params: this.replay.map((e) => ({ ...e })),
+        overrides: this.replayOverrides.map((e) => ({ ...e })),
+      },
+      flops: { run: { ...this.spent.run }, vanilla: { ...this.spent.vanilla } },
+    };
+  }
+
+  /**
+   * A Session for `config` (the experiment the checkpointed run was started with) on `data`,
+   * put where `c` was taken: its next `advance` does what the run's would have done, bit for bit
+   * on the same backend (see the checkpoint tests). Throws a `CheckpointError` naming the field
+   * when `c` does not fit the model `config` builds.
+   */
+  static restore(
+    config: ExperimentConfig,
+    data: Corpus | TaskData | null,
+    c: SessionCheckpoint,
+  ): Session {
+    const s = new Session(config, data);
+    try {
+      s.load(c);
+    } catch (e) {
+      s.dispose();
+      throw e;
+    }
+    return s;
+  }
+
+  private load(c: SessionCheckpoint): void {
+    const bad = (field: string, why: string) =>
+      new CheckpointError(`checkpoint.session.${field}: ${why}`);
+    if (!Number.isInteger(c.step) || c.step < 0) throw bad('step', 'not a step count.');
+    const vars = this.model.allVariables();
+    if (c.weights.length !== vars.length)
+      throw bad('weights', `${c.weights.length} variables, the model has ${vars.length}.`);
+    vars.forEach((v, i) => {
+      const w = c.weights[i]!;
+      const name = this.task.exportName(v.name);
+      if (w.name !== name) throw bad(`weights.${i}.name`, `${w.name}, the model's is ${name}.`);
+      if (w.shape.join(',') !== v.shape.join(',') || w.values.length !== v.size)
+        throw bad(
+          `weights.${i}.shape`,
+          `[${w.shape.join(', ')}], ${name} is [${v.shape.join(', ')}].`,
+        );
+    });
+    const M = this.modules.length;
+    const n = this.task.probeSize;
+    const decisionsFit = (d: readonly Decision[] | null) => d === null || d.length === M;
+    if (!decisionsFit(c.decisions)) throw bad('decisions', `not one per module (${M}).`);
+    if (!decisionsFit(c.previous)) throw bad('previous', `not one per module (${M}).`);
+    c.decisionLog.forEach((e, i) => {
+      if (!decisionsFit(e.decisions)) throw bad(`decisionLog.${i}`, `not one per module (${M}).`);
+    });
+    c.history.forEach((e, i) => {
+      if (e.lambdaMax.length !== M || e.effRank.length !== M || e.spectra.length !== M * n)
+        throw bad(`history.${i}`, `not one λmax, rank and ${n} eigenvalues per module (${M}).`);
+    });
+    for (const [id] of c.overrides) {
+      if (!this.modules.some((m) => m.id === id)) throw bad('overrides', `no module ${id}.`);
+    }
+    this.optimizer.importSlots(vars, c.adam);
+    vars.forEach((v, i) => {
+      const w = c.weights[i]!;
+      tf.tidy(() => v.assign(tf.tensor(w.values, v.shape)));
+    });
+    this.batchRng.restore(c.rng.batches);
+    this.step = c.step;
+    this.params = { ...c.params };
+    this.decisions = c.decisions.map((d) => ({ ...d }));
+    this.prevDecisions = c.previous ? c.previous.map((d) => ({ ...d })) : null;
+    this.lastEvalStep = c.lastEvalStep;
+    this.pending = c.pending.map((p) => ({ ...p }));
+    this.overrides.clear();
+    for (const [id, mode] of c.overrides) this.overrides.set(id, mode);
+    this.history.length = 0;
+    for (const e of c.history) {
+      this.history.push({
+        step: e.step,
+        lambdaMax: e.lambdaMax.slice(),
+        spectra: e.spectra.slice(),
+        effRank: e.effRank.slice(),
+        ...(e.stdErr ? { stdErr: e.stdErr.slice() } : {}),
+        ms: e.ms,
+      } as Evaluation);
+    }
+    this.decisionLog.length = 0;
+    for (const e of c.decisionLog)
+      this.decisionLog.push({ step: e.step, decisions: e.decisions.map((d) => ({ ...d })) });
+    this.events.length = 0;
+    this.events.push(...c.events.map((e) => ({ ...e })));
+    this.replay = c.replay.params.map((e) => ({ ...e }));
+    this.replayOverrides = c.replay.overrides.map((e) => ({ ...e }));
+    Object.assign(this.spent.run, c.flops.run);
+    Object.assign(this.spent.vanilla, c.flops.vanilla);
+    // After the weights: a frozen group's cached weights are taken from the variables here.
+    this.applyDecisions();
   }
 
   /** The run's and vanilla's cumulative FLOPs by part so far (a copy). */

@@ -1,4 +1,4 @@
-import { presetConfig } from './presets';
+import { PRESET_IDS, presetConfig } from './presets';
 import { describe, expect, it } from 'vitest';
 import {
   BACKENDS,
@@ -20,6 +20,8 @@ import { MODULE_LISTS } from './families/transformer/selection';
 import type { Rng } from './rng';
 import { testRng } from './testing/fake-rng';
 import {
+  MAX_EVENTS,
+  MAX_NUMBER_LENGTH,
   MAX_PARAMS,
   echo,
   experimentToParams,
@@ -265,15 +267,51 @@ describe('events encoding', () => {
     expect(result.errors[0]?.message).toContain(why);
   });
 
-  it('accepts exactly 1000 entries and rejects 1001', () => {
+  it(`accepts exactly ${MAX_EVENTS} entries (the link's cap, 10,000) and rejects one more`, () => {
+    expect(MAX_EVENTS).toBe(10_000);
     const entry = (i: number) => `${i}:alpha:${(i % 100) / 10}`;
-    const ok = Array.from({ length: 1000 }, (_, i) => entry(i)).join(',');
+    const ok = Array.from({ length: MAX_EVENTS }, (_, i) => entry(i)).join(',');
     const okResult = parseExperimentParams(withParam('events', ok));
     expect(okResult.errors).toEqual([]);
-    expect(okResult.config.events).toHaveLength(1000);
-    const tooMany = `${ok},${entry(1000)}`;
+    expect(okResult.config.events).toHaveLength(MAX_EVENTS);
+    const tooMany = `${ok},${entry(MAX_EVENTS)}`;
     const result = expectRejected(withParam('events', tooMany), 'events');
-    expect(result.errors[0]?.message).toContain('at most 1000 entries');
+    expect(result.errors[0]?.message).toContain(`at most ${MAX_EVENTS} entries`);
+  });
+});
+
+describe('long numbers are refused in linear time', () => {
+  // The quadratic pattern took 4.4-13.6 s in Node on the first case (2.2 s in Chromium); the
+  // linear one takes about a millisecond. 500 ms is the bound because tests share two cores with
+  // other work (load averages near 10 were measured): a tight bound would fail for that alone.
+  it.each([
+    [
+      'the issue’s events entry of 47,990 digits and an x',
+      'events',
+      `0:alpha:${'1'.repeat(47_990)}x`,
+    ],
+    ['an events entry of 400,000 digits and an x', 'events', `0:alpha:${'1'.repeat(400_000)}x`],
+    ['a step of 400,000 digits and an x', 'events', `${'9'.repeat(400_000)}x:alpha:1`],
+    ['lr of 250 digits and an x', 'lr', `${'1'.repeat(250)}x`],
+    [
+      'alpha of 250 digits, a point and more digits',
+      'alpha',
+      `${'1'.repeat(125)}.${'1'.repeat(125)}e`,
+    ],
+  ] as const)('%s: refused, naming %s, in under 500 ms', (_, field, value) => {
+    const t = performance.now();
+    const result = parseExperimentParams(withParam(field, value));
+    const ms = performance.now() - t;
+    expect(result.errors.map((e) => e.field)).toEqual([field]);
+    expect(result.errors[0]!.message.startsWith(`${field}:`)).toBe(true);
+    expect(result.config[field]).toEqual(DEFAULT_CONFIG[field]);
+    expect(ms).toBeLessThan(500);
+  });
+
+  it(`still reads numbers of up to ${MAX_NUMBER_LENGTH} characters`, () => {
+    const long = `0.${'1'.repeat(MAX_NUMBER_LENGTH - 2)}`;
+    expect(parseExperimentParams(withParam('beta', long)).config.beta).toBe(Number(long));
+    expect(parseExperimentParams(withParam('beta', `${long}1`)).errors[0]?.field).toBe('beta');
   });
 });
 
@@ -592,6 +630,89 @@ describe('presets and model-dependent data', () => {
     // Without a preset: the default.
     const plain = parseExperimentParams([['features', 'x,z']]);
     expect(plain.errors[0]?.message).toContain('using the default x,y.');
+  });
+
+  it("?preset=vgg-fashion&batch=257 names the value kept, the preset's 32", () => {
+    const r = parseExperimentParams([
+      ['preset', 'vgg-fashion'],
+      ['batch', '257'],
+    ]);
+    expect(r.config.batch).toBe(32);
+    expect(r.errors).toEqual([
+      {
+        field: 'batch',
+        message:
+          'batch: expected an integer between 1 and 256, got "257"; using the vgg-fashion preset\'s 32.',
+      },
+    ]);
+  });
+
+  it('every fallback message names the value used: each preset × field × bad value', () => {
+    const bads = ['257', '-1', '0', 'x', '1e99', '', '<b>', '8,0'];
+    let messages = 0;
+    for (const id of [...PRESET_IDS, undefined]) {
+      for (const field of Object.keys(DEFAULT_CONFIG) as (keyof ExperimentConfig)[]) {
+        for (const bad of bads) {
+          const entries: Entries = id
+            ? [
+                ['preset', id],
+                [field, bad],
+              ]
+            : [[field, bad]];
+          const r = parseExperimentParams(entries);
+          for (const e of r.errors) {
+            const used =
+              / using (?:the default |the [\w-]+ preset's )?([^ ]*?)(?: \(model .*\))?\.$/.exec(
+                e.message,
+              )?.[1];
+            if (used === undefined || e.field === 'events') continue;
+            messages++;
+            expect(used, `${id} ${field}=${bad}: ${e.message}`).toBe(
+              String(r.config[e.field as keyof ExperimentConfig]),
+            );
+          }
+        }
+      }
+    }
+    expect(messages).toBeGreaterThan(1000);
+  });
+
+  it("a data set the model cannot use falls back to the preset's when it fits, and says so", () => {
+    const r = parseExperimentParams([
+      ['preset', 'mlp-circles'],
+      ['data', 'austen'],
+    ]);
+    expect(r.config.data).toBe('circles');
+    expect(r.errors[0]?.message).toContain("using the mlp-circles preset's circles.");
+    // A refused data set whose fallback the model cannot use either names the one used.
+    const vgg = parseExperimentParams([
+      ['preset', 'mlp-circles'],
+      ['model', 'vgg'],
+      ['data', 'bogus'],
+    ]);
+    expect(vgg.config.data).toBe('fashion');
+    expect(vgg.errors.map((e) => e.message)).toEqual([
+      'data: expected one of austen, spiral, circles, xor, blobs, moons, fashion, got "bogus"; using fashion (model vgg trains on fashion).',
+    ]);
+  });
+
+  it("a cross-field reset names the values used, the defaults where the preset's break the rule too", () => {
+    const r = parseExperimentParams([
+      ['preset', 'bert-austen'],
+      ['probe', '32'],
+      ['batch', '4'],
+    ]);
+    expect(r.config).toMatchObject({ kernel: 'trace', probe: 32, batch: 4 });
+    expect(r.errors.map((e) => e.message)).toEqual([
+      'kernel: the step kernel takes its n samples from the training batch: needs probe ≤ batch (kernel = "step"); kernel reset to its default (kernel = "trace").',
+    ]);
+    const heads = parseExperimentParams([
+      ['preset', 'vgg-fashion'],
+      ['groupSize', '5'],
+    ]);
+    expect(heads.errors[0]?.message).toContain(
+      'channels and groupSize reset to the vgg-fashion preset\'s values (channels = "16,32", groupSize = 8).',
+    );
   });
 
   it('an unknown preset is reported and the defaults are used', () => {

@@ -10,6 +10,7 @@ import {
   DEFAULT_CONFIG,
   ExperimentSchema,
   LIVE_PARAMS,
+  MAX_LINK_EVENTS,
   MODEL_DATA,
   MODULE_ID_PATTERN,
   OVERRIDE_MODES,
@@ -24,8 +25,8 @@ export const EXTRA_PARAMS = ['preset'] as const;
 export const MAX_VALUE_LENGTH = 256;
 /** Most `key=value` pairs read from one URL; the rest are ignored with an error. */
 export const MAX_PARAMS = 64;
-/** Most entries in the `events` log (matches the schema). */
-export const MAX_EVENTS = 1000;
+/** Most entries in the `events` log (the schema's cap, {@link MAX_LINK_EVENTS}). */
+export const MAX_EVENTS = MAX_LINK_EVENTS;
 /**
  * Longest `events` value: {@link MAX_EVENTS} entries of at most 48 characters each (step, name,
  * shortest round-trip double, two colons, comma; an override: step, module id of at most 32
@@ -33,6 +34,12 @@ export const MAX_EVENTS = 1000;
  * {@link MAX_VALUE_LENGTH}, which would otherwise cap the log at about twenty entries.
  */
 export const MAX_EVENTS_LENGTH = MAX_EVENTS * 48;
+/**
+ * Longest number read (a field, a step or a value in `events`): `String(x)` of a double is at
+ * most 24 characters (`-1.2345678901234567e-308`); 64 leaves room for hand-typed digits. Longer
+ * text is refused before any pattern looks at it.
+ */
+export const MAX_NUMBER_LENGTH = 64;
 /** At most this many characters of a rejected value are echoed back in an error. */
 export const ECHO_LENGTH = 40;
 
@@ -70,8 +77,13 @@ const CROSS_FIELD: Partial<Record<FieldName, readonly FieldName[]>> = {
   fc: ['fc', 'groupSize'],
 };
 
-/** A plain decimal number (what `String(x)` writes for a finite double); no hex, no blanks. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+/**
+ * A plain decimal number (what `String(x)` writes for a finite double); no hex, no blanks. Every
+ * digit can be matched in one way only (the fraction's digits only after the point), so the
+ * test is linear in the length: the earlier `\d+\.?\d*` split a run of digits in every way
+ * before failing, and took 4 to 14 s on 47,990 digits followed by `x`.
+ */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
 
 /**
  * JSON-style escaping without the quotes: quotes, backslashes and control characters are
@@ -102,7 +114,7 @@ function formatNumber(x: number): string {
 }
 
 function parseNumber(raw: string): number | undefined {
-  if (!DECIMAL.test(raw)) return undefined;
+  if (raw.length > MAX_NUMBER_LENGTH || !DECIMAL.test(raw)) return undefined;
   const x = Number(raw);
   return Number.isFinite(x) ? x : undefined;
 }
@@ -127,6 +139,38 @@ function expected(field: FieldName): string {
     if (words) return words;
   }
   return 'a valid value';
+}
+
+/** A bound as the README writes it: integers with thousands separators (`1,000,000`). */
+function bound(x: number): string {
+  return Number.isInteger(x) ? x.toLocaleString('en') : String(x);
+}
+
+/**
+ * What a URL parameter accepts, as README's table of parameters states it (Markdown), derived
+ * from the field's schema: a range, the options, or the words of its pattern. A test checks the
+ * README against it.
+ */
+export function paramRange(field: FieldName): string {
+  const shape = SHAPE[field];
+  const schema = shape instanceof z.ZodDefault ? shape.unwrap() : shape;
+  if (schema instanceof z.ZodNumber) {
+    const range = `${bound(schema.minValue ?? -Infinity)}–${bound(schema.maxValue ?? Infinity)}`;
+    return schema.isInt ? `integer ${range}` : range;
+  }
+  if (schema instanceof z.ZodEnum) return schema.options.map((o) => `\`${o}\``).join(', ');
+  if (schema instanceof z.ZodBoolean) return '`1`, `0`, `true`, `false`';
+  if (field === 'events') return `up to ${bound(MAX_EVENTS)} entries (below)`;
+  return expected(field);
+}
+
+/** A field's default as README's table of parameters writes it (Markdown). */
+export function paramDefault(field: FieldName): string {
+  const value = DEFAULT_CONFIG[field];
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? '`1`' : '`0`';
+  if (typeof value === 'string') return `\`${value}\``;
+  return value.length === 0 ? 'empty' : `\`${formatEvents(value)}\``;
 }
 
 /**
@@ -158,7 +202,14 @@ function coerce(field: FieldName, raw: string): unknown {
 
 type EventsResult = { ok: true; events: RunEvent[] } | { ok: false; message: string };
 
-const STEP_SCHEMA = z.number().int().min(0).max(10_000_000);
+/** Largest step an event may name (the schema's). */
+const MAX_EVENT_STEP = 10_000_000;
+
+/** Whether `x` is within a number field's schema bounds (checked without zod: 10,000 entries). */
+function inBounds(field: LiveParam, x: number): boolean {
+  const schema = SHAPE[field];
+  return x >= (schema.minValue ?? -Infinity) && x <= (schema.maxValue ?? Infinity);
+}
 
 /**
  * `step:target:value` entries, comma-separated; the empty string is the empty log. A target is a
@@ -166,7 +217,9 @@ const STEP_SCHEMA = z.number().int().min(0).max(10_000_000);
  * or a module id (`L0.N3`) with `on`, `off` or `auto` (a manual override; `auto` gives the module
  * back to the policy). Whether the module exists is checked when the run starts (the ids depend
  * on the model). The result is sorted by step, stably, so events at the same step keep their
- * order (the later one wins on replay).
+ * order (the later one wins on replay). Each entry is checked against the schema's bounds by
+ * hand, in one pass (zod per entry took about five times as long); `parseExperimentParams`
+ * checks the whole experiment with the schema afterwards.
  */
 export function parseEvents(raw: string): EventsResult {
   if (raw === '') return { ok: true, events: [] };
@@ -175,24 +228,28 @@ export function parseEvents(raw: string): EventsResult {
     return { ok: false, message: `events: at most ${MAX_EVENTS} entries, got ${entries.length}` };
   }
   const events: RunEvent[] = [];
+  const bad = (entry: string, why: string): EventsResult => ({
+    ok: false,
+    message: `events: entry ${echo(entry)} ${why}; expected step:target:value, e.g. "40:alpha:1.2" or "60:L0.N3:off"`,
+  });
   for (const entry of entries) {
-    const bad = (why: string): EventsResult => ({
-      ok: false,
-      message: `events: entry ${echo(entry)} ${why}; expected step:target:value, e.g. "40:alpha:1.2" or "60:L0.N3:off"`,
-    });
-    const parts = entry.split(':');
-    if (parts.length !== 3) return bad('does not have three parts');
+    const parts = entry.split(':', 4);
+    if (parts.length !== 3) return bad(entry, 'does not have three parts');
     const [stepText = '', name = '', valueText = ''] = parts;
     const step = parseNumber(stepText);
-    if (step === undefined || !STEP_SCHEMA.safeParse(step).success) {
-      return bad('has a step that is not an integer between 0 and 10000000');
+    if (step === undefined || !Number.isInteger(step) || step < 0 || step > MAX_EVENT_STEP) {
+      return bad(entry, `has a step that is not an integer between 0 and ${MAX_EVENT_STEP}`);
     }
     if (!LIVE_SET.has(name)) {
       if (!MODULE_ID_PATTERN.test(name)) {
-        return bad(`names neither a live parameter (${LIVE_PARAMS.join(', ')}) nor a module id`);
+        return bad(
+          entry,
+          `names neither a live parameter (${LIVE_PARAMS.join(', ')}) nor a module id`,
+        );
       }
       if (!MODE_SET.has(valueText)) {
         return bad(
+          entry,
           `has a value that is not one of ${OVERRIDE_MODES.join(', ')} (an override of ${name})`,
         );
       }
@@ -201,16 +258,13 @@ export function parseEvents(raw: string): EventsResult {
     }
     const live = name as LiveParam;
     const value = parseNumber(valueText);
-    if (value === undefined || !SHAPE[live].safeParse(value).success) {
-      return bad(`has a value that is not ${expected(live)}`);
+    if (value === undefined || !inBounds(live, value)) {
+      return bad(entry, `has a value that is not ${expected(live)}`);
     }
     events.push({ step, name: live, value });
   }
   events.sort((a, b) => a.step - b.step);
-  const checked = SHAPE.events.safeParse(events);
-  if (!checked.success)
-    return { ok: false, message: `events: ${checked.error.issues[0]?.message ?? 'invalid'}` };
-  return { ok: true, events: checked.data };
+  return { ok: true, events };
 }
 
 /** One `events` entry: `step:alpha:1.2`, `step:beta:0.05`, or `step:<module id>:on|off|auto`. */
@@ -269,7 +323,11 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
     const known = FIELD_SET.has(key);
     const extra = EXTRA_SET.has(key);
     if (!known && !extra) {
-      errors.push({ field: safeKey(key), message: `${echo(key)}: unknown parameter, ignored.` });
+      // An empty key (`?=1`) is named as the two quotes its message shows.
+      errors.push({
+        field: key === '' ? '""' : safeKey(key),
+        message: `${echo(key)}: unknown parameter, ignored.`,
+      });
       continue;
     }
     const raw = list[list.length - 1] ?? '';
@@ -310,39 +368,69 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
   }
 
   // The data set follows the model: a model given without data gets its default data set; a
-  // data set the model cannot use is reported and replaced by the model's default.
+  // data set the model cannot use is reported and replaced by the preset's when that fits the
+  // model, else by the model's default (the message names the one used).
   const model = config.model as ExperimentConfig['model'];
   const allowed: readonly string[] = MODEL_DATA[model];
   if (!allowed.includes(config.data as string)) {
-    if (values.has('data')) {
+    const presetData = presetName !== undefined && allowed.includes(base.data);
+    const instead = presetData ? base.data : allowed[0];
+    const used = presetData ? `the ${presetName} preset's ${instead}` : instead;
+    // A refused `data` fell back to the preset's or the default data set, which this model does
+    // not train on either: that message must name the data set actually used.
+    const refused = errors.findLastIndex(
+      (e) => e.field === 'data' && e.message.lastIndexOf('; using ') > 0,
+    );
+    const earlier = errors[refused];
+    if (earlier) {
+      const cut = earlier.message.lastIndexOf('; using ');
+      errors[refused] = {
+        field: 'data',
+        message: `${earlier.message.slice(0, cut)}; using ${used} (model ${model} trains on ${allowed.join(', ')}).`,
+      };
+    } else if (values.has('data')) {
       errors.push({
         field: 'data',
-        message: `data: ${echo(String(config.data))} does not fit model ${model} (it trains on ${allowed.join(', ')}); using ${allowed[0]}.`,
+        message: `data: ${echo(String(config.data))} does not fit model ${model} (it trains on ${allowed.join(', ')}); using ${used}.`,
       });
     }
-    config.data = allowed[0];
+    config.data = instead;
   }
 
-  // Cross-field rules (dModel % heads): reset every field a failing rule involves.
-  const whole = ExperimentSchema.safeParse(config);
+  // Cross-field rules (dModel % heads, …): reset every field a failing rule involves, to the
+  // preset's values, or to the defaults where the preset's still break a rule (the preset's
+  // step kernel with a probe larger than the batch given). The messages name the values used.
+  const whole = checkExperiment(config);
   if (whole.success) return { config: whole.data, errors, extras };
-  const reset = new Set<FieldName>();
-  for (const issue of whole.error.issues) {
+  const broken = whole.error.issues.map((issue) => {
     const at = String(issue.path[0] ?? '');
     const involved = FIELD_SET.has(at)
       ? (CROSS_FIELD[at as FieldName] ?? [at as FieldName])
       : FIELDS;
-    const given = involved.map((f) => `${f} = ${JSON.stringify(config[f])}`).join(', ');
+    return { message: issue.message, involved, given: valuesText(config, involved) };
+  });
+  const reset = new Set(broken.flatMap((b) => b.involved));
+  let toDefaults = presetName === undefined;
+  for (const f of reset) config[f] = base[f];
+  if (!toDefaults && !checkExperiment(config).success) {
+    toDefaults = true;
+    for (const f of reset) config[f] = DEFAULT_CONFIG[f];
+  }
+  for (const { message, involved, given } of broken) {
+    const one = involved.length === 1;
+    const values = toDefaults
+      ? one
+        ? 'its default'
+        : 'their defaults'
+      : `the ${presetName} preset's ${one ? 'value' : 'values'}`;
     for (const f of involved) {
-      reset.add(f);
       errors.push({
         field: f,
-        message: `${f}: ${issue.message} (${given}); ${involved.join(' and ')} reset to ${presetName === undefined ? 'their defaults' : `the ${presetName} preset's values`}.`,
+        message: `${f}: ${message} (${given}); ${involved.join(' and ')} reset to ${values} (${valuesText(config, involved)}).`,
       });
     }
   }
-  for (const f of reset) config[f] = base[f];
-  const again = ExperimentSchema.safeParse(config);
+  const again = checkExperiment(config);
   if (again.success) return { config: again.data, errors, extras };
   // Unreachable while DEFAULT_CONFIG is valid; kept so parsing can never throw or return junk.
   errors.push({
@@ -350,6 +438,23 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
     message: 'The link does not describe a valid experiment; using all defaults.',
   });
   return { config: { ...DEFAULT_CONFIG, events: [...DEFAULT_CONFIG.events] }, errors, extras };
+}
+
+/**
+ * The schema's check of an experiment read from a link, but for `events`: `parseEvents` checked
+ * each entry against the same bounds (10,000 entries through zod again took as long as the rest
+ * of the parse), and a preset's or the default log is empty. The URL fuzz test checks every
+ * parsed experiment against the whole schema.
+ */
+function checkExperiment(config: Record<string, unknown>) {
+  const r = ExperimentSchema.safeParse({ ...config, events: [] });
+  if (!r.success) return r;
+  return { success: true as const, data: { ...r.data, events: config.events as RunEvent[] } };
+}
+
+/** `dModel = 64, heads = 4`: fields and their values, as a message shows them. */
+function valuesText(config: Record<string, unknown>, fields: readonly FieldName[]): string {
+  return fields.map((f) => `${f} = ${JSON.stringify(config[f])}`).join(', ');
 }
 
 /**

@@ -9,15 +9,33 @@ import type { BackendInfo } from '../core/backend';
 import type { FlopSplits } from '../core/flops';
 import type { MetricInfo, ModelView } from '../core/families/types';
 import type { LoggedEvent } from '../core/session';
+import type { RunCheckpoint } from '../core/checkpoint';
 
-/** 2: `MetricsBatch.split` (FLOPs by part); 3: `busy` messages, `ready.evaluationFlops`. */
-export const PROTOCOL_VERSION = 3;
+/**
+ * 2: `MetricsBatch.split` (FLOPs by part); 3: `busy` messages, `ready.evaluationFlops`;
+ * 4: `init.resume` and `init.autosaveEvery`, `checkpoint` messages.
+ */
+export const PROTOCOL_VERSION = 4;
+
+/** How an `init` starts its run, besides the experiment. */
+export interface InitOptions {
+  /** Restores this checkpoint (docs/checkpoints.md) instead of starting at step 0. */
+  resume?: RunCheckpoint | undefined;
+  /**
+   * Posts a `checkpoint` every this many scheduled evaluations (at the evaluation boundary, at
+   * most one per `AUTOSAVE_MIN_INTERVAL_MS`) and whenever training stops; 0 or absent: never.
+   */
+  autosaveEvery?: number | undefined;
+}
+
+/** Autosaves are at least this far apart (ms), however fast the evaluations come. */
+export const AUTOSAVE_MIN_INTERVAL_MS = 5000;
 
 export type { BackendInfo } from '../core/backend';
 
 // ---- main → worker ------------------------------------------------------------------------
 export type ToWorker =
-  | { type: 'init'; version: number; config: ExperimentConfig }
+  | ({ type: 'init'; version: number; config: ExperimentConfig } & InitOptions)
   | { type: 'play' }
   | { type: 'pause' }
   | { type: 'step'; count: number }
@@ -133,6 +151,17 @@ export type FromWorker =
    */
   | { type: 'busy'; busy: BusyInfo }
   | { type: 'exported'; requestId: number; run: RunFile }
+  /**
+   * The run at a step, to save (autosave): every `autosaveEvery` evaluations (`evaluations`) or
+   * where training stopped (`paused`). Its typed arrays are transferred, not copied.
+   */
+  | {
+      type: 'checkpoint';
+      reason: 'evaluations' | 'paused';
+      checkpoint: RunCheckpoint;
+      /** Wall-clock ms the worker took to read it (weights and moments read back). */
+      ms: number;
+    }
   | { type: 'error'; code: TrainerErrorCode; message: string; fatal: boolean };
 
 export type TrainerErrorCode =

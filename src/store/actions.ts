@@ -6,9 +6,12 @@
  */
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import type { RunFile } from '../core/runfile';
-import { runFileTooLarge, validateRunFile } from '../core/runfile';
+import { runFileTooLarge } from '../core/runfile';
+import type { NamedBlob } from '../client/run-file-reader';
+import { readRunFile } from '../client/run-file-reader';
+import type { RunImportResult } from './run-import';
+import { readRunFileText } from './run-import';
 import type { HideKey, ThemeName } from '../core/url';
-import { parseExperimentParams, parsePageFlags } from '../core/url';
 import { presetConfig } from '../core/presets';
 import type { Trainer } from '../client/trainer';
 import type { ManualOverride } from '../core/types';
@@ -21,12 +24,23 @@ import type { LabState, RunData } from './store';
 import { useLabStore } from './store';
 import type { ErrorSource, LabError } from './ui-slice';
 import { withErrors } from './ui-slice';
-import { splitPageParams, withoutPageFlags } from './url-state';
+import { readLink } from './url-state';
+import { keepRun } from './run-list';
 import { withPresetParam } from './preset-state';
 import type { StepCost } from '../core/step-cost';
 import { needsConfirmation } from '../core/step-cost';
 import type { StepCostFields } from './step-cost';
 import { runStepCost } from './step-cost';
+import type { RunCheckpoint } from '../core/checkpoint';
+import {
+  AUTOSAVE_EVERY_EVALUATIONS,
+  loadSavedRun,
+  newRunId,
+  offerAfterStop,
+  offerResumeFor,
+  saveCheckpoint,
+  savesSettled,
+} from './autosave';
 
 const get = useLabStore.getState;
 const set = useLabStore.setState;
@@ -175,12 +189,20 @@ function handleMessage(link: TrainerLink, msg: FromWorker): void {
   if (msg.type === 'error') {
     addError('trainer', msg.message, msg.code, msg.fatal);
     if (msg.fatal && get().pendingInits !== 0) set({ pendingInits: 0 });
+    // The run is gone with its worker or device: its last save is offered to resume.
+    if (msg.fatal && (msg.code === 'worker-crashed' || msg.code === 'device-lost'))
+      void offerAfterStop(msg.code);
   }
   if (msg.type === 'ready') {
     const pendingInits = Math.max(0, get().pendingInits - 1);
     if (pendingInits !== get().pendingInits) set({ pendingInits });
     if (pendingInits > 0) return;
   } else if (get().pendingInits > 0 && isRunDataMessage(msg)) {
+    return;
+  }
+  if (msg.type === 'checkpoint') {
+    // The live run's, also while an imported run is on screen.
+    saveCheckpoint(msg);
     return;
   }
   const stash = get().stash;
@@ -239,24 +261,24 @@ export function connectTrainer(t: Trainer): void {
 }
 
 /**
- * Starts the lab from a page's query string: parses the experiment (bad fields fall back to
- * defaults and are reported), creates the trainer and initialises it.
+ * Starts the lab from a page's address (`location.search + location.hash`: a plain query, a
+ * compressed `#x=…` fragment or a plain one, `readLink`): parses the experiment (bad fields fall
+ * back to defaults and are reported), creates the trainer and initialises it.
  */
 export function bootLab(
-  search: string,
+  address: string,
   makeTrainer: (opts: { preferWorker: boolean }) => Trainer,
 ): void {
-  const { experiment, page } = splitPageParams(new URLSearchParams(search).entries());
-  const parsed = parseExperimentParams(experiment);
-  const flags = parsePageFlags(page);
+  const parsed = readLink(address);
+  const page = parsed.page;
   const passThrough: [string, string][] = [
-    ...withoutPageFlags(page),
+    ...page,
     ...Object.entries(parsed.extras).map(([k, v]): [string, string] => [k, v]),
   ];
-  set({ settings: parsed.config, passThrough, page: flags.flags });
-  if (parsed.errors.length > 0 || flags.errors.length > 0) {
+  set({ settings: parsed.config, passThrough, page: parsed.flags });
+  if (parsed.errors.length > 0) {
     addErrors(
-      [...parsed.errors, ...flags.errors].map((e) => ({
+      parsed.errors.map((e) => ({
         source: 'url',
         code: e.field,
         message: e.message,
@@ -271,6 +293,8 @@ export function bootLab(
     autoplayOnReady: parsed.config.autoplay,
   });
   startRun(parsed.config);
+  // A saved run of this very link is offered ("Resume at step S").
+  void offerResumeFor(parsed.config);
 }
 
 /** The connected trainer, created on first use; null (with a fatal error shown) when that fails. */
@@ -290,7 +314,17 @@ function ensureTrainer(): Trainer | null {
   return trainer();
 }
 
-function startRun(config: ExperimentConfig): void {
+/**
+ * Starts a run of `config`: a new one at step 0, or `resume`'s run where its checkpoint was taken
+ * (saved as `runId`, started at `startedAt`). Either way the trainer autosaves it when the page
+ * has a run store.
+ */
+function startRun(
+  config: ExperimentConfig,
+  resumed?: { checkpoint: RunCheckpoint; runId: string; startedAt: number },
+): void {
+  // The run being replaced goes to the run list, with the messages still buffered for it.
+  keepRun(pickRunData(get().stash ?? liveData()), 'session');
   discardMessages();
   set((s) => ({
     ...initialRunData(config),
@@ -299,6 +333,11 @@ function startRun(config: ExperimentConfig): void {
     importedName: null,
     costConfirm: null,
     errors: s.errors.filter((e) => e.source === 'url'),
+    runId: resumed?.runId ?? newRunId(),
+    runStartedAt: resumed?.startedAt ?? Date.now(),
+    resumeOffer: null,
+    lastSave: null,
+    saveError: null,
   }));
   const t = ensureTrainer();
   if (!t) {
@@ -306,7 +345,60 @@ function startRun(config: ExperimentConfig): void {
     return;
   }
   set((s) => ({ pendingInits: s.pendingInits + 1 }));
-  t.init(config);
+  t.init(config, {
+    autosaveEvery: get().runStore ? AUTOSAVE_EVERY_EVALUATIONS : 0,
+    ...(resumed ? { resume: resumed.checkpoint } : {}),
+  });
+}
+
+/**
+ * Restores saved run `id` as the live run, where its last save was taken (in a new worker after a
+ * crash, on a new device after a device loss), and plays on when `play`. Resolves once the
+ * trainer has answered (true: the run is back), false when it could not be read or restored.
+ */
+export async function resumeSavedRun(id: string, play = true): Promise<boolean> {
+  const saved = await loadSavedRun(id);
+  if (!saved) return false;
+  // The run it replaces is paused first, so it is saved where it stopped (nothing lost).
+  if ((get().stash ?? get()).running) {
+    pause();
+    await new Promise<void>((resolve) => {
+      const off = useLabStore.subscribe((st) => {
+        if (st.running) return;
+        off();
+        resolve();
+      });
+    });
+  }
+  await savesSettled();
+  const { checkpoint, meta } = saved;
+  set((s) => ({
+    settings: checkpoint.config,
+    passThrough: meta.preset
+      ? withPresetParam(s.passThrough, meta.preset)
+      : s.passThrough.filter(([k]) => k !== 'preset'),
+    autoplayOnReady: play,
+  }));
+  startRun(checkpoint.config, { checkpoint, runId: id, startedAt: meta.startedAt });
+  // Its save is the run's last one until it saves again (a crash before then offers it).
+  const { step, savedAt: at, bytes } = meta;
+  set({ lastSave: { id, step, at, bytes, readMs: null, writeMs: null } });
+  const ok = await new Promise<boolean>((resolve) => {
+    const done = (s: LabState) => {
+      if (s.pendingInits > 0 || s.runId !== id) return s.runId !== id ? false : null;
+      return s.phase === 'ready' ? true : s.phase === 'failed' ? false : null;
+    };
+    const now = done(get());
+    if (now !== null) return resolve(now);
+    const off = useLabStore.subscribe((s) => {
+      const r = done(s);
+      if (r === null) return;
+      off();
+      resolve(r);
+    });
+  });
+  flushMessages();
+  return ok;
 }
 
 /** Restarts from step 0 with the settings on screen (α, β as the sliders show them); the change log starts empty. */
@@ -462,50 +554,62 @@ export function reportError(source: ErrorSource, message: string): void {
 }
 
 /**
- * Reads a run file's text, validates it and shows it read-only. Problems are shown in the error
- * panel as sentences; returns whether the run is now on screen.
+ * Reads a run file's text, validates it and shows it read-only, on this thread. Problems are
+ * shown in the error panel as sentences; returns whether the run is now on screen.
  */
 export function importRunText(text: string, name: string): boolean {
   set((s) => ({ errors: s.errors.filter((e) => e.source !== 'import') }));
-  // Before parsing (the file's size was checked before reading it; its length in UTF-16 units
-  // is at most its size in bytes).
-  const tooLarge = runFileTooLarge(text.length, name);
+  return showImportResult(readRunFileText(text, name), name);
+}
+
+/**
+ * Imports a picked run file: its size is checked before it is read; reading, parsing and the
+ * checks run in a worker (`readRunFile`; on this thread without workers or with `worker=0`)
+ * while the Share panel shows how far they are. One import at a time; returns whether the run
+ * is now on screen.
+ */
+export async function importRunFile(file: NamedBlob): Promise<boolean> {
+  if (get().importing) return false;
+  set((s) => ({ errors: s.errors.filter((e) => e.source !== 'import') }));
+  const tooLarge = runFileTooLarge(file.size, file.name);
   if (tooLarge) {
     addError('import', tooLarge);
     return false;
   }
-  let json: unknown;
+  const inThread = get().passThrough.some(
+    ([k, v]) => k === 'worker' && (v === '0' || v === 'false'),
+  );
+  set({ importing: { name: file.name, stage: 'reading', loaded: 0, total: file.size } });
   try {
-    json = JSON.parse(text);
-  } catch (e) {
-    addError(
-      'import',
-      `${name} could not be imported: it is not JSON (${e instanceof Error ? e.message : String(e)}).`,
-    );
+    const result = await readRunFile(file, (p) => set({ importing: p }), { inThread });
+    return showImportResult(result, file.name);
+  } finally {
+    set({ importing: null });
+  }
+}
+
+function showImportResult(result: RunImportResult, name: string): boolean {
+  if (!result.ok) {
+    addError('import', result.message);
     return false;
   }
-  let run: RunFile;
-  try {
-    run = validateRunFile(json);
-  } catch (e) {
-    addError(
-      'import',
-      `${name} could not be imported. ${e instanceof Error ? e.message : String(e)}`,
-    );
-    return false;
-  }
-  showImportedRun(run, name);
+  showImportedData(result.data, name);
   return true;
 }
 
 /** Shows a validated run file read-only; the live run is paused and kept behind it. */
 export function showImportedRun(run: RunFile, name: string): void {
+  showImportedData(runDataFromFile(run), name);
+}
+
+function showImportedData(data: RunData, name: string): void {
   flushMessages();
+  keepRun(data, 'file', name);
   const s = get();
   if (!s.stash) trainer()?.pause();
   set({
     stash: s.stash ?? pickRunData(s),
-    ...runDataFromFile(run),
+    ...data,
     view: 'imported',
     importedName: name,
     selectedModule: null,

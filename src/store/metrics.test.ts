@@ -110,7 +110,19 @@ describe('lossRows', () => {
     const m = appendMetrics(emptyMetrics(), batch(1, [5, NaN, 3]));
     const rows = lossRows(m, { step: [2, 10], perplexity: [100, 80] });
     expect(rows.map((r) => r.step)).toEqual([1, 2, 3, 10]);
-    expect(rows[1]).toEqual({ step: 2, ema: expect.any(Number) as number, val: 100 });
+    expect(rows[1]).toEqual({ step: 2, flops: 20, ema: expect.any(Number) as number, val: 100 });
+    // Step 10 has no metrics yet: its FLOPs are not known.
     expect(rows[3]).toEqual({ step: 10, val: 80 });
+  });
+
+  it('takes the smoothed values given (the chart’s slider) and gives a validation at step 0 no FLOPs spent', () => {
+    const m = appendMetrics(emptyMetrics(), batch(1, [5, 4, 3]));
+    const rows = lossRows(m, { step: [0, 3], perplexity: [90, 70] }, 1000, [50, 40, 30]);
+    expect(rows).toEqual([
+      { step: 0, flops: 0, val: 90 },
+      { step: 1, flops: 10, raw: 5, ema: 50 },
+      { step: 2, flops: 20, raw: 4, ema: 40 },
+      { step: 3, flops: 30, raw: 3, ema: 30, val: 70 },
+    ]);
   });
 });

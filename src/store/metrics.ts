@@ -124,6 +124,8 @@ export function batchFromArrays(m: {
 }
 
 export interface LossPoint {
+  /** Index of the point in the buffer. */
+  index: number;
   step: number;
   /** Raw loss at this step. */
   raw: number;
@@ -140,6 +142,7 @@ export interface LossPoint {
 export function downsampleLoss(buf: MetricsBuffer, maxPoints = MAX_CHART_POINTS): LossPoint[] {
   const n = buf.length;
   const point = (i: number): LossPoint => ({
+    index: i,
     step: buf.steps[i] ?? 0,
     raw: buf.loss[i] ?? NaN,
     ema: buf.ema[i] ?? NaN,

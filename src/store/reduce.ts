@@ -89,6 +89,8 @@ export function runDataFromFile(run: RunFile): RunData {
       step: run.validation.step.slice(),
       perplexity: run.validation.perplexity.map(orNaN),
     },
+    // Run files keep no per-push timing (only `medianStepMs` at export).
+    stepTiming: { step: [], ms: [] },
     evaluations,
     decisions: last ? { step: last.step, updating: last.updating, reasons: last.reasons } : null,
     // Files from before these were recorded have neither: the view and ms/step stay empty and

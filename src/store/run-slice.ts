@@ -147,6 +147,7 @@ export function reduceRun(s: RunState, msg: FromWorker): Partial<RunState> | nul
     case 'evaluation':
     case 'decisions':
     case 'exported':
+    case 'checkpoint':
       return null;
   }
 }

@@ -19,10 +19,14 @@ import type { RunState } from './run-slice';
 import { initialRunState } from './run-slice';
 import type { UiState } from './ui-slice';
 import { initialUiState } from './ui-slice';
+import type { SavedState } from './saved-slice';
+import { initialSavedState } from './saved-slice';
+import type { RunsState } from './runs-slice';
+import { initialRunsState } from './runs-slice';
 
 /** Everything that belongs to one run (cleared by Reset, replaced by an imported run file). */
 export type RunData = RunState & MetricsState & EvaluationsState;
-export type LabState = RunData & ControlsState & UiState & LinkState;
+export type LabState = RunData & ControlsState & UiState & LinkState & SavedState & RunsState;
 
 type Slice<T> = StateCreator<LabState, [], [], T>;
 
@@ -32,6 +36,8 @@ const createEvaluationsSlice: Slice<EvaluationsState> = () => initialEvaluations
 const createControlsSlice: Slice<ControlsState> = () => initialControlsState();
 const createUiSlice: Slice<UiState> = () => initialUiState();
 const createLinkSlice: Slice<LinkState> = () => initialLinkState();
+const createSavedSlice: Slice<SavedState> = () => initialSavedState();
+const createRunsSlice: Slice<RunsState> = () => initialRunsState();
 
 export const useLabStore = create<LabState>()((...a) => ({
   ...createRunSlice(...a),
@@ -40,6 +46,8 @@ export const useLabStore = create<LabState>()((...a) => ({
   ...createControlsSlice(...a),
   ...createUiSlice(...a),
   ...createLinkSlice(...a),
+  ...createSavedSlice(...a),
+  ...createRunsSlice(...a),
 }));
 
 /**

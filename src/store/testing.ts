@@ -2,6 +2,7 @@
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import type { FlopSplits } from '../core/flops';
 import type { RunFile } from '../core/runfile';
+import { presetConfig } from '../core/presets';
 import type { ManualOverride, ModuleInfo } from '../core/types';
 import type { Trainer } from '../client/trainer';
 import type { FromWorker } from '../protocol/messages';
@@ -109,5 +110,49 @@ export function evaluationMsg(step: number, lambda: number[], updating: boolean[
       reasons: updating.map((u) => (u ? 'active' : 'frozen-alpha')),
       ms: 3,
     },
+  };
+}
+
+/** A small MLP run file (version 1: no evaluation at export needed). */
+export function mlpRunFile(extra: Partial<RunFile> = {}): RunFile {
+  return {
+    format: 'mat-lab-run',
+    version: 1,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    // One neuron on four features: the module and weights the import checks expect.
+    config: { ...presetConfig('mlp-circles')!, hidden: '1' },
+    backend: { backend: 'webgpu', adapter: 'test', isFallbackAdapter: false },
+    modules: [{ id: 'L0.N0', kind: 'neuron', layer: 0, index: 0, params: 5 }],
+    events: [],
+    metrics: { step: [1, 2], loss: [0.7, 0.6], flops: [10, 20], vanillaFlops: [5, 10] },
+    validation: { step: [2], perplexity: [0.8] },
+    metric: { name: 'accuracy', higherIsBetter: true },
+    flops: { perVanillaStep: 5, perEvaluation: 3 },
+    probeOutputs: { k: 2, projections: 2, exact: true },
+    evaluations: [
+      {
+        step: 0,
+        lambdaMax: [1],
+        spectra: [[1, 0.5]],
+        effRank: [1.8],
+        updating: [true],
+        reasons: ['warmup'],
+      },
+    ],
+    probe: {
+      inputs: [0],
+      positions: [0],
+      targets: [0],
+      n: 2,
+      seqLen: 1,
+      masked: 1,
+      projections: [],
+      numProjections: 1,
+      weight: 1,
+      kernel: 'trace',
+    },
+    weights: [{ name: 'L0.N0', shape: [5], values: [0, 0, 0, 0, 0] }],
+    step: 2,
+    ...extra,
   };
 }

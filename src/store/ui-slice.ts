@@ -1,8 +1,9 @@
 /** UI slice: errors shown to the user, what is being viewed, and panel state. */
 import type { PageFlags, ThemeName } from '../core/url';
 import { DEFAULT_PAGE_FLAGS } from '../core/url';
+import type { ImportProgress } from './run-import';
 
-export type ErrorSource = 'url' | 'trainer' | 'import' | 'export';
+export type ErrorSource = 'url' | 'trainer' | 'import' | 'export' | 'storage';
 
 /** A problem shown in the error panel, as a sentence. */
 export interface LabError {
@@ -24,6 +25,8 @@ export interface UiState {
   /** `imported`: the charts show a run file, read-only; the live run waits behind it. */
   view: 'live' | 'imported';
   importedName: string | null;
+  /** A run file being read (off the main thread where the page has workers); null when none. */
+  importing: ImportProgress | null;
   /** Where training runs; null before a trainer is connected. */
   where: 'worker' | 'in-thread' | null;
   /** Module whose drill-down is open. */
@@ -69,6 +72,7 @@ export function initialUiState(): UiState {
     errorSeq: 1,
     view: 'live',
     importedName: null,
+    importing: null,
     where: null,
     selectedModule: null,
     measured: {},

@@ -20,6 +20,9 @@ import { ParamSliders } from './ParamSliders';
 import { PresenterView } from './PresenterView';
 import { PresetStory } from './PresetStory';
 import { ReportPanel } from './ReportPanel';
+import { ResumeBanner } from './ResumeBanner';
+import { RunList } from './RunList';
+import { SavedRuns } from './SavedRuns';
 import { ShareBar } from './ShareBar';
 import { ShortcutSheet, useShortcuts } from './ShortcutSheet';
 import { SoftwareNotice } from './SoftwareNotice';
@@ -57,6 +60,9 @@ export function App() {
       <PanelBoundary name="import banner">
         <ImportBanner />
       </PanelBoundary>
+      <PanelBoundary name="resume banner">
+        <ResumeBanner />
+      </PanelBoundary>
       <SoftwareNotice />
       <div className="layout">
         <aside className="sidebar" aria-labelledby="sidebar-title">
@@ -80,6 +86,9 @@ export function App() {
           <Part name="share">
             <ShareBar />
           </Part>
+          <PanelBoundary name="saved runs">
+            <SavedRuns />
+          </PanelBoundary>
         </aside>
         <main className="content">
           <PanelBoundary name="story">
@@ -91,6 +100,9 @@ export function App() {
           <Part name="loss">
             <LossChart />
           </Part>
+          <PanelBoundary name="run list">
+            <RunList />
+          </PanelBoundary>
           <Part name="report">
             <ReportPanel />
           </Part>

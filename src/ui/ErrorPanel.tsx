@@ -10,12 +10,16 @@ const CODE_TITLES: Record<string, string> = {
   config: 'The experiment is not valid',
   'worker-crashed': 'The training worker crashed',
   internal: 'Training stopped with an error',
+  'storage-quota': 'The browser’s storage is full',
+  storage: 'Saving failed',
 };
 
 function ErrorItem({ e }: { e: LabError }) {
   return (
     <li className={e.fatal ? 'fatal' : undefined}>
-      {e.source === 'trainer' && e.code && <strong>{CODE_TITLES[e.code] ?? 'Problem'}. </strong>}
+      {(e.source === 'trainer' || e.source === 'storage') && e.code && (
+        <strong>{CODE_TITLES[e.code] ?? 'Problem'}. </strong>
+      )}
       {/* Messages are rendered as text: URL values in them are escaped by React, never parsed as markup. */}
       <span>{e.message}</span>
       {e.count > 1 && <span className="muted"> (reported {e.count} times)</span>}

@@ -1,17 +1,19 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { RefObject } from 'react';
 import type {
   KeyboardEvent as ReactKeyboardEvent,
   MouseEvent as ReactMouseEvent,
   ReactNode,
 } from 'react';
 import type { EvalColumn } from '../store/evaluations-slice';
-import type { GridCursor, GridLayout } from './grid';
+import type { GridCursor } from './grid';
 import { GUTTER, gridLayout, hitTest, MAX_GRID_HEIGHT, moveCursor } from './grid';
 import type { GridInk } from './grid-draw';
-import { axisHeight, drawLayerLines, drawRows, drawStepAxis, setupCanvas } from './grid-draw';
+import { axisHeight, setupCanvas } from './grid-draw';
+import type { CellDrawer, GridPicture } from './grid-picture';
+import { drawGrid } from './grid-picture';
 import { usePalette } from './theme';
 import { useElementWidth } from './use-element-width';
-import { drawChangeMarks } from './change-log';
 
 const NO_MARKS: readonly number[] = [];
 
@@ -31,7 +33,7 @@ interface Props {
   layers: number[];
   evaluations: readonly EvalColumn[];
   /** Draws the cells; called whenever data, size or theme change. */
-  drawCells: (ctx: CanvasRenderingContext2D, layout: GridLayout) => void;
+  drawCells: CellDrawer;
   tooltip: (cell: GridCell) => ReactNode;
   /** A row clicked, or Enter / Space on the keyboard cursor's row. */
   onRowClick?: (row: number) => void;
@@ -46,6 +48,8 @@ interface Props {
   roomy?: boolean;
   /** Steps of the run's changes (slider moves, overrides), marked over the grid. */
   marks?: readonly number[];
+  /** Receives what the canvas was last drawn from, for the PNG and SVG exports. */
+  pictureRef?: RefObject<GridPicture | null> | undefined;
 }
 
 /**
@@ -67,6 +71,7 @@ export function GridCanvas({
   maxHeight = MAX_GRID_HEIGHT,
   roomy = false,
   marks = NO_MARKS,
+  pictureRef,
 }: Props) {
   const [wrapRef, width] = useElementWidth<HTMLDivElement>();
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -98,12 +103,10 @@ export function GridCanvas({
     if (!canvas) return;
     const ctx = setupCanvas(canvas, layout.width, layout.height + axis);
     if (!ctx) return;
-    drawCells(ctx, layout);
-    drawLayerLines(ctx, layout, layers, ink);
-    drawRows(ctx, layout, labels, ink);
-    drawStepAxis(ctx, layout, evaluations, ink);
-    drawChangeMarks(ctx, layout, evaluations, marks, ink.separator);
-  }, [layout, drawCells, labels, layers, evaluations, ink, axis, marks]);
+    const picture: GridPicture = { layout, drawCells, labels, layers, evaluations, ink, marks };
+    drawGrid(ctx, picture);
+    if (pictureRef) pictureRef.current = picture;
+  }, [layout, drawCells, labels, layers, evaluations, ink, axis, marks, pictureRef]);
 
   const locate = (e: ReactMouseEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();

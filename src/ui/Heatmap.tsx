@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useRef } from 'react';
 import { REASON_WORDS } from '../store/selectors';
 import { lambdaScale, positiveRange } from './colour';
 import { formatValue } from '../report/format';
@@ -6,6 +6,9 @@ import type { GridCell } from './GridCanvas';
 import { ModuleGrid, RowTitle } from './ModuleGrid';
 import type { GridLayout } from './grid';
 import { drawHeatCells } from './grid-draw';
+import type { GridPicture } from './grid-picture';
+import { heatLegend } from './grid-picture';
+import { GridExports } from './GridExports';
 import { HeatLegend } from './HeatLegend';
 import { useGridData, useModuleRows } from './module-rows';
 import { moduleWords } from './model-words';
@@ -25,6 +28,7 @@ export function Heatmap() {
       drawHeatCells(ctx, layout, evaluations, modules.length, scale),
     [evaluations, modules.length, scale],
   );
+  const pictureRef = useRef<GridPicture | null>(null);
   const tooltip = ({ row, evaluation: e, perColumn }: GridCell) => {
     const reason = e.reasons[row];
     return (
@@ -53,8 +57,17 @@ export function Heatmap() {
           Rows: {words.many} ({words.rows}). Columns: <Term term="evaluation">evaluations</Term>,
           every K = {K} steps. Colour: λmax on a log scale.
         </p>
+        <GridExports
+          what="heatmap"
+          title="the λmax heatmap"
+          pictureRef={pictureRef}
+          background={palette.card}
+          legend={(ink) => heatLegend(scale.domain, scale.colour, palette.noValue, ink)}
+          hasData={evaluations.length > 0}
+        />
       </header>
       <ModuleGrid
+        pictureRef={pictureRef}
         drawCells={draw}
         tooltip={tooltip}
         ariaLabel={`Heatmap of λmax for ${modules.length} modules over ${evaluations.length} evaluations`}

@@ -10,16 +10,19 @@ export function JsonFileButton({
   inputLabel,
   testId,
   onFile,
+  disabled = false,
 }: {
   label: string;
   inputLabel: string;
   testId?: string;
   onFile: (file: File) => Promise<void> | void;
+  /** While true (e.g. a file is being read) the button does not open the picker. */
+  disabled?: boolean;
 }) {
   const ref = useRef<HTMLInputElement>(null);
   return (
     <>
-      <button type="button" onClick={() => ref.current?.click()}>
+      <button type="button" onClick={() => ref.current?.click()} disabled={disabled}>
         {label}
       </button>
       <input

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useId, useMemo } from 'react';
 import {
   CartesianGrid,
   ComposedChart,
@@ -10,20 +10,104 @@ import {
   YAxis,
 } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
-import { LOSS_SMOOTHING } from '../store/metrics';
+import { metricsCsv } from '../export/csv';
+import type { LegendItem } from '../export/svg-doc';
+import {
+  LIVE_KEY,
+  runCurves,
+  runSummary,
+  setChartX,
+  setLogLoss,
+  setSmoothing,
+} from '../store/run-list';
+import type { ChartX, RunCurve } from '../store/runs-slice';
 import { useLabStore } from '../store/store';
-import { formatCount, formatPercent, formatValue } from '../report/format';
-import { lossRows } from './loss-data';
+import { formatCount, formatFlops, formatPercent, formatValue } from '../report/format';
+import type { LossRow, OverlayPoint } from './loss-data';
+import { lossRows, overlayPoints } from './loss-data';
 import { lossWords } from './model-words';
-import { CHART_A11Y, chartMargin, stepAxis, TOOLTIP_STYLE } from './chart-props';
-import { usePalette } from './theme';
+import { CHART_A11Y, chartMargin, TOOLTIP_STYLE } from './chart-props';
+import { overlayColour, usePalette } from './theme';
 import { CHANGE_COLOUR, useChangeMarks } from './change-log';
 import { useElementWidth } from './use-element-width';
+import { smoothTensorBoard, SMOOTHING_MAX, SMOOTHING_MIN } from './smoothing';
+import { ExportButtons } from './ExportButtons';
+import { downloadBlob, downloadText, exportFileName } from './download';
+import { chartSvgFile, svgToPng } from './chart-svg';
 
 const HEIGHT = 300;
 
-/** Training loss (raw and smoothed) and the validation metric against the step. */
+/** One overlaid run's lines: its loss (smoothed) and its validation metric. */
+interface Overlay {
+  key: string;
+  name: string;
+  colour: string;
+  loss: OverlayPoint[];
+  val: OverlayPoint[];
+  /** Its validation metric is not the current run's (another family): not drawn. */
+  otherMetric: boolean;
+}
+
+/** The runs ticked in the run list, as chart lines in the chart's x and y scales. */
+function useOverlays(smoothing: number, logLoss: boolean, x: ChartX): Overlay[] {
+  const { runs, overlaid, stash, metricName } = useLabStore(
+    useShallow((s) => ({
+      runs: s.runs,
+      overlaid: s.overlaid,
+      stash: s.stash,
+      metricName: s.metric.name,
+    })),
+  );
+  const palette = usePalette();
+  return useMemo(() => {
+    const out: Overlay[] = [];
+    const add = (
+      key: string,
+      name: string,
+      colour: string,
+      loss: RunCurve | null,
+      validation: RunCurve,
+      metric: string,
+    ) => {
+      const otherMetric = metric !== metricName;
+      const needFlops = x === 'flops';
+      out.push({
+        key,
+        name,
+        colour,
+        loss: loss ? overlayPoints(loss, 'v', smoothing, { positiveOnly: logLoss, needFlops }) : [],
+        val: otherMetric ? [] : overlayPoints(validation, 'v', 0, { needFlops }),
+        otherMetric,
+      });
+    };
+    for (const id of overlaid) {
+      if (id === LIVE_KEY) {
+        if (!stash) continue;
+        const { loss, validation } = runCurves(stash);
+        add(
+          LIVE_KEY,
+          `${runSummary(stash).name} (live)`,
+          palette.text,
+          loss,
+          validation,
+          stash.metric.name,
+        );
+        continue;
+      }
+      const r = runs.find((e) => e.id === id);
+      if (r) add(r.id, r.name, overlayColour(palette, r.seq), r.loss, r.validation, r.metric.name);
+    }
+    return out;
+  }, [runs, overlaid, stash, metricName, palette, smoothing, logLoss, x]);
+}
+
+/**
+ * Training loss (raw and smoothed) and the validation metric against the step or the cumulative
+ * charged FLOPs, with the runs ticked in the run list drawn over it; a TensorBoard smoothing
+ * slider, a log / linear loss axis, and the chart and the run's metrics as files.
+ */
 export function LossChart() {
+  // Not the step counter: it changes every step, and the chart redraws at each metrics push.
   const { metrics, validation, model, metric } = useLabStore(
     useShallow((s) => ({
       metrics: s.metrics,
@@ -32,35 +116,156 @@ export function LossChart() {
       metric: s.metric,
     })),
   );
+  const {
+    chartX: x,
+    smoothing,
+    logLoss,
+  } = useLabStore(
+    useShallow((s) => ({ chartX: s.chartX, smoothing: s.smoothing, logLoss: s.logLoss })),
+  );
   const [ref, width] = useElementWidth<HTMLDivElement>();
   const palette = usePalette();
   const marks = useChangeMarks();
-  const rows = useMemo(() => lossRows(metrics, validation), [metrics, validation]);
+  const overlays = useOverlays(smoothing, logLoss, x);
+  const ids = { slider: useId(), x: useId() };
+  const smoothed = useMemo(
+    () => smoothTensorBoard(metrics.loss.subarray(0, metrics.length), smoothing),
+    [metrics, smoothing],
+  );
+  const rows = useMemo(() => {
+    const all = lossRows(metrics, validation, undefined, smoothed);
+    const keep = (r: LossRow): LossRow => {
+      if (!logLoss) return r;
+      const out = { ...r };
+      if (out.raw !== undefined && !(out.raw > 0)) delete out.raw;
+      if (out.ema !== undefined && !(out.ema > 0)) delete out.ema;
+      return out;
+    };
+    return (x === 'flops' ? all.filter((r) => r.flops !== undefined) : all).map(keep);
+  }, [metrics, validation, smoothed, x, logLoss]);
+  // Change marks sit at their step; on the FLOP axis at the FLOPs spent by then.
+  const markX = useMemo(() => {
+    if (x === 'step') return marks.map((m) => ({ ...m, at: m.step as number | undefined }));
+    const at = new Map(rows.map((r) => [r.step, r.flops]));
+    return marks.map((m) => ({ ...m, at: at.get(m.step) }));
+  }, [marks, rows, x]);
   const isAccuracy = metric.name === 'accuracy';
   const formatMetric = (v: number) => (isAccuracy ? formatPercent(v) : formatValue(v));
   const names: Record<string, string> = {
     raw: 'train loss (raw)',
-    ema: `train loss (EMA ${LOSS_SMOOTHING})`,
+    ema: `train loss (smoothed ${smoothing})`,
     val: `validation ${metric.name}`,
   };
+  for (const o of overlays) {
+    names[`${o.key}:loss`] = `${o.name}: train loss`;
+    names[`${o.key}:val`] = `${o.name}: validation ${metric.name}`;
+  }
   const n = metrics.length;
   const last = n - 1;
   const lastVal = validation.perplexity[validation.perplexity.length - 1];
   const lastValStep = validation.step[validation.step.length - 1];
+  const lastSmoothed = n > 0 ? (smoothed[last] ?? NaN) : NaN;
+  const xName = x === 'step' ? 'step' : 'charged FLOPs';
+  const formatX = (v: number) => (x === 'step' ? formatCount(v) : formatFlops(v));
+  const otherMetric = overlays.filter((o) => o.otherMetric).map((o) => o.name);
+  const hasChart = rows.length > 0 || overlays.some((o) => o.loss.length + o.val.length > 0);
+
+  const legendItems = (): LegendItem[] => [
+    { label: names.raw ?? '', colour: palette.lossRaw, opacity: 0.45 },
+    { label: names.ema ?? '', colour: palette.lossEma },
+    { label: names.val ?? '', colour: palette.valLine },
+    ...overlays.flatMap((o): LegendItem[] => [
+      ...(o.loss.length > 0 ? [{ label: names[`${o.key}:loss`] ?? '', colour: o.colour }] : []),
+      ...(o.val.length > 0
+        ? [{ label: names[`${o.key}:val`] ?? '', colour: o.colour, dash: '5 3' }]
+        : []),
+    ]),
+  ];
+  /** Seed and step of the run on screen, for file names (read when a file is made). */
+  const tag = () => {
+    const st = useLabStore.getState();
+    return { seed: st.runConfig.seed, step: st.step };
+  };
+  const chartFile = () => {
+    const { seed, step } = tag();
+    const svg = ref.current?.querySelector<SVGSVGElement>(
+      '.recharts-wrapper > svg.recharts-surface',
+    );
+    // The plot's own surface (the legend's icons are small surfaces of their own).
+    if (!svg) throw new Error('the chart has not been drawn yet');
+    return chartSvgFile(svg, {
+      title: `MAT Lab: loss and validation ${metric.name} against ${xName}, seed ${seed}, step ${step}`,
+      background: palette.card,
+      text: palette.text,
+      legend: legendItems(),
+    });
+  };
+  const exports = [
+    {
+      label: 'CSV',
+      name: 'Download the run’s metrics (loss, FLOPs, ms, validation per step) as CSV',
+      testId: 'export.metrics.csv',
+      disabled: n === 0 && validation.step.length === 0,
+      run: () => {
+        const s = useLabStore.getState();
+        const { seed, step } = tag();
+        downloadText(
+          exportFileName('metrics', seed, step, 'csv'),
+          metricsCsv({
+            metrics: s.metrics,
+            validation: s.validation,
+            stepTiming: s.stepTiming,
+            metric: s.metric,
+          }),
+          'text/csv',
+        );
+      },
+    },
+    {
+      label: 'PNG',
+      name: 'Download the loss chart as PNG',
+      testId: 'export.loss.png',
+      disabled: !hasChart,
+      run: async () => {
+        const { seed, step } = tag();
+        const f = chartFile();
+        downloadBlob(
+          exportFileName('loss', seed, step, 'png'),
+          await svgToPng(f.svg, f.width, f.height),
+        );
+      },
+    },
+    {
+      label: 'SVG',
+      name: 'Download the loss chart as SVG',
+      testId: 'export.loss.svg',
+      disabled: !hasChart,
+      run: () => {
+        const { seed, step } = tag();
+        downloadText(exportFileName('loss', seed, step, 'svg'), chartFile().svg, 'image/svg+xml');
+      },
+    },
+  ];
+
   return (
     <section className="card" data-testid="chart.loss" aria-labelledby="loss-title">
       <header className="card-head">
         <h2 id="loss-title">Loss</h2>
         <p className="card-sub">
-          {lossWords(model)} per step: raw (faint) and an exponential moving average with smoothing{' '}
-          {LOSS_SMOOTHING} (bias-corrected). Validation {metric.name} (
+          {lossWords(model)} per step: raw (faint) and smoothed as TensorBoard does (an exponential
+          moving average, debiased, weight {smoothing}). Validation {metric.name} (
           {metric.higherIsBetter ? 'higher' : 'lower'} is better) on the right axis
           {isAccuracy ? '' : ' (log scale)'}.
           {n > 1000 &&
             ' Long runs show each interval’s lowest and highest raw loss, so spikes stay visible.'}
           {marks.length > 0 &&
             ' Dashed pink lines: slider moves and overrides, at the step they took effect (see Changes).'}
+          {overlays.length > 0 &&
+            ' Runs ticked in the run list are drawn in their colours: loss solid, validation dashed.'}
+          {otherMetric.length > 0 &&
+            ` Not drawn: the validation of ${otherMetric.join(', ')} (another metric).`}
         </p>
+        <ExportButtons label="Export the loss chart and metrics" items={exports} />
       </header>
       <dl className="readouts">
         <div>
@@ -73,7 +278,7 @@ export function LossChart() {
         </div>
         <div>
           <dt>smoothed</dt>
-          <dd>{n > 0 ? formatValue(metrics.ema[last] ?? NaN) : '—'}</dd>
+          <dd>{n > 0 ? formatValue(lastSmoothed) : '—'}</dd>
         </div>
         <div>
           <dt>validation {metric.name}</dt>
@@ -83,18 +288,57 @@ export function LossChart() {
           </dd>
         </div>
       </dl>
+      <div className="chart-options" data-testid="loss.options">
+        <fieldset>
+          <legend id={ids.x}>x axis</legend>
+          {(['step', 'flops'] as const).map((v) => (
+            <label key={v}>
+              <input
+                type="radio"
+                name={ids.x}
+                value={v}
+                checked={x === v}
+                data-testid={`loss.x.${v}`}
+                onChange={() => setChartX(v)}
+              />{' '}
+              {v === 'step' ? 'steps' : 'cumulative FLOPs'}
+            </label>
+          ))}
+        </fieldset>
+        <label htmlFor={ids.slider}>smoothing</label>
+        <input
+          id={ids.slider}
+          type="range"
+          min={SMOOTHING_MIN}
+          max={SMOOTHING_MAX}
+          step={0.001}
+          value={smoothing}
+          data-testid="loss.smoothing"
+          onChange={(e) => setSmoothing(Number(e.currentTarget.value))}
+        />
+        <output htmlFor={ids.slider}>{smoothing.toFixed(3)}</output>
+        <label>
+          <input
+            type="checkbox"
+            checked={logLoss}
+            data-testid="loss.log"
+            onChange={(e) => setLogLoss(e.currentTarget.checked)}
+          />{' '}
+          log loss axis
+        </label>
+      </div>
       <div
         ref={ref}
         className="chart-box"
         style={{ height: HEIGHT }}
-        role={rows.length === 0 ? undefined : 'img'}
+        role={hasChart ? 'img' : undefined}
         aria-label={
-          rows.length === 0
-            ? undefined
-            : `Loss chart over ${formatCount(n)} steps: latest loss ${formatValue(metrics.loss[last] ?? NaN)}, smoothed ${formatValue(metrics.ema[last] ?? NaN)}${lastVal !== undefined ? `, validation ${metric.name} ${formatMetric(lastVal)}` : ''}.`
+          hasChart
+            ? `Loss chart over ${formatCount(n)} steps against ${xName}: latest loss ${formatValue(metrics.loss[last] ?? NaN)}, smoothed ${formatValue(lastSmoothed)}${lastVal !== undefined ? `, validation ${metric.name} ${formatMetric(lastVal)}` : ''}${overlays.length > 0 ? `; ${overlays.length} other run${overlays.length > 1 ? 's' : ''} drawn over it: ${overlays.map((o) => o.name).join(', ')}` : ''}.`
+            : undefined
         }
       >
-        {rows.length === 0 ? (
+        {!hasChart ? (
           <p className="grid-empty">No training step yet: press Play or Step.</p>
         ) : (
           <ComposedChart
@@ -105,10 +349,19 @@ export function LossChart() {
             {...CHART_A11Y}
           >
             <CartesianGrid stroke={palette.chartGrid} />
-            <XAxis {...stepAxis(13)} allowDecimals={false} />
+            <XAxis
+              dataKey={x}
+              type="number"
+              domain={['dataMin', 'dataMax']}
+              tick={{ fontSize: 13 }}
+              allowDecimals={x === 'flops'}
+              tickFormatter={formatX}
+            />
             <YAxis
               yAxisId="loss"
+              scale={logLoss ? 'log' : 'auto'}
               domain={['auto', 'auto']}
+              allowDataOverflow={logLoss}
               tickFormatter={(v: number) => formatValue(v, 3)}
               tick={{ fontSize: 13 }}
               width={56}
@@ -126,10 +379,10 @@ export function LossChart() {
             <Tooltip
               {...TOOLTIP_STYLE}
               isAnimationActive={false}
-              labelFormatter={(step) => `step ${String(step)}`}
+              labelFormatter={(v) => `${xName} ${typeof v === 'number' ? formatX(v) : String(v)}`}
               formatter={(v, name) => [
                 typeof v === 'number'
-                  ? name === 'val'
+                  ? String(name).endsWith('val')
                     ? formatMetric(v)
                     : formatValue(v)
                   : String(v),
@@ -165,24 +418,59 @@ export function LossChart() {
               isAnimationActive={false}
               connectNulls
             />
+            {overlays.flatMap((o) => [
+              o.loss.length > 0 && (
+                <Line
+                  key={`${o.key}:loss`}
+                  name={`${o.key}:loss`}
+                  data={o.loss}
+                  yAxisId="loss"
+                  dataKey="v"
+                  stroke={o.colour}
+                  strokeWidth={2}
+                  dot={false}
+                  isAnimationActive={false}
+                  connectNulls
+                  className="overlay-line"
+                />
+              ),
+              o.val.length > 0 && (
+                <Line
+                  key={`${o.key}:val`}
+                  name={`${o.key}:val`}
+                  data={o.val}
+                  yAxisId="val"
+                  dataKey="v"
+                  stroke={o.colour}
+                  strokeWidth={2}
+                  strokeDasharray="5 3"
+                  dot={{ r: 2 }}
+                  isAnimationActive={false}
+                  connectNulls
+                  className="overlay-line"
+                />
+              ),
+            ])}
             {/* Slider moves and manual overrides, at the step they took effect (change log). */}
-            {marks.map((m) => (
-              <ReferenceLine
-                key={m.step}
-                yAxisId="loss"
-                x={m.step}
-                stroke={CHANGE_COLOUR}
-                strokeDasharray="4 3"
-                strokeWidth={1.5}
-                ifOverflow="extendDomain"
-                label={{
-                  value: m.label,
-                  position: 'insideTopLeft',
-                  fontSize: 11,
-                  fill: CHANGE_COLOUR,
-                }}
-              />
-            ))}
+            {markX.map((m) =>
+              m.at === undefined ? null : (
+                <ReferenceLine
+                  key={m.step}
+                  yAxisId="loss"
+                  x={m.at}
+                  stroke={CHANGE_COLOUR}
+                  strokeDasharray="4 3"
+                  strokeWidth={1.5}
+                  ifOverflow="extendDomain"
+                  label={{
+                    value: m.label,
+                    position: 'insideTopLeft',
+                    fontSize: 11,
+                    fill: CHANGE_COLOUR,
+                  }}
+                />
+              ),
+            )}
           </ComposedChart>
         )}
       </div>

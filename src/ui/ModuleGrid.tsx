@@ -1,10 +1,10 @@
 import { useMemo } from 'react';
-import type { ReactNode } from 'react';
+import type { ReactNode, RefObject } from 'react';
 import { selectModule } from '../store/actions';
 import type { GridCell } from './GridCanvas';
 import { GridCanvas } from './GridCanvas';
 import { useChangeMarks } from './change-log';
-import type { GridLayout } from './grid';
+import type { CellDrawer, GridPicture } from './grid-picture';
 import { useGridData, useModuleRows } from './module-rows';
 import { MAX_GRID_HEIGHT } from './grid';
 import { presenterGridHeight, useViewportHeight } from './presenter';
@@ -12,10 +12,11 @@ import { useLabStore } from '../store/store';
 
 /** A module × evaluation grid of the run (heatmap, timeline): a row click opens the module. */
 export function ModuleGrid(props: {
-  drawCells: (ctx: CanvasRenderingContext2D, layout: GridLayout) => void;
+  drawCells: CellDrawer;
   tooltip: (cell: GridCell) => ReactNode;
   ariaLabel: string;
   empty: string;
+  pictureRef?: RefObject<GridPicture | null>;
 }) {
   const { modules, labels, layers } = useModuleRows();
   const { evaluations } = useGridData();

@@ -7,6 +7,7 @@ import type { Report } from '../report/schema';
 import { MAX_REPORT_BYTES, parseReport } from '../report/schema';
 import { findPreset } from '../core/presets';
 import { applyPreset } from '../store/actions';
+import { keepReportRuns } from '../store/run-list';
 import { useLabStore } from '../store/store';
 import { formatFlops, formatPercent } from '../report/format';
 import { JsonFileButton } from './JsonFileButton';
@@ -36,6 +37,8 @@ export function ReportPanel() {
       }
       const report = parseReport(await file.text());
       setLoaded({ report, name: file.name });
+      // Its runs join the run list, to draw over the loss chart.
+      keepReportRuns(report, file.name);
       setError(null);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);

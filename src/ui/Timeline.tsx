@@ -1,10 +1,15 @@
-import { useCallback } from 'react';
+import { useCallback, useRef } from 'react';
 import { REASON_WORDS } from '../store/selectors';
 import { formatValue } from '../report/format';
 import type { GridCell } from './GridCanvas';
 import { ModuleGrid, RowTitle } from './ModuleGrid';
 import type { GridLayout } from './grid';
 import { drawDecisionCells } from './grid-draw';
+import type { TileMaker } from './grid-draw';
+import type { GridPicture } from './grid-picture';
+import { timelineLegend } from './grid-picture';
+import { GridExports } from './GridExports';
+import { usePalette } from './theme';
 import { useGridData, useModuleRows } from './module-rows';
 import { TimelineLegend } from './TimelineLegend';
 
@@ -13,10 +18,12 @@ export function Timeline() {
   const { modules } = useModuleRows();
   const { evaluations, policy } = useGridData();
   const draw = useCallback(
-    (ctx: CanvasRenderingContext2D, layout: GridLayout) =>
-      drawDecisionCells(ctx, layout, evaluations, modules.length),
+    (ctx: CanvasRenderingContext2D, layout: GridLayout, newTile: TileMaker) =>
+      drawDecisionCells(ctx, layout, evaluations, modules.length, newTile),
     [evaluations, modules.length],
   );
+  const palette = usePalette();
+  const pictureRef = useRef<GridPicture | null>(null);
   const tooltip = ({ row, evaluation: e, index, perColumn }: GridCell) => {
     const reason = e.reasons[row];
     const next = evaluations[index + 1];
@@ -55,8 +62,17 @@ export function Timeline() {
           Each cell: what the module did from that evaluation until the next.
           {on !== null && ` Now training ${on} of ${modules.length} modules.`}
         </p>
+        <GridExports
+          what="timeline"
+          title="the freeze / update timeline"
+          pictureRef={pictureRef}
+          background={palette.card}
+          legend={(ink) => timelineLegend(policy, ink)}
+          hasData={evaluations.length > 0}
+        />
       </header>
       <ModuleGrid
+        pictureRef={pictureRef}
         drawCells={draw}
         tooltip={tooltip}
         ariaLabel={`Timeline of freeze and update decisions for ${modules.length} modules over ${evaluations.length} evaluations`}

@@ -1,6 +1,6 @@
-/** Saves text as a file through a temporary object URL. */
-export function downloadText(name: string, text: string, type = 'application/json'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Saves a blob as a file through a temporary object URL. */
+export function downloadBlob(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -11,7 +11,17 @@ export function downloadText(name: string, text: string, type = 'application/jso
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** Saves text as a file through a temporary object URL. */
+export function downloadText(name: string, text: string, type = 'application/json'): void {
+  downloadBlob(name, new Blob([text], { type }));
+}
+
 /** `mat-lab-run-<seed>-<step>.json` */
 export function runFileName(seed: number, step: number): string {
   return `mat-lab-run-${seed}-${step}.json`;
+}
+
+/** `mat-lab-<what>-<seed>-<step>.<ext>`: an export of the run on screen (CSV, PNG, SVG). */
+export function exportFileName(what: string, seed: number, step: number, ext: string): string {
+  return `mat-lab-${what}-${seed}-${step}.${ext}`;
 }

@@ -30,7 +30,10 @@ export const DEFAULT_INK: GridInk = {
 /** Height of the step axis for labels of `fontPx`. */
 export const axisHeight = (fontPx: number) => Math.max(AXIS_HEIGHT, fontPx + 8);
 
-const font = (px: number) => `${px}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
+/** The grid's label font at `px`. */
+export const fontFor = (px: number) =>
+  `${px}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
+const font = fontFor;
 
 /** Sizes the canvas for the device pixel ratio and returns a context in CSS px. */
 export function setupCanvas(
@@ -169,30 +172,52 @@ const PATTERN_TILES: Readonly<
   },
 };
 
-/** An 8 × 8 repeating tile for a pattern, in the style's ink on its fill. */
-function makePattern(ctx: CanvasRenderingContext2D, style: CellStyle): CanvasPattern | string {
-  const draw = PATTERN_TILES[style.pattern];
-  if (draw === null || typeof document === 'undefined') return style.fill;
+/**
+ * A context to draw a pattern tile of `size` × `size` on, and what `createPattern` takes to
+ * repeat it; null where none can be made (then cells are filled plainly).
+ */
+export type TileMaker = (size: number) => { ctx: CanvasRenderingContext2D; image: unknown } | null;
+
+/** Tiles on a canvas (the page); none in Node. */
+export const canvasTile: TileMaker = (size) => {
+  if (typeof document === 'undefined') return null;
   const tile = document.createElement('canvas');
-  const size = 8;
   tile.width = tile.height = size;
-  const t = tile.getContext('2d');
-  if (!t) return style.fill;
+  const ctx = tile.getContext('2d');
+  return ctx ? { ctx, image: tile } : null;
+};
+
+/** An 8 × 8 repeating tile for a pattern, in the style's ink on its fill. */
+function makePattern(
+  ctx: CanvasRenderingContext2D,
+  style: CellStyle,
+  newTile: TileMaker,
+): CanvasPattern | string {
+  const draw = PATTERN_TILES[style.pattern];
+  if (draw === null) return style.fill;
+  const size = 8;
+  const made = newTile(size);
+  if (!made) return style.fill;
+  const t = made.ctx;
   t.fillStyle = style.fill;
   t.fillRect(0, 0, size, size);
   t.strokeStyle = style.ink;
   t.fillStyle = style.ink;
   t.lineWidth = 1.6;
   draw(t, size);
-  return ctx.createPattern(tile, 'repeat') ?? style.fill;
+  return ctx.createPattern(made.image as CanvasImageSource, 'repeat') ?? style.fill;
 }
 
-/** Decision cells: fill, pattern, outline and glyph per state (see cell-style.ts). */
+/**
+ * Decision cells: fill, pattern, outline and glyph per state (see cell-style.ts). Pattern tiles
+ * come from `newTile` (canvases; the SVG export passes its own).
+ */
 export function drawDecisionCells(
   ctx: CanvasRenderingContext2D,
   layout: GridLayout,
   evaluations: readonly EvalColumn[],
   rows: number,
+  newTile: TileMaker = canvasTile,
 ): void {
   const { cellW, rowH } = layout;
   const fills = new Map<string, CanvasPattern | string>();
@@ -200,7 +225,7 @@ export function drawDecisionCells(
     const key = `${s.fill}|${s.ink}|${s.pattern}`;
     let f = fills.get(key);
     if (f === undefined) {
-      f = makePattern(ctx, s);
+      f = makePattern(ctx, s, newTile);
       fills.set(key, f);
     }
     return f;

@@ -30,6 +30,12 @@ const PALETTE_VARS = {
   netNodeLine: ['--net-node-line', '#64748b'],
   selected: ['--selected', '#111827'],
   cellText: ['--text', '#111827'],
+  overlay1: ['--overlay-1', '#7c3aed'],
+  overlay2: ['--overlay-2', '#0f766e'],
+  overlay3: ['--overlay-3', '#be185d'],
+  overlay4: ['--overlay-4', '#a16207'],
+  overlay5: ['--overlay-5', '#15803d'],
+  overlay6: ['--overlay-6', '#b91c1c'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Palette = { [K in keyof typeof PALETTE_VARS]: string };
@@ -79,4 +85,17 @@ function paletteFor(theme: ThemeName): Palette {
     cache.set(theme, p);
   }
   return p;
+}
+
+/** The colour of the `seq`-th overlaid run on the loss chart (six, in turn). */
+export function overlayColour(palette: Palette, seq: number): string {
+  const colours = [
+    palette.overlay1,
+    palette.overlay2,
+    palette.overlay3,
+    palette.overlay4,
+    palette.overlay5,
+    palette.overlay6,
+  ];
+  return colours[(((seq - 1) % colours.length) + colours.length) % colours.length] ?? palette.text;
 }

@@ -3,8 +3,10 @@ import type { ToWorker } from '../protocol/messages';
 import { TO_WORKER_TYPES } from '../protocol/messages';
 import { browserDeps } from './browser-deps';
 import { createHandler } from './handler';
+import { installWorkerLabHook } from './test-hook';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
+installWorkerLabHook(scope);
 const handle = createHandler(
   (msg, transfer) => scope.postMessage(msg, transfer ?? []),
   browserDeps,

@@ -39,7 +39,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
           loop.fail('config', text, true);
           return;
         }
-        return loop.init(msg.config);
+        return loop.init(msg.config, { resume: msg.resume, autosaveEvery: msg.autosaveEvery });
       case 'play':
         return loop.play();
       case 'pause':

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { now } from '../core/clock';
+import type { RunCheckpoint } from '../core/checkpoint';
 import type { Divergence } from '../core/divergence';
 import { DivergenceGuard } from '../core/divergence';
 import type { FlopSplits } from '../core/flops';
@@ -136,6 +137,42 @@ export class MetricsPump {
       },
       validation: { step: [...v.step], perplexity: [...v.perplexity] },
     };
+  }
+
+  /**
+   * The checkpoint's metrics part (docs/checkpoints.md): everything pushed so far, as typed
+   * arrays (copies), the guard's memory and the measured step time. Flush first: losses not
+   * read back yet are not in it.
+   */
+  checkpoint(): Pick<RunCheckpoint, 'metrics' | 'validation' | 'guard' | 'medianStepMs'> {
+    const m = this.log;
+    const v = this.validations;
+    return {
+      metrics: {
+        step: Int32Array.from(m.step),
+        loss: Float32Array.from(m.loss),
+        flops: Float64Array.from(m.flops),
+        vanillaFlops: Float64Array.from(m.vanillaFlops),
+      },
+      validation: { step: Int32Array.from(v.step), value: Float64Array.from(v.perplexity) },
+      guard: this.guard.state(),
+      medianStepMs: this.median(),
+    };
+  }
+
+  /** Takes over a restored run's metrics and guard (after `reset`); step times start anew. */
+  restore(c: Pick<RunCheckpoint, 'metrics' | 'validation' | 'guard'>): void {
+    this.log = {
+      step: Array.from(c.metrics.step),
+      loss: Array.from(c.metrics.loss),
+      flops: Array.from(c.metrics.flops),
+      vanillaFlops: Array.from(c.metrics.vanillaFlops),
+    };
+    this.validations = {
+      step: Array.from(c.validation.step),
+      perplexity: Array.from(c.validation.value),
+    };
+    this.guard = DivergenceGuard.fromState(c.guard);
   }
 
   /** Forgets the run: drops (and disposes) unpushed losses, the logs, FLOPs and timings. */

@@ -3,14 +3,22 @@ import { compiledKernels, initBackend, NoWebGPUError } from '../core/backend';
 import { now } from '../core/clock';
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import { DataError } from '../core/data/corpus';
+import type { RunCheckpoint } from '../core/checkpoint';
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  checkpointBuffers,
+  checkRunCheckpoint,
+} from '../core/checkpoint';
 import { saveModelView } from '../core/runfile';
 import type { TaskData } from '../core/families';
 import { taskDataKind } from '../core/families';
 import type { StepResult } from '../core/session';
 import { DivergenceError, Session } from '../core/session';
 import type { Decision, ManualOverride } from '../core/types';
-import type { FromWorker, TrainerErrorCode } from '../protocol/messages';
-import { BUSY_AFTER_MS, PROTOCOL_VERSION } from '../protocol/messages';
+import type { FromWorker, InitOptions, TrainerErrorCode } from '../protocol/messages';
+import { AUTOSAVE_MIN_INTERVAL_MS, BUSY_AFTER_MS, PROTOCOL_VERSION } from '../protocol/messages';
 import type { HandlerDeps, Post } from './handler';
 import { MetricsPump } from './metrics-pump';
 
@@ -87,6 +95,11 @@ export class TrainingLoop {
    * completed then and the shader programs compiled then. Null between steps.
    */
   private stepStart: { at: number; step: number; kernels: number | null } | null = null;
+  /**
+   * Autosave (`InitOptions.autosaveEvery`): scheduled evaluations between two checkpoints (0:
+   * off), those run since the last one, when it was posted and at which step.
+   */
+  private autosave = { every: 0, evaluations: 0, at: -Infinity, step: -1 };
 
   constructor(
     private readonly post: Post,
@@ -108,13 +121,13 @@ export class TrainingLoop {
    * answered nothing (a preset picked while the first run still loads) would leave the page
    * waiting for ever.
    */
-  init(config: ExperimentConfig): Promise<void> {
-    const started = this.inits.then(() => this.start(config));
+  init(config: ExperimentConfig, opts: InitOptions = {}): Promise<void> {
+    const started = this.inits.then(() => this.start(config, opts));
     this.inits = started.catch(() => undefined);
     return started;
   }
 
-  private async start(config: ExperimentConfig): Promise<void> {
+  private async start(config: ExperimentConfig, opts: InitOptions): Promise<void> {
     // A disposed loop starts nothing more (an init queued behind the dispose).
     if (this.disposed) return;
     this.generation++;
@@ -127,17 +140,27 @@ export class TrainingLoop {
     this.session = null;
     const gen = this.generation;
     let backend: BackendInfo;
+    let resume: RunCheckpoint | null = null;
     try {
+      if (opts.resume) resume = checkRunCheckpoint(opts.resume);
       backend = await this.ensureBackend(config);
       const data = await loadTaskData(config, this.deps, this.post);
       if (gen !== this.generation) return;
-      this.session = (this.deps.createSession ?? ((c, k) => new Session(c, k)))(config, data);
+      this.session = resume
+        ? Session.restore(config, data, resume.session)
+        : (this.deps.createSession ?? ((c, k) => new Session(c, k)))(config, data);
     } catch (e) {
       this.backend = null;
       this.failToStart(e);
       return;
     }
+    const step = this.session.step;
+    this.autosave = { every: opts.autosaveEvery ?? 0, evaluations: 0, at: now(), step };
     this.post(readyMsg(this.session, backend, config));
+    if (resume) {
+      this.metrics.restore(resume);
+      this.postRestored(this.session, resume);
+    }
     for (const e of this.session.ignoredEvents) {
       this.post({
         type: 'error',
@@ -146,8 +169,65 @@ export class TrainingLoop {
         fatal: false,
       });
     }
-    await this.postView(0);
+    await this.postView(step);
     this.status();
+  }
+
+  /**
+   * A restored run's history, as the messages the run posted while it trained (so the page's
+   * reducers build the same charts): its metrics in one batch, the validations, every evaluation
+   * with the decisions taken at it (decisions taken between evaluations as `decisions`), and
+   * the change log.
+   */
+  private postRestored(s: Session, c: RunCheckpoint): void {
+    const m = c.metrics;
+    if (m.step.length > 0) {
+      const batch = {
+        steps: m.step.slice(),
+        loss: m.loss.slice(),
+        flops: m.flops.slice(),
+        vanillaFlops: m.vanillaFlops.slice(),
+        split: s.flopSplits(),
+      };
+      const { steps, loss, flops, vanillaFlops } = batch;
+      this.post({ type: 'metrics', batch, medianStepMs: c.medianStepMs }, [
+        steps.buffer,
+        loss.buffer,
+        flops.buffer,
+        vanillaFlops.buffer,
+      ]);
+    }
+    c.validation.step.forEach((step, i) =>
+      this.post({ type: 'validation', step, perplexity: c.validation.value[i]! }),
+    );
+    let e = 0;
+    for (const d of s.decisionLog) {
+      // The evaluations before this decision (one taken at no evaluation keeps the last column).
+      while (e < s.history.length && s.history[e]!.step < d.step) this.postEvaluation(s, e++, null);
+      if (s.history[e]?.step === d.step) this.postEvaluation(s, e++, d.decisions);
+      else this.post(decisionsMsg(d.step, d.decisions));
+    }
+    while (e < s.history.length) this.postEvaluation(s, e++, null);
+    for (const event of s.events) this.post({ type: 'event', event: { ...event } });
+  }
+
+  /** History entry `i` as an `evaluation` message with `decisions` (null: those of the log). */
+  private postEvaluation(s: Session, i: number, decisions: readonly Decision[] | null): void {
+    const h = s.history[i]!;
+    const ms = (h as { ms?: number }).ms ?? 0;
+    const { step, lambdaMax, spectra, effRank, stdErr } = h;
+    let d = decisions;
+    if (!d) for (const x of s.decisionLog) if (x.step <= step) d = x.decisions;
+    const evaluation = {
+      step,
+      lambdaMax,
+      spectra,
+      effRank,
+      ...(stdErr ? { stdErr } : {}),
+      ...encodeDecisions(d ?? s.decisions),
+      ms,
+    };
+    this.post({ type: 'evaluation', evaluation });
   }
 
   play(): void {
@@ -246,7 +326,7 @@ export class TrainingLoop {
         this.generation++;
         this.fail(
           'device-lost',
-          `The GPU device was lost (${m}); the run stopped. Reset to start again on a new device.`,
+          `The GPU device was lost (${m}); the run stopped. Resume it from its last save (offered above when there is one) or Reset to start again, on a new device.`,
           true,
         );
         this.status();
@@ -263,6 +343,8 @@ export class TrainingLoop {
         `WebGPU is not available: ${message}. Choose backend=wasm or auto.`,
         true,
       );
+    else if (e instanceof CheckpointError)
+      this.fail('config', `The saved run could not be restored: ${message}`, true);
     else if (e instanceof DataError)
       this.fail('data', `The training data could not be loaded: ${message}`, true);
     else this.fail('internal', `The experiment could not start: ${message}`, true);
@@ -287,13 +369,21 @@ export class TrainingLoop {
     // A step that takes long (the first one compiles every shader; a large model on a slow
     // adapter) is reported while it runs, so the page never looks idle while it waits.
     const busyTimer = setInterval(() => this.tickBusy(gen), BUSY_TICK_MS);
+    /** Set when the divergence guard paused the run. */
+    let stopped = false;
     try {
       if (!run) return;
       while (this.session && gen === this.generation && (this.running || this.stepsToRun > 0)) {
         this.stepStart = { at: now(), step: this.session.step, kernels: compiledKernels() };
         // The divergence guard reads the losses before every evaluation, so none runs on a model
         // whose loss diverged (docs/method.md, "Divergence guard").
-        if (run.evaluationDue() && this.metrics.hasPending() && (await this.flush(run))) break;
+        if (run.evaluationDue() && this.metrics.hasPending() && (await this.flush(run))) {
+          stopped = true;
+          break;
+        }
+        // Autosave at an evaluation boundary, before the evaluation (so S is a multiple of K).
+        if (run.evaluationDue() && this.autosaveDue())
+          await this.saveCheckpoint(run, 'evaluations');
         await this.exclusive(() => this.stepOnce());
         if (this.stepsToRun > 0) this.stepsToRun--;
         // stopAt pauses once, at the step that reaches it; Play from there (or later) trains on.
@@ -311,7 +401,11 @@ export class TrainingLoop {
         // Let messages (pause, sliders) in between steps.
         await new Promise((r) => setTimeout(r, 0));
       }
-      await this.flush(run);
+      if (!(await this.flush(run)) && !stopped && gen === this.generation) {
+        // Where training stopped (pause, stopAt, the steps asked for), unless the run diverged:
+        // the last save before it is the one to go back to.
+        await this.saveCheckpoint(run, 'paused');
+      }
     } catch (e) {
       if (gen !== this.generation || this.deviceLost) return;
       if (e instanceof DivergenceError && run) {
@@ -339,6 +433,40 @@ export class TrainingLoop {
     }
   }
 
+  private autosaveDue(): boolean {
+    const a = this.autosave;
+    return a.every > 0 && a.evaluations >= a.every && now() - a.at >= AUTOSAVE_MIN_INTERVAL_MS;
+  }
+
+  /**
+   * Posts the run as a checkpoint (its arrays transferred), read between two steps after every
+   * loss so far was read back (so the metrics and the guard's memory reach its step). Nothing
+   * when autosave is off, the run is not `s` any more, or nothing changed since the last one.
+   */
+  private async saveCheckpoint(s: Session, reason: 'evaluations' | 'paused'): Promise<void> {
+    const b = this.backend;
+    if (this.autosave.every <= 0 || !b || this.session !== s) return;
+    if (reason === 'paused' && this.autosave.step === s.step) return;
+    if (await this.flush(s)) return;
+    const t0 = now();
+    const checkpoint = await this.exclusive(async (): Promise<RunCheckpoint | null> => {
+      if (this.session !== s) return null;
+      return {
+        format: CHECKPOINT_FORMAT,
+        version: CHECKPOINT_VERSION,
+        createdAt: new Date().toISOString(),
+        config: s.config,
+        backend: { backend: b.backend, adapter: b.adapter },
+        session: await s.checkpoint(),
+        ...this.metrics.checkpoint(),
+      };
+    });
+    if (!checkpoint) return;
+    this.autosave = { ...this.autosave, evaluations: 0, at: now(), step: checkpoint.session.step };
+    const ms = now() - t0;
+    this.post({ type: 'checkpoint', reason, checkpoint, ms }, checkpointBuffers(checkpoint));
+  }
+
   /** Posts `busy` while the step in progress has run longer than `BUSY_AFTER_MS`. */
   private tickBusy(gen: number): void {
     const start = this.stepStart;
@@ -354,6 +482,7 @@ export class TrainingLoop {
     const s = this.session;
     if (!s) return;
     const r = await s.advance();
+    if (r.evaluation) this.autosave.evaluations++;
     this.metrics.add(r);
     this.report(s, r);
     if (r.step % s.config.valEvery === 0) {

@@ -7,6 +7,14 @@ export interface AdamConfig {
   epsilon: number;
 }
 
+/** One variable's Adam state as plain data (checkpoints, docs/checkpoints.md). */
+export interface AdamSlotData {
+  m: Float32Array;
+  v: Float32Array;
+  /** Updates the variable has received (its bias-correction step). */
+  t: number;
+}
+
 interface SlotState {
   /** First and second moment estimates, flat; kept while the variable is frozen. */
   m: tf.Tensor1D;
@@ -109,6 +117,69 @@ export class FusedAdam {
     }
     const s = this.slot(name);
     return { m: (await s.m.data()) as Float32Array, v: (await s.v.data()) as Float32Array, t: s.t };
+  }
+
+  /**
+   * The state of `vars` (in that order) as plain arrays, copies: null for a variable that has
+   * no slot yet (never active).
+   */
+  async exportSlots(vars: readonly tf.Variable[]): Promise<(AdamSlotData | null)[]> {
+    // The active moments in two readbacks (not one per variable), cut on the CPU.
+    const flat =
+      this.flatM && this.flatV ? await Promise.all([this.flatM.data(), this.flatV.data()]) : null;
+    const offset = new Map<string, number>();
+    let at = 0;
+    for (const v of this.active) {
+      offset.set(v.name, at);
+      at += v.size;
+    }
+    const out: (AdamSlotData | null)[] = [];
+    for (const v of vars) {
+      const s = this.slots.get(v.name);
+      const o = offset.get(v.name);
+      if (!s) out.push(null);
+      else if (o !== undefined && flat) {
+        const [m, vv] = flat as [Float32Array, Float32Array];
+        out.push({ m: m.slice(o, o + v.size), v: vv.slice(o, o + v.size), t: s.t });
+      } else {
+        // Copies: a backend may hand out its own buffer, and checkpoints are transferred.
+        const m = Float32Array.from((await s.m.data()) as Float32Array);
+        out.push({ m, v: Float32Array.from((await s.v.data()) as Float32Array), t: s.t });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Replaces the whole state by `slots` (aligned with `vars`; null: no slot) and empties the
+   * active set, so the next `setActive` builds its flat buffers from them. Sizes are checked.
+   */
+  importSlots(vars: readonly tf.Variable[], slots: readonly (AdamSlotData | null)[]): void {
+    if (slots.length !== vars.length) {
+      throw new RangeError(
+        `Adam state for ${slots.length} variables, the model has ${vars.length}.`,
+      );
+    }
+    vars.forEach((v, i) => {
+      const s = slots[i];
+      if (
+        s &&
+        (s.m.length !== v.size || s.v.length !== v.size || !Number.isInteger(s.t) || s.t < 0)
+      )
+        throw new RangeError(
+          `Adam state ${i} (${v.name}) needs m and v of ${v.size} values and a step t ≥ 0.`,
+        );
+    });
+    this.dispose();
+    vars.forEach((v, i) => {
+      const s = slots[i];
+      if (!s) return;
+      this.slots.set(v.name, {
+        m: tf.keep(tf.tensor1d(s.m)),
+        v: tf.keep(tf.tensor1d(s.v)),
+        t: s.t,
+      });
+    });
   }
 
   /**
