@@ -16,7 +16,7 @@ import type { TaskData } from '../core/families';
 import { taskDataKind } from '../core/families';
 import type { StepResult } from '../core/session';
 import { DivergenceError, Session } from '../core/session';
-import type { Decision, ManualOverride } from '../core/types';
+import type { Decision, Evaluation, ManualOverride } from '../core/types';
 import type { FromWorker, InitOptions, TrainerErrorCode } from '../protocol/messages';
 import { AUTOSAVE_MIN_INTERVAL_MS, BUSY_AFTER_MS, PROTOCOL_VERSION } from '../protocol/messages';
 import type { HandlerDeps, Post } from './handler';
@@ -215,16 +215,21 @@ export class TrainingLoop {
   private postEvaluation(s: Session, i: number, decisions: readonly Decision[] | null): void {
     const h = s.history[i]!;
     const ms = (h as { ms?: number }).ms ?? 0;
-    const { step, lambdaMax, spectra, effRank, stdErr } = h;
     let d = decisions;
-    if (!d) for (const x of s.decisionLog) if (x.step <= step) d = x.decisions;
+    if (!d) for (const x of s.decisionLog) if (x.step <= h.step) d = x.decisions;
+    this.postEvaluationOf({ ...h, ms }, d ?? s.decisions);
+  }
+
+  /** An `evaluation` message: the evaluation's spectrum figures and ms, with `decisions`. */
+  private postEvaluationOf(e: Evaluation & { ms: number }, decisions: readonly Decision[]): void {
+    const { step, lambdaMax, spectra, effRank, stdErr, ms } = e;
     const evaluation = {
       step,
       lambdaMax,
       spectra,
       effRank,
       ...(stdErr ? { stdErr } : {}),
-      ...encodeDecisions(d ?? s.decisions),
+      ...encodeDecisions(decisions),
       ms,
     };
     this.post({ type: 'evaluation', evaluation });
@@ -510,17 +515,7 @@ export class TrainingLoop {
     if (r.overrideDecisions && r.evaluation)
       this.post(decisionsMsg(r.step - 1, r.overrideDecisions));
     if (r.evaluation) {
-      const { step, lambdaMax, spectra, effRank, stdErr, ms } = r.evaluation;
-      const evaluation = {
-        step,
-        lambdaMax,
-        spectra,
-        effRank,
-        ...(stdErr ? { stdErr } : {}),
-        ...encodeDecisions(s.decisions),
-        ms,
-      };
-      this.post({ type: 'evaluation', evaluation });
+      this.postEvaluationOf(r.evaluation, s.decisions);
     } else if (r.decisions) {
       this.post(decisionsMsg(r.step - 1, r.decisions));
     }
