@@ -1,18 +1,21 @@
 /**
- * Backprop that stops (issue 14): one training step of the bert-austen preset with
- * `modules=heads,ffn,embed` and `heads,ffn,embed,shared` (the layers' biases and norms with
- * their modules) under patterns of frozen modules — kernels per step (tf.profile), executed
- * matmul FLOPs, median ms/step, and the analytic FLOPs per step as a share of vanilla's — next
- * to the same for `modules=heads`. Not a test; prints a table and writes
- * bench/results/backprop-<backend>.json.
+ * Backprop that stops (issue 14): one training step of a transformer preset (bert-austen by
+ * default, or switch-austen) with every module kind (`modules=heads,ffn,embed`; Switch:
+ * `heads,embed`, its experts always modules) and the same with `shared` (the layers' biases and
+ * norms, and Switch's routers, with their modules) under patterns of frozen modules — kernels
+ * per step (tf.profile), executed matmul FLOPs, median ms/step, and the analytic FLOPs per step
+ * as a share of vanilla's — next to the same for `modules=heads`. Not a test; prints a table and
+ * writes bench/results/backprop-<backend>.json, or `--out <file>`.
  *
  *   npx tsx bench/backprop-stop.ts [--backend wasm|cpu] [--steps 30] [--preset bert-austen]
+ *     [--out file.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../src/core/config';
+import type { ModuleInfo } from '../src/core/types';
 import { createTask } from '../src/core/families';
 import { trainedVariables } from '../src/core/families/model';
 import { FusedAdam } from '../src/core/optim/adam';
@@ -26,6 +29,7 @@ import { arg, median } from './common';
 const backend = arg('backend', 'wasm');
 const steps = Number(arg('steps', '30'));
 const presetId = arg('preset', 'bert-austen');
+const out = arg('out', '');
 
 interface Row {
   modules: string;
@@ -37,13 +41,16 @@ interface Row {
   share: number;
 }
 
-async function measure(cfg: ExperimentConfig, patterns: [string, (m: number) => boolean][]) {
+/** A pattern of updated modules: its name and whether a module is updated. */
+type Pattern = [string, (m: ModuleInfo) => boolean];
+
+async function measure(cfg: ExperimentConfig, patterns: Pattern[]) {
   const task = createTask(cfg, loadTaskDataFromDisk(cfg), createRng(cfg.seed));
   const model = task.model;
   const vanilla = task.stepFlops(task.modules.map(() => true)).total;
   const rng = createRng(7);
   const runs = patterns.map(([name, on]) => {
-    const updating = task.modules.map((_, m) => on(m));
+    const updating = task.modules.map((m) => on(m));
     const vars = trainedVariables(model, updating);
     const opt = new FusedAdam({ lr: cfg.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     opt.setActive(vars);
@@ -97,22 +104,25 @@ async function main() {
   if (!isNodeBackend(backend) || backend === 'webgpu') throw new RangeError('--backend wasm|cpu');
   const { description } = await setupNodeBackend(backend);
   const base = presetConfig(presetId)!;
-  const all = { ...base, modules: 'heads,ffn,embed' as const };
-  const L = all.layers;
-  const H = all.heads;
-  // Module order: heads (L·H), FFN blocks (L), E. Layer 0: its heads, its FFN, E.
-  const bottom = (m: number) => !(m < H || m === L * H || m === L * H + L);
-  const patterns: [string, (m: number) => boolean][] = [
+  const isSwitch = base.model === 'switch';
+  if (base.model !== 'bert' && !isSwitch) throw new RangeError('--preset: a transformer preset');
+  // Every kind a module (Switch's FFN blocks are its experts, always modules).
+  const all = {
+    ...base,
+    modules: isSwitch ? ('heads,embed' as const) : ('heads,ffn,embed' as const),
+  };
+  // The embeddings (module E) sit at layer 0: the bottom pattern freezes them with layer 0.
+  const patterns: Pattern[] = [
     ['all updated', () => true],
-    ['embeddings + layer-0 modules frozen', bottom],
+    ['embeddings + layer-0 modules frozen', (m) => m.layer !== 0],
     ['everything frozen', () => false],
   ];
   const rows = [
     ...(await measure(all, patterns)),
-    ...(await measure({ ...all, modules: 'heads,ffn,embed,shared' }, patterns)),
+    ...(await measure({ ...all, modules: `${all.modules},shared` as const }, patterns)),
     ...(await measure({ ...base, modules: 'heads' }, [
       ['all updated (vanilla)', () => true],
-      ['every head frozen', () => false],
+      [isSwitch ? 'every head and expert frozen' : 'every head frozen', () => false],
     ])),
   ];
   console.log(
@@ -128,8 +138,8 @@ async function main() {
     );
   }
   const here = dirname(fileURLToPath(import.meta.url));
-  mkdirSync(join(here, 'results'), { recursive: true });
-  const file = join(here, 'results', `backprop-${backend}.json`);
+  const file = out || join(here, 'results', `backprop-${backend}.json`);
+  mkdirSync(dirname(file), { recursive: true });
   const date = new Date().toISOString();
   writeFileSync(
     file,

@@ -27,7 +27,6 @@ const REFUSED: [string, string[]][] = [
   ['model=bert&dModel=64&heads=3', ['dModel', 'heads']],
   ['model=mlp&features=x,y,x', ['features']],
   ['model=mlp&features=sinx,sinx', ['features']],
-  ['model=switch&data=austen&modules=heads,embed,shared', ['modules']],
 ];
 
 describe('cross-field rules of the config', () => {
@@ -52,6 +51,14 @@ describe('cross-field rules of the config', () => {
     );
     expect(errors).toEqual([]);
     expect([config.channels, config.groupSize, config.features]).toEqual(['12,24', 4, 'x,y,sinx']);
+  });
+
+  it('accepts shared parts under the Switch Transformer’s modules (once refused)', () => {
+    const { errors, config } = parseExperimentParams(
+      new URLSearchParams('model=switch&data=austen&modules=heads,embed,shared').entries(),
+    );
+    expect(errors).toEqual([]);
+    expect([config.model, config.modules]).toEqual(['switch', 'heads,embed,shared']);
   });
 });
 

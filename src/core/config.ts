@@ -247,12 +247,6 @@ export const ExperimentSchema = z
   .refine((c) => c.kernel !== 'step' || c.probe <= c.batch, {
     message: 'the step kernel takes its n samples from the training batch: needs probe ≤ batch',
     path: ['kernel'],
-  })
-  .refine((c) => c.model !== 'switch' || !c.modules.endsWith(',shared'), {
-    message:
-      'shared parts under the modules (modules=…,shared) are available for BERT only; ' +
-      'the Switch Transformer keeps its biases, norms and routers in the backbone',
-    path: ['modules'],
   });
 
 export type ExperimentConfig = z.infer<typeof ExperimentSchema>;

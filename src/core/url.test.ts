@@ -82,11 +82,7 @@ function randomConfig(rng: Rng): ExperimentConfig {
     data: pick(rng, MODEL_DATA[model]),
     experts: intIn(rng, 1, 16),
     capacity: numIn(rng, 1, 4),
-    // Shared parts under the modules are BERT's only (a cross-field rule).
-    modules: pick(
-      rng,
-      MODULE_LISTS.filter((l) => model !== 'switch' || !l.endsWith(',shared')),
-    ),
+    modules: pick(rng, MODULE_LISTS),
     hidden: widths(32, 6),
     activation: pick(rng, ACTIVATIONS),
     features: (features.length > 0 ? features : ['x']).join(','),

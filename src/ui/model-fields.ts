@@ -51,7 +51,7 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
         label: 'MAT modules',
         options: MODULE_LISTS,
         optionLabels: MODULE_LIST_LABELS,
-        hint: 'the rest trains always (with “biases and norms”, they train with their modules); Switch experts are always modules',
+        hint: 'the rest trains always (with “biases and norms”, they and Switch’s routers train with their modules); Switch experts are always modules',
       },
       { key: 'hidden', label: 'Hidden widths', hint: 'e.g. 8,8' },
       { key: 'activation', label: 'Activation', options: ACTIVATIONS },
@@ -129,10 +129,6 @@ export function fieldsFor(model: ModelName): { title: string; fields: FieldSpec[
       .filter((f) => !isFamilyField(f.key) || familiesReading(f.key).includes(model))
       .map((f) => {
         if (f.key === 'data') return { ...f, options: MODEL_DATA[model] };
-        // Shared parts under the modules are BERT's only (the config refuses them for Switch).
-        if (f.key === 'modules' && model === 'switch') {
-          return { ...f, options: MODULE_LISTS.filter((l) => !l.endsWith(',shared')) };
-        }
         return f;
       }),
   }));

@@ -5,7 +5,9 @@ import {
   expertParams,
   switchBackboneParams,
   switchEvaluationFlops,
+  switchSharedParams,
   switchSlots,
+  switchStepEvaluationFlops,
   switchStepFlops,
 } from './flops';
 import { TinySwitch, expertCapacity } from './model';
@@ -84,6 +86,86 @@ describe('Switch FLOP accounting, hand-counted', () => {
     expect(f.optimizer).toBe(12 * 28);
   });
 
+  it('with the shared parts under the modules, everything frozen: only the MLM head trains', () => {
+    const whole = { ffn: false, embed: true, shared: true };
+    const f = switchStepFlops(tiny, 1, [false, false, false, false], whole);
+    expect(f.forward).toBe(208 + 229 + 68 + 1);
+    // Input grads: nothing in the encoder trains, so below the MLM head nothing runs; the head's
+    // decoder input gradient 16 (for its own weights), not the dense's; element-wise twice:
+    // bias+ReLU 4, LN 16, dec-bias 4, CE 24 → 96; the aux add 2.
+    expect(f.inputGrad).toBe(16 + 96 + 2);
+    // Weight grads: the MLM dense 8, its biases and LN 10; no router, norm or bias of the layer.
+    expect(f.weightGrad).toBe(8 + 10);
+    // Parameters trained: the MLM head only (d² + d + 2d + V = 14).
+    expect(switchBackboneParams(tiny, whole)).toBe(14);
+    expect(f.optimizer).toBe(12 * 14);
+  });
+
+  it('with the shared parts, a frozen head over updated experts: the router trains, nothing below', () => {
+    const whole = { ffn: false, embed: true, shared: true };
+    // Module order: L0.H0, L0.E0, L0.E1, E.
+    const f = switchStepFlops(tiny, 1, [false, true, true, false], whole);
+    expect(f.forward).toBe(208 + 229 + 68 + 1);
+    // Matmuls: the experts' hidden gradient D_y·W̃2ᵀ on both slots 2·2·3·2 = 24 (not their input
+    // gradient D_h·W̃1ᵀ, nor the router's D·W_rᵀ: the layer's input needs none); the MLM dense's
+    // 8 and the decoder's 16. Element-wise twice: router softmax 20, gate 8, load balance 9 →
+    // 74; ReLU 8; the combine gather's mask S·d = 4 (not the dispatch's); gate multiply 4,
+    // residual 4, LN 32 → 80; head 96; the aux add 2. No attention backward.
+    expect(f.inputGrad).toBe(24 + 8 + 16 + 74 + 8 + 4 + 80 + 96 + 2);
+    // Weight grads: router 16, experts 2·24, FFN LN 8, MLM dense 8, MLM biases and LN 10.
+    expect(f.weightGrad).toBe(16 + 48 + 8 + 8 + 10);
+    // Parameters: the MLM head 14, both experts 24, the router and FFN norm 4 + 4.
+    expect(f.optimizer).toBe(12 * (14 + 24 + 8));
+  });
+
+  it('with the shared parts, every module updated: the same step as without', () => {
+    for (const s of [tiny, small]) {
+      const mods = s.layers * (s.heads + s.experts) + 1;
+      const all = Array<boolean>(mods).fill(true);
+      expect(switchStepFlops(s, 2, all, { ffn: false, embed: true, shared: true })).toEqual(
+        switchStepFlops(s, 2, all, { ffn: false, embed: true }),
+      );
+      expect(
+        switchStepFlops(s, 2, all.slice(1), { ffn: false, embed: false, shared: true }),
+      ).toEqual(switchStepFlops(s, 2, all.slice(1)));
+    }
+  });
+
+  it('with the shared parts, a step evaluation charges the shared gradients the step does not', () => {
+    const whole = { ffn: false, embed: true, shared: true };
+    const all = switchStepEvaluationFlops(tiny, 1, 1, [true, true, true, true], whole);
+    const none = switchStepEvaluationFlops(tiny, 1, 1, [false, false, false, false], whole);
+    // The pass runs the all-updated step's input gradients (708) where the frozen step runs 114,
+    // and takes the layer's attention bias and norm gradients (3·N·d = 12), its router's weight
+    // gradient (2·N·d·E = 16) and FFN norm's (2·N·d = 8), which that step does not train.
+    expect(none.backward - all.backward).toBe(708 - 114 + 12 + 16 + 8);
+    expect(none.forward).toBe(all.forward);
+    // Without `shared` the same frozen pattern leaves the norms and router to the backbone.
+    const plain = { ffn: false, embed: true };
+    const noneBackbone = switchStepEvaluationFlops(tiny, 1, 1, [false, false, false, false], plain);
+    expect(noneBackbone.backward - all.backward).toBe(708 - 436);
+  });
+
+  it('with the shared parts, a step-kernel step charges what it charges without (Adam apart)', () => {
+    // The step kernel's pass differentiates the backbone and every shared part whatever the
+    // decision, so it runs the same work with or without `shared`: only the split between the
+    // charged step and the evaluation moves, and Adam's share (it updates what trains).
+    const size = { ...small, dFF: 32, vocab: 50, experts: 4 };
+    const mods = 2 * 4 + 2 * 4 + 1;
+    const rng = testRng(5);
+    for (let trial = 0; trial < 20; trial++) {
+      const on = Array.from({ length: mods }, () => rng.next() < 0.4);
+      const cost = (selection: { ffn: boolean; embed: boolean; shared?: boolean }) => {
+        const step = switchStepFlops(size, 4, on, selection);
+        const evaluation = switchStepEvaluationFlops(size, 4, 2, on, selection);
+        return step.total - step.optimizer + evaluation.total;
+      };
+      expect(cost({ ffn: false, embed: true, shared: true })).toBe(
+        cost({ ffn: false, embed: true }),
+      );
+    }
+  });
+
   it('a frozen bottom in a 2-layer model saves exactly what TF.js does not run', () => {
     const size = { ...small, dFF: 32, vocab: 50, experts: 4 };
     const every = { ffn: false, embed: true };
@@ -155,6 +237,27 @@ describe('Switch FLOP accounting, hand-counted', () => {
     expect(count(model.allVariables())).toBe(
       switchBackboneParams(size) + 8 * headParams(size) + 6 * expertParams(size),
     );
+    model.dispose();
+  });
+
+  it('with the shared parts: backbone, modules and shared parts still partition the model', () => {
+    const whole = { ffn: false, embed: true, shared: true };
+    const model = new TinySwitch(small, testRng(1), whole);
+    const count = (vs: tf.Variable[]) => vs.reduce((a, v) => a + v.size, 0);
+    const { dModel: d, experts: E, layers: L } = small;
+    expect(switchSharedParams(small)).toEqual({ attention: 3 * d, ffn: d * E + 2 * d });
+    expect(model.sharedParts().map((p) => count(p.variables))).toEqual(
+      Array.from({ length: L }, () => [3 * d, d * E + 2 * d]).flat(),
+    );
+    expect(count(model.backboneVariables())).toBe(switchBackboneParams(small, whole));
+    expect(switchBackboneParams(small) - switchBackboneParams(small, whole)).toBe(
+      embedParams(small) + L * (3 * d + d * E + 2 * d),
+    );
+    expect(count(model.allVariables())).toBe(
+      switchBackboneParams(small) + 8 * headParams(small) + 6 * expertParams(small),
+    );
+    // Each router part belongs to its layer's experts (module order: 8 heads, then experts).
+    expect(model.sharedParts()[3]!.modules).toEqual([11, 12, 13]);
     model.dispose();
   });
 

@@ -54,16 +54,42 @@ export function expertParams(s: Pick<SwitchSize, 'dModel' | 'dFF'>): number {
 }
 
 /**
- * Parameters always trained: norms, output-projection biases, routers, MLM head, and the
- * embeddings unless they are a module (`selection.embed`).
+ * Parameters always trained: the MLM head; the embeddings unless they are a module
+ * (`selection.embed`); per layer the output-projection bias, both LayerNorms and the router
+ * unless `selection.shared` gives them to the layer's heads and experts (`switchSharedParams`).
  */
 export function switchBackboneParams(
   s: SwitchSize,
   selection: ModuleSelection = HEADS_ONLY,
 ): number {
-  const { dModel: d, vocab: V, layers: L, experts: E } = s;
-  const perLayer = d + 2 * d + d * E + 2 * d;
+  const { dModel: d, vocab: V, layers: L } = s;
+  const parts = switchSharedParams(s);
+  const perLayer = selection.shared ? 0 : parts.attention + parts.ffn;
   return (selection.embed ? 0 : embedParams(s)) + L * perLayer + d * d + d + 2 * d + V;
+}
+
+/**
+ * A layer's parts that `shared` gives to its modules: the attention output bias and LayerNorm
+ * (3d, with the heads), and the router and the FFN LayerNorm (d·E + 2d, with the experts).
+ */
+export function switchSharedParams(s: SwitchSize): { attention: number; ffn: number } {
+  const { dModel: d, experts: E } = s;
+  return { attention: 3 * d, ffn: d * E + 2 * d };
+}
+
+/** `updating` (module order: L·H heads, L·E experts, then E) read per part. */
+export function switchPattern(
+  size: SwitchSize,
+  updating: readonly boolean[],
+  selection: ModuleSelection = HEADS_ONLY,
+): { headsOn: number[]; expertsOn: boolean[][]; embed: boolean } {
+  const { layers: L, heads: H, experts: E } = size;
+  const at = (m: number) => updating[m] ?? true;
+  const expertsOn = Array.from({ length: L }, (_, l) =>
+    Array.from({ length: E }, (_, e) => at(L * H + l * E + e)),
+  );
+  const embed = !selection.embed || at(L * H + L * E);
+  return { headsOn: headsOnPerLayer(size, updating), expertsOn, embed };
 }
 
 interface Pass {
@@ -137,7 +163,10 @@ function forwardParts(size: SwitchSize, p: Pass) {
  * cross-entropy plus the load-balancing loss (one add). As for BERT, input gradients run only
  * where TF.js's tape needs them: with the embeddings frozen, the embeddings' backward, layer 0's
  * q|k|v input gradient and its frozen heads' backward drop out (the routers, biases and
- * LayerNorms above still train, so everything from layer 0's attention output up runs).
+ * LayerNorms above still train, so everything from layer 0's attention output up runs). With
+ * `selection.shared` a layer's router and FFN LayerNorm train only while one of its experts is
+ * updated (its attention bias and LayerNorm while one of its heads is), so a layer whose modules
+ * are all frozen, with nothing under it trained, runs no backward (see `expertsStep`).
  */
 export function switchStepLedger(
   size: SwitchSize,
@@ -145,48 +174,86 @@ export function switchStepLedger(
   updating: readonly boolean[],
   selection: ModuleSelection = HEADS_ONLY,
 ): { ledger: StepLedger; optimizer: number } {
-  if (selection.shared) {
-    throw new RangeError(
-      'The Switch Transformer keeps its biases, norms and routers in the backbone.',
-    );
-  }
-  const { seqLen: T, dModel: d, dFF: f, heads: H, layers: L, experts: E } = size;
-  const N = batch * T;
+  const N = batch * size.seqLen;
   const { C, S } = switchSlots(size, batch);
-  const at = (m: number) => updating[m] ?? true;
-  const embedTrained = !selection.embed || at(L * H + L * E);
-  const headsOn = headsOnPerLayer(size, updating);
-  let experts = 0;
-  const ledger = mlmStepLedger(size, batch, headsOn, embedTrained, (part, l) => {
-    const x = expertsForward(size, N, S, l);
-    part.forward.matmul += x.matmul;
-    part.inputGrad.matmul += x.matmul;
-    // Router (backbone): its input and weight gradients always run.
-    part.weightGrad.matmul += x.router;
-    part.forward.other += x.elementwise + x.route;
-    // Routing runs off the tape; the masks on the dispatch and combine gathers' gradients.
-    part.inputGrad.other += 2 * x.elementwise + N * d + S * d;
-    part.weightGrad.other += 2 * N * d; // LayerNorm gain and bias
-    for (let e = 0; e < E; e++) {
-      if (!at(L * H + l * E + e)) continue;
-      experts++;
-      part.weightGrad.matmul += 2 * C * (d + 1) * f + 2 * C * (f + 1) * d;
-    }
-    // The router and LayerNorm train (backbone), so what is above always needs a gradient.
-    return true;
-  });
+  const p = switchPattern(size, updating, selection);
+  const shared = Boolean(selection.shared);
+  let auxOnPath = false;
+  const ledger = mlmStepLedger(
+    size,
+    batch,
+    p.headsOn,
+    p.embed,
+    (part, l, below) => {
+      const on = p.expertsOn[l]!.filter(Boolean).length;
+      const r = expertsStep(part, size, { N, C, S, l }, { below, on, trained: !shared || on > 0 });
+      auxOnPath ||= r.router;
+      // Summing the layers' load-balancing losses: on the path once one of them is.
+      if (l > 0 && auxOnPath) part.inputGrad.other += 2;
+      return r.onPath;
+    },
+    shared,
+  );
   ledger.forward.other += 1; // the loss adds the load-balancing loss
   ledger.inputGrad.other += 2;
+  const experts = p.expertsOn.flat().filter(Boolean).length;
   const backbone = switchBackboneParams(size, selection);
-  const own = experts * expertParams(size);
-  const optimizer = mlmOptimizerFlops(
-    size,
-    backbone,
-    headsOn,
-    own,
-    selection.embed && embedTrained,
-  );
+  // The shared parts that train: a layer's attention bias and norm while one of its heads is
+  // updated, its router and FFN norm while one of its experts is.
+  const parts = switchSharedParams(size);
+  const sharedTrained = shared
+    ? p.headsOn.filter((h) => h > 0).length * parts.attention +
+      p.expertsOn.filter((on) => on.some(Boolean)).length * parts.ffn
+    : 0;
+  const own = experts * expertParams(size) + sharedTrained;
+  const optimizer = mlmOptimizerFlops(size, backbone, p.headsOn, own, selection.embed && p.embed);
   return { ledger, optimizer };
+}
+
+/**
+ * Layer l's expert part in a step over N tokens on S = E·C slots, `on` of its E experts updated
+ * (run as one updated and one frozen group), as TF.js's tape runs its backward:
+ * - `trained`: the router and the FFN LayerNorm train (backbone, or with `shared` while one of
+ *   the layer's experts is updated);
+ * - `below`: the layer's input x needs a gradient (something under it trains).
+ * The router's logits x·W_r, softmax, gate coefficient and load-balancing loss are on the path
+ * iff `below` or the router trains (its weight gradient xᵀ·D from the gate and the loss; its
+ * input gradient D·W_rᵀ iff `below`). The updated group's backward always runs its hidden
+ * gradient D_y·W̃2ᵀ and both weight gradients; its slots' input gradient D_h·W̃1ᵀ, the frozen
+ * group's whole backward and the dispatch gather's gradient (N·d) only iff `below`. The combine
+ * gather's gradient (S·d) runs iff an expert's output needs one (`below` or one updated); the gate
+ * multiply, residual and LayerNorm iff anything in or under the part trains.
+ * @returns whether the part's output needs a gradient, and whether its router path runs.
+ */
+function expertsStep(
+  part: StepLedger,
+  size: SwitchSize,
+  dims: { N: number; C: number; S: number; l: number },
+  state: { below: boolean; on: number; trained: boolean },
+): { onPath: boolean; router: boolean } {
+  const { dModel: d, dFF: f, experts: E } = size;
+  const { N, C, S, l } = dims;
+  const { below, on, trained } = state;
+  const x = expertsForward(size, N, S, l);
+  part.forward.matmul += x.matmul;
+  part.forward.other += x.elementwise + x.route;
+  const w1 = (slots: number) => 2 * slots * (d + 1) * f;
+  const w2 = (slots: number) => 2 * slots * (f + 1) * d;
+  const router = below || trained;
+  const onPath = router || on > 0;
+  // Router logits' input gradient, and the slots' input gradient of both groups.
+  if (below) part.inputGrad.matmul += x.router + w1(E * C) + w2(E * C);
+  else part.inputGrad.matmul += w2(on * C); // the updated group's hidden gradient
+  if (trained) part.weightGrad.matmul += x.router;
+  part.weightGrad.matmul += w1(on * C) + w2(on * C);
+  // Element-wise backward (twice the forward) of what is on the path; routing runs off the tape.
+  if (router) part.inputGrad.other += 2 * (SOFTMAX * N * E + 2 * N * E + N * E + 2 * E + 1);
+  part.inputGrad.other += 2 * (below ? E : on) * C * f; // ReLU
+  if (below) part.inputGrad.other += N * d; // mask on the dispatch gather's gradient
+  if (below || on > 0) part.inputGrad.other += S * d; // mask on the combine gather's gradient
+  if (onPath) part.inputGrad.other += 2 * (N * d + N * d + LN * N * d); // gate ×, residual, LN
+  if (trained) part.weightGrad.other += 2 * N * d; // LayerNorm gain and bias
+  return { onPath, router };
 }
 
 /** FLOPs of one training step by part (see `switchStepLedger`). */
@@ -240,12 +307,19 @@ export function switchStepEvaluationFlops(
   updating: boolean[],
   selection: ModuleSelection = HEADS_ONLY,
 ): EvaluationFlops {
-  const { dModel: d, dFF: f, layers: L } = size;
+  const { dModel: d, dFF: f, layers: L, seqLen: T, experts: E } = size;
   const { S } = switchSlots(size, batch);
-  const uncharged = unchargedInputGrads(
-    (u) => switchStepFlops(size, batch, u, selection),
-    updating,
-  );
+  let uncharged = unchargedInputGrads((u) => switchStepFlops(size, batch, u, selection), updating);
+  if (selection.shared) {
+    // The pass also takes the gradients of every shared part (it runs before the decision);
+    // the step charges only those that train: a layer's attention bias and norm (3 per token
+    // and feature) when none of its heads is updated, its router's weight gradient (2·N·d·E)
+    // and FFN norm (2 per token and feature) when none of its experts is.
+    const p = switchPattern(size, updating, selection);
+    const N = batch * T;
+    uncharged += p.headsOn.filter((on) => on === 0).length * 3 * N * d;
+    uncharged += p.expertsOn.filter((on) => !on.some(Boolean)).length * (2 * N * d * E + 2 * N * d);
+  }
   const kernel = switchEvaluationFlops(size, n, 1, selection);
   return mlmStepEvaluationFlops(size, batch, selection.embed, L * S * (f + d), uncharged, kernel);
 }

@@ -34,6 +34,8 @@ interface Case {
   R: number;
   /** The embeddings a module too (`modules=heads,embed`). */
   embed?: boolean;
+  /** The layers' biases, norms and routers trained with their modules (`…,shared`). */
+  shared?: boolean;
 }
 
 /**
@@ -54,7 +56,7 @@ function model(c: Case, seed = 7): TinySwitch {
       capacityFactor: c.cf,
     },
     testRng(seed),
-    { ffn: false, embed: c.embed ?? false },
+    { ffn: false, embed: c.embed ?? false, shared: c.shared ?? false },
   );
   randomiseVariables(m.allVariables(), lnGainsNearOne(0.3), 100);
   return m;
@@ -194,6 +196,13 @@ describe('the Switch step kernel (from the training step) vs the oracle, and its
   const stepCases: Case[] = [
     { name: 'capacity factor 1 drops tokens', ...LOSS, n: 3 },
     { name: 'the embeddings a module too, 4 experts', ...PROJECTED, n: 3, embed: true },
+    {
+      name: 'the embeddings a module too, biases, norms and routers shared with the modules',
+      ...PROJECTED,
+      n: 3,
+      embed: true,
+      shared: true,
+    },
   ];
   for (const c of stepCases) {
     it(`batch 5, n = ${c.n}: ${c.name}`, async () => {

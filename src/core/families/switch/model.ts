@@ -28,9 +28,12 @@ export function expertCapacity(tokens: number, experts: number, factor: number):
   return Math.min(tokens, Math.max(1, Math.ceil((factor * tokens) / experts - 1e-9)));
 }
 
-/** A Switch layer's routed feed-forward part: the router (backbone), the experts, LayerNorm. */
+/**
+ * A Switch layer's routed feed-forward part: the router (backbone, or with `shared` trained with
+ * the layer's experts), the experts, LayerNorm.
+ */
 interface FeedForward {
-  /** Router W_r [d, E] (backbone): gate probabilities p = softmax(x W_r). */
+  /** Router W_r [d, E] (not a module): gate probabilities p = softmax(x W_r). */
   router: tf.Variable;
   /** Per expert e: W̃1 [d+1, dFF], the first FFN matrix with its bias as the last row. */
   w1: tf.Variable[];
@@ -177,7 +180,8 @@ function untaped<T>(input: tf.Tensor, f: () => T): T {
 /**
  * A tiny Switch Transformer for masked-language modelling: TinyBert's attention (heads as
  * separate variables, grouped updated vs frozen) with each FFN replaced by E experts, a router
- * in the backbone, top-1 routing with capacity, and the load-balancing loss.
+ * (backbone; with `selection.shared` trained while any of its layer's experts is, see
+ * `sharedParts`), top-1 routing with capacity, and the load-balancing loss.
  *
  * Routing, per layer, for tokens x_t (after the attention LayerNorm), in each routing group of
  * N·T/G consecutive tokens (G = 1 in training):

@@ -15,8 +15,8 @@ import type { ModelView, StepProbe, TaskBatch } from '../types';
 /**
  * The tiny Switch Transformer learning masked-language modelling on the Austen corpus. Modules:
  * every attention head, then every expert, then (with `modules` naming `embed`) the embeddings;
- * the routers are backbone. The training loss is the
- * masked-token cross-entropy plus the load-balancing loss; validation perplexity uses the
+ * the routers are backbone (with `shared` in `modules`, each trains with its layer's experts).
+ * The training loss is the masked-token cross-entropy plus the load-balancing loss; validation perplexity uses the
  * cross-entropy alone.
  *
  * The probe batch is routed once as a whole (one routing group of n·T tokens, capacity
