@@ -81,6 +81,10 @@ describe.each([
     'switch with the embeddings as a module',
     { ...bert, ...presetConfig('switch-austen')!, ...small, modules: 'heads,embed' },
   ],
+  [
+    'switch with the embeddings and the shared parts as modules',
+    { ...bert, ...presetConfig('switch-austen')!, ...small, modules: 'heads,embed,shared' },
+  ],
 ] as const)('the step kernel through the Session (%s)', (_, base) => {
   it('does not change training: vanilla with kernel=step has the loss kernel run’s losses', async () => {
     const steps = 10;
@@ -150,6 +154,17 @@ describe('the shared parts under the modules (modules=…,shared)', () => {
     const b = await run({ ...bert, policy: 'vanilla', modules: 'heads,ffn,embed,shared' }, steps);
     // Bit for bit: the same variables train (Adam is element-wise, so their order in the fused
     // buffer does not matter), the same batches and operations.
+    expect(b.losses).toEqual(a.losses);
+    expect(b.s.flopSplits().run).toEqual(a.s.flopSplits().run);
+    a.s.dispose();
+    b.s.dispose();
+  });
+
+  it('change nothing in the Switch Transformer while every module trains either', async () => {
+    const steps = 8;
+    const sw = { ...bert, ...presetConfig('switch-austen')!, ...small, policy: 'vanilla' as const };
+    const a = await run({ ...sw, modules: 'heads,embed' }, steps);
+    const b = await run({ ...sw, modules: 'heads,embed,shared' }, steps);
     expect(b.losses).toEqual(a.losses);
     expect(b.s.flopSplits().run).toEqual(a.s.flopSplits().run);
     a.s.dispose();
