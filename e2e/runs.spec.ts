@@ -199,3 +199,63 @@ test('run list: a replaced run is kept and drawn over the loss chart by steps an
     });
   }
 });
+
+test('run list: a reload keeps the list, its overlays and chart options, and the run it replaced; hide=runs hides it', async ({
+  lab,
+  page,
+}) => {
+  await lab.open(CIRCLES);
+  await lab.waitForReady();
+  await train(lab, 8);
+  await page
+    .locator('label.field', { hasText: /^Policy/ })
+    .locator('select')
+    .selectOption('vanilla');
+  await lab.waitForReady();
+  await train(lab, 6);
+  const list = page.getByTestId('panel.runs');
+  const kept = list.locator('tr[data-shown="kept"]');
+  await expect(kept).toHaveCount(1);
+  await kept.getByRole('checkbox').check();
+  await page.getByTestId('loss.x.flops').check();
+  // The page writes the list 0.3 s after a change: wait until IndexedDB has this one.
+  await expect
+    .poll(() =>
+      page.evaluate(
+        () =>
+          new Promise<string>((done, fail) => {
+            const open = indexedDB.open('mat-lab-run-list');
+            open.onerror = () => fail(new Error('no run-list database'));
+            open.onsuccess = () => {
+              const get = open.result.transaction('state').objectStore('state').get('list');
+              get.onsuccess = () => {
+                const r = get.result as { chartX: string; overlaid: string[] } | undefined;
+                done(r ? `${r.chartX} ${r.overlaid.join()}` : 'none');
+                open.result.close();
+              };
+            };
+          }),
+      ),
+    )
+    .toMatch(/^flops run-1/);
+
+  // The reload keeps the live vanilla run too; the page starts the link's run anew.
+  await page.reload();
+  await lab.waitForHook();
+  await lab.waitForReady();
+  await expect(kept).toHaveCount(2);
+  const mat = kept.filter({ hasText: 'mlp-circles* · MAT · seed 1' });
+  const vanilla = kept.filter({ hasText: 'mlp-circles* · vanilla · seed 1' });
+  await expect(mat).toContainText('before reload');
+  await expect(vanilla).toContainText('before reload');
+  await expect(mat.getByRole('checkbox')).toBeChecked();
+  await expect(vanilla.getByRole('checkbox')).not.toBeChecked();
+  await expect(page.getByTestId('loss.x.flops')).toBeChecked();
+  await expect(lab.lossChart.locator('svg .overlay-line path.recharts-line-curve')).toHaveCount(2);
+  await expect(lab.errorPanel).toBeHidden();
+
+  await lab.open({ ...CIRCLES, hide: 'runs' });
+  await lab.waitForReady();
+  await expect(lab.lossChart).toBeVisible();
+  await expect(list).toHaveCount(0);
+});

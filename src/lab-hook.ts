@@ -6,6 +6,8 @@
 import type { HookHistory, HookModule, HookStatus } from './store/selectors';
 import { hookHistory, hookModules, hookStatus } from './store/selectors';
 import { flushMessages } from './store/actions';
+import { flushCompare } from './store/compare';
+import type { LockstepView } from './store/compare-lockstep';
 import { useLabStore } from './store/store';
 import type { LoadProgress } from './protocol/messages';
 import type { LastSave, ResumeOffer } from './store/saved-slice';
@@ -37,6 +39,25 @@ export interface LabHook {
    * next render, to test its error boundary.
    */
   breakPanel(name: string): void;
+  /**
+   * Live A/B (`compare=`): arm B's status and history, as `status()` and `history()` give arm
+   * A's, and the lockstep (steps, ms per step, waits); null without a second arm.
+   */
+  compare(): Promise<{
+    status: HookStatus;
+    history: HookHistory;
+    lockstep: LockstepView;
+  } | null>;
+  /**
+   * Scrub and fork (issue 11): the steps the shown run can be forked from, the scrub cursor
+   * (null: following), and the link's `fork` and `parent` (null when the run is no fork).
+   */
+  forks(): Promise<{
+    checkpointSteps: number[];
+    scrubStep: number | null;
+    fork: string | null;
+    parent: string | null;
+  }>;
 }
 
 declare global {
@@ -83,5 +104,24 @@ export function installLabHook(): void {
       });
     },
     breakPanel,
+    compare: () => {
+      const s = get();
+      flushCompare();
+      const b = useLabStore.getState().compareRun;
+      const lockstep = useLabStore.getState().lockstep;
+      if (!b || !lockstep) return Promise.resolve(null);
+      const armB = { ...s, ...b };
+      return Promise.resolve({ status: hookStatus(armB), history: hookHistory(armB), lockstep });
+    },
+    forks: () => {
+      const s = get();
+      const param = (k: string) => s.passThrough.findLast(([key]) => key === k)?.[1] ?? null;
+      return Promise.resolve({
+        checkpointSteps: s.checkpointSteps.slice(),
+        scrubStep: s.scrubStep,
+        fork: param('fork'),
+        parent: param('parent'),
+      });
+    },
   };
 }

@@ -5,6 +5,8 @@ import { installLabHook } from './lab-hook';
 import { addErrors, bootLab } from './store/actions';
 import { configureRunStore } from './store/autosave';
 import { idbRunStore } from './storage/run-store';
+import { idbRunListStore } from './storage/run-list-store';
+import { configureRunListStore } from './store/run-list-persist';
 import { App } from './ui/App';
 import { PanelBoundary } from './ui/PanelBoundary';
 import { startThemeSync } from './ui/theme-sync';
@@ -14,6 +16,10 @@ import './styles.css';
 installLabHook();
 // Runs are saved where the browser has IndexedDB (not in every private window).
 void configureRunStore(typeof indexedDB === 'undefined' ? null : idbRunStore());
+// The run list too: restored before the first run is replaced, saved on change and on pagehide.
+void configureRunListStore(typeof indexedDB === 'undefined' ? null : idbRunListStore(), {
+  target: window,
+});
 try {
   bootLab(location.search + location.hash, (opts) => createTrainer(opts));
 } catch (e) {

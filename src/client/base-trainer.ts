@@ -35,9 +35,13 @@ export abstract class BaseTrainer implements Trainer {
   override(id: string, mode: ManualOverride | null): void {
     this.send({ type: 'override', id, mode });
   }
-  exportRun(): Promise<RunFile> {
+  exportRun(opts: { checkpoints?: boolean } = {}): Promise<RunFile> {
     const { id, done } = this.events.requestExport();
-    this.send({ type: 'export', requestId: id });
+    this.send({
+      type: 'export',
+      requestId: id,
+      ...(opts.checkpoints ? { checkpoints: true } : {}),
+    });
     return done;
   }
   subscribe(listener: (msg: FromWorker) => void): () => void {

@@ -20,7 +20,8 @@ export interface Trainer {
   step(count: number): void;
   setParam(name: LiveParam, value: number): void;
   override(id: string, mode: ManualOverride | null): void;
-  exportRun(): Promise<RunFile>;
+  /** The run as a run file; with `checkpoints`, the worker's checkpoints at evaluations too. */
+  exportRun(opts?: { checkpoints?: boolean }): Promise<RunFile>;
   /** Subscribe to every message from the trainer; returns an unsubscribe function. */
   subscribe(listener: (msg: FromWorker) => void): () => void;
   dispose(): void;

@@ -3,6 +3,8 @@ import type { ExperimentConfig, LoggedEvent } from './config';
 import { ExperimentSchema, LIVE_PARAMS, MODULE_ID_PATTERN, OVERRIDE_MODES } from './config';
 import { MODULE_KIND_NAMES } from './families/module-kinds';
 import { DECISION_REASONS } from './policies/reasons';
+import type { SavedCheckpoint } from './checkpoint-json';
+import { MAX_FILE_CHECKPOINTS, SavedCheckpointSchema } from './checkpoint-json';
 import { MAX_FILE_STEP, runFileProblems } from './runfile-checks';
 import type { DecisionReason, ModuleInfo } from './types';
 import type { ModelView } from './families/types';
@@ -72,6 +74,11 @@ export interface RunFile {
   modelView?: { step: number; view: SavedModelView };
   /** The measured median wall-clock ms per step at export; null: not measured; absent in older files. */
   medianStepMs?: number | null;
+  /**
+   * Checkpoints at evaluations, for forks (issue 11): written by an export "with checkpoints"
+   * (`core/checkpoint-json.ts`, docs/run-format.md); absent otherwise.
+   */
+  checkpoints?: SavedCheckpoint[];
   probe: {
     /** Token ids of the probe batch, n × T, and the masked positions/targets. */
     inputs: number[];
@@ -271,6 +278,7 @@ const RunFileSchema = z
     exportEvaluation: EvaluationSchema.optional(),
     modelView: z.object({ step: stepNum, view: SavedModelViewSchema }).optional(),
     medianStepMs: z.number().min(0).nullable().optional(),
+    checkpoints: z.array(SavedCheckpointSchema).max(MAX_FILE_CHECKPOINTS).optional(),
     probe: z.object({
       inputs: z.array(num),
       positions: z.array(num),

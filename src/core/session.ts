@@ -63,6 +63,29 @@ export interface StepResult {
   totalVanillaFlops: number;
 }
 
+/** A checkpoint kept on the device (`Session.deviceCheckpoint`), read back on demand. */
+export interface DeviceCheckpoint {
+  /** Completed training steps when it was taken. */
+  readonly step: number;
+  /** Bytes its weight and moment copies hold on the device. */
+  readonly bytes: number;
+  /** The checkpoint as `Session.checkpoint()` gave it when it was taken (a readback). */
+  read(): Promise<SessionCheckpoint>;
+  dispose(): void;
+}
+
+/** A history entry as a checkpoint holds it (copies). */
+function checkpointEvaluation(e: Evaluation): CheckpointEvaluation {
+  return {
+    step: e.step,
+    lambdaMax: e.lambdaMax.slice(),
+    spectra: e.spectra.slice(),
+    effRank: e.effRank.slice(),
+    ...(e.stdErr ? { stdErr: e.stdErr.slice() } : {}),
+    ms: (e as Evaluation & { ms?: number }).ms ?? 0,
+  };
+}
+
 export class NanLossError extends Error {
   override name = 'NanLossError';
 }
@@ -215,6 +238,69 @@ export class Session {
         overrides: this.replayOverrides.map((e) => ({ ...e })),
       },
       flops: { run: { ...this.spent.run }, vanilla: { ...this.spent.vanilla } },
+    };
+  }
+
+  /**
+   * `checkpoint()` without a readback (the worker's checkpoint ring, forks): the weights and
+   * Adam's moments as device copies (`tf.clone` shares the buffer; a step replaces a variable's
+   * buffer, never writes into it) and the rest as it is now (the history, decision log and change
+   * log only grow, so their entries are kept by reference and copied on `read`). `read()` gives
+   * what `checkpoint()` gave here; `dispose()` frees the copies. Take it between two steps.
+   */
+  deviceCheckpoint(): DeviceCheckpoint {
+    const vars = this.model.allVariables();
+    const names = vars.map((v) => v.name);
+    const weights = vars.map((v) => ({
+      name: this.task.exportName(v.name),
+      shape: v.shape.slice(),
+      tensor: tf.clone(v),
+    }));
+    const adam = this.optimizer.snapshot();
+    const copyDecisions = (d: readonly Decision[]) => d.map((x) => ({ ...x }));
+    const history = this.history.slice();
+    const decisionLog = this.decisionLog.map((e) => ({ step: e.step, decisions: e.decisions }));
+    const events = this.events.slice();
+    const rest = {
+      step: this.step,
+      rng: { batches: this.batchRng.save() },
+      params: { ...this.params },
+      decisions: copyDecisions(this.decisions),
+      previous: this.prevDecisions ? copyDecisions(this.prevDecisions) : null,
+      lastEvalStep: this.lastEvalStep,
+      pending: this.pending.map((p) => ({ ...p })),
+      overrides: [...this.overrides],
+      replay: {
+        params: this.replay.map((e) => ({ ...e })),
+        overrides: this.replayOverrides.map((e) => ({ ...e })),
+      },
+      flops: { run: { ...this.spent.run }, vanilla: { ...this.spent.vanilla } },
+    };
+    return {
+      step: this.step,
+      bytes: weights.reduce((a, w) => a + w.tensor.size * 4, 0) + adam.bytes(),
+      read: async (): Promise<SessionCheckpoint> => {
+        const values = await Promise.all(weights.map((w) => w.tensor.data()));
+        return {
+          ...rest,
+          weights: weights.map((w, i) => ({
+            name: w.name,
+            shape: w.shape.slice(),
+            values: Float32Array.from(values[i] as Float32Array),
+          })),
+          adam: await adam.read(names),
+          history: history.map(checkpointEvaluation),
+          decisionLog: decisionLog.map((e) => ({
+            step: e.step,
+            decisions: copyDecisions(e.decisions),
+          })),
+          events: events.map((e) => ({ ...e })),
+        };
+      },
+      dispose: () => {
+        for (const w of weights) w.tensor.dispose();
+        adam.dispose();
+      },
     };
   }
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ExperimentSchema } from './config';
 import type { ExperimentConfig } from './config';
 import { PRESET_IDS } from './presets';
-import { paramDefault, paramRange } from './url';
+import { EXTRA_PARAMS, paramDefault, paramRange } from './url';
+import { FORK_PARAMS, MAX_FORK_STEP } from './fork';
 
 /** README's table of URL parameters: first cell (the key, without backticks) → its cells. */
 function readmeTable(): Map<string, string[]> {
@@ -22,11 +23,21 @@ function readmeTable(): Map<string, string[]> {
 }
 
 describe("README's table of URL parameters", () => {
+  it('covers every pass-through key the URL codec accepts', () => {
+    const rows = readmeTable();
+    for (const key of EXTRA_PARAMS) expect(rows.has(key), `README row for ${key}`).toBe(true);
+  });
+
   const rows = readmeTable();
   const fields = Object.keys(ExperimentSchema.shape) as (keyof ExperimentConfig)[];
 
-  it('has one row per schema field (and preset), in the order links are written', () => {
-    expect([...rows.keys()]).toEqual(['preset', ...fields]);
+  it("has one row per schema field (and preset, and a fork's fork and parent), in the order links are written", () => {
+    expect([...rows.keys()]).toEqual(['preset', ...fields, ...FORK_PARAMS]);
+  });
+
+  it("states what a fork's fields accept, as core/fork.ts checks them", () => {
+    expect(rows.get('fork')?.[3]).toBe(`integer 0–${MAX_FORK_STEP.toLocaleString('en')}`);
+    expect(rows.get('parent')?.[3]).toContain('8 hex digits');
   });
 
   it.each(fields)('states the default and what %s accepts, as the schema does', (field) => {

@@ -16,11 +16,12 @@ import {
   OVERRIDE_MODES,
 } from './config';
 import { PRESET_IDS, presetConfig } from './presets';
+import { checkForkParams, FORK_PARAMS } from './fork';
 import type { ExperimentConfig, LiveParam, OverrideMode, RunEvent } from './config';
 import { canonicalModuleList } from './families/transformer/selection';
 
 /** Keys that are not part of the experiment but are passed through for later features. */
-export const EXTRA_PARAMS = ['preset'] as const;
+export const EXTRA_PARAMS = ['preset', ...FORK_PARAMS] as const;
 /** Longest value accepted for any key except `events`. */
 export const MAX_VALUE_LENGTH = 256;
 /** Most `key=value` pairs read from one URL; the rest are ignored with an error. */
@@ -367,6 +368,9 @@ export function parseExperimentParams(entries: Iterable<[string, string]>): Pars
     }
   }
 
+  // A fork's `fork` and `parent` (core/fork.ts): bad values are said and dropped.
+  errors.push(...checkForkParams(extras, echo));
+
   // The data set follows the model: a model given without data gets its default data set; a
   // data set the model cannot use is reported and replaced by the preset's when that fits the
   // model, else by the model's default (the message names the one used).
@@ -500,8 +504,11 @@ export const HIDE_KEYS = [
   'experiment',
   'model',
   'share',
+  'saved',
   'compute',
+  'compare',
   'loss',
+  'runs',
   'report',
   'view',
   'heatmap',
@@ -593,4 +600,100 @@ export function pageFlagsToParams(flags: PageFlags): [string, string][] {
     out.push(['hide', HIDE_KEYS.filter((k) => flags.hide.includes(k)).join(',')]);
   if (flags.theme) out.push(['theme', flags.theme]);
   return out;
+}
+
+/* ---- compare=: a second arm of the same experiment (Live A/B) ---- */
+
+/** The URL key of the second arm (README, "Live A/B"). */
+export const COMPARE_KEY = 'compare';
+
+/**
+ * Fields a second arm may change: the policy and its knobs, the learning rate and K. None of them
+ * changes the seed, the data, the model, the batch or the probe, and each draws from its own
+ * random stream (session.ts: batches and policy are forked from the seed), so both arms see the
+ * same data order, initial weights and probe batch.
+ */
+export const COMPARE_FIELDS = [
+  'policy',
+  'lr',
+  'alpha',
+  'beta',
+  'K',
+  'warmup',
+  'window',
+  'ref',
+  'stop',
+  'progSpan',
+] as const satisfies readonly FieldName[];
+export type CompareField = (typeof COMPARE_FIELDS)[number];
+const COMPARE_SET: ReadonlySet<string> = new Set(COMPARE_FIELDS);
+
+/** The second arm: arm A's experiment with these fields changed (none: the same config). */
+export type CompareSpec = Partial<Pick<ExperimentConfig, CompareField>>;
+
+export type CompareParse =
+  { ok: true; spec: CompareSpec | null } | { ok: false; error: ParamError };
+
+/**
+ * `compare=` as the link gives it: `none` or empty (no second arm), a policy (`vanilla`), or
+ * comma-separated `field:value` overrides, optionally led by a policy
+ * (`mat,alpha:1.2,K:20`; `policy:random` is the same as `random`). A field outside
+ * {@link COMPARE_FIELDS} is refused with a sentence naming it, as is a bad value; either way
+ * there is no second arm. Never throws.
+ */
+export function parseCompare(raw: string): CompareParse {
+  const fail = (message: string): CompareParse => ({
+    ok: false,
+    error: { field: COMPARE_KEY, message: `${COMPARE_KEY}: ${message}; no second arm is run.` },
+  });
+  if (raw.length > MAX_VALUE_LENGTH)
+    return fail(
+      `value is ${raw.length} characters long, more than the ${MAX_VALUE_LENGTH} allowed`,
+    );
+  if (raw === '' || raw === 'none') return { ok: true, spec: null };
+  const spec: Record<string, unknown> = {};
+  for (const token of raw.split(',')) {
+    const at = token.indexOf(':');
+    const [key, text] = at < 0 ? ['policy', token] : [token.slice(0, at), token.slice(at + 1)];
+    if (!COMPARE_SET.has(key)) {
+      if (FIELD_SET.has(key))
+        return fail(
+          `${key} cannot differ between the two arms (they share the seed, data, model, batch and probe); only ${COMPARE_FIELDS.join(', ')} can`,
+        );
+      return fail(
+        `${echo(key)} is not a field a second arm can change (${COMPARE_FIELDS.join(', ')})`,
+      );
+    }
+    if (key in spec) return fail(`${key} is given twice`);
+    const field = key as CompareField;
+    const value = coerce(field, text);
+    const checked = value === undefined ? null : SHAPE[field].safeParse(value);
+    if (!checked?.success) return fail(`${field} ${echo(text)} is not ${expected(field)}`);
+    spec[field] = checked.data;
+  }
+  return { ok: true, spec: spec as CompareSpec };
+}
+
+/**
+ * The `compare=` value of a spec: its policy first (alone when that is all), then the other
+ * fields as `field:value` in {@link COMPARE_FIELDS} order. `parseCompare(formatCompare(s))` is `s`.
+ */
+export function formatCompare(spec: CompareSpec | null): string {
+  if (!spec) return 'none';
+  const parts: string[] = [];
+  for (const f of COMPARE_FIELDS) {
+    const v = spec[f];
+    if (v === undefined) continue;
+    const text = formatField(v);
+    parts.push(f === 'policy' ? text : `${f}:${text}`);
+  }
+  return parts.length === 0 ? 'none' : parts.join(',');
+}
+
+/**
+ * Arm B's experiment: arm A's with the spec's fields, no logged changes and no autoplay (the
+ * page drives both arms). Same seed, data, model, batch and probe by construction.
+ */
+export function compareConfig(a: ExperimentConfig, spec: CompareSpec): ExperimentConfig {
+  return { ...a, ...spec, events: [], autoplay: false };
 }

@@ -26,6 +26,13 @@ export interface InitOptions {
    * most one per `AUTOSAVE_MIN_INTERVAL_MS`) and whenever training stops; 0 or absent: never.
    */
   autosaveEvery?: number | undefined;
+  /**
+   * Starts a fork (docs/checkpoints.md, "Forks"): the current run's checkpoint at evaluation step
+   * `step` (one the `checkpoints` message listed), its future dropped (`core/fork.ts` `asFork`),
+   * as a new run on the config it was taken with; its history up to `step` is posted as a
+   * resume's is. Takes the place of `resume`.
+   */
+  fork?: { step: number } | undefined;
 }
 
 /** Autosaves are at least this far apart (ms), however fast the evaluations come. */
@@ -41,7 +48,7 @@ export type ToWorker =
   | { type: 'step'; count: number }
   | { type: 'setParam'; name: LiveParam; value: number }
   | { type: 'override'; id: string; mode: ManualOverride | null }
-  | { type: 'export'; requestId: number }
+  | { type: 'export'; requestId: number; checkpoints?: boolean }
   | { type: 'dispose' };
 
 /**
@@ -162,6 +169,11 @@ export type FromWorker =
       /** Wall-clock ms the worker took to read it (weights and moments read back). */
       ms: number;
     }
+  /**
+   * The steps of the evaluations the worker keeps a checkpoint of (`CheckpointRing`): a fork
+   * (`init.fork`) can start from each. Posted after `ready` and whenever the list changes.
+   */
+  | { type: 'checkpoints'; steps: number[] }
   | { type: 'error'; code: TrainerErrorCode; message: string; fatal: boolean };
 
 export type TrainerErrorCode =

@@ -32,3 +32,21 @@ export class MemoryRunStore implements RunStore {
 export function quotaExceeded(): DOMException {
   return new DOMException('The quota has been exceeded.', 'QuotaExceededError');
 }
+
+/** A run-list store in memory, with IndexedDB's copy semantics. */
+export class MemoryRunListStore {
+  record: unknown = undefined;
+  saves = 0;
+  /** Set to make the next writes fail as a browser's would. */
+  failSave: (() => Error) | null = null;
+
+  load(): Promise<unknown> {
+    return Promise.resolve(structuredClone(this.record));
+  }
+  save(record: unknown): Promise<void> {
+    this.saves++;
+    if (this.failSave) return Promise.reject(this.failSave());
+    this.record = structuredClone(record);
+    return Promise.resolve();
+  }
+}

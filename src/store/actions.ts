@@ -41,6 +41,8 @@ import {
   saveCheckpoint,
   savesSettled,
 } from './autosave';
+import { compareLockstep, readCompareParam, startCompareArm } from './compare';
+import { withoutForkParams } from '../core/fork';
 
 const get = useLabStore.getState;
 const set = useLabStore.setState;
@@ -276,6 +278,8 @@ export function bootLab(
     ...Object.entries(parsed.extras).map(([k, v]): [string, string] => [k, v]),
   ];
   set({ settings: parsed.config, passThrough, page: parsed.flags });
+  // A second arm (`compare=`), started beside each run (`startRun`).
+  readCompareParam(page);
   if (parsed.errors.length > 0) {
     addErrors(
       parsed.errors.map((e) => ({
@@ -322,6 +326,7 @@ function ensureTrainer(): Trainer | null {
 function startRun(
   config: ExperimentConfig,
   resumed?: { checkpoint: RunCheckpoint; runId: string; startedAt: number },
+  fork?: { step: number },
 ): void {
   // The run being replaced goes to the run list, with the messages still buffered for it.
   keepRun(pickRunData(get().stash ?? liveData()), 'session');
@@ -338,6 +343,7 @@ function startRun(
     resumeOffer: null,
     lastSave: null,
     saveError: null,
+    scrubStep: null,
   }));
   const t = ensureTrainer();
   if (!t) {
@@ -346,9 +352,12 @@ function startRun(
   }
   set((s) => ({ pendingInits: s.pendingInits + 1 }));
   t.init(config, {
-    autosaveEvery: get().runStore ? AUTOSAVE_EVERY_EVALUATIONS : 0,
+    // Two arms are not autosaved (a save at every chunk end would slow the pair down).
+    autosaveEvery: get().runStore && !get().compare ? AUTOSAVE_EVERY_EVALUATIONS : 0,
     ...(resumed ? { resume: resumed.checkpoint } : {}),
+    ...(fork ? { fork } : {}),
   });
+  startCompareArm(config);
 }
 
 /**
@@ -401,6 +410,20 @@ export async function resumeSavedRun(id: string, play = true): Promise<boolean> 
   return ok;
 }
 
+/**
+ * Starts a fork (store/fork.ts): from the worker's checkpoint at `fork.step`, or from an imported
+ * run file's checkpoint (`resume`, already `asFork`ed). The run on screen goes to the run list, as
+ * with every new run.
+ */
+export function startFork(
+  config: ExperimentConfig,
+  from: { fork: { step: number } } | { resume: RunCheckpoint },
+): void {
+  set({ settings: config });
+  if ('fork' in from) startRun(config, undefined, from.fork);
+  else startRun(config, { checkpoint: from.resume, runId: newRunId(), startedAt: Date.now() });
+}
+
 /** Restarts from step 0 with the settings on screen (α, β as the sliders show them); the change log starts empty. */
 export function reset(): void {
   flushMessages();
@@ -408,6 +431,8 @@ export function reset(): void {
   // The live run's sliders (behind an imported run, its stash): pending values, else those in force.
   const run = s.stash ?? s;
   const [alpha, beta] = [shownParam(run, 'alpha'), shownParam(run, 'beta')];
+  // A new run from step 0 is no fork: the link drops `fork` and `parent` (store/fork.ts).
+  set({ passThrough: withoutForkParams(s.passThrough) });
   startRun({ ...s.settings, alpha, beta, events: [] });
 }
 
@@ -466,15 +491,24 @@ function heldForCost(action: 'play' | 'step'): boolean {
 }
 
 export function play(): void {
-  if (get().view === 'live' && !heldForCost('play')) trainer()?.play();
+  if (get().view !== 'live' || heldForCost('play')) return;
+  const pair = compareLockstep();
+  if (pair) pair.play();
+  else trainer()?.play();
 }
 
+/** Pauses the run (with a second arm: both, at the end of the chunk under way). */
 export function pause(): void {
-  trainer()?.pause();
+  const pair = compareLockstep();
+  if (pair) pair.pause();
+  else trainer()?.pause();
 }
 
 export function stepOnce(): void {
-  if (get().view === 'live' && !heldForCost('step')) trainer()?.step(1);
+  if (get().view !== 'live' || heldForCost('step')) return;
+  const pair = compareLockstep();
+  if (pair) pair.step(1);
+  else trainer()?.step(1);
 }
 
 /** The dialog's "Train anyway": the held-back action runs, and this config asks no more. */
@@ -484,7 +518,9 @@ export function confirmCost(): void {
   if (!c || !s.backend) return;
   set({ costConfirm: null, costAccepted: measureKey(s.runConfig, s.backend.backend) });
   if (get().view !== 'live') return;
-  if (c.action === 'play') trainer()?.play();
+  const pair = compareLockstep();
+  if (c.action === 'play') (pair ?? trainer())?.play();
+  else if (pair) pair.step(1);
   else trainer()?.step(1);
 }
 
@@ -531,8 +567,14 @@ export function dismissErrors(source?: ErrorSource): void {
   set((s) => ({ errors: source ? s.errors.filter((e) => e.source !== source) : [] }));
 }
 
-/** The live run as a run file. Rejects when the trainer does not answer within `timeoutMs`. */
-export async function exportRun(timeoutMs = 60_000): Promise<RunFile> {
+/**
+ * The live run as a run file (with `checkpoints`: the worker's checkpoints at evaluations too, for
+ * forks). Rejects when the trainer does not answer within `timeoutMs`.
+ */
+export async function exportRun(
+  timeoutMs = 60_000,
+  opts: { checkpoints?: boolean } = {},
+): Promise<RunFile> {
   const t = trainer();
   if (!t) throw new Error('no trainer is running');
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -543,7 +585,7 @@ export async function exportRun(timeoutMs = 60_000): Promise<RunFile> {
     );
   });
   try {
-    return await Promise.race([t.exportRun(), timeout]);
+    return await Promise.race([t.exportRun(opts), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -606,13 +648,14 @@ function showImportedData(data: RunData, name: string): void {
   flushMessages();
   keepRun(data, 'file', name);
   const s = get();
-  if (!s.stash) trainer()?.pause();
+  if (!s.stash) pause();
   set({
     stash: s.stash ?? pickRunData(s),
     ...data,
     view: 'imported',
     importedName: name,
     selectedModule: null,
+    scrubStep: null,
   });
 }
 
@@ -620,7 +663,14 @@ function showImportedData(data: RunData, name: string): void {
 export function backToLive(): void {
   const live = get().stash;
   if (!live) return;
-  set({ ...live, stash: null, view: 'live', importedName: null, selectedModule: null });
+  set({
+    ...live,
+    stash: null,
+    view: 'live',
+    importedName: null,
+    selectedModule: null,
+    scrubStep: null,
+  });
 }
 
 /** The run's own fields of the store state: every key a fresh run's data has. */

@@ -5,6 +5,7 @@
 import type { ExperimentConfig } from '../core/config';
 import type { RunFile } from '../core/runfile';
 import { loadModelView } from '../core/runfile';
+import { loadCheckpoint } from '../core/checkpoint-json';
 import type { FromWorker } from '../protocol/messages';
 import type { EvalColumn } from './evaluations-slice';
 import { initialEvaluationsState, reduceEvaluations } from './evaluations-slice';
@@ -99,6 +100,9 @@ export function runDataFromFile(run: RunFile): RunData {
       ? { step: run.modelView.step, view: loadModelView(run.modelView.view) }
       : null,
     medianStepMs: run.medianStepMs ?? null,
+    // An export "with checkpoints": forks can start from them (store/fork.ts).
+    checkpointSteps: run.checkpoints?.map((c) => c.step) ?? [],
+    fileCheckpoints: run.checkpoints?.map((c) => loadCheckpoint(c, run)) ?? null,
   };
 }
 

@@ -1,4 +1,5 @@
 /** Run/status slice: what the trainer runs, where, and how far it got. */
+import type { RunCheckpoint } from '../core/checkpoint';
 import type { ExperimentConfig, LiveParam } from '../core/config';
 import { FAMILIES } from '../core/families/descriptors';
 import type { MetricInfo, ModelView } from '../core/families/types';
@@ -67,6 +68,13 @@ export interface RunState {
   loading: LoadProgress | null;
   /** A step running for more than a second (the trainer's `busy`), until the next status. */
   busy: BusyInfo | null;
+  /**
+   * Steps of the evaluations a fork can start from (issue 11): the worker's checkpoint ring for
+   * the live run (`checkpoints` messages), the file's `checkpoints` for an imported run.
+   */
+  checkpointSteps: number[];
+  /** An imported run file's checkpoints (decoded, oldest first); null for the live run. */
+  fileCheckpoints: RunCheckpoint[] | null;
 }
 
 export function initialRunState(config: ExperimentConfig): RunState {
@@ -90,6 +98,8 @@ export function initialRunState(config: ExperimentConfig): RunState {
     modelView: null,
     loading: null,
     busy: null,
+    checkpointSteps: [],
+    fileCheckpoints: null,
   };
 }
 
@@ -143,6 +153,8 @@ export function reduceRun(s: RunState, msg: FromWorker): Partial<RunState> | nul
       return { modelView: { step: msg.step, view: msg.view } };
     case 'loading':
       return s.phase === 'starting' ? { loading: { ...msg.progress } } : null;
+    case 'checkpoints':
+      return { checkpointSteps: msg.steps.slice() };
     case 'validation':
     case 'evaluation':
     case 'decisions':

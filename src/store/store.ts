@@ -23,10 +23,21 @@ import type { SavedState } from './saved-slice';
 import { initialSavedState } from './saved-slice';
 import type { RunsState } from './runs-slice';
 import { initialRunsState } from './runs-slice';
+import type { ScrubState } from './scrub-slice';
+import { initialScrubState } from './scrub-slice';
+import type { CompareState } from './compare-slice';
+import { initialCompareState, releaseCompareLink } from './compare-slice';
 
 /** Everything that belongs to one run (cleared by Reset, replaced by an imported run file). */
 export type RunData = RunState & MetricsState & EvaluationsState;
-export type LabState = RunData & ControlsState & UiState & LinkState & SavedState & RunsState;
+export type LabState = RunData &
+  ControlsState &
+  UiState &
+  LinkState &
+  SavedState &
+  RunsState &
+  CompareState &
+  ScrubState;
 
 type Slice<T> = StateCreator<LabState, [], [], T>;
 
@@ -38,6 +49,8 @@ const createUiSlice: Slice<UiState> = () => initialUiState();
 const createLinkSlice: Slice<LinkState> = () => initialLinkState();
 const createSavedSlice: Slice<SavedState> = () => initialSavedState();
 const createRunsSlice: Slice<RunsState> = () => initialRunsState();
+const createCompareSlice: Slice<CompareState> = () => initialCompareState();
+const createScrubSlice: Slice<ScrubState> = () => initialScrubState();
 
 export const useLabStore = create<LabState>()((...a) => ({
   ...createRunSlice(...a),
@@ -48,6 +61,8 @@ export const useLabStore = create<LabState>()((...a) => ({
   ...createLinkSlice(...a),
   ...createSavedSlice(...a),
   ...createRunsSlice(...a),
+  ...createCompareSlice(...a),
+  ...createScrubSlice(...a),
 }));
 
 /**
@@ -55,9 +70,10 @@ export const useLabStore = create<LabState>()((...a) => ({
  * released: its pending commit cancelled, its messages no longer routed, the trainer disposed.
  */
 export function resetStore(): void {
-  const { link } = useLabStore.getState();
+  const { link, compareLink } = useLabStore.getState();
   useLabStore.setState(useLabStore.getInitialState(), true);
   if (link) releaseLink(link);
+  if (compareLink) releaseCompareLink(compareLink);
 }
 
 /**

@@ -19,14 +19,16 @@ import {
   MAX_VALUE_LENGTH,
   PAGE_FLAG_KEYS,
   pageFlagsToParams,
+  COMPARE_KEY,
 } from '../core/url';
 import type { LoggedEvent } from './run-slice';
 
 /**
- * URL keys read by the page itself, not experiment fields: `worker=0` (train on the main thread)
- * and the page flags (`present`, `hide`, `theme`; parsed by `parsePageFlags`).
+ * URL keys read by the page itself, not experiment fields: `worker=0` (train on the main thread),
+ * `compare=` (a second arm: `store/compare.ts`) and the page flags (`present`, `hide`, `theme`;
+ * parsed by `parsePageFlags`).
  */
-export const PAGE_PARAMS: ReadonlySet<string> = new Set(['worker', ...PAGE_FLAG_KEYS]);
+export const PAGE_PARAMS: ReadonlySet<string> = new Set(['worker', COMPARE_KEY, ...PAGE_FLAG_KEYS]);
 const FLAG_KEYS: ReadonlySet<string> = new Set(PAGE_FLAG_KEYS);
 
 /** Page entries other than the flags (kept in the link as they came). */

@@ -9,7 +9,9 @@ import { ErrorPanel } from './ErrorPanel';
 import { ExperimentSelects } from './ExperimentSelects';
 import { ExplainPanel } from './ExplainPanel';
 import { Header } from './Header';
-import { Heatmap } from './Heatmap';
+import { HeatmapCards } from './CompareHeatmap';
+import { ComparePanel } from './ComparePanel';
+import { CompareSelect } from './CompareSelect';
 import { ImportBanner } from './ImportBanner';
 import { LossChart } from './LossChart';
 import { ModelSection } from './ModelSection';
@@ -23,6 +25,7 @@ import { ReportPanel } from './ReportPanel';
 import { ResumeBanner } from './ResumeBanner';
 import { RunList } from './RunList';
 import { SavedRuns } from './SavedRuns';
+import { ScrubBar } from './ScrubBar';
 import { ShareBar } from './ShareBar';
 import { ShortcutSheet, useShortcuts } from './ShortcutSheet';
 import { SoftwareNotice } from './SoftwareNotice';
@@ -79,6 +82,7 @@ export function App() {
           </Part>
           <Part name="experiment">
             <ExperimentSelects />
+            <CompareSelect />
           </Part>
           <Part name="model">
             <ModelSection />
@@ -86,9 +90,9 @@ export function App() {
           <Part name="share">
             <ShareBar />
           </Part>
-          <PanelBoundary name="saved runs">
+          <Part name="saved">
             <SavedRuns />
-          </PanelBoundary>
+          </Part>
         </aside>
         <main className="content">
           <PanelBoundary name="story">
@@ -97,20 +101,26 @@ export function App() {
           <Part name="compute">
             <ComputeCounter />
           </Part>
+          <Part name="compare">
+            <ComparePanel />
+          </Part>
           <Part name="loss">
             <LossChart />
           </Part>
-          <PanelBoundary name="run list">
+          <Part name="runs">
             <RunList />
-          </PanelBoundary>
+          </Part>
           <Part name="report">
             <ReportPanel />
           </Part>
           <Part name="view">
             <ModelViewPanel />
           </Part>
+          <PanelBoundary name="scrub">
+            <ScrubBar />
+          </PanelBoundary>
           <Part name="heatmap">
-            <Heatmap />
+            <HeatmapCards />
           </Part>
           {selected !== null && (
             <PanelBoundary name="drill-down">

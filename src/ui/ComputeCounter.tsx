@@ -8,6 +8,52 @@ import { ComputeSplitView } from './ComputeSplit';
 import { savingStat } from './compute-text';
 
 /**
+ * Live A/B: both arms' cumulative charged FLOPs and measured ms per step, side by side. The ms is
+ * the worker's median step time (as for a single run) and, in brackets, the wall-clock per step
+ * in lockstep, waits for the other arm excluded.
+ */
+function CompareCompute({ compact }: { compact: boolean }) {
+  const s = useLabStore(
+    useShallow((st) => ({
+      metrics: st.metrics,
+      evaluations: st.evaluations,
+      flopsPerEvaluation: st.flopsPerEvaluation,
+      medianStepMs: st.medianStepMs,
+      b: st.compareRun,
+      lockstep: st.lockstep,
+      policyA: st.runConfig.policy,
+    })),
+  );
+  const { b, lockstep } = s;
+  if (!b || !lockstep) return null;
+  const a = s;
+  const arms = [
+    { name: `A · ${getPolicy(s.policyA).label}`, d: a, i: 0 as const },
+    { name: `B · ${getPolicy(b.runConfig.policy).label}`, d: b, i: 1 as const },
+  ];
+  return (
+    <div className="stats compare-compute" data-testid="compute.compare">
+      {arms.map(({ name, d, i }) => {
+        const c = computeSummary(d);
+        const tag = i === 0 ? 'A' : 'B';
+        return (
+          <div className="stat" key={tag}>
+            <span className="stat-label">{name}</span>
+            <span className="stat-value" data-testid={`compute.arm${tag}`} data-flops={c.charged}>
+              {formatFlops(c.charged)}
+            </span>
+            <span className="stat-note" data-testid={`compute.arm${tag}.ms`}>
+              {formatMs(d.medianStepMs)}/step ({formatMs(lockstep.msPerStep[i])} in lockstep)
+              {compact ? '' : ` after ${formatCount(c.steps)} steps`}
+            </span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+/**
  * Charged FLOPs vs vanilla for the same steps, and the measured step time: side by side; then
  * both split by part (forward, input and weight gradients, optimizer, mNTK evaluations).
  */
@@ -93,6 +139,7 @@ export function ComputeCounter({ compact = false }: { compact?: boolean }) {
           </span>
         </div>
       </div>
+      <CompareCompute compact={compact} />
       {compact ? null : split ? (
         <ComputeSplitView split={split} policy={policy} />
       ) : (

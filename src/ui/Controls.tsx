@@ -2,6 +2,7 @@ import { useRef } from 'react';
 import type { MouseEvent as ReactMouseEvent, RefObject } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { pause, play, reset, stepOnce } from '../store/actions';
+import { isTraining } from '../store/compare';
 import { useLabStore } from '../store/store';
 
 /**
@@ -45,7 +46,7 @@ function RunButton(props: {
  */
 export function Controls({ compact = false }: { compact?: boolean }) {
   const s = useLabStore(
-    useShallow((st) => ({ running: st.running, phase: st.phase, view: st.view })),
+    useShallow((st) => ({ running: isTraining(st), phase: st.phase, view: st.view })),
   );
   const playRef = useRef<HTMLButtonElement>(null);
   const pauseRef = useRef<HTMLButtonElement>(null);

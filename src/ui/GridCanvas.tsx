@@ -50,6 +50,8 @@ interface Props {
   marks?: readonly number[];
   /** Receives what the canvas was last drawn from, for the PNG and SVG exports. */
   pictureRef?: RefObject<GridPicture | null> | undefined;
+  /** The scrub cursor's evaluation step (issue 11), its column highlighted; null: none. */
+  scrubStep?: number | null;
 }
 
 /**
@@ -72,6 +74,7 @@ export function GridCanvas({
   roomy = false,
   marks = NO_MARKS,
   pictureRef,
+  scrubStep = null,
 }: Props) {
   const [wrapRef, width] = useElementWidth<HTMLDivElement>();
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -149,6 +152,9 @@ export function GridCanvas({
     width: Math.max(1, Math.round(layout.cellW)) + 4,
     height: layout.rowH + 4,
   };
+  // The scrubbed evaluation's column: the first whose (last) evaluation is at or after it.
+  const scrubIndex = scrubStep === null ? -1 : evaluations.findIndex((e) => e.step === scrubStep);
+  const scrubColumn = scrubIndex < 0 ? -1 : layout.columns.findIndex((i) => i >= scrubIndex);
   return (
     <div className="grid-wrap" ref={wrapRef}>
       <canvas
@@ -184,6 +190,20 @@ export function GridCanvas({
           data-testid="grid.cursor"
           aria-hidden="true"
           style={cursorBox}
+        />
+      )}
+      {scrubColumn >= 0 && (
+        <div
+          className="grid-scrub"
+          data-testid="grid.scrub"
+          data-step={scrubStep ?? ''}
+          aria-hidden="true"
+          style={{
+            left: Math.round(GUTTER + scrubColumn * layout.cellW) - 2,
+            top: -2,
+            width: Math.max(1, Math.round(layout.cellW)) + 4,
+            height: layout.height + 4,
+          }}
         />
       )}
       {evaluations.length === 0 && <p className="grid-empty">{empty}</p>}

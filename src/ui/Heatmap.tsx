@@ -15,12 +15,20 @@ import { moduleWords } from './model-words';
 import { Term } from './Term';
 import { usePalette } from './theme';
 
-/** λmax of every module at every evaluation, on a log colour scale. */
-export function Heatmap() {
+/**
+ * λmax of every module at every evaluation, on a log colour scale. `range` (Live A/B: the range
+ * over both arms, so the two heatmaps share one colour scale) replaces the run's own range;
+ * `arm` names the run in the title when two are shown.
+ */
+export function Heatmap({
+  range: sharedRange,
+  arm,
+}: { range?: [number, number] | null; arm?: string } = {}) {
   const { modules } = useModuleRows();
   const { evaluations, K, model, modules: selection, fc } = useGridData();
   const words = moduleWords(model, selection, fc);
-  const range = useMemo(() => positiveRange(evaluations.map((e) => e.lambdaMax)), [evaluations]);
+  const ownRange = useMemo(() => positiveRange(evaluations.map((e) => e.lambdaMax)), [evaluations]);
+  const range = sharedRange === undefined ? ownRange : sharedRange;
   const palette = usePalette();
   const scale = useMemo(() => lambdaScale(range, palette.noValue), [range, palette.noValue]);
   const draw = useCallback(
@@ -52,7 +60,9 @@ export function Heatmap() {
   return (
     <section className="card" data-testid="chart.heatmap" aria-labelledby="heatmap-title">
       <header className="card-head">
-        <h2 id="heatmap-title">λmax of each {words.one}&apos;s mNTK</h2>
+        <h2 id="heatmap-title">
+          λmax of each {words.one}&apos;s mNTK{arm ? ` · ${arm}` : ''}
+        </h2>
         <p className="card-sub">
           Rows: {words.many} ({words.rows}). Columns: <Term term="evaluation">evaluations</Term>,
           every K = {K} steps. Colour: λmax on a log scale.

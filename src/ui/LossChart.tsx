@@ -10,6 +10,7 @@ import {
   YAxis,
 } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
+import { getPolicy } from '../core/policies/registry';
 import { metricsCsv } from '../export/csv';
 import type { LegendItem } from '../export/svg-doc';
 import {
@@ -48,14 +49,22 @@ interface Overlay {
   otherMetric: boolean;
 }
 
-/** The runs ticked in the run list, as chart lines in the chart's x and y scales. */
+/** The overlay key of the second run (Live A/B); run ids are `run-<seq>`, the live one `live`. */
+const COMPARE_OVERLAY = 'compare';
+
+/**
+ * The second run (Live A/B) and the runs ticked in the run list, as chart lines in the chart's
+ * x and y scales.
+ */
 function useOverlays(smoothing: number, logLoss: boolean, x: ChartX): Overlay[] {
-  const { runs, overlaid, stash, metricName } = useLabStore(
+  const { runs, overlaid, stash, metricName, compareRun, view } = useLabStore(
     useShallow((s) => ({
       runs: s.runs,
       overlaid: s.overlaid,
       stash: s.stash,
       metricName: s.metric.name,
+      compareRun: s.compareRun,
+      view: s.view,
     })),
   );
   const palette = usePalette();
@@ -80,6 +89,19 @@ function useOverlays(smoothing: number, logLoss: boolean, x: ChartX): Overlay[] 
         otherMetric,
       });
     };
+    // Arm B beside the live run (not over an imported run: it is the live run's partner).
+    if (compareRun && view === 'live') {
+      const { loss, validation } = runCurves(compareRun);
+      const policy = getPolicy(compareRun.runConfig.policy);
+      add(
+        COMPARE_OVERLAY,
+        `B · ${policy.label} (Live A/B)`,
+        policy.plot.colour,
+        loss,
+        validation,
+        compareRun.metric.name,
+      );
+    }
     for (const id of overlaid) {
       if (id === LIVE_KEY) {
         if (!stash) continue;
@@ -98,7 +120,7 @@ function useOverlays(smoothing: number, logLoss: boolean, x: ChartX): Overlay[] 
       if (r) add(r.id, r.name, overlayColour(palette, r.seq), r.loss, r.validation, r.metric.name);
     }
     return out;
-  }, [runs, overlaid, stash, metricName, palette, smoothing, logLoss, x]);
+  }, [runs, overlaid, stash, metricName, compareRun, view, palette, smoothing, logLoss, x]);
 }
 
 /**
@@ -260,7 +282,9 @@ export function LossChart() {
             ' Long runs show each interval’s lowest and highest raw loss, so spikes stay visible.'}
           {marks.length > 0 &&
             ' Dashed pink lines: slider moves and overrides, at the step they took effect (see Changes).'}
-          {overlays.length > 0 &&
+          {overlays.some((o) => o.key === COMPARE_OVERLAY) &&
+            ' The second run of the Live A/B is drawn in its policy’s colour.'}
+          {overlays.some((o) => o.key !== COMPARE_OVERLAY) &&
             ' Runs ticked in the run list are drawn in their colours: loss solid, validation dashed.'}
           {otherMetric.length > 0 &&
             ` Not drawn: the validation of ${otherMetric.join(', ')} (another metric).`}
@@ -431,7 +455,7 @@ export function LossChart() {
                   dot={false}
                   isAnimationActive={false}
                   connectNulls
-                  className="overlay-line"
+                  className={`overlay-line overlay-${o.key}`}
                 />
               ),
               o.val.length > 0 && (
@@ -447,7 +471,7 @@ export function LossChart() {
                   dot={{ r: 2 }}
                   isAnimationActive={false}
                   connectNulls
-                  className="overlay-line"
+                  className={`overlay-line overlay-${o.key}`}
                 />
               ),
             ])}

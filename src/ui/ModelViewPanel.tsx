@@ -1,6 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { ModelView } from '../core/families/types';
 import { useLabStore } from '../store/store';
+import { shownScrubStep } from '../store/scrub-slice';
 import { BoundaryView } from './BoundaryView';
 import { NetworkDiagram } from './NetworkDiagram';
 import { formatPercent } from '../report/format';
@@ -123,7 +124,12 @@ const TITLES: Record<ModelView['kind'], string> = {
 
 /** The model-specific view pushed by the trainer, when the model has one. */
 export function ModelViewPanel() {
-  const { modelView } = useLabStore(useShallow((s) => ({ modelView: s.modelView })));
+  const { modelView, scrub } = useLabStore(
+    useShallow((s) => ({
+      modelView: s.modelView,
+      scrub: shownScrubStep(s.scrubStep, s.evaluations),
+    })),
+  );
   if (!modelView) return null;
   const { view, step } = modelView;
   return (
@@ -136,6 +142,13 @@ export function ModelViewPanel() {
       <header className="card-head">
         <h2 id="model-view-title">{TITLES[view.kind]}</h2>
         <p className="card-sub">At step {step}.</p>
+        {scrub !== null && scrub !== step && (
+          // Views are not kept per evaluation (each is a full picture of the model): said plainly.
+          <p className="note" data-testid="view.scrub-note">
+            The view at step {scrub} (the scrubbed evaluation) is not kept; this is the latest, at
+            step {step}.
+          </p>
+        )}
       </header>
       {view.kind === 'boundary' && (
         <div className="boundary-row">

@@ -4,6 +4,7 @@ import { strideIndices } from '../store/metrics';
 import { overrideModule, selectModule } from '../store/actions';
 import { moduleLabel, REASON_WORDS } from '../store/selectors';
 import { useLabFields } from '../store/store';
+import { evaluationIndex, shownScrubStep } from '../store/scrub-slice';
 import { formatValue } from '../report/format';
 import type { DecisionReason } from '../core/types';
 import { CHART_A11Y, chartMargin, kernelValueAxis, stepAxis, valueTooltip } from './chart-props';
@@ -21,17 +22,21 @@ export function ModuleDrilldown() {
     'runConfig',
     'view',
     'modelView',
+    'scrubStep',
   );
+  // The scrub cursor's evaluation (issue 11); null: the newest, as before.
+  const scrub = shownScrubStep(s.scrubStep, s.evaluations);
   const [ref, width] = useElementWidth<HTMLDivElement>(600);
   const row = s.modules.findIndex((m) => m.id === s.selectedModule);
   const module = s.modules[row];
   const latest = useMemo(() => {
+    if (scrub !== null) return s.evaluations[evaluationIndex(s.evaluations, scrub)];
     for (let i = s.evaluations.length - 1; i >= 0; i--) {
       const e = s.evaluations[i];
       if (e?.spectra) return e;
     }
     return undefined;
-  }, [s.evaluations]);
+  }, [s.evaluations, scrub]);
   const spectrum = useMemo(() => {
     if (!latest?.spectra || row < 0) return [];
     const n = latest.spectra.length / Math.max(1, s.modules.length);
@@ -51,7 +56,7 @@ export function ModuleDrilldown() {
     [s.evaluations, row],
   );
   if (!module) return null;
-  const last = s.evaluations[s.evaluations.length - 1];
+  const last = scrub !== null ? latest : s.evaluations[s.evaluations.length - 1];
   const reason = last?.reasons[row];
   const half = Math.max(260, Math.floor((width - 24) / 2));
   return (
@@ -113,11 +118,17 @@ export function ModuleDrilldown() {
           </div>
         )}
         <div>
-          <dt>now</dt>
+          <dt>{scrub !== null ? `at step ${scrub}` : 'now'}</dt>
           <dd className="small">{reason ? REASON_WORDS[reason] : '—'}</dd>
         </div>
       </dl>
       {s.view === 'live' && <OverrideButtons id={module.id} reason={reason} />}
+      {scrub !== null && latest && !latest.spectra && (
+        <p className="note" data-testid="drill.no-spectrum">
+          The spectrum at step {scrub} is not kept (the last 64 evaluations keep theirs); λmax, the
+          effective rank and the decision are.
+        </p>
+      )}
       <div ref={ref} className="drill-charts">
         <SpectrumChart width={half} data={spectrum} step={latest?.step} />
         <TrajectoryChart width={half} data={trajectory} />

@@ -9,6 +9,7 @@ import { useGridData, useModuleRows } from './module-rows';
 import { MAX_GRID_HEIGHT } from './grid';
 import { presenterGridHeight, useViewportHeight } from './presenter';
 import { useLabStore } from '../store/store';
+import { shownScrubStep } from '../store/scrub-slice';
 
 /** A module × evaluation grid of the run (heatmap, timeline): a row click opens the module. */
 export function ModuleGrid(props: {
@@ -23,6 +24,7 @@ export function ModuleGrid(props: {
   const changes = useChangeMarks();
   const marks = useMemo(() => changes.map((m) => m.step), [changes]);
   const present = useLabStore((s) => s.page.present);
+  const scrubStep = useLabStore((s) => s.scrubStep);
   const viewport = useViewportHeight();
   return (
     <GridCanvas
@@ -38,6 +40,7 @@ export function ModuleGrid(props: {
       maxHeight={present ? presenterGridHeight(viewport) : MAX_GRID_HEIGHT}
       roomy={present}
       marks={marks}
+      scrubStep={shownScrubStep(scrubStep, evaluations)}
     />
   );
 }

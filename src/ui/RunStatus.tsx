@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useLabFields, useLabStore } from '../store/store';
+import { isTraining } from '../store/compare';
 import type { BusyInfo, LoadProgress } from '../protocol/messages';
 import { busyText } from './busy-text';
 import { formatCount, formatFlops } from '../report/format';
@@ -99,7 +100,10 @@ export function RunStatus() {
     'runConfig',
     'loading',
     'busy',
+    'lockstep',
   );
+  // Two arms (Live A/B) train chunk by chunk: between chunks arm A's own loop is idle.
+  const running = isTraining(s);
   const busy = s.view === 'live' ? s.busy : null;
   const state =
     s.view === 'imported'
@@ -108,7 +112,7 @@ export function RunStatus() {
         ? 'starting…'
         : s.phase === 'failed'
           ? 'stopped by an error'
-          : s.running
+          : running
             ? 'training'
             : s.runConfig.stopAt > 0 && s.step === s.runConfig.stopAt
               ? `paused at stopAt = ${s.runConfig.stopAt}`
@@ -126,7 +130,7 @@ export function RunStatus() {
         <span className="step-label">step</span>{' '}
         <span className="step-value">{formatCount(s.step)}</span>
       </span>
-      <span className={`state state-${s.running ? 'running' : s.phase}`}>{state}</span>
+      <span className={`state state-${running ? 'running' : s.phase}`}>{state}</span>
       {s.loading && s.phase === 'starting' && <LoadingBar progress={s.loading} />}
       {busy && <Busy busy={busy} />}
       {s.view === 'live' && s.phase === 'ready' && <Estimate />}

@@ -9,6 +9,7 @@ import {
   togglePresenter,
 } from '../store/actions';
 import { useLabStore } from '../store/store';
+import { isTraining } from '../store/compare';
 import type { LiveParam } from '../core/config';
 import type { ShortcutAction } from './shortcuts';
 import { GRID_KEYS, LIVE_SLIDERS, SHORTCUTS, shortcutFor } from './shortcuts';
@@ -26,11 +27,11 @@ function run(action: ShortcutAction): void {
   const canTrain = st.view === 'live' && st.phase === 'ready';
   switch (action) {
     case 'play-pause':
-      if (st.running) pause();
+      if (isTraining(st)) pause();
       else if (canTrain) play();
       return;
     case 'step':
-      if (canTrain && !st.running) stepOnce();
+      if (canTrain && !isTraining(st)) stepOnce();
       return;
     case 'reset':
       reset();

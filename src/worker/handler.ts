@@ -39,7 +39,11 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
           loop.fail('config', text, true);
           return;
         }
-        return loop.init(msg.config, { resume: msg.resume, autosaveEvery: msg.autosaveEvery });
+        return loop.init(msg.config, {
+          resume: msg.resume,
+          autosaveEvery: msg.autosaveEvery,
+          fork: msg.fork,
+        });
       case 'play':
         return loop.play();
       case 'pause':
@@ -51,7 +55,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
       case 'override':
         return loop.override(msg.id, msg.mode);
       case 'export':
-        return loop.exportRun(msg.requestId);
+        return loop.exportRun(msg.requestId, msg.checkpoints === true);
       case 'dispose':
         return loop.dispose();
       default:

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { now } from '../core/clock';
 import type { RunCheckpoint } from '../core/checkpoint';
-import type { Divergence } from '../core/divergence';
+import type { Divergence, GuardState } from '../core/divergence';
 import { DivergenceGuard } from '../core/divergence';
 import type { FlopSplits } from '../core/flops';
 import type { RunFile } from '../core/runfile';
@@ -12,6 +12,14 @@ import type { Post } from './handler';
 const PUSH_INTERVAL_MS = 200;
 /** Step-time samples kept for the median. */
 const TIMING_WINDOW = 50;
+
+/** The metrics logs' lengths and the guard's memory at a checkpoint (`MetricsPump.mark`). */
+export interface MetricsMark {
+  metrics: number;
+  validations: number;
+  guard: GuardState;
+  medianStepMs: number | null;
+}
 
 interface PendingStep {
   step: number;
@@ -157,6 +165,43 @@ export class MetricsPump {
       validation: { step: Int32Array.from(v.step), value: Float64Array.from(v.perplexity) },
       guard: this.guard.state(),
       medianStepMs: this.median(),
+    };
+  }
+
+  /**
+   * Where the logs are now (entries pushed, validations) and the guard's memory: with
+   * `checkpointAt`, the checkpoint's metrics part as `checkpoint()` would have given it here,
+   * without copying the logs now (the checkpoint ring marks every evaluation). Flush first.
+   */
+  mark(): MetricsMark {
+    return {
+      metrics: this.log.step.length,
+      validations: this.validations.step.length,
+      guard: this.guard.state(),
+      medianStepMs: this.median(),
+    };
+  }
+
+  /** The checkpoint's metrics part at `mark` (the logs only grow until `reset` or `restore`). */
+  checkpointAt(
+    mark: MetricsMark,
+  ): Pick<RunCheckpoint, 'metrics' | 'validation' | 'guard' | 'medianStepMs'> {
+    const m = this.log;
+    const v = this.validations;
+    const n = mark.metrics;
+    return {
+      metrics: {
+        step: Int32Array.from(m.step.slice(0, n)),
+        loss: Float32Array.from(m.loss.slice(0, n)),
+        flops: Float64Array.from(m.flops.slice(0, n)),
+        vanillaFlops: Float64Array.from(m.vanillaFlops.slice(0, n)),
+      },
+      validation: {
+        step: Int32Array.from(v.step.slice(0, mark.validations)),
+        value: Float64Array.from(v.perplexity.slice(0, mark.validations)),
+      },
+      guard: { ...mark.guard },
+      medianStepMs: mark.medianStepMs,
     };
   }
 

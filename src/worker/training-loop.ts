@@ -21,6 +21,22 @@ import type { FromWorker, InitOptions, TrainerErrorCode } from '../protocol/mess
 import { AUTOSAVE_MIN_INTERVAL_MS, BUSY_AFTER_MS, PROTOCOL_VERSION } from '../protocol/messages';
 import type { HandlerDeps, Post } from './handler';
 import { MetricsPump } from './metrics-pump';
+import type { MetricsMark } from './metrics-pump';
+import { CheckpointRing } from './checkpoint-ring';
+import type { DeviceCheckpoint } from '../core/session';
+import { asFork } from '../core/fork';
+import { checkpointsToSave } from '../core/checkpoint-json';
+
+/** A checkpoint the ring keeps: the Session's on the device, the metrics' as a mark. */
+interface ForkPoint {
+  readonly step: number;
+  readonly bytes: number;
+  readonly session: DeviceCheckpoint;
+  readonly metrics: MetricsMark;
+  readonly config: ExperimentConfig;
+  readonly backend: { backend: string; adapter: string };
+  dispose(): void;
+}
 
 /** An error's message, whatever was thrown. */
 export function messageOf(e: unknown): string {
@@ -100,6 +116,8 @@ export class TrainingLoop {
    * off), those run since the last one, when it was posted and at which step.
    */
   private autosave = { every: 0, evaluations: 0, at: -Infinity, step: -1 };
+  /** Checkpoints at evaluations, on the device, for forks and exports (`CheckpointRing`). */
+  readonly ring = new CheckpointRing<ForkPoint>();
 
   constructor(
     private readonly post: Post,
@@ -135,6 +153,17 @@ export class TrainingLoop {
     this.stepsToRun = 0;
     if (this.looping) await this.looping.catch(() => undefined);
     this.looping = null;
+    // A fork reads its checkpoint before the run it comes from is dropped (its metrics too).
+    if (opts.fork) {
+      const point = this.ring.get(opts.fork.step);
+      if (!point) {
+        this.fail('config', `There is no checkpoint at step ${opts.fork.step} to fork from.`, true);
+        return;
+      }
+      opts = { ...opts, resume: asFork(await this.readPoint(point)) };
+      config = opts.resume!.config;
+      this.ring.keepUpTo(opts.fork!.step);
+    } else this.ring.clear();
     this.metrics.reset();
     this.session?.dispose();
     this.session = null;
@@ -161,6 +190,7 @@ export class TrainingLoop {
       this.metrics.restore(resume);
       this.postRestored(this.session, resume);
     }
+    this.post({ type: 'checkpoints', steps: this.ring.steps() });
     for (const e of this.session.ignoredEvents) {
       this.post({
         type: 'error',
@@ -282,8 +312,11 @@ export class TrainingLoop {
     });
   }
 
-  /** The run so far as a run file, read between two steps. */
-  async exportRun(requestId: number): Promise<void> {
+  /**
+   * The run so far as a run file, read between two steps; with `checkpoints`, the ring's
+   * checkpoints too (read back now; the newest that fit, `checkpointsToSave`).
+   */
+  async exportRun(requestId: number, checkpoints = false): Promise<void> {
     const s = this.session;
     const b = this.backend;
     if (!s || !b) {
@@ -297,10 +330,13 @@ export class TrainingLoop {
       // The model's view at the exported weights and the measured step time, so an import
       // shows what the page showed (docs/run-format.md).
       const view = await s.task.view?.();
+      const points: RunCheckpoint[] = [];
+      if (checkpoints) for (const p of this.ring.all()) points.push(await this.readPoint(p));
       return {
         ...file,
         ...(view ? { modelView: { step: s.step, view: saveModelView(view) } } : {}),
         medianStepMs: this.metrics.median(),
+        ...(checkpoints ? { checkpoints: checkpointsToSave(points) } : {}),
       };
     });
     this.post({ type: 'exported', requestId, run });
@@ -310,6 +346,7 @@ export class TrainingLoop {
     this.disposed = true;
     this.generation++;
     this.running = false;
+    this.ring.clear();
     this.session?.dispose();
     this.session = null;
   }
@@ -386,6 +423,9 @@ export class TrainingLoop {
           stopped = true;
           break;
         }
+        // A checkpoint for forks at every evaluation, before it (as autosave's): the losses were
+        // just read back (the guard), so the metrics reach this step.
+        if (run.evaluationDue() && !this.metrics.hasPending()) this.keepForkPoint(run);
         // Autosave at an evaluation boundary, before the evaluation (so S is a multiple of K).
         if (run.evaluationDue() && this.autosaveDue())
           await this.saveCheckpoint(run, 'evaluations');
@@ -470,6 +510,40 @@ export class TrainingLoop {
     this.autosave = { ...this.autosave, evaluations: 0, at: now(), step: checkpoint.session.step };
     const ms = now() - t0;
     this.post({ type: 'checkpoint', reason, checkpoint, ms }, checkpointBuffers(checkpoint));
+  }
+
+  /**
+   * Keeps the run at this evaluation boundary in the ring, on the device (no readback: tensor
+   * copies and the metrics logs' lengths), and tells the page which steps it can fork from.
+   */
+  private keepForkPoint(s: Session): void {
+    const b = this.backend;
+    if (!b || this.session !== s || this.ring.get(s.step)) return;
+    const session = s.deviceCheckpoint();
+    const point: ForkPoint = {
+      step: s.step,
+      bytes: session.bytes,
+      session,
+      metrics: this.metrics.mark(),
+      config: s.config,
+      backend: { backend: b.backend, adapter: b.adapter },
+      dispose: () => session.dispose(),
+    };
+    this.ring.add(point);
+    this.post({ type: 'checkpoints', steps: this.ring.steps() });
+  }
+
+  /** A ring checkpoint as a whole run checkpoint (the readback). */
+  private async readPoint(p: ForkPoint): Promise<RunCheckpoint> {
+    return {
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      createdAt: new Date().toISOString(),
+      config: p.config,
+      backend: p.backend,
+      session: await p.session.read(),
+      ...this.metrics.checkpointAt(p.metrics),
+    };
   }
 
   /** Posts `busy` while the step in progress has run longer than `BUSY_AFTER_MS`. */

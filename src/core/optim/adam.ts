@@ -15,6 +15,15 @@ export interface AdamSlotData {
   t: number;
 }
 
+/** Adam's state kept on the device (`FusedAdam.snapshot`). */
+export interface AdamSnapshot {
+  /** The state of the variables named (in that order) as `exportSlots` gives it: a readback. */
+  read(names: readonly string[]): Promise<(AdamSlotData | null)[]>;
+  /** Bytes the copies hold on the device. */
+  bytes(): number;
+  dispose(): void;
+}
+
 interface SlotState {
   /** First and second moment estimates, flat; kept while the variable is frozen. */
   m: tf.Tensor1D;
@@ -148,6 +157,64 @@ export class FusedAdam {
       }
     }
     return out;
+  }
+
+  /**
+   * The state as device copies, read back only when asked (`AdamSnapshot.read`): the worker's
+   * checkpoint ring (forks). `tf.clone` shares the buffer without copying it, which is exact
+   * because `apply` replaces the flat moments and the slots, never writes into them.
+   */
+  snapshot(): AdamSnapshot {
+    const flat =
+      this.flatM && this.flatV
+        ? {
+            m: tf.clone(this.flatM),
+            v: tf.clone(this.flatV),
+            active: this.active.map((v) => ({ name: v.name, size: v.size })),
+          }
+        : null;
+    const inFlat = new Set(flat?.active.map((a) => a.name) ?? []);
+    const slots = new Map<string, { m: tf.Tensor | null; v: tf.Tensor | null; t: number }>();
+    for (const [name, s] of this.slots) {
+      const frozen = !inFlat.has(name);
+      slots.set(name, {
+        m: frozen ? tf.clone(s.m) : null,
+        v: frozen ? tf.clone(s.v) : null,
+        t: s.t,
+      });
+    }
+    const read = async (names: readonly string[]): Promise<(AdamSlotData | null)[]> => {
+      const data = flat ? await Promise.all([flat.m.data(), flat.v.data()]) : null;
+      const offset = new Map<string, [number, number]>();
+      let at = 0;
+      for (const a of flat?.active ?? []) {
+        offset.set(a.name, [at, a.size]);
+        at += a.size;
+      }
+      const out: (AdamSlotData | null)[] = [];
+      for (const name of names) {
+        const s = slots.get(name);
+        const o = offset.get(name);
+        if (!s) out.push(null);
+        else if (o && data) {
+          const [m, v] = data as [Float32Array, Float32Array];
+          out.push({ m: m.slice(o[0], o[0] + o[1]), v: v.slice(o[0], o[0] + o[1]), t: s.t });
+        } else {
+          const m = Float32Array.from((await s.m!.data()) as Float32Array);
+          out.push({ m, v: Float32Array.from((await s.v!.data()) as Float32Array), t: s.t });
+        }
+      }
+      return out;
+    };
+    const tensors = (): tf.Tensor[] => [
+      ...(flat ? [flat.m, flat.v] : []),
+      ...[...slots.values()].flatMap((s) => (s.m && s.v ? [s.m, s.v] : [])),
+    ];
+    return {
+      read,
+      bytes: () => tensors().reduce((a, t) => a + t.size * 4, 0),
+      dispose: () => tensors().forEach((t) => t.dispose()),
+    };
   }
 
   /**
