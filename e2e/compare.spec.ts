@@ -84,6 +84,24 @@ test('a compare=vanilla link trains both arms in lockstep, draws both, and repla
   await expect(page.getByTestId('compare.sentence')).toContainText(/At .*FLOP, MAT's validation/);
   await expect(page.getByTestId('compare.state')).toContainText(`Both paused at step ${stopAt}`);
 
+  // SCREENSHOTS=1 writes docs/screenshots/live-ab.png: the panel, the overlay and both heatmaps.
+  if (process.env.SCREENSHOTS === '1') {
+    const top = (await page.getByTestId('compare.panel').boundingBox())!;
+    const heat = (await page.getByTestId('compare.heatmaps').boundingBox())!;
+    const scrollY = await page.evaluate(() => window.scrollY);
+    mkdirSync('docs/screenshots', { recursive: true });
+    await page.screenshot({
+      path: 'docs/screenshots/live-ab.png',
+      clip: {
+        x: top.x,
+        y: top.y + scrollY,
+        width: top.width,
+        height: heat.y + heat.height - top.y,
+      },
+      fullPage: true,
+    });
+  }
+
   // The address holds both arms; opening it again reproduces both.
   const url = page.url();
   expect(new URL(url).searchParams.get('compare')).toBe('vanilla');
@@ -112,6 +130,11 @@ test('the Compare with select starts a second arm and keeps it in the link; none
   await page.getByTestId('compare.select').selectOption('none');
   await expect.poll(() => compare(page)).toBeNull();
   await expect.poll(() => new URL(page.url()).searchParams.has('compare')).toBe(false);
+  // The ended arm B is kept in the run list, like a replaced arm A.
+  const kept = page.getByTestId('panel.runs').locator('tr[data-shown="kept"]');
+  await expect(kept.filter({ hasText: 'Live A/B, arm B' })).toContainText(
+    'random (matched) · seed 1',
+  );
 });
 
 /**

@@ -511,6 +511,7 @@ export const HIDE_KEYS = [
   'runs',
   'report',
   'view',
+  'scrub',
   'heatmap',
   'timeline',
   'explain',

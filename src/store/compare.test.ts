@@ -6,8 +6,8 @@ import { presetConfig } from '../core/presets';
 import { nodeDeps } from '../node/deps';
 import type { FromWorker } from '../protocol/messages';
 import { createHandler } from '../worker/handler';
-import { bootLab, flushMessages, pause, play, stepOnce } from './actions';
-import { flushCompare } from './compare';
+import { bootLab, flushMessages, pause, play, reset, stepOnce } from './actions';
+import { ARM_B_ORIGIN, chooseCompare, flushCompare } from './compare';
 import { Lockstep, nextBoundary } from './compare-lockstep';
 import type { LockstepView } from './compare-lockstep';
 import type { LabState } from './store';
@@ -253,6 +253,25 @@ describe('a compare= link in the store (both arms from one link)', () => {
     // through their policies: vanilla's charged FLOPs are its vanilla FLOPs.
     const m = b(s).metrics;
     expect(m.flops[m.length - 1]).toBe(m.vanillaFlops[m.length - 1]);
+  });
+
+  it('a replaced arm B goes to the run list, as a replaced arm A does', async () => {
+    boot('?preset=mlp-spiral&backend=cpu&policy=mat&compare=vanilla&stopAt=10&autoplay=1');
+    await until(() => {
+      const s = flush();
+      return s.lockstep?.playing === false && s.step === 10 && b(s).step === 10;
+    }, 'both arms at stopAt 10');
+    chooseCompare({ policy: 'random' });
+    reset();
+    await until(() => flush().compareRun?.runConfig.policy === 'random', 'arm B restarted');
+    const kept = get().runs.map((r) => [r.name, r.origin, r.steps]);
+    expect(kept).toContainEqual(['mlp-spiral · vanilla · seed 1', ARM_B_ORIGIN, 10]);
+    expect(kept).toContainEqual(['mlp-spiral · MAT · seed 1', null, 10]);
+    chooseCompare(null);
+    reset();
+    await until(() => flush().compareRun === null, 'one arm');
+    // Arm B (random) had not trained a step since the restart: nothing more is kept.
+    expect(get().runs).toHaveLength(2);
   });
 
   it('without compare= the page runs one arm, as before', async () => {

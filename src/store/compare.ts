@@ -17,6 +17,7 @@ import { Lockstep, nextBoundary } from './compare-lockstep';
 import type { CompareLink } from './compare-slice';
 import { releaseCompareLink } from './compare-slice';
 import { applyMessage, initialRunData, isRunDataMessage } from './reduce';
+import { keepRun } from './run-list';
 import type { LabState, RunData } from './store';
 import { useLabStore } from './store';
 import { withErrors } from './ui-slice';
@@ -156,9 +157,22 @@ function ensureLink(): CompareLink | null {
   }
 }
 
-/** Ends the second arm: trainer disposed, its data gone (the page is the single-arm page). */
+/** Where a replaced arm B is said to come from in the run list. */
+export const ARM_B_ORIGIN = 'Live A/B, arm B';
+
+/** Arm B's run, as it stands, goes to the run list (as arm A's does when a run replaces it). */
+function keepArmB(): void {
+  const run = compareRunNow();
+  if (run) keepRun(run, 'session', ARM_B_ORIGIN);
+}
+
+/**
+ * Ends the second arm: its run goes to the run list, its trainer is disposed (the page is the
+ * single-arm page).
+ */
 export function endCompareArm(): void {
   const link = get().compareLink;
+  keepArmB();
   set({ compareLink: null, compareRun: null, lockstep: null });
   if (link) releaseCompareLink(link);
 }
@@ -177,6 +191,8 @@ export function startCompareArm(configA: ExperimentConfig): void {
   }
   const link = ensureLink();
   if (!link) return;
+  // The arm B being replaced goes to the run list, with the messages still buffered for it.
+  keepArmB();
   link.lockstep?.dispose();
   if (link.commitTimer !== null) clearTimeout(link.commitTimer);
   link.commitTimer = null;

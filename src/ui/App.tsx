@@ -116,9 +116,9 @@ export function App() {
           <Part name="view">
             <ModelViewPanel />
           </Part>
-          <PanelBoundary name="scrub">
+          <Part name="scrub">
             <ScrubBar />
-          </PanelBoundary>
+          </Part>
           <Part name="heatmap">
             <HeatmapCards />
           </Part>
