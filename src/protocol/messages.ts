@@ -13,9 +13,10 @@ import type { RunCheckpoint } from '../core/checkpoint';
 
 /**
  * 2: `MetricsBatch.split` (FLOPs by part); 3: `busy` messages, `ready.evaluationFlops`;
- * 4: `init.resume` and `init.autosaveEvery`, `checkpoint` messages.
+ * 4: `init.resume` and `init.autosaveEvery`, `checkpoint` messages; 5: `init.fork`,
+ * `export.checkpoints`, `checkpoints` messages (scrub and fork).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** How an `init` starts its run, besides the experiment. */
 export interface InitOptions {
