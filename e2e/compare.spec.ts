@@ -233,7 +233,19 @@ test('two arms on one machine: step time alone vs in a pair, and long tasks (mea
   };
   const out = testInfo.outputPath('compare-bench.json');
   mkdirSync(testInfo.outputDir, { recursive: true });
-  writeFileSync(out, JSON.stringify(figures, null, 2));
+  const text = `${JSON.stringify(
+    {
+      what: 'Live A/B on WASM in Chromium headless: each arm alone vs in a lockstep pair',
+      createdAt: new Date().toISOString(),
+      command:
+        'COMPARE_BENCH=1 BENCH_WRITE=1 npx playwright test e2e/compare.spec.ts -g "two arms"',
+      ...figures,
+    },
+    null,
+    2,
+  )}\n`;
+  writeFileSync(out, text);
+  if (process.env.BENCH_WRITE === '1') writeFileSync('bench/results/compare-chromium.json', text);
   console.log(JSON.stringify(figures, null, 2));
   expect(steps).toBeGreaterThan(0);
 });

@@ -5,7 +5,7 @@ import type { HideKey } from '../core/url';
 import { ComputeCounter } from './ComputeCounter';
 import { Controls } from './Controls';
 import { ErrorPanel } from './ErrorPanel';
-import { Heatmap } from './Heatmap';
+import { HeatmapCards } from './CompareHeatmap';
 import { ModuleDrilldown } from './ModuleDrilldown';
 import { ParamSlider } from './ParamSlider';
 import { RunStatus } from './RunStatus';
@@ -76,7 +76,8 @@ export function PresenterView() {
         </p>
         {shown('compute') && <ComputeCounter compact />}
         <div className="presenter-grids">
-          {shown('heatmap') && <Heatmap />}
+          {/* With a second arm (Live A/B), both arms' heatmaps on one colour scale. */}
+          {shown('heatmap') && <HeatmapCards />}
           {shown('timeline') && <Timeline />}
         </div>
         {s.selectedModule !== null && <ModuleDrilldown />}
