@@ -5,7 +5,7 @@
  * reports/<date>-<preset>/ with report.json (every number), table.md, metric-vs-flops.svg and
  * lambda-heatmap.svg; a reports/<date>-summary.md combines the tables.
  *
- *   npm run reproduce -- [--quick] [--sweep] [--presets a,b] [--policies vanilla,mat,…] [--seeds N]
+ *   npm run reproduce -- [--quick] [--sweep] [--presets a,b] [--policies vanilla,mat,…] [--seeds N|a,b]
  *                        [--backend wasm|cpu|webgpu] [--gles] [--steps N] [--out reports]
  *
  * Exits 0 when every run finished, whether or not the claim reproduced; 1 on an error, 2 on bad
@@ -60,7 +60,7 @@ const USAGE = `usage: npm run reproduce -- [options]
                        β ∈ {${SWEEP_BETAS.join(', ')}}, first seed only (default presets: ${SWEEP_PRESETS.join(',')})
   --presets a,b        presets to run (default: ${REPRODUCE_PRESETS.join(',')})
   --policies a,b       policies to run, vanilla included (default: ${POLICIES.join(',')})
-  --seeds N            seeds 1…N (default: 3, quick: 1)
+  --seeds N | a,b      seeds 1…N, or the seeds listed (default: 3, quick: 1)
   --backend NAME       ${NODE_BACKENDS.join(' | ')} (default: wasm); webgpu runs through Dawn
   --gles               with --backend webgpu: Dawn on OpenGL ES (llvmpipe)
   --steps N            override every preset's step budget
@@ -91,6 +91,18 @@ function positiveInt(name: string, s: string | undefined): number | null {
   if (!Number.isInteger(n) || n < 1)
     throw new UsageError(`--${name} must be a positive integer, got "${s}"`);
   return n;
+}
+
+/** `--seeds N` (seeds 1…N) or `--seeds 2,3` (those seeds, e.g. to add seeds to a report). */
+function seedsOption(s: string): number[] {
+  if (!s.includes(',')) {
+    const n = positiveInt('seeds', s)!;
+    return Array.from({ length: n }, (_, i) => i + 1);
+  }
+  const list = s.split(',').map((x) => positiveInt('seeds', x.trim())!);
+  if (new Set(list).size !== list.length)
+    throw new UsageError(`--seeds lists a seed twice: "${s}"`);
+  return list.sort((a, b) => a - b);
 }
 
 function parseOptions(argv: string[]): Options {
@@ -148,11 +160,10 @@ function parseOptions(argv: string[]): Options {
       `--backend must be one of ${NODE_BACKENDS.join(', ')}, got "${values.backend}"`,
     );
   }
-  const nSeeds = positiveInt('seeds', values.seeds);
   const seeds =
-    nSeeds === null
+    values.seeds === undefined
       ? [...(values.quick ? QUICK_SEEDS : FULL_SEEDS)]
-      : Array.from({ length: nSeeds }, (_, i) => i + 1);
+      : seedsOption(values.seeds);
   return {
     render: positionals,
     quick: values.quick,
