@@ -26,6 +26,7 @@ import { NODE_BACKENDS, isNodeBackend, setupNodeBackend } from '../src/node/back
 import type { NodeBackend } from '../src/node/backend';
 import { loadTaskDataFromDisk } from '../src/node/deps';
 import { analyseRuns, SMOOTHING_WINDOW } from '../src/report/analyse';
+import { mergeReports } from '../src/report/merge';
 import {
   formatDuration,
   formatMetric,
@@ -65,6 +66,7 @@ const USAGE = `usage: npm run reproduce -- [options]
   --gles               with --backend webgpu: Dawn on OpenGL ES (llvmpipe)
   --steps N            override every preset's step budget
   --render FILES…      rewrite table.md, the plots and the summary from existing report.json files
+                       (reports of one preset on different seeds are merged into the first's folder)
   --out DIR            output folder (default: reports; with --quick: reports/tmp, git-ignored)`;
 
 class UsageError extends Error {
@@ -362,9 +364,18 @@ function writeOutputs(dir: string, report: Report, json: boolean): void {
  * states the sum of the presets' wall-clock.
  */
 function render(paths: readonly string[]): void {
-  const loaded = paths.map((p) => {
+  // Reports of one preset on different seeds merge into the first one's folder.
+  const groups = new Map<string, { dir: string; reports: Report[] }>();
+  for (const p of paths) {
     const path = resolve(p);
-    const report = validateReport(JSON.parse(readFileSync(path, 'utf8')));
+    const r = validateReport(JSON.parse(readFileSync(path, 'utf8')));
+    const g = groups.get(r.preset.id);
+    if (g) g.reports.push(r);
+    else groups.set(r.preset.id, { dir: dirname(path), reports: [r] });
+  }
+  const loaded = [...groups.values()].map(({ dir, reports }) => {
+    if (reports.length > 1) console.log(`merging ${reports.length} reports into ${dir}`);
+    const report = mergeReports(reports);
     const { summary, claim } = analyseRuns(
       report.runs,
       report.budget.policies,
@@ -372,7 +383,7 @@ function render(paths: readonly string[]): void {
       report.flops,
       report.baseConfig.K,
     );
-    return { dir: dirname(path), report: validateReport({ ...report, summary, claim }) };
+    return { dir, report: validateReport({ ...report, summary, claim }) };
   });
   // The reproduce order (a shell glob would sort the presets by name).
   const rank = (id: string) => {
