@@ -27,7 +27,8 @@ import { formatCount, formatFlops, formatPercent, formatValue } from '../report/
 import type { LossRow, OverlayPoint } from './loss-data';
 import { lossRows, overlayPoints } from './loss-data';
 import { lossWords } from './model-words';
-import { CHART_A11Y, chartMargin, TOOLTIP_STYLE } from './chart-props';
+import { CHART_A11Y, chartMargin, TOOLTIP_STYLE, unmeasuredTicks } from './chart-props';
+import { plainTick } from './chart-ticks';
 import { overlayColour, usePalette } from './theme';
 import { CHANGE_COLOUR, useChangeMarks } from './change-log';
 import { useElementWidth } from './use-element-width';
@@ -128,6 +129,13 @@ function useOverlays(smoothing: number, logLoss: boolean, x: ChartX): Overlay[] 
  * charged FLOPs, with the runs ticked in the run list drawn over it; a TensorBoard smoothing
  * slider, a log / linear loss axis, and the chart and the run's metrics as files.
  */
+/** The axes' tick labels, unmeasured (`chart-ticks.tsx`); made once, so recharts keeps them. */
+const STEP_TICK = plainTick(13, formatCount);
+const FLOPS_TICK = plainTick(13, (v) => formatFlops(v));
+const lossTick = plainTick(13, (v) => formatValue(v, 3));
+const valueTick = plainTick(13, (v) => formatValue(v, 3));
+const accuracyTick = plainTick(13, (v) => formatPercent(v, 0));
+
 export function LossChart() {
   // Not the step counter: it changes every step, and the chart redraws at each metrics push.
   const { metrics, validation, model, metric } = useLabStore(
@@ -189,6 +197,7 @@ export function LossChart() {
   const lastSmoothed = n > 0 ? (smoothed[last] ?? NaN) : NaN;
   const xName = x === 'step' ? 'step' : 'charged FLOPs';
   const formatX = (v: number) => (x === 'step' ? formatCount(v) : formatFlops(v));
+  const xTick = x === 'step' ? STEP_TICK : FLOPS_TICK;
   const otherMetric = overlays.filter((o) => o.otherMetric).map((o) => o.name);
   const hasChart = rows.length > 0 || overlays.some((o) => o.loss.length + o.val.length > 0);
 
@@ -377,18 +386,18 @@ export function LossChart() {
               dataKey={x}
               type="number"
               domain={['dataMin', 'dataMax']}
-              tick={{ fontSize: 13 }}
+              tick={xTick}
               allowDecimals={x === 'flops'}
-              tickFormatter={formatX}
+              {...unmeasuredTicks(width)}
             />
             <YAxis
               yAxisId="loss"
               scale={logLoss ? 'log' : 'auto'}
               domain={['auto', 'auto']}
               allowDataOverflow={logLoss}
-              tickFormatter={(v: number) => formatValue(v, 3)}
-              tick={{ fontSize: 13 }}
+              tick={lossTick}
               width={56}
+              interval={0}
             />
             <YAxis
               yAxisId="val"
@@ -396,9 +405,9 @@ export function LossChart() {
               scale={isAccuracy ? 'linear' : 'log'}
               domain={isAccuracy ? [0, 1] : ['auto', 'auto']}
               allowDataOverflow
-              tickFormatter={(v: number) => (isAccuracy ? formatPercent(v, 0) : formatValue(v, 3))}
-              tick={{ fontSize: 13 }}
+              tick={isAccuracy ? accuracyTick : valueTick}
               width={64}
+              interval={0}
             />
             <Tooltip
               {...TOOLTIP_STYLE}
