@@ -75,6 +75,14 @@ export interface DeviceCheckpoint {
 }
 
 /** A history entry as a checkpoint holds it (copies). */
+const copyDecisions = (d: readonly Decision[]): Decision[] => d.map((x) => ({ ...x }));
+
+/** A decision-log entry as a checkpoint keeps it (its decisions copied). */
+const copyLogEntry = (e: { step: number; decisions: readonly Decision[] }) => ({
+  step: e.step,
+  decisions: copyDecisions(e.decisions),
+});
+
 function checkpointEvaluation(e: Evaluation): CheckpointEvaluation {
   return {
     step: e.step,
@@ -204,22 +212,24 @@ export class Session {
       const values = Float32Array.from((await v.data()) as Float32Array);
       weights.push({ name: this.task.exportName(v.name), shape: v.shape.slice(), values });
     }
-    const copyDecisions = (d: readonly Decision[]) => d.map((x) => ({ ...x }));
-    const history = this.history.map((e): CheckpointEvaluation => {
-      const ms = (e as Evaluation & { ms?: number }).ms ?? 0;
-      return {
-        step: e.step,
-        lambdaMax: e.lambdaMax.slice(),
-        spectra: e.spectra.slice(),
-        effRank: e.effRank.slice(),
-        ...(e.stdErr ? { stdErr: e.stdErr.slice() } : {}),
-        ms,
-      };
-    });
     return {
-      step: this.step,
+      ...this.controlState(),
       weights,
       adam: await this.optimizer.exportSlots(vars),
+      history: this.history.map(checkpointEvaluation),
+      decisionLog: this.decisionLog.map(copyLogEntry),
+      events: this.events.map((e) => ({ ...e })),
+    };
+  }
+
+  /**
+   * What a checkpoint holds besides the weights, Adam's moments and the logs, as copies: the
+   * step, the data order, the live parameters, the decisions, overrides and pending moves, the
+   * events still to replay and the FLOPs spent (`checkpoint()` and `deviceCheckpoint()`).
+   */
+  private controlState() {
+    return {
+      step: this.step,
       rng: { batches: this.batchRng.save() },
       params: { ...this.params },
       decisions: copyDecisions(this.decisions),
@@ -227,12 +237,6 @@ export class Session {
       lastEvalStep: this.lastEvalStep,
       pending: this.pending.map((p) => ({ ...p })),
       overrides: [...this.overrides],
-      history,
-      decisionLog: this.decisionLog.map((e) => ({
-        step: e.step,
-        decisions: copyDecisions(e.decisions),
-      })),
-      events: this.events.map((e) => ({ ...e })),
       replay: {
         params: this.replay.map((e) => ({ ...e })),
         overrides: this.replayOverrides.map((e) => ({ ...e })),
@@ -257,25 +261,10 @@ export class Session {
       tensor: tf.clone(v),
     }));
     const adam = this.optimizer.snapshot();
-    const copyDecisions = (d: readonly Decision[]) => d.map((x) => ({ ...x }));
     const history = this.history.slice();
     const decisionLog = this.decisionLog.map((e) => ({ step: e.step, decisions: e.decisions }));
     const events = this.events.slice();
-    const rest = {
-      step: this.step,
-      rng: { batches: this.batchRng.save() },
-      params: { ...this.params },
-      decisions: copyDecisions(this.decisions),
-      previous: this.prevDecisions ? copyDecisions(this.prevDecisions) : null,
-      lastEvalStep: this.lastEvalStep,
-      pending: this.pending.map((p) => ({ ...p })),
-      overrides: [...this.overrides],
-      replay: {
-        params: this.replay.map((e) => ({ ...e })),
-        overrides: this.replayOverrides.map((e) => ({ ...e })),
-      },
-      flops: { run: { ...this.spent.run }, vanilla: { ...this.spent.vanilla } },
-    };
+    const rest = this.controlState();
     return {
       step: this.step,
       bytes: weights.reduce((a, w) => a + w.tensor.size * 4, 0) + adam.bytes(),
@@ -290,10 +279,7 @@ export class Session {
           })),
           adam: await adam.read(names),
           history: history.map(checkpointEvaluation),
-          decisionLog: decisionLog.map((e) => ({
-            step: e.step,
-            decisions: copyDecisions(e.decisions),
-          })),
+          decisionLog: decisionLog.map(copyLogEntry),
           events: events.map((e) => ({ ...e })),
         };
       },
