@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { expect, test } from './fixtures';
 
 /**
@@ -83,6 +84,7 @@ test(`long tasks on the main thread while each preset trains for ${SECONDS} s (m
     what: 'long tasks (> 50 ms) on the page main thread while training, Chromium headless',
     createdAt: new Date().toISOString(),
     command: 'BENCH_WRITE=1 npx playwright test e2e/long-tasks.spec.ts',
+    machine: { cpus: cpus().length, loadAverage1m: loadavg()[0] },
     figures,
   };
   const text = `${JSON.stringify(out, null, 2)}\n`;
