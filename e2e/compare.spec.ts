@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import type { LabHook, LabPage } from './lab.page';
@@ -239,6 +240,7 @@ test('two arms on one machine: step time alone vs in a pair, and long tasks (mea
       createdAt: new Date().toISOString(),
       command:
         'COMPARE_BENCH=1 BENCH_WRITE=1 npx playwright test e2e/compare.spec.ts -g "two arms"',
+      machine: { cpus: cpus().length, loadAverage1m: loadavg()[0] },
       ...figures,
     },
     null,
