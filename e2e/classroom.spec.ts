@@ -208,11 +208,14 @@ test.describe('on a phone (390 × 844)', () => {
     };
     const later = {
       loss: await top('chart.loss'),
+      runs: await top('panel.runs'),
       boundary: await top('view.model'),
       story: await top('preset.story'),
       explain: await top('panel.explain'),
       report: await top('panel.report'),
-      experiment: (await page.locator('fieldset', { hasText: 'Experiment' }).boundingBox())!.y,
+      experiment: (await page
+        .getByRole('group', { name: 'Experiment', exact: true })
+        .boundingBox())!.y,
     };
     // The measured tops, for the record.
     console.log(`phone order (y, px): ${JSON.stringify({ ...charts, ...later })}`);
