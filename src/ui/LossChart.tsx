@@ -132,7 +132,7 @@ function useOverlays(smoothing: number, logLoss: boolean, x: ChartX): Overlay[] 
 /** The axes' tick labels, unmeasured (`chart-ticks.tsx`); made once, so recharts keeps them. */
 const STEP_TICK = plainTick(13, formatCount);
 const FLOPS_TICK = plainTick(13, (v) => formatFlops(v));
-const lossTick = plainTick(13, (v) => formatValue(v, 3));
+/** The loss axis and a perplexity axis: 3 significant digits. */
 const valueTick = plainTick(13, (v) => formatValue(v, 3));
 const accuracyTick = plainTick(13, (v) => formatPercent(v, 0));
 
@@ -395,7 +395,7 @@ export function LossChart() {
               scale={logLoss ? 'log' : 'auto'}
               domain={['auto', 'auto']}
               allowDataOverflow={logLoss}
-              tick={lossTick}
+              tick={valueTick}
               width={56}
               interval={0}
             />
