@@ -14,6 +14,11 @@ export interface BackendInfo {
   isFallbackAdapter: boolean;
   /** Set when the requested backend could not be used; a sentence for the user. */
   fallbackReason: string | null;
+  /**
+   * Whether the lab's fused WebGPU kernels run (core/fused: WebGPU, unless the page's `fused=0`
+   * turned them off); absent where nobody said (Node tools, files from before them).
+   */
+  fused?: boolean | undefined;
 }
 
 /** The environment's hooks: Web Worker / page or Node (Dawn). */

@@ -18,6 +18,7 @@ describe('page flags in the URL (present, hide, theme)', () => {
       present: true,
       hide: ['sliders', 'experiment', 'share'],
       theme: 'dark',
+      fused: true,
     });
     expect(parse('present=true').flags.present).toBe(true);
     expect(parse('present=0').flags.present).toBe(false);
@@ -25,7 +26,7 @@ describe('page flags in the URL (present, hide, theme)', () => {
 
   it('reports bad values by name and keeps the rest', () => {
     const { flags, errors } = parse('present=yes&hide=sliders,<b>x</b>&theme=purple');
-    expect(flags).toEqual({ present: false, hide: ['sliders'] });
+    expect(flags).toEqual({ present: false, hide: ['sliders'], fused: true });
     expect(errors.map((e) => e.field)).toEqual(['present', 'hide', 'theme']);
     // The bad part is quoted (shown as text by the error panel, never as markup).
     expect(errors[1]!.message).toContain('"<b>x</b>"');
@@ -34,8 +35,31 @@ describe('page flags in the URL (present, hide, theme)', () => {
 
   it('round-trips through the URL', () => {
     const flags = { present: true, hide: ['share', 'model'] as const, theme: 'light' as const };
-    const again = parsePageFlags(pageFlagsToParams({ ...flags, hide: [...flags.hide] }));
-    expect(again.flags).toEqual({ present: true, hide: ['model', 'share'], theme: 'light' });
+    const again = parsePageFlags(
+      pageFlagsToParams({ ...flags, hide: [...flags.hide], fused: false }),
+    );
+    expect(again.flags).toEqual({
+      present: true,
+      hide: ['model', 'share'],
+      theme: 'light',
+      fused: false,
+    });
+  });
+
+  it('fused=0 turns the fused kernels off; on by default and left out of links then', () => {
+    expect(parsePageFlags([]).flags.fused).toBe(true);
+    expect(parsePageFlags([['fused', '0']]).flags.fused).toBe(false);
+    expect(parsePageFlags([['fused', 'true']]).flags.fused).toBe(true);
+    expect(pageFlagsToParams({ ...DEFAULT_PAGE_FLAGS })).toEqual([]);
+    expect(pageFlagsToParams({ ...DEFAULT_PAGE_FLAGS, fused: false })).toEqual([['fused', '0']]);
+    const bad = parsePageFlags([['fused', 'maybe']]);
+    expect(bad.flags.fused).toBe(true);
+    expect(bad.errors).toEqual([
+      {
+        field: 'fused',
+        message: 'fused: expected 1, 0, true or false, got "maybe"; the fused kernels stay on.',
+      },
+    ]);
   });
 
   it('are page parameters, not experiment fields, and stay in the shared link', () => {
@@ -54,6 +78,7 @@ describe('page flags in the URL (present, hide, theme)', () => {
         {
           present: true,
           hide: ['share'],
+          fused: true,
         },
       ),
     );

@@ -525,13 +525,18 @@ export const PageFlagsSchema = z.object({
   hide: z.array(z.enum(HIDE_KEYS)).max(HIDE_KEYS.length),
   /** A theme forced by the link; absent: the stored choice or the system's. */
   theme: z.enum(THEMES).optional(),
+  /**
+   * The lab's fused WebGPU kernels (core/fused); `fused=0` runs the composed TF.js ops instead,
+   * to compare the two on one machine. No effect off WebGPU.
+   */
+  fused: z.boolean(),
 });
 export type PageFlags = z.infer<typeof PageFlagsSchema>;
 
 /** The URL keys of the page flags. */
-export const PAGE_FLAG_KEYS = ['present', 'hide', 'theme'] as const;
+export const PAGE_FLAG_KEYS = ['present', 'hide', 'theme', 'fused'] as const;
 
-export const DEFAULT_PAGE_FLAGS: PageFlags = { present: false, hide: [] };
+export const DEFAULT_PAGE_FLAGS: PageFlags = { present: false, hide: [], fused: true };
 
 const FLAG_BOOL = z.enum(['1', '0', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
@@ -580,6 +585,16 @@ export function parsePageFlags(entries: Iterable<[string, string]>): {
         message: `hide: ${unknown.slice(0, 5).map(echo).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a part of the page, ignored; known: ${HIDE_KEYS.join(', ')}.`,
       });
   }
+  const fused = last.get('fused');
+  if (fused !== undefined) {
+    const f = FLAG_BOOL.safeParse(fused);
+    if (f.success) flags.fused = f.data;
+    else
+      errors.push({
+        field: 'fused',
+        message: `fused: expected 1, 0, true or false, got ${echo(fused)}; the fused kernels stay on.`,
+      });
+  }
   const theme = last.get('theme');
   if (theme !== undefined) {
     const t = z.enum(THEMES).safeParse(theme);
@@ -600,6 +615,7 @@ export function pageFlagsToParams(flags: PageFlags): [string, string][] {
   if (flags.hide.length > 0)
     out.push(['hide', HIDE_KEYS.filter((k) => flags.hide.includes(k)).join(',')]);
   if (flags.theme) out.push(['theme', flags.theme]);
+  if (!flags.fused) out.push(['fused', '0']);
   return out;
 }
 

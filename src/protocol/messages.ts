@@ -34,6 +34,11 @@ export interface InitOptions {
    * resume's is. Takes the place of `resume`.
    */
   fork?: { step: number } | undefined;
+  /**
+   * False: the composed TF.js ops even on WebGPU (the page's `fused=0`); else the fused kernels
+   * run wherever the backend is WebGPU (core/fused/program.ts).
+   */
+  fused?: boolean | undefined;
 }
 
 /** Autosaves are at least this far apart (ms), however fast the evaluations come. */

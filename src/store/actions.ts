@@ -354,6 +354,7 @@ function startRun(
   t.init(config, {
     // Two arms are not autosaved (a save at every chunk end would slow the pair down).
     autosaveEvery: get().runStore && !get().compare ? AUTOSAVE_EVERY_EVALUATIONS : 0,
+    fused: get().page.fused,
     ...(resumed ? { resume: resumed.checkpoint } : {}),
     ...(fork ? { fork } : {}),
   });

@@ -201,7 +201,7 @@ export function startCompareArm(configA: ExperimentConfig): void {
   set({ compareRun: initialRunData(configB) });
   link.pendingInits++;
   // No autosave: a save per chunk end would cost both arms time; the pair replays from its link.
-  link.trainer.init(configB, { autosaveEvery: 0 });
+  link.trainer.init(configB, { autosaveEvery: 0, fused: get().page.fused });
   link.lockstep = new Lockstep([a, link.trainer], {
     chunkEnd: (step) => Math.min(nextBoundary(step, configA.K), nextBoundary(step, configB.K)),
     stopAt: configA.stopAt,

@@ -92,18 +92,20 @@ describe('long links go into the fragment, compressed', () => {
     const link = shareableLink(config, [['worker', '0']], {
       present: true,
       hide: ['share'],
+      fused: true,
     });
     expect(link.hash).toBe('');
     expect(link.search).toBe(
       shareableSearch(config, [['worker', '0']], {
         present: true,
         hide: ['share'],
+        fused: true,
       }),
     );
     const read = readLink(link.search);
     expect(read.config).toEqual(config);
     expect(read.page).toEqual([['worker', '0']]);
-    expect(read.flags).toEqual({ present: true, hide: ['share'] });
+    expect(read.flags).toEqual({ present: true, hide: ['share'], fused: true });
   });
 });
 

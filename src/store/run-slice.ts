@@ -21,6 +21,8 @@ export interface BackendView {
   isFallbackAdapter: boolean;
   /** Why the requested backend could not be used, as a sentence; null when it was. */
   fallbackReason: string | null;
+  /** Whether the lab's fused WebGPU kernels run; absent when not said (imported runs). */
+  fused?: boolean | undefined;
 }
 
 export interface ProbeOutputs {

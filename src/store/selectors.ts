@@ -83,6 +83,8 @@ export interface HookStatus {
   backend: string | null;
   adapter: string;
   isFallbackAdapter: boolean;
+  /** Whether the lab's fused WebGPU kernels run (null: not said). */
+  fused: boolean | null;
   step: number;
   running: boolean;
   model: string;
@@ -117,6 +119,7 @@ export function hookStatus(s: LabState): HookStatus {
     backend: s.backend?.backend ?? null,
     adapter: s.backend?.adapter ?? '',
     isFallbackAdapter: s.backend?.isFallbackAdapter ?? false,
+    fused: s.backend?.fused ?? null,
     step: s.step,
     running: s.running,
     model: s.runConfig.model,

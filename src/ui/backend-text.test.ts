@@ -26,6 +26,16 @@ describe('backendText', () => {
     });
     expect(f).toEqual({ text: 'WASM fallback: no WebGPU adapter is available', tone: 'warn' });
   });
+  it('says whether the fused kernels run, when the trainer said', () => {
+    const gpu = { ...base, backend: 'webgpu', adapter: 'nvidia · hopper' };
+    expect(backendText({ ...gpu, fused: true }).text).toBe(
+      'WebGPU · nvidia · hopper · fused kernels',
+    );
+    expect(backendText({ ...gpu, fused: false }).text).toBe(
+      'WebGPU · nvidia · hopper · composed ops (fused=0)',
+    );
+    expect(backendText({ ...base, backend: 'wasm', fused: false }).text).toBe('WASM');
+  });
   it('says when a backend was asked for', () => {
     expect(backendText({ ...base, backend: 'wasm', requested: 'wasm' }).text).toBe(
       'WASM (requested)',

@@ -21,9 +21,12 @@ export function backendText(b: BackendView | null): BackendText {
   if (b.fallbackReason) return { text: `${name} fallback: ${b.fallbackReason}`, tone: 'warn' };
   if (b.backend === 'webgpu') {
     const adapter = b.adapter ? ` · ${b.adapter}` : '';
+    // The kernels in use, when the trainer said: the lab's fused ones or TF.js's composed ops.
+    const kernels =
+      b.fused === undefined ? '' : b.fused ? ' · fused kernels' : ' · composed ops (fused=0)';
     return b.isFallbackAdapter
-      ? { text: `${name}${adapter} (software)`, tone: 'warn' }
-      : { text: `${name}${adapter}`, tone: 'ok' };
+      ? { text: `${name}${adapter} (software)${kernels}`, tone: 'warn' }
+      : { text: `${name}${adapter}${kernels}`, tone: 'ok' };
   }
   const requested = b.requested === b.backend ? ' (requested)' : '';
   return { text: `${name}${requested}`, tone: b.backend === 'cpu' ? 'warn' : 'ok' };

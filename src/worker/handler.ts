@@ -43,6 +43,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: ToWorker) =>
           resume: msg.resume,
           autosaveEvery: msg.autosaveEvery,
           fork: msg.fork,
+          fused: msg.fused,
         });
       case 'play':
         return loop.play();

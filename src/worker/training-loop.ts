@@ -18,6 +18,7 @@ import type { StepResult } from '../core/session';
 import { DivergenceError, Session } from '../core/session';
 import type { Decision, Evaluation, ManualOverride } from '../core/types';
 import type { FromWorker, InitOptions, TrainerErrorCode } from '../protocol/messages';
+import { fusedActive, setFused } from '../core/fused/program';
 import { AUTOSAVE_MIN_INTERVAL_MS, BUSY_AFTER_MS, PROTOCOL_VERSION } from '../protocol/messages';
 import type { HandlerDeps, Post } from './handler';
 import { MetricsPump } from './metrics-pump';
@@ -173,6 +174,8 @@ export class TrainingLoop {
     try {
       if (opts.resume) resume = checkRunCheckpoint(opts.resume);
       backend = await this.ensureBackend(config);
+      setFused(opts.fused === false ? 'off' : 'auto');
+      backend = { ...backend, fused: fusedActive() };
       const data = await loadTaskData(config, this.deps, this.post);
       if (gen !== this.generation) return;
       this.session = resume

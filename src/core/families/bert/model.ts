@@ -3,7 +3,8 @@ import type { Rng } from '../../rng';
 import type { ModuleInfo } from '../../types';
 import type { LabModel } from '../model';
 import type { Captured, ForwardInput, Taps, TransformerSize } from '../transformer/model';
-import { INIT_STD, MlmTransformer, disposeHeadGroups } from '../transformer/model';
+import { INIT_STD, MlmTransformer, dense, disposeHeadGroups } from '../transformer/model';
+import { fusedActive } from '../../fused/program';
 import type { ModuleSelection } from '../transformer/selection';
 import { HEADS_ONLY } from '../transformer/selection';
 
@@ -141,6 +142,11 @@ export class TinyBert extends MlmTransformer<FeedForward> implements LabModel {
           .matMul(a, L.w2 as tf.Tensor2D)
           .add(L.b2)
           .add(taps.out[l]!) as tf.Tensor2D;
+      }
+      if (fusedActive()) {
+        // matmul + one bias-and-ReLU kernel; W2's bias goes into the add & norm's kernel.
+        const hidden = dense(x, L.w1 as tf.Tensor2D, L.b1, 'relu');
+        return { out: tf.matMul(hidden, L.w2 as tf.Tensor2D), bias: L.b2 };
       }
       const hidden = tf.fused.matMul({
         a: x,

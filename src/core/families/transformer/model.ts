@@ -4,6 +4,10 @@ import type { ModuleInfo } from '../../types';
 import type { SharedPart } from '../model';
 import { splitIndices } from '../model';
 import { VariableFactory } from '../variables';
+import { attention } from '../../fused/attention';
+import { biasAct } from '../../fused/bias-act';
+import { addLayerNorm, normalise } from '../../fused/layer-norm';
+import { fusedActive } from '../../fused/program';
 import type { ModuleSelection } from './selection';
 import { HEADS_ONLY } from './selection';
 
@@ -122,7 +126,6 @@ export interface ForwardInput {
   positions: tf.Tensor1D;
 }
 
-const LN_EPS = 1e-5;
 /** Standard deviation of every initial weight (BERT's initialiser range). */
 export const INIT_STD = 0.02;
 
@@ -148,15 +151,24 @@ const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   };
 }) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor2D;
 
-/** LayerNorm over the last axis. */
+/** LayerNorm over the last axis (`addLayerNorm` with nothing to add). */
 function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return normalise(x).mul(g).add(b) as tf.Tensor2D;
+  return addLayerNorm(x, null, null, g, b);
 }
 
-/** x̂ = (x − mean) / √(variance + ε) over the last axis: LayerNorm before its gain and bias. */
-function normalise(x: tf.Tensor2D): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPS))) as tf.Tensor2D;
+/**
+ * act(a·w + bias): on the fused path a matmul and one bias-and-activation kernel (whose gradient
+ * is one kernel and a column sum); else TF.js's fused matmul, as every run before the fused
+ * kernels (it falls back to matmul, add and relu under a gradient tape by itself).
+ */
+export function dense(
+  a: tf.Tensor2D,
+  w: tf.Tensor2D,
+  bias: tf.Tensor,
+  activation: 'relu' | 'linear',
+): tf.Tensor2D {
+  if (fusedActive()) return biasAct(tf.matMul(a, w), bias, activation);
+  return tf.fused.matMul({ a, b: w, bias, activation }) as tf.Tensor2D;
 }
 
 /** The embedding and MLM-head variables a BERT-style masked-language model shares. */
@@ -182,10 +194,9 @@ export function embed(
   opts: { taps?: EmbedTaps | undefined; capture?: Pick<Captured, 'xhat'> | undefined } = {},
 ): tf.Tensor2D {
   const tok = gatherRows(v.tokEmb, tokens.reshape([-1]));
+  if (!opts.taps) return addLayerNorm(tok, v.posEmb as tf.Tensor2D, null, v.embLnG, v.embLnB);
   const pos = tf.tile(v.posEmb, [tokens.shape[0], 1]);
-  let x = tok.add(pos) as tf.Tensor2D;
-  if (!opts.taps) return layerNorm(x, v.embLnG, v.embLnB);
-  x = x.add(opts.taps.pre);
+  const x = tok.add(pos).add(opts.taps.pre) as tf.Tensor2D;
   const xhat = normalise(x);
   opts.capture?.xhat?.push(tf.keep(xhat));
   return xhat.mul(v.embLnG).add(v.embLnB).add(opts.taps.post) as tf.Tensor2D;
@@ -203,12 +214,7 @@ function mlmHead(
   positions: tf.Tensor1D,
   opts: { tap?: tf.Tensor2D | undefined; capture?: Pick<Captured, 'tn'> | undefined } = {},
 ): tf.Tensor2D {
-  const t = tf.fused.matMul({
-    a: gatherRows(x, positions),
-    b: v.mlmW as tf.Tensor2D,
-    bias: v.mlmB,
-    activation: 'relu',
-  }) as tf.Tensor2D;
+  const t = dense(gatherRows(x, positions), v.mlmW as tf.Tensor2D, v.mlmB, 'relu');
   const tn = layerNorm(t, v.mlmLnG, v.mlmLnB);
   opts.capture?.tn?.push(tf.keep(tn));
   const logits = tf.matMul(tn, v.tokEmb as tf.Tensor2D, false, true).add(v.decB) as tf.Tensor2D;
@@ -239,7 +245,6 @@ function attentionSublayer(
   opts: { taps?: Taps; capture?: Pick<Captured, 'xAug' | 'ctx'> },
 ): tf.Tensor2D {
   const { N, T, dh } = dims;
-  const scale = 1 / Math.sqrt(dh);
   const xAug = tf.concat([x, tf.ones([N * T, 1])], 1) as tf.Tensor2D;
   if (opts.capture) opts.capture.xAug.push(tf.keep(xAug));
   let y: tf.Tensor2D | null = null;
@@ -258,21 +263,9 @@ function attentionSublayer(
         group.heads.map((h) => L.o[h]! as tf.Tensor2D),
         0,
       );
-    let qkv = tf.matMul(xAug, wqkv);
+    let qkv = tf.matMul(xAug, wqkv) as tf.Tensor2D;
     if (opts.taps) qkv = qkv.add(opts.taps.qkv[l]!);
-    const heads = qkv
-      .reshape([N, T, g, 3 * dh])
-      .transpose([0, 2, 1, 3])
-      .reshape([N * g, T, 3 * dh]);
-    const q = heads.slice([0, 0, 0], [-1, -1, dh]).mul(scale);
-    const k = heads.slice([0, 0, dh], [-1, -1, dh]);
-    const v = heads.slice([0, 0, 2 * dh], [-1, -1, dh]);
-    const probs = tf.softmax(tf.matMul(q, k, false, true));
-    const ctx = tf
-      .matMul(probs, v)
-      .reshape([N, g, T, dh])
-      .transpose([0, 2, 1, 3])
-      .reshape([N * T, g * dh]) as tf.Tensor2D;
+    const ctx = attention(qkv, { N, T, g, dh });
     if (opts.capture) ctxParts.push(ctx);
     const yg = tf.matMul(ctx, wo) as tf.Tensor2D;
     y = y === null ? yg : (y.add(yg) as tf.Tensor2D);
@@ -281,9 +274,17 @@ function attentionSublayer(
     const ctxAll = ctxParts.length === 1 ? ctxParts[0]! : tf.concat(ctxParts, 1);
     opts.capture.ctx.push(tf.keep(ctxAll as tf.Tensor2D));
   }
-  let attn = y!.add(L.bo) as tf.Tensor2D;
-  if (opts.taps) attn = attn.add(opts.taps.y[l]!) as tf.Tensor2D;
-  return layerNorm(x.add(attn) as tf.Tensor2D, L.ln1g, L.ln1b);
+  // LN(x + (y + b_o)): the bias goes into the add & norm, except under a tap (added after it).
+  if (!opts.taps) return addLayerNorm(y!, x, L.bo, L.ln1g, L.ln1b);
+  const attn = y!.add(L.bo).add(opts.taps.y[l]!) as tf.Tensor2D;
+  return addLayerNorm(attn, x, null, L.ln1g, L.ln1b);
+}
+
+/** A feed-forward output whose bias is left to the add & norm after it (the fused kernel's). */
+export interface BiasedOutput {
+  /** The output before its bias, [N·T, d]. */
+  out: tf.Tensor2D;
+  bias: tf.Tensor;
 }
 
 /** The LayerNorm after each layer's feed-forward part (backbone). */
@@ -493,7 +494,7 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
     input: ForwardInput,
     allHeads: boolean,
     opts: { taps?: Taps; capture?: Captured },
-    feedForward: (x: tf.Tensor2D, L: AttentionVars & F, l: number) => tf.Tensor2D,
+    feedForward: (x: tf.Tensor2D, L: AttentionVars & F, l: number) => tf.Tensor2D | BiasedOutput,
   ): tf.Tensor2D {
     const dims = { N: input.tokens.shape[0], T: this.size.seqLen, dh: this.dHead };
     const groups = this.headGroupsFor(allHeads);
@@ -501,7 +502,11 @@ export abstract class MlmTransformer<F extends object> implements MlmEnds {
     let x = embed(this, input.tokens, { taps: embedTaps, capture: opts.capture });
     this.layerVars.forEach((L, l) => {
       x = attentionSublayer(x, L, groups[l]!, l, dims, opts);
-      x = layerNorm(x.add(feedForward(x, L, l)) as tf.Tensor2D, L.ln2g, L.ln2b);
+      const f = feedForward(x, L, l);
+      x =
+        f instanceof tf.Tensor
+          ? addLayerNorm(f, x, null, L.ln2g, L.ln2b)
+          : addLayerNorm(f.out, x, f.bias, L.ln2g, L.ln2b);
     });
     return mlmHead(this, x, input.positions, { tap: embedTaps?.logits, capture: opts.capture });
   }

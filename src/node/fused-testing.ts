@@ -1,0 +1,64 @@
+/**
+ * Test helpers for the fused kernels: the real WebGPU backend in Node (Dawn on SwiftShader, as
+ * webgpu.test.ts), and running one function on WebGPU (fused) and on cpu (composed) with the
+ * same inputs, for oracle comparisons of values and gradients.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { initBackend } from '../core/backend';
+
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** Initialises the webgpu backend through Dawn (SwiftShader); call in beforeAll. */
+export async function setupDawn(): Promise<void> {
+  if (!existsSync(ICD)) throw new Error(`${ICD} is missing: install Debian's chromium`);
+  process.env.VK_ICD_FILENAMES ??= ICD;
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  await initBackend('webgpu', { gpu });
+}
+
+/** Normwise relative error max|a − b| / max|b| (b the reference; 0 when both are zero). */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new RangeError(`lengths ${a.length} vs ${b.length}`);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+/**
+ * `fn` on `inputs` (plain arrays with shapes) on a backend: its output and the gradients of
+ * Σ output·w (w fixed pseudo-random weights, so every output element matters) with respect to
+ * every input listed in `wrt`, read back.
+ */
+export async function valueAndGrads(
+  backend: 'webgpu' | 'cpu',
+  fn: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: { values: Float32Array | Int32Array; shape: number[]; dtype?: 'float32' | 'int32' }[],
+  wrt: number[],
+): Promise<{ value: Float32Array; grads: Float32Array[] }> {
+  await tf.setBackend(backend);
+  const xs = inputs.map((x) => tf.tensor(x.values, x.shape, x.dtype ?? 'float32'));
+  const probe = fn(...xs);
+  const w = tf.tensor(
+    Float32Array.from({ length: probe.size }, (_, i) => Math.sin(1.7 * i + 0.3)),
+    probe.shape,
+  );
+  const value = (await probe.data()) as Float32Array;
+  probe.dispose();
+  const g = tf.grads((...args: tf.Tensor[]) => {
+    const all = xs.slice();
+    wrt.forEach((k, j) => (all[k] = args[j]!));
+    return fn(...all).mul(w).sum();
+  });
+  const grads = g(wrt.map((k) => xs[k]!));
+  const out = await Promise.all(grads.map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose([...xs, w, ...grads]);
+  return { value: Float32Array.from(value), grads: out.map((x) => Float32Array.from(x)) };
+}
