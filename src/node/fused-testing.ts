@@ -55,7 +55,9 @@ export async function valueAndGrads(
   const g = tf.grads((...args: tf.Tensor[]) => {
     const all = xs.slice();
     wrt.forEach((k, j) => (all[k] = args[j]!));
-    return fn(...all).mul(w).sum();
+    return fn(...all)
+      .mul(w)
+      .sum();
   });
   const grads = g(wrt.map((k) => xs[k]!));
   const out = await Promise.all(grads.map(async (t) => (await t.data()) as Float32Array));

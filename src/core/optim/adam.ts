@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { adamStep } from '../fused/adam';
 
 export interface AdamConfig {
   lr: number;
@@ -41,17 +42,26 @@ interface SlotState {
  * variable; with a variable per attention head that dominates a dispatch-bound step.
  *
  * Here each variable keeps its own moments and its own step t. Between two changes of the
- * active set the active moments live concatenated in one flat buffer, so a step costs the
- * concatenation of the gradients and weights, ≈ 12 element-wise kernels, and one slice per
- * variable to write the new weights back. A frozen variable's moments and t are untouched.
+ * active set the active weights and moments live in one flat state w | m | v, so a step costs
+ * the concatenation of the gradients, one `adamStep` (one dispatch on WebGPU, ≈ 14 element-wise
+ * kernels elsewhere), and one slice per variable to hand it its new weights. A frozen
+ * variable's moments and t are untouched.
+ *
+ * The variables stay the source of truth for the weights: anything may assign one between
+ * steps (a checkpoint restore, an import), so `apply` compares each active variable's data id
+ * with the one it gave it and rebuilds w from the variables when one differs.
  */
 export class FusedAdam {
   private readonly slots = new Map<string, SlotState>();
   private active: tf.Variable[] = [];
-  private flatM: tf.Tensor1D | null = null;
-  private flatV: tf.Tensor1D | null = null;
-  /** Index of the owning variable for every element of the flat buffer (for bias correction). */
+  /** w | m | v of the active variables, in `active` order; replaced each step, never written. */
+  private state: tf.Tensor1D | null = null;
+  /** Elements of each part of `state` (the active variables' total size). */
+  private flatSize = 0;
+  /** Index of the owning variable for every element of w (for bias correction). */
   private segment: tf.Tensor1D | null = null;
+  /** Each active variable's data id as of the last time w was taken from or written to it. */
+  private weightIds: tf.Tensor['dataId'][] = [];
 
   constructor(readonly config: AdamConfig) {}
 
@@ -71,9 +81,18 @@ export class FusedAdam {
       }
     }
     const slots = vars.map((v) => this.slot(v.name));
-    this.flatM = tf.keep(tf.concat(slots.map((s) => s.m)));
-    this.flatV = tf.keep(tf.concat(slots.map((s) => s.v)));
-    const seg = new Int32Array(this.flatM.size);
+    this.state = tf.keep(
+      tf.tidy(() =>
+        tf.concat([
+          ...vars.map((v) => v.reshape([-1])),
+          ...slots.map((s) => s.m),
+          ...slots.map((s) => s.v),
+        ]),
+      ),
+    ) as tf.Tensor1D;
+    this.flatSize = this.state.size / 3;
+    this.weightIds = vars.map((v) => v.dataId);
+    const seg = new Int32Array(this.flatSize);
     let offset = 0;
     vars.forEach((v, i) => {
       seg.fill(i, offset, offset + v.size);
@@ -86,21 +105,41 @@ export class FusedAdam {
     }
   }
 
-  /** Writes the flat moments back to per-variable slots. */
+  /** Writes the flat moments back to per-variable slots (the variables hold the weights). */
   private unpack(): void {
-    if (this.flatM === null || this.flatV === null) return;
+    if (this.state === null) return;
     const sizes = this.active.map((v) => v.size);
-    const ms = tf.split(this.flatM, sizes);
-    const vs = tf.split(this.flatV, sizes);
+    const [w, ...parts] = tf.split(this.state, [this.flatSize, ...sizes, ...sizes]);
+    w!.dispose();
     this.active.forEach((v, i) => {
       const s = this.slot(v.name);
-      s.m = tf.keep(ms[i]!) as tf.Tensor1D;
-      s.v = tf.keep(vs[i]!) as tf.Tensor1D;
+      s.m = tf.keep(parts[i]!) as tf.Tensor1D;
+      s.v = tf.keep(parts[sizes.length + i]!) as tf.Tensor1D;
     });
-    this.flatM.dispose();
-    this.flatV.dispose();
+    this.state.dispose();
     this.segment?.dispose();
-    this.flatM = this.flatV = this.segment = null;
+    this.state = this.segment = null;
+    this.weightIds = [];
+  }
+
+  /** m | v of the active variables, a new tensor [2P] (a copy: the state is replaced per step). */
+  private moments(): tf.Tensor1D {
+    return tf.slice(this.state!, this.flatSize, 2 * this.flatSize);
+  }
+
+  /**
+   * Rebuilds w from the active variables when one was assigned since `apply` or `setActive`
+   * last took its weights (a restore, an import): the variables are the weights' truth.
+   */
+  private refreshWeights(): void {
+    const vars = this.active;
+    if (vars.every((v, i) => v.dataId === this.weightIds[i])) return;
+    const fresh = tf.tidy(() =>
+      tf.concat([...vars.map((v) => v.reshape([-1])), this.moments()]),
+    ) as tf.Tensor1D;
+    this.state!.dispose();
+    this.state = tf.keep(fresh);
+    this.weightIds = vars.map((v) => v.dataId);
   }
 
   private slot(name: string): SlotState {
@@ -117,12 +156,24 @@ export class FusedAdam {
   /** Moments of a variable as plain arrays (tests, export). */
   async momentsOf(name: string): Promise<{ m: Float32Array; v: Float32Array; t: number }> {
     const idx = this.active.findIndex((v) => v.name === name);
-    if (idx >= 0 && this.flatM && this.flatV) {
+    if (idx >= 0 && this.state) {
       const start = this.active.slice(0, idx).reduce((a, v) => a + v.size, 0);
       const size = this.active[idx]!.size;
-      const m = await tf.slice(this.flatM, start, size).data();
-      const v = await tf.slice(this.flatV, start, size).data();
-      return { m: m as Float32Array, v: v as Float32Array, t: this.slot(name).t };
+      const P = this.flatSize;
+      const mt = tf.slice(this.state, P + start, size);
+      const vt = tf.slice(this.state, 2 * P + start, size);
+      try {
+        // Copies: cpu's slice may be a view into the state.
+        const [m, v] = await Promise.all([mt.data(), vt.data()]);
+        return {
+          m: Float32Array.from(m as Float32Array),
+          v: Float32Array.from(v as Float32Array),
+          t: this.slot(name).t,
+        };
+      } finally {
+        mt.dispose();
+        vt.dispose();
+      }
     }
     const s = this.slot(name);
     return { m: (await s.m.data()) as Float32Array, v: (await s.v.data()) as Float32Array, t: s.t };
@@ -133,9 +184,17 @@ export class FusedAdam {
    * no slot yet (never active).
    */
   async exportSlots(vars: readonly tf.Variable[]): Promise<(AdamSlotData | null)[]> {
-    // The active moments in two readbacks (not one per variable), cut on the CPU.
-    const flat =
-      this.flatM && this.flatV ? await Promise.all([this.flatM.data(), this.flatV.data()]) : null;
+    // The active moments in one readback (not one per variable), cut on the CPU.
+    let flat: Float32Array | null = null;
+    if (this.state) {
+      const mv = this.moments();
+      try {
+        flat = (await mv.data()) as Float32Array;
+      } finally {
+        mv.dispose();
+      }
+    }
+    const P = this.flatSize;
     const offset = new Map<string, number>();
     let at = 0;
     for (const v of this.active) {
@@ -148,8 +207,7 @@ export class FusedAdam {
       const o = offset.get(v.name);
       if (!s) out.push(null);
       else if (o !== undefined && flat) {
-        const [m, vv] = flat as [Float32Array, Float32Array];
-        out.push({ m: m.slice(o, o + v.size), v: vv.slice(o, o + v.size), t: s.t });
+        out.push({ m: flat.slice(o, o + v.size), v: flat.slice(P + o, P + o + v.size), t: s.t });
       } else {
         // Copies: a backend may hand out its own buffer, and checkpoints are transferred.
         const m = Float32Array.from((await s.m.data()) as Float32Array);
@@ -161,18 +219,19 @@ export class FusedAdam {
 
   /**
    * The state as device copies, read back only when asked (`AdamSnapshot.read`): the worker's
-   * checkpoint ring (forks). `tf.clone` shares the buffer without copying it, which is exact
-   * because `apply` replaces the flat moments and the slots, never writes into them.
+   * checkpoint ring (forks). The active moments are copied out of the state (one slice, so the
+   * copy holds m and v, not w); a frozen variable's `tf.clone` shares the buffer without
+   * copying it, which is exact because `apply` replaces the state and the slots, never writes
+   * into them.
    */
   snapshot(): AdamSnapshot {
-    const flat =
-      this.flatM && this.flatV
-        ? {
-            m: tf.clone(this.flatM),
-            v: tf.clone(this.flatV),
-            active: this.active.map((v) => ({ name: v.name, size: v.size })),
-          }
-        : null;
+    const flat = this.state
+      ? {
+          mv: tf.keep(this.moments()),
+          size: this.flatSize,
+          active: this.active.map((v) => ({ name: v.name, size: v.size })),
+        }
+      : null;
     const inFlat = new Set(flat?.active.map((a) => a.name) ?? []);
     const slots = new Map<string, { m: tf.Tensor | null; v: tf.Tensor | null; t: number }>();
     for (const [name, s] of this.slots) {
@@ -184,7 +243,7 @@ export class FusedAdam {
       });
     }
     const read = async (names: readonly string[]): Promise<(AdamSlotData | null)[]> => {
-      const data = flat ? await Promise.all([flat.m.data(), flat.v.data()]) : null;
+      const data = flat ? ((await flat.mv.data()) as Float32Array) : null;
       const offset = new Map<string, [number, number]>();
       let at = 0;
       for (const a of flat?.active ?? []) {
@@ -196,9 +255,14 @@ export class FusedAdam {
         const s = slots.get(name);
         const o = offset.get(name);
         if (!s) out.push(null);
-        else if (o && data) {
-          const [m, v] = data as [Float32Array, Float32Array];
-          out.push({ m: m.slice(o[0], o[0] + o[1]), v: v.slice(o[0], o[0] + o[1]), t: s.t });
+        else if (o && data && flat) {
+          const [at, size] = o;
+          const P = flat.size;
+          out.push({
+            m: data.slice(at, at + size),
+            v: data.slice(P + at, P + at + size),
+            t: s.t,
+          });
         } else {
           const m = Float32Array.from((await s.m!.data()) as Float32Array);
           out.push({ m, v: Float32Array.from((await s.v!.data()) as Float32Array), t: s.t });
@@ -207,7 +271,7 @@ export class FusedAdam {
       return out;
     };
     const tensors = (): tf.Tensor[] => [
-      ...(flat ? [flat.m, flat.v] : []),
+      ...(flat ? [flat.mv] : []),
       ...[...slots.values()].flatMap((s) => (s.m && s.v ? [s.m, s.v] : [])),
     ];
     return {
@@ -269,40 +333,32 @@ export class FusedAdam {
       stepSize[i] = (lr * bc2) / (1 - beta1 ** s.t);
       epsScaled[i] = epsilon * bc2;
     });
-    const [newM, newV, newW] = tf.tidy(() => {
-      const g = tf.concat(grads.map((x) => x.reshape([-1])));
-      const m0 = this.flatM!;
-      const v0 = this.flatV!;
-      const m = m0.add(g.sub(m0).mul(1 - beta1));
-      const v = v0.add(
-        g
-          .square()
-          .sub(v0)
-          .mul(1 - beta2),
-      );
-      const seg = this.segment!;
-      const a = tf.gather(tf.tensor1d(stepSize), seg);
-      const e = tf.gather(tf.tensor1d(epsScaled), seg);
-      const update = a.mul(m).div(v.sqrt().add(e));
-      const w = tf.concat(vars.map((x) => x.reshape([-1]))).sub(update);
-      return [m, v, w] as const;
-    });
-    this.flatM!.dispose();
-    this.flatV!.dispose();
-    this.flatM = tf.keep(newM) as tf.Tensor1D;
-    this.flatV = tf.keep(newV) as tf.Tensor1D;
-    const parts = tf.split(
-      newW,
-      vars.map((v) => v.size),
+    const coeffs = new Float32Array(2 * vars.length);
+    coeffs.set(stepSize);
+    coeffs.set(epsScaled, vars.length);
+    this.refreshWeights();
+    const state = tf.tidy(() =>
+      adamStep(
+        this.state!,
+        tf.concat(grads.map((x) => x.reshape([-1]))) as tf.Tensor1D,
+        tf.tensor1d(coeffs),
+        this.segment!,
+        beta1,
+        beta2,
+      ),
     );
-    newW.dispose();
-    vars.forEach((v, i) => {
-      const p = parts[i]!;
+    this.state!.dispose();
+    this.state = tf.keep(state);
+    let offset = 0;
+    vars.forEach((v) => {
+      const p = tf.slice(state, offset, v.size);
       const r = p.reshape(v.shape);
       v.assign(r);
       r.dispose();
       p.dispose();
+      offset += v.size;
     });
+    this.weightIds = vars.map((v) => v.dataId);
   }
 
   dispose(): void {

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
 import { bertEvaluationFlops, bertStepEvaluationFlops, bertStepFlops } from './flops';
 import { TinyBert } from './model';
-import { sampleLosses } from '../model';
+import { crossEntropy } from '../../fused/cross-entropy';
 import { fastBertKernels, stepBertKernels } from './kernel';
 import { moduleSelection } from '../transformer/selection';
 import type { Rng } from '../../rng';
@@ -27,7 +27,7 @@ export class BertMlmTask extends MlmTask<TinyBert> {
 
   loss(batch: TaskBatch): tf.Scalar {
     const [tokens, positions, oneHot] = batch.tensors as MlmTensors;
-    return sampleLosses(this.logits(tokens, positions), oneHot).mean() as tf.Scalar;
+    return crossEntropy(this.logits(tokens, positions), null, oneHot, 'mean');
   }
 
   protected fastKernels(extras?: KernelTerms): Promise<Float32Array> {

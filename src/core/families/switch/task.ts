@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../config';
 import { switchEvaluationFlops, switchStepEvaluationFlops, switchStepFlops } from './flops';
-import { sampleLosses } from '../model';
+import { crossEntropy } from '../../fused/cross-entropy';
 import { TinySwitch } from './model';
 import { fastSwitchKernels, stepSwitchKernels } from './kernel';
 import type { SwitchKernelExtras } from './kernel';
@@ -44,7 +44,7 @@ export class SwitchMlmTask extends MlmTask<TinySwitch> {
   loss(batch: TaskBatch): tf.Scalar {
     const [tokens, positions, oneHot] = batch.tensors as MlmTensors;
     const { logits, aux } = this.model.forward({ tokens, positions });
-    return sampleLosses(logits, oneHot).mean().add(aux) as tf.Scalar;
+    return crossEntropy(logits, null, oneHot, 'mean').add(aux) as tf.Scalar;
   }
 
   /** Every module's kernel; records the probe batch's router load from the same forward. */

@@ -9,7 +9,6 @@ import type { KernelTerms, Probe, ProbeTensors } from './kernel';
 import type { SpectrumInput } from '../../kernel';
 import { kernelInput } from '../../kernel';
 import { disposeProbeTensors, makeProbe, probeTensors } from './kernel';
-import { sampleLosses } from '../model';
 import type { LabModel } from '../model';
 import type { TransformerSize } from './model';
 import type { ModuleSelection } from './selection';
@@ -17,6 +16,7 @@ import type { Rng } from '../../rng';
 import type { RunFile } from '../../runfile';
 import type { Task, TaskBatch } from '../types';
 import { TaskBase, probeKernel } from '../task-base';
+import { crossEntropy } from '../../fused/cross-entropy';
 import { PERPLEXITY } from '../family';
 
 /** Token ids [N, T], masked positions (flat indices), one-hot targets [M, V]. */
@@ -128,7 +128,7 @@ export abstract class MlmTask<M extends MlmModel> extends TaskBase<M> implements
     for (const b of this.valBatches) {
       const sum = tf.tidy(() => {
         const [tokens, positions, oneHot] = this.batchTensors(b);
-        return sampleLosses(this.logits(tokens, positions), oneHot).sum();
+        return crossEntropy(this.logits(tokens, positions), null, oneHot, 'sum');
       });
       total += (await sum.data())[0]!;
       sum.dispose();
