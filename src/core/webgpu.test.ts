@@ -46,14 +46,22 @@ async function onBoth(cfg: ExperimentConfig) {
   const run = async () => {
     const s = new Session(cfg, loadCorpusFromDisk());
     const losses: number[] = [];
+    const kernels = new Set<string>();
     for (let i = 0; i < 6; i++) {
-      const r = await s.advance();
+      // Step 1 (after the first evaluation) is profiled: which kernels the step ran.
+      let r!: Awaited<ReturnType<Session['advance']>>;
+      if (i === 1) {
+        const p = await tf.profile(async () => {
+          r = await s.advance();
+        });
+        p.kernels.forEach((k) => kernels.add(k.name));
+      } else r = await s.advance();
       losses.push((await r.loss.data())[0]!);
       r.loss.dispose();
     }
     const lam = Array.from(s.history.at(-1)!.lambdaMax);
     s.dispose();
-    return { losses, lam };
+    return { losses, lam, kernels };
   };
   await tf.setBackend('webgpu');
   const g = await run();
@@ -101,6 +109,16 @@ describe('WebGPU backend (Dawn, SwiftShader)', () => {
 
   it('trains like the cpu backend: same losses and λmax to float32 rounding', async () => {
     const { g, c } = await onBoth(tinyConfig);
+    // The WebGPU run used the lab's fused kernels (core/fused) for every op that has one, and
+    // none of the composed ops they replace; the cpu run the composed ops.
+    for (const k of ['MatAttention', 'MatAttentionGrad', 'MatAddLayerNorm', 'MatBiasAct']) {
+      expect(g.kernels, k).toContain(k);
+    }
+    for (const k of ['MatCrossEntropyNoBias', 'MatCrossEntropyGrad', 'MatAdamStep']) {
+      expect(g.kernels, k).toContain(k);
+    }
+    for (const k of ['Softmax', 'Mean', 'Rsqrt']) expect(g.kernels, k).not.toContain(k);
+    expect([...c.kernels].filter((k) => k.startsWith('Mat'))).toEqual([]);
     g.losses.forEach((l, i) => expect(Math.abs(l - c.losses[i]!)).toBeLessThan(1e-4));
     g.lam.forEach((l, i) => expect(Math.abs(l - c.lam[i]!) / c.lam[i]!).toBeLessThan(1e-4));
   });
