@@ -147,7 +147,7 @@ function forwardProgram(dims: AttentionDims): WebGPUProgram {
         var acc : array<f32, ATT_DH>;
         let qb = head + t * ATT_ROW;
         for (var e = 0; e < ATT_DH; e++) {
-          q[e] = qkv[qb + e] * uniforms.scale;
+          q[e] = f32(qkv[qb + e]) * uniforms.scale;
         }
         var m = -3.402823e+38f;
         var l = 0.0;
@@ -156,20 +156,20 @@ function forwardProgram(dims: AttentionDims): WebGPUProgram {
           let vb = kb + ATT_DH;
           var x = 0.0;
           for (var e = 0; e < ATT_DH; e++) {
-            x += q[e] * qkv[kb + e];
+            x += q[e] * f32(qkv[kb + e]);
           }
           if (x > m) {
             let c = exp(m - x);
             l = l * c + 1.0;
             for (var e = 0; e < ATT_DH; e++) {
-              acc[e] = acc[e] * c + qkv[vb + e];
+              acc[e] = acc[e] * c + f32(qkv[vb + e]);
             }
             m = x;
           } else {
             let p = exp(x - m);
             l += p;
             for (var e = 0; e < ATT_DH; e++) {
-              acc[e] += p * qkv[vb + e];
+              acc[e] += p * f32(qkv[vb + e]);
             }
           }
         }
@@ -212,7 +212,7 @@ function backwardProgram(dims: AttentionDims): WebGPUProgram {
       fn logit(qb : i32, kb : i32) -> f32 {
         var x = 0.0;
         for (var e = 0; e < ATT_DH; e++) {
-          x += (qkv[qb + e] * uniforms.scale) * qkv[kb + e];
+          x += (f32(qkv[qb + e]) * uniforms.scale) * f32(qkv[kb + e]);
         }
         return x;
       }
@@ -233,7 +233,7 @@ function backwardProgram(dims: AttentionDims): WebGPUProgram {
         let ob = ohead + t * ATT_OROW;
         var d = 0.0;
         for (var e = 0; e < ATT_DH; e++) {
-          d += dctx[ob + e] * ctx[ob + e];
+          d += f32(dctx[ob + e]) * f32(ctx[ob + e]);
         }
         rowMax[t] = m;
         rowInvSum[t] = 1.0 / l;
@@ -253,11 +253,11 @@ function backwardProgram(dims: AttentionDims): WebGPUProgram {
           let p = exp(logit(qb, kb) - m) * invL;
           var dp = 0.0;
           for (var e = 0; e < ATT_DH; e++) {
-            dp += dctx[ob + e] * qkv[vb + e];
+            dp += f32(dctx[ob + e]) * f32(qkv[vb + e]);
           }
           let ds = p * (dp - d);
           for (var e = 0; e < ATT_DH; e++) {
-            dq[e] += ds * qkv[kb + e];
+            dq[e] += ds * f32(qkv[kb + e]);
           }
         }
         for (var e = 0; e < ATT_DH; e++) {
@@ -276,12 +276,12 @@ function backwardProgram(dims: AttentionDims): WebGPUProgram {
           let p = exp(logit(qb, kb) - rowMax[t]) * rowInvSum[t];
           var dp = 0.0;
           for (var e = 0; e < ATT_DH; e++) {
-            dp += dctx[ob + e] * qkv[vb + e];
+            dp += f32(dctx[ob + e]) * f32(qkv[vb + e]);
           }
           let ds = p * (dp - rowD[t]);
           for (var e = 0; e < ATT_DH; e++) {
-            dk[e] += ds * qkv[qb + e];
-            dv[e] += p * dctx[ob + e];
+            dk[e] += ds * f32(qkv[qb + e]);
+            dv[e] += p * f32(dctx[ob + e]);
           }
         }
         for (var e = 0; e < ATT_DH; e++) {

@@ -137,7 +137,7 @@ function sumRowsProgram(R: number, c: number, groups: number): WebGPUProgram {
         var acc = 0.0;
         if (live) {
           let n = uniforms.xShape.x / groups;
-          for (var k = lane; k < n; k += ${SUM_LANES}) { acc += x[(k * groups + grp) * cols + c]; }
+          for (var k = lane; k < n; k += ${SUM_LANES}) { acc += f32(x[(k * groups + grp) * cols + c]); }
         }
         part[id] = acc;
         workgroupBarrier();
@@ -163,7 +163,7 @@ function ensureRegistered(): void {
       `matBiasAct_${act}`,
       ['x', 'bias'],
       x.shape,
-      `let v = x[index] + bias[index % uniforms.xShape.y];
+      `let v = f32(x[index]) + f32(bias[index % uniforms.xShape.y]);
           setOutputAtIndex(index, ${value});`,
     );
     return runProgram(backend as tf.KernelBackend, program, [x, bias]);
@@ -174,7 +174,7 @@ function ensureRegistered(): void {
       'matBiasActReluGrad',
       ['dy', 'y'],
       dy.shape,
-      'setOutputAtIndex(index, select(0.0, dy[index], y[index] > 0.0));',
+      'setOutputAtIndex(index, select(0.0, f32(dy[index]), f32(y[index]) > 0.0));',
     );
     return runProgram(backend as tf.KernelBackend, program, [dy, y]);
   });

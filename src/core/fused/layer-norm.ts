@@ -110,9 +110,9 @@ function sumNames({ hasResidual, hasBias }: LnAttrs): string[] {
 function zAtCode(D: number, { hasResidual, hasBias }: LnAttrs): string {
   return `
     fn zAt(row : i32, c : i32) -> f32 {
-      var v = x[row * ${D} + c];
-      ${hasResidual ? `v = v + residual[(row % uniforms.residualShape.x) * ${D} + c];` : ''}
-      ${hasBias ? 'v = v + bias[c];' : ''}
+      var v = f32(x[row * ${D} + c]);
+      ${hasResidual ? `v = v + f32(residual[(row % uniforms.residualShape.x) * ${D} + c]);` : ''}
+      ${hasBias ? 'v = v + f32(bias[c]);' : ''}
       return v;
     }`;
 }
@@ -221,7 +221,7 @@ function forwardProgram(R: number, D: number, flags: LnAttrs): WebGPUProgram {
     `
         for (var k = 0; k < PER; k++) {
           let c = t + k * T;
-          if (live && c < D) { setOutputAtIndex(row * D + c, (zs[k] - mean) * rstd * g[c] + b[c]); }
+          if (live && c < D) { setOutputAtIndex(row * D + c, (zs[k] - mean) * rstd * f32(g[c]) + f32(b[c])); }
         }`,
   );
 }
@@ -243,7 +243,7 @@ function gradZProgram(R: number, D: number, flags: LnAttrs): WebGPUProgram {
           let c = t + k * T;
           xh[k] = (zs[k] - mean) * rstd;
           var gy = 0.0;
-          if (live && c < D) { gy = dy[row * D + c] * g[c]; }
+          if (live && c < D) { gy = f32(dy[row * D + c]) * f32(g[c]); }
           dxh[k] = gy;
           s1 += gy;
           s2 += gy * xh[k];
@@ -314,7 +314,7 @@ function gainGradProgram(D: number, flags: LnAttrs): WebGPUProgram {
             let rs = stats[i];
             for (var k = 0; k < PER; k++) {
               let c = t + k * ${GAIN_COLS};
-              if (c < D) { acc[k] += dy[row * D + c] * (zAt(row, c) - rs.x) * rs.y; }
+              if (c < D) { acc[k] += f32(dy[row * D + c]) * (zAt(row, c) - rs.x) * rs.y; }
             }
           }
           workgroupBarrier();
