@@ -82,6 +82,9 @@ async function initWebGPU(env: BackendEnv): Promise<{ adapter: string; isFallbac
       maxBufferSize: l.maxBufferSize,
       maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
       maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      // As many buffers a program as the adapter binds: TF.js's Concat takes that many inputs
+      // less one per dispatch (the default 8 makes Adam's 43 gradients 8 dispatches).
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
   });
   // We never destroy the device ourselves, so any loss (driver reset, GPU process crash, a

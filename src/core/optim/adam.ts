@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { sliceCopies } from '../fused/slice-copies';
 import { adamStep } from '../fused/adam';
 
 export interface AdamConfig {
@@ -349,14 +350,18 @@ export class FusedAdam {
     );
     this.state!.dispose();
     this.state = tf.keep(state);
-    let offset = 0;
-    vars.forEach((v) => {
-      const p = tf.slice(state, offset, v.size);
+    // The new weights are the state's first P values, a piece per variable (buffer copies on
+    // WebGPU, slices elsewhere: core/fused/slice-copies.ts).
+    const parts = sliceCopies(
+      state,
+      vars.map((v) => v.size),
+    );
+    vars.forEach((v, i) => {
+      const p = parts[i]!;
       const r = p.reshape(v.shape);
       v.assign(r);
       r.dispose();
       p.dispose();
-      offset += v.size;
     });
     this.weightIds = vars.map((v) => v.dataId);
   }
