@@ -27,7 +27,7 @@ test('fused kernels run on WebGPU by default, fused=0 runs the composed ops, sam
   expect(composed.status.fused).toBe(false);
   await expect(lab.backendBadge).toContainText('composed ops (fused=0)');
   // Same seed, data and weights: the losses differ only by float32 rounding in the kernels'
-  // different summation orders, amplified a little by Adam over 8 steps (measured ≤ FILLED_IN).
+  // different summation orders, amplified a little by Adam over 8 steps (measured 1.1e-7 in Chromium on SwiftShader).
   const worst = Math.max(
     ...fused.loss.map((l, i) => Math.abs(l - composed.loss[i]!) / Math.abs(composed.loss[i]!)),
   );
