@@ -1,5 +1,6 @@
 /** What the bench scripts share: their argument reader, the median and one timed Session step. */
 import type { Session, StepResult } from '../src/core/session';
+import type { TransformerSize } from '../src/core/families/transformer/model';
 
 /** The value after `--name` on the command line, else `dflt`. */
 export const arg = (name: string, dflt: string): string => {
@@ -31,13 +32,7 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
 }
 
 /** What bench/torch_step.py reads: the lab's step as sizes (BERT only). */
-export interface TorchPeerConfig {
-  layers: number;
-  heads: number;
-  dModel: number;
-  dFF: number;
-  seqLen: number;
-  vocab: number;
+export interface TorchPeerConfig extends TransformerSize {
   batch: number;
   /** Masked positions per sequence, M = max(1, round(0.15·T)). */
   masked: number;

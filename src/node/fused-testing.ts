@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { initBackend } from '../core/backend';
+import { countDispatches } from '../core/fused/program';
 
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -63,4 +64,42 @@ export async function valueAndGrads(
   const out = await Promise.all(grads.map(async (t) => (await t.data()) as Float32Array));
   tf.dispose([...xs, w, ...grads]);
   return { value: Float32Array.from(value), grads: out.map((x) => Float32Array.from(x)) };
+}
+
+/**
+ * Real WebGPU dispatches of `fn` on `inputs`: its forward alone (`wrt` null), or forward and
+ * the gradients of the inputs listed in `wrt` against a given dy of `dyShape` (so only the op's
+ * own dispatches count, not a ones seed). Asserts that nothing it made outlives it.
+ */
+export async function opDispatches(
+  fn: (...xs: tf.Tensor[]) => tf.Tensor,
+  values: { values: Float32Array; shape: number[] }[],
+  wrt: number[] | null,
+  dyShape: number[],
+): Promise<number> {
+  const before = tf.memory().numTensors;
+  const inputs = values.map((x) => tf.tensor(x.values, x.shape));
+  const dy = tf.randomNormal(dyShape);
+  const { dispatches } = await countDispatches(async () => {
+    const outs =
+      wrt === null
+        ? [tf.tidy(() => fn(...inputs))]
+        : tf.grads((...args: tf.Tensor[]) => {
+            const all = inputs.slice();
+            wrt.forEach((k, j) => (all[k] = args[j]!));
+            return fn(...all);
+          })(
+            wrt.map((k) => inputs[k]!),
+            dy,
+          );
+    await Promise.all(outs.map((t) => t.data()));
+    tf.dispose(outs);
+    return null;
+  });
+  tf.dispose([...inputs, dy]);
+  // Nothing the forward or the gradients made outlives them (clones of shared gradients too).
+  if (tf.memory().numTensors !== before) {
+    throw new Error(`${tf.memory().numTensors - before} tensors leaked`);
+  }
+  return dispatches!;
 }

@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { relError, setupDawn, valueAndGrads } from '../../node/fused-testing';
+import { opDispatches, relError, setupDawn, valueAndGrads } from '../../node/fused-testing';
 import { createRng } from '../rng';
 import { addLayerNorm } from './layer-norm';
-import { countDispatches, setFused } from './program';
+import { setFused } from './program';
 
 beforeAll(setupDawn, 60_000);
 afterEach(() => setFused('auto'));
@@ -125,30 +125,7 @@ describe('addLayerNorm fused on webgpu vs composed on cpu', () => {
 describe('addLayerNorm on webgpu: the fused kernel runs, in the designed dispatches', () => {
   /** Forward, and forward + backward with a given dy (so only the op's own dispatches count). */
   async function dispatches(c: Case, wrt: number[] | null): Promise<number> {
-    const before = tf.memory().numTensors;
-    const inputs = inputsFor(c).map((x) => tf.tensor(x.values, x.shape));
-    const fn = fnFor(c);
-    const dy = tf.randomNormal([R, c.d]);
-    const { dispatches: n } = await countDispatches(async () => {
-      const outs =
-        wrt === null
-          ? [tf.tidy(() => fn(...inputs))]
-          : tf.grads((...args: tf.Tensor[]) => {
-              const all = inputs.slice();
-              wrt.forEach((k, j) => (all[k] = args[j]!));
-              return fn(...all);
-            })(
-              wrt.map((k) => inputs[k]!),
-              dy,
-            );
-      await Promise.all(outs.map((t) => t.data()));
-      tf.dispose(outs);
-      return null;
-    });
-    tf.dispose([...inputs, dy]);
-    // Nothing the forward or the gradients made outlives them (the clones of dz / dx included).
-    expect(tf.memory().numTensors).toBe(before);
-    return n!;
+    return opDispatches(fnFor(c), inputsFor(c), wrt, [R, c.d]);
   }
 
   it.each(CASES.filter((c) => c.d === 64))(
