@@ -64,6 +64,9 @@ describe('committed Fashion-MNIST subset', () => {
     ]);
   });
 
+  // Runs only where `npm run data` copied the full Fashion-MNIST IDX files (meta.full.copied and
+  // public/data/fashion-mnist/full/); the committed tree has them, so CI runs it. A tree built
+  // without the dataset package has the subset alone, and there it is skipped.
   it.runIf(meta.full.copied && existsSync(`${DIR}full`))(
     'equals the first images and labels of the copied IDX files',
     () => {

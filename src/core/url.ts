@@ -554,16 +554,20 @@ export function parsePageFlags(entries: Iterable<[string, string]>): {
   const last = new Map<string, string>();
   for (const [k, v] of entries)
     if ((PAGE_FLAG_KEYS as readonly string[]).includes(k)) last.set(k, v);
-  const present = last.get('present');
-  if (present !== undefined) {
-    const p = FLAG_BOOL.safeParse(present);
-    if (p.success) flags.present = p.data;
-    else
-      errors.push({
-        field: 'present',
-        message: `present: expected 1, 0, true or false, got ${echo(present)}; presenter mode stays off.`,
-      });
-  }
+  /** A 1/0/true/false flag: its value, or a message naming it and what it stays at. */
+  const readBool = (key: 'present' | 'fused', stays: string): boolean | undefined => {
+    const raw = last.get(key);
+    if (raw === undefined) return undefined;
+    const p = FLAG_BOOL.safeParse(raw);
+    if (p.success) return p.data;
+    errors.push({
+      field: key,
+      message: `${key}: expected 1, 0, true or false, got ${echo(raw)}; ${stays}.`,
+    });
+    return undefined;
+  };
+  flags.present = readBool('present', 'presenter mode stays off') ?? flags.present;
+  flags.fused = readBool('fused', 'the fused kernels stay on') ?? flags.fused;
   const hide = last.get('hide');
   if (hide !== undefined) {
     const parts = hide
@@ -583,16 +587,6 @@ export function parsePageFlags(entries: Iterable<[string, string]>): {
       errors.push({
         field: 'hide',
         message: `hide: ${unknown.slice(0, 5).map(echo).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a part of the page, ignored; known: ${HIDE_KEYS.join(', ')}.`,
-      });
-  }
-  const fused = last.get('fused');
-  if (fused !== undefined) {
-    const f = FLAG_BOOL.safeParse(fused);
-    if (f.success) flags.fused = f.data;
-    else
-      errors.push({
-        field: 'fused',
-        message: `fused: expected 1, 0, true or false, got ${echo(fused)}; the fused kernels stay on.`,
       });
   }
   const theme = last.get('theme');

@@ -4,9 +4,8 @@
  * and libvulkan1, which .ci/run installs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from './backend';
+import { setupDawn } from '../node/fused-testing';
 import type { BackendInfo } from './backend';
 import { DEFAULT_CONFIG } from './config';
 import type { ExperimentConfig } from './config';
@@ -24,17 +23,10 @@ import { createHandler } from '../worker/handler';
 import type { FromWorker } from '../protocol/messages';
 import { PROTOCOL_VERSION } from '../protocol/messages';
 
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 let info: BackendInfo;
 
 beforeAll(async () => {
-  expect(existsSync(ICD), `${ICD} is missing: install Debian's chromium`).toBe(true);
-  process.env.VK_ICD_FILENAMES ??= ICD;
-  const { create, globals } = await import('webgpu');
-  Object.assign(globalThis, globals);
-  const gpu = create([]);
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-  info = await initBackend('webgpu', { gpu });
+  info = await setupDawn();
 }, 60_000);
 
 /** A 1-layer, 2-head BERT (d = 16, dFF = 32, T = 8, V = 100); batch and probe of 4. */

@@ -6,19 +6,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { initBackend } from '../core/backend';
+import type { BackendInfo } from '../core/backend';
 import { countDispatches } from '../core/fused/program';
 
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /** Initialises the webgpu backend through Dawn (SwiftShader); call in beforeAll. */
-export async function setupDawn(): Promise<void> {
+export async function setupDawn(): Promise<BackendInfo> {
   if (!existsSync(ICD)) throw new Error(`${ICD} is missing: install Debian's chromium`);
   process.env.VK_ICD_FILENAMES ??= ICD;
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
   const gpu = create([]);
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-  await initBackend('webgpu', { gpu });
+  return initBackend('webgpu', { gpu });
 }
 
 /** Normwise relative error max|a − b| / max|b| (b the reference; 0 when both are zero). */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { ModuleInfo } from '../types';
 
 /**
@@ -71,10 +71,5 @@ export function splitIndices(count: number, on: (i: number) => boolean): [number
   return [yes, no];
 }
 
-/**
- * Softmax cross-entropy per row, [N]: log Σ_c exp(logit_c) − the target's logit (`oneHot` the
- * [N, C] one-hot targets). A row is a sample (MLP, VGG) or a masked position (BERT, Switch).
- */
-export function sampleLosses(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
-  return tf.logSumExp(logits, 1).sub(logits.mul(oneHot).sum(1)) as tf.Tensor1D;
-}
+/** Softmax cross-entropy per row (core/fused/cross-entropy.ts). */
+export { sampleLosses } from '../fused/cross-entropy';

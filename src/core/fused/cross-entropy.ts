@@ -48,6 +48,15 @@ export function crossEntropy(
   return composed(logits, bias, oneHot, reduction);
 }
 
+/**
+ * Softmax cross-entropy per row, [N]: log Σ_c exp(logit_c) − the target's logit (`oneHot` the
+ * [N, C] one-hot targets). A row is a sample (MLP, VGG) or a masked position (BERT, Switch).
+ * The composed ops every family's loss and kernels use (`crossEntropy` reduces it).
+ */
+export function sampleLosses(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
+  return tf.logSumExp(logits, 1).sub(logits.mul(oneHot).sum(1)) as tf.Tensor1D;
+}
+
 function composed(
   logits: tf.Tensor2D,
   bias: tf.Tensor | null,
@@ -55,7 +64,7 @@ function composed(
   reduction: 'mean' | 'sum',
 ): tf.Scalar {
   const z = bias ? (logits.add(bias) as tf.Tensor2D) : logits;
-  const perRow = tf.logSumExp(z, 1).sub(z.mul(oneHot).sum(1));
+  const perRow = sampleLosses(z, oneHot);
   return (reduction === 'mean' ? perRow.mean() : perRow.sum()) as tf.Scalar;
 }
 

@@ -122,7 +122,9 @@ export class TinyBert extends MlmTransformer<FeedForward> implements LabModel {
    * module: TF.js's fused matmul with a linear activation is a custom gradient that computes the
    * gradients of all its inputs whenever one is needed (here the input's), so W2's and b2's would
    * be computed though nothing uses them; unfused, TF.js prunes them. (With ReLU the fused op
-   * falls back to unfused ops under a gradient tape by itself, so W1 needs nothing.)
+   * falls back to unfused ops under a gradient tape by itself, so W1 needs nothing.) With the
+   * fused kernels (core/fused) the FFN is a matmul, one bias-and-ReLU kernel and a plain matmul
+   * whose bias goes into the add & norm kernel; all their gradients are lazy, so pruned alike.
    */
   forward(
     input: ForwardInput,
