@@ -65,8 +65,15 @@ export function formatValue(x: number, digits = 4): string {
   return `${sign(x)}${String(Number(mantissa))}e${exp < 0 ? MINUS : ''}${Math.abs(exp)}`;
 }
 
+/**
+ * One formatter for every count: `toLocaleString` builds a new `Intl.NumberFormat` per call, which
+ * cost the page more than its charts while a small model trained (the step counter redraws every
+ * step).
+ */
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+
 /** A step count with thousands separators: 12345 → "12,345". */
 export function formatCount(n: number): string {
   if (!Number.isFinite(n)) return '—';
-  return Math.round(n).toLocaleString('en-US');
+  return COUNT_FORMAT.format(Math.round(n));
 }

@@ -37,7 +37,8 @@ export interface LinkState {
   /** The live run's data while an imported run is on screen; trainer messages keep updating it. */
   stash: RunData | null;
   /**
-   * Trainer messages are committed to the store at most every `commitMs` (a small model evaluates
+   * Trainer messages are committed to the store at most every `commitMs` (200 ms in the page: as
+   * often as the trainer pushes metrics, ≤ 5 a second; a small model evaluates
    * every few milliseconds; React and the canvases redraw a few times a second however fast
    * training goes). 0 commits every message at once (Node tests).
    */
@@ -51,7 +52,7 @@ export function initialLinkState(): LinkState {
     pendingInits: 0,
     autoplayOnReady: false,
     stash: null,
-    commitMs: typeof window === 'undefined' ? 0 : 100,
+    commitMs: typeof window === 'undefined' ? 0 : 200,
   };
 }
 

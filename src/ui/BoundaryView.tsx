@@ -42,42 +42,89 @@ function marker(
   ctx.stroke();
 }
 
-/** The classifier's decision regions with the training (filled) and test (hollow) points. */
+/** The points a view draws (they stay the same while the regions change). */
+type Points = Pick<Boundary, 'train' | 'test' | 'extent'>;
+
+const samePoints = (a: Points, b: Points) =>
+  a.extent === b.extent &&
+  (
+    [
+      [a.train, b.train],
+      [a.test, b.test],
+    ] as const
+  ).every(
+    ([p, q]) =>
+      p.y.length === q.y.length &&
+      p.x.every((v, i) => v === q.x[i]) &&
+      p.y.every((v, i) => v === q.y[i]),
+  );
+
+/** The training (filled) and test (hollow) markers on a transparent canvas of `px` pixels. */
+function markerLayer(points: Points, px: number): HTMLCanvasElement {
+  const layer = document.createElement('canvas');
+  layer.width = layer.height = px;
+  const ctx = layer.getContext('2d');
+  if (!ctx) return layer;
+  ctx.scale(px / SIZE, px / SIZE);
+  for (const [set, filled] of [
+    [points.train, true],
+    [points.test, false],
+  ] as const) {
+    for (let i = 0; i < set.y.length; i++) {
+      const [x, y] = toCanvas(set.x[2 * i] ?? 0, set.x[2 * i + 1] ?? 0, points.extent, SIZE);
+      marker(ctx, x, y, set.y[i] ?? 0, filled);
+    }
+  }
+  return layer;
+}
+
+/**
+ * The classifier's decision regions with the training (filled) and test (hollow) points. A new
+ * view comes with every push while training: the regions are drawn anew, the markers (hundreds
+ * of paths) once, into a layer kept while the points stay the same. Drawn in a task of its own,
+ * after the commit's.
+ */
 export function BoundaryView({ view }: { view: Boundary }) {
   const ref = useRef<HTMLCanvasElement>(null);
+  const markers = useRef<{ points: Points; layer: HTMLCanvasElement } | null>(null);
   useEffect(() => {
-    const canvas = ref.current;
-    if (!canvas) return;
-    const ctx = setupCanvas(canvas, SIZE, SIZE);
-    if (!ctx) return;
-    const { resolution: r, extent, classes } = view;
-    const tile = document.createElement('canvas');
-    tile.width = tile.height = r;
-    const t = tile.getContext('2d');
-    if (t) {
-      t.putImageData(
-        new ImageData(
-          boundaryPixels(view.probs, r, classes) as Uint8ClampedArray<ArrayBuffer>,
-          r,
-          r,
-        ),
-        0,
-        0,
-      );
-      ctx.imageSmoothingEnabled = true;
-      ctx.drawImage(tile, 0, 0, SIZE, SIZE);
-    }
-    for (const [set, filled] of [
-      [view.train, true],
-      [view.test, false],
-    ] as const) {
-      for (let i = 0; i < set.y.length; i++) {
-        const [x, y] = toCanvas(set.x[2 * i] ?? 0, set.x[2 * i + 1] ?? 0, extent, SIZE);
-        marker(ctx, x, y, set.y[i] ?? 0, filled);
+    const t = setTimeout(() => {
+      const canvas = ref.current;
+      if (!canvas) return;
+      const ctx = setupCanvas(canvas, SIZE, SIZE);
+      if (!ctx) return;
+      const { resolution: r, classes } = view;
+      const tile = document.createElement('canvas');
+      tile.width = tile.height = r;
+      const tileCtx = tile.getContext('2d');
+      if (tileCtx) {
+        tileCtx.putImageData(
+          new ImageData(
+            boundaryPixels(view.probs, r, classes) as Uint8ClampedArray<ArrayBuffer>,
+            r,
+            r,
+          ),
+          0,
+          0,
+        );
+        ctx.imageSmoothingEnabled = true;
+        ctx.drawImage(tile, 0, 0, SIZE, SIZE);
       }
-    }
-    ctx.strokeStyle = '#9aa3af';
-    ctx.strokeRect(0.5, 0.5, SIZE - 1, SIZE - 1);
+      const px = canvas.width;
+      const kept = markers.current;
+      const layer =
+        kept && kept.layer.width === px && samePoints(kept.points, view)
+          ? kept.layer
+          : markerLayer(view, px);
+      markers.current = {
+        points: { train: view.train, test: view.test, extent: view.extent },
+        layer,
+      };
+      ctx.drawImage(layer, 0, 0, SIZE, SIZE);
+      ctx.strokeStyle = '#9aa3af';
+      ctx.strokeRect(0.5, 0.5, SIZE - 1, SIZE - 1);
+    }, 0);
+    return () => clearTimeout(t);
   }, [view]);
   return (
     <figure className="boundary">

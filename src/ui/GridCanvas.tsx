@@ -102,13 +102,16 @@ export function GridCanvas({
   const axis = axisHeight(ink.fontPx);
 
   useEffect(() => {
-    const canvas = canvasRef.current;
-    if (!canvas) return;
-    const ctx = setupCanvas(canvas, layout.width, layout.height + axis);
-    if (!ctx) return;
     const picture: GridPicture = { layout, drawCells, labels, layers, evaluations, ink, marks };
-    drawGrid(ctx, picture);
     if (pictureRef) pictureRef.current = picture;
+    // Drawn in a task of its own, not in the commit's: the charts commit together, and their
+    // work in one task was what kept the main thread busy past 50 ms while training.
+    const t = setTimeout(() => {
+      const canvas = canvasRef.current;
+      const ctx = canvas && setupCanvas(canvas, layout.width, layout.height + axis);
+      if (ctx) drawGrid(ctx, picture);
+    }, 0);
+    return () => clearTimeout(t);
   }, [layout, drawCells, labels, layers, evaluations, ink, axis, marks, pictureRef]);
 
   const locate = (e: ReactMouseEvent<HTMLCanvasElement>) => {

@@ -1,4 +1,4 @@
-import { useId, useMemo } from 'react';
+import { useCallback, useDeferredValue, useId, useMemo } from 'react';
 import {
   CartesianGrid,
   ComposedChart,
@@ -22,6 +22,7 @@ import {
   setSmoothing,
 } from '../store/run-list';
 import type { ChartX, RunCurve } from '../store/runs-slice';
+import { MAX_CHART_POINTS } from '../store/metrics';
 import { useLabStore } from '../store/store';
 import { formatCount, formatFlops, formatPercent, formatValue } from '../report/format';
 import type { LossRow, OverlayPoint } from './loss-data';
@@ -38,6 +39,21 @@ import { downloadBlob, downloadText, exportFileName } from './download';
 import { chartSvgFile, svgToPng } from './chart-svg';
 
 const HEIGHT = 300;
+/**
+ * Validation points are dotted while they are few enough to pick out; past that each dot is an
+ * SVG element redrawn at every push (a small model evaluates hundreds of times in a minute), and
+ * the line alone reads as well.
+ */
+const MAX_DOTTED = 30;
+/** The dot of a validation line with `n` points: a dot while they are few, none past that. */
+const valDot = (n: number, r: number) => (n <= MAX_DOTTED ? { r } : false);
+/**
+ * Points per line for a chart `width` px wide: about one per pixel of the plot (the two y axes
+ * and margins take ≈ 140 px), so a min–max bucket spans two pixels and every spike still shows;
+ * fewer points than the exports' {@link MAX_CHART_POINTS} keep each redraw short.
+ */
+const chartPoints = (width: number) =>
+  Math.min(MAX_CHART_POINTS, Math.max(200, Math.round(width - 140)));
 
 /** One overlaid run's lines: its loss (smoothed) and its validation metric. */
 interface Overlay {
@@ -57,7 +73,7 @@ const COMPARE_OVERLAY = 'compare';
  * The second run (Live A/B) and the runs ticked in the run list, as chart lines in the chart's
  * x and y scales.
  */
-function useOverlays(smoothing: number, logLoss: boolean, x: ChartX): Overlay[] {
+function useOverlays(smoothing: number, logLoss: boolean, x: ChartX, maxPoints: number): Overlay[] {
   const { runs, overlaid, stash, metricName, compareRun, view } = useLabStore(
     useShallow((s) => ({
       runs: s.runs,
@@ -85,8 +101,10 @@ function useOverlays(smoothing: number, logLoss: boolean, x: ChartX): Overlay[] 
         key,
         name,
         colour,
-        loss: loss ? overlayPoints(loss, 'v', smoothing, { positiveOnly: logLoss, needFlops }) : [],
-        val: otherMetric ? [] : overlayPoints(validation, 'v', 0, { needFlops }),
+        loss: loss
+          ? overlayPoints(loss, 'v', smoothing, { positiveOnly: logLoss, needFlops, maxPoints })
+          : [],
+        val: otherMetric ? [] : overlayPoints(validation, 'v', 0, { needFlops, maxPoints }),
         otherMetric,
       });
     };
@@ -121,7 +139,19 @@ function useOverlays(smoothing: number, logLoss: boolean, x: ChartX): Overlay[] 
       if (r) add(r.id, r.name, overlayColour(palette, r.seq), r.loss, r.validation, r.metric.name);
     }
     return out;
-  }, [runs, overlaid, stash, metricName, compareRun, view, palette, smoothing, logLoss, x]);
+  }, [
+    runs,
+    overlaid,
+    stash,
+    metricName,
+    compareRun,
+    view,
+    palette,
+    smoothing,
+    logLoss,
+    x,
+    maxPoints,
+  ]);
 }
 
 /**
@@ -138,13 +168,18 @@ const accuracyTick = plainTick(13, (v) => formatPercent(v, 0));
 
 export function LossChart() {
   // Not the step counter: it changes every step, and the chart redraws at each metrics push.
-  const { metrics, validation, model, metric } = useLabStore(
-    useShallow((s) => ({
-      metrics: s.metrics,
-      validation: s.validation,
-      model: s.runConfig.model,
-      metric: s.metric,
-    })),
+  // Drawn from a deferred copy: React renders the new chart in the background, in slices that
+  // leave the main thread free (sliders, Pause, the step counter answer at once), and shows it
+  // when done; the chart element itself is memoised below, so the urgent render costs nothing.
+  const { metrics, validation, model, metric } = useDeferredValue(
+    useLabStore(
+      useShallow((s) => ({
+        metrics: s.metrics,
+        validation: s.validation,
+        model: s.runConfig.model,
+        metric: s.metric,
+      })),
+    ),
   );
   const {
     chartX: x,
@@ -156,14 +191,14 @@ export function LossChart() {
   const [ref, width] = useElementWidth<HTMLDivElement>();
   const palette = usePalette();
   const marks = useChangeMarks();
-  const overlays = useOverlays(smoothing, logLoss, x);
+  const overlays = useOverlays(smoothing, logLoss, x, chartPoints(width));
   const ids = { slider: useId(), x: useId() };
   const smoothed = useMemo(
     () => smoothTensorBoard(metrics.loss.subarray(0, metrics.length), smoothing),
     [metrics, smoothing],
   );
   const rows = useMemo(() => {
-    const all = lossRows(metrics, validation, undefined, smoothed);
+    const all = lossRows(metrics, validation, chartPoints(width), smoothed);
     const keep = (r: LossRow): LossRow => {
       if (!logLoss) return r;
       const out = { ...r };
@@ -172,31 +207,38 @@ export function LossChart() {
       return out;
     };
     return (x === 'flops' ? all.filter((r) => r.flops !== undefined) : all).map(keep);
-  }, [metrics, validation, smoothed, x, logLoss]);
+  }, [metrics, validation, smoothed, x, logLoss, width]);
   // Change marks sit at their step; on the FLOP axis at the FLOPs spent by then.
   const markX = useMemo(() => {
     if (x === 'step') return marks.map((m) => ({ ...m, at: m.step as number | undefined }));
     const at = new Map(rows.map((r) => [r.step, r.flops]));
     return marks.map((m) => ({ ...m, at: at.get(m.step) }));
   }, [marks, rows, x]);
+  const valPoints = useMemo(() => rows.filter((r) => r.val !== undefined).length, [rows]);
   const isAccuracy = metric.name === 'accuracy';
-  const formatMetric = (v: number) => (isAccuracy ? formatPercent(v) : formatValue(v));
-  const names: Record<string, string> = {
-    raw: 'train loss (raw)',
-    ema: `train loss (smoothed ${smoothing})`,
-    val: `validation ${metric.name}`,
-  };
-  for (const o of overlays) {
-    names[`${o.key}:loss`] = `${o.name}: train loss`;
-    names[`${o.key}:val`] = `${o.name}: validation ${metric.name}`;
-  }
+  const formatMetric = useCallback(
+    (v: number) => (isAccuracy ? formatPercent(v) : formatValue(v)),
+    [isAccuracy],
+  );
+  const names = useMemo(() => {
+    const out: Record<string, string> = {
+      raw: 'train loss (raw)',
+      ema: `train loss (smoothed ${smoothing})`,
+      val: `validation ${metric.name}`,
+    };
+    for (const o of overlays) {
+      out[`${o.key}:loss`] = `${o.name}: train loss`;
+      out[`${o.key}:val`] = `${o.name}: validation ${metric.name}`;
+    }
+    return out;
+  }, [smoothing, metric.name, overlays]);
   const n = metrics.length;
   const last = n - 1;
   const lastVal = validation.perplexity[validation.perplexity.length - 1];
   const lastValStep = validation.step[validation.step.length - 1];
   const lastSmoothed = n > 0 ? (smoothed[last] ?? NaN) : NaN;
   const xName = x === 'step' ? 'step' : 'charged FLOPs';
-  const formatX = (v: number) => (x === 'step' ? formatCount(v) : formatFlops(v));
+  const formatX = useCallback((v: number) => (x === 'step' ? formatCount(v) : formatFlops(v)), [x]);
   const xTick = x === 'step' ? STEP_TICK : FLOPS_TICK;
   const otherMetric = overlays.filter((o) => o.otherMetric).map((o) => o.name);
   const hasChart = rows.length > 0 || overlays.some((o) => o.loss.length + o.val.length > 0);
@@ -277,6 +319,160 @@ export function LossChart() {
       },
     },
   ];
+
+  // The chart as one element, remade only when what it draws changes: React skips an element it
+  // has already rendered, so the urgent render (the deferred data still the old) costs nothing.
+  const plot = useMemo(
+    () => (
+      <ComposedChart
+        width={width}
+        height={HEIGHT}
+        data={rows}
+        margin={chartMargin(8)}
+        {...CHART_A11Y}
+      >
+        <CartesianGrid stroke={palette.chartGrid} />
+        <XAxis
+          dataKey={x}
+          type="number"
+          domain={['dataMin', 'dataMax']}
+          tick={xTick}
+          allowDecimals={x === 'flops'}
+          {...unmeasuredTicks(width)}
+        />
+        <YAxis
+          yAxisId="loss"
+          scale={logLoss ? 'log' : 'auto'}
+          domain={['auto', 'auto']}
+          allowDataOverflow={logLoss}
+          tick={valueTick}
+          width={56}
+          interval={0}
+        />
+        <YAxis
+          yAxisId="val"
+          orientation="right"
+          scale={isAccuracy ? 'linear' : 'log'}
+          domain={isAccuracy ? [0, 1] : ['auto', 'auto']}
+          allowDataOverflow
+          tick={isAccuracy ? accuracyTick : valueTick}
+          width={64}
+          interval={0}
+        />
+        <Tooltip
+          {...TOOLTIP_STYLE}
+          isAnimationActive={false}
+          labelFormatter={(v) => `${xName} ${typeof v === 'number' ? formatX(v) : String(v)}`}
+          formatter={(v, name) => [
+            typeof v === 'number'
+              ? String(name).endsWith('val')
+                ? formatMetric(v)
+                : formatValue(v)
+              : String(v),
+            names[String(name)] ?? String(name),
+          ]}
+        />
+        <Legend formatter={(name: string) => names[name] ?? name} />
+        <Line
+          yAxisId="loss"
+          dataKey="raw"
+          stroke={palette.lossRaw}
+          strokeOpacity={0.45}
+          strokeWidth={1}
+          dot={false}
+          isAnimationActive={false}
+          connectNulls
+        />
+        <Line
+          yAxisId="loss"
+          dataKey="ema"
+          stroke={palette.lossEma}
+          strokeWidth={2.5}
+          dot={false}
+          isAnimationActive={false}
+          connectNulls
+        />
+        <Line
+          yAxisId="val"
+          dataKey="val"
+          stroke={palette.valLine}
+          strokeWidth={2}
+          dot={valDot(valPoints, 2.5)}
+          isAnimationActive={false}
+          connectNulls
+        />
+        {overlays.flatMap((o) => [
+          o.loss.length > 0 && (
+            <Line
+              key={`${o.key}:loss`}
+              name={`${o.key}:loss`}
+              data={o.loss}
+              yAxisId="loss"
+              dataKey="v"
+              stroke={o.colour}
+              strokeWidth={2}
+              dot={false}
+              isAnimationActive={false}
+              connectNulls
+              className={`overlay-line overlay-${o.key}`}
+            />
+          ),
+          o.val.length > 0 && (
+            <Line
+              key={`${o.key}:val`}
+              name={`${o.key}:val`}
+              data={o.val}
+              yAxisId="val"
+              dataKey="v"
+              stroke={o.colour}
+              strokeWidth={2}
+              strokeDasharray="5 3"
+              dot={valDot(o.val.length, 2)}
+              isAnimationActive={false}
+              connectNulls
+              className={`overlay-line overlay-${o.key}`}
+            />
+          ),
+        ])}
+        {/* Slider moves and manual overrides, at the step they took effect (change log). */}
+        {markX.map((m) =>
+          m.at === undefined ? null : (
+            <ReferenceLine
+              key={m.step}
+              yAxisId="loss"
+              x={m.at}
+              stroke={CHANGE_COLOUR}
+              strokeDasharray="4 3"
+              strokeWidth={1.5}
+              ifOverflow="extendDomain"
+              label={{
+                value: m.label,
+                position: 'insideTopLeft',
+                fontSize: 11,
+                fill: CHANGE_COLOUR,
+              }}
+            />
+          ),
+        )}
+      </ComposedChart>
+    ),
+    [
+      width,
+      rows,
+      x,
+      xTick,
+      logLoss,
+      isAccuracy,
+      palette,
+      overlays,
+      markX,
+      valPoints,
+      names,
+      xName,
+      formatX,
+      formatMetric,
+    ],
+  );
 
   return (
     <section className="card" data-testid="chart.loss" aria-labelledby="loss-title">
@@ -371,141 +567,7 @@ export function LossChart() {
             : undefined
         }
       >
-        {!hasChart ? (
-          <p className="grid-empty">No training step yet: press Play or Step.</p>
-        ) : (
-          <ComposedChart
-            width={width}
-            height={HEIGHT}
-            data={rows}
-            margin={chartMargin(8)}
-            {...CHART_A11Y}
-          >
-            <CartesianGrid stroke={palette.chartGrid} />
-            <XAxis
-              dataKey={x}
-              type="number"
-              domain={['dataMin', 'dataMax']}
-              tick={xTick}
-              allowDecimals={x === 'flops'}
-              {...unmeasuredTicks(width)}
-            />
-            <YAxis
-              yAxisId="loss"
-              scale={logLoss ? 'log' : 'auto'}
-              domain={['auto', 'auto']}
-              allowDataOverflow={logLoss}
-              tick={valueTick}
-              width={56}
-              interval={0}
-            />
-            <YAxis
-              yAxisId="val"
-              orientation="right"
-              scale={isAccuracy ? 'linear' : 'log'}
-              domain={isAccuracy ? [0, 1] : ['auto', 'auto']}
-              allowDataOverflow
-              tick={isAccuracy ? accuracyTick : valueTick}
-              width={64}
-              interval={0}
-            />
-            <Tooltip
-              {...TOOLTIP_STYLE}
-              isAnimationActive={false}
-              labelFormatter={(v) => `${xName} ${typeof v === 'number' ? formatX(v) : String(v)}`}
-              formatter={(v, name) => [
-                typeof v === 'number'
-                  ? String(name).endsWith('val')
-                    ? formatMetric(v)
-                    : formatValue(v)
-                  : String(v),
-                names[String(name)] ?? String(name),
-              ]}
-            />
-            <Legend formatter={(name: string) => names[name] ?? name} />
-            <Line
-              yAxisId="loss"
-              dataKey="raw"
-              stroke={palette.lossRaw}
-              strokeOpacity={0.45}
-              strokeWidth={1}
-              dot={false}
-              isAnimationActive={false}
-              connectNulls
-            />
-            <Line
-              yAxisId="loss"
-              dataKey="ema"
-              stroke={palette.lossEma}
-              strokeWidth={2.5}
-              dot={false}
-              isAnimationActive={false}
-              connectNulls
-            />
-            <Line
-              yAxisId="val"
-              dataKey="val"
-              stroke={palette.valLine}
-              strokeWidth={2}
-              dot={{ r: 2.5 }}
-              isAnimationActive={false}
-              connectNulls
-            />
-            {overlays.flatMap((o) => [
-              o.loss.length > 0 && (
-                <Line
-                  key={`${o.key}:loss`}
-                  name={`${o.key}:loss`}
-                  data={o.loss}
-                  yAxisId="loss"
-                  dataKey="v"
-                  stroke={o.colour}
-                  strokeWidth={2}
-                  dot={false}
-                  isAnimationActive={false}
-                  connectNulls
-                  className={`overlay-line overlay-${o.key}`}
-                />
-              ),
-              o.val.length > 0 && (
-                <Line
-                  key={`${o.key}:val`}
-                  name={`${o.key}:val`}
-                  data={o.val}
-                  yAxisId="val"
-                  dataKey="v"
-                  stroke={o.colour}
-                  strokeWidth={2}
-                  strokeDasharray="5 3"
-                  dot={{ r: 2 }}
-                  isAnimationActive={false}
-                  connectNulls
-                  className={`overlay-line overlay-${o.key}`}
-                />
-              ),
-            ])}
-            {/* Slider moves and manual overrides, at the step they took effect (change log). */}
-            {markX.map((m) =>
-              m.at === undefined ? null : (
-                <ReferenceLine
-                  key={m.step}
-                  yAxisId="loss"
-                  x={m.at}
-                  stroke={CHANGE_COLOUR}
-                  strokeDasharray="4 3"
-                  strokeWidth={1.5}
-                  ifOverflow="extendDomain"
-                  label={{
-                    value: m.label,
-                    position: 'insideTopLeft',
-                    fontSize: 11,
-                    fill: CHANGE_COLOUR,
-                  }}
-                />
-              ),
-            )}
-          </ComposedChart>
-        )}
+        {!hasChart ? <p className="grid-empty">No training step yet: press Play or Step.</p> : plot}
       </div>
     </section>
   );

@@ -187,6 +187,14 @@ export const canvasTile: TileMaker = (size) => {
   return ctx ? { ctx, image: tile } : null;
 };
 
+/**
+ * The page's patterns, made once: a grid redraws at every commit while training, and a new tile
+ * canvas per pattern per redraw was a good part of its cost. A pattern is not tied to the context
+ * that made it. Keyed by fill, ink and pattern (a theme change makes new keys; bounded anyway).
+ */
+const pagePatterns = new Map<string, CanvasPattern>();
+const MAX_PAGE_PATTERNS = 64;
+
 /** An 8 × 8 repeating tile for a pattern, in the style's ink on its fill. */
 function makePattern(
   ctx: CanvasRenderingContext2D,
@@ -195,6 +203,24 @@ function makePattern(
 ): CanvasPattern | string {
   const draw = PATTERN_TILES[style.pattern];
   if (draw === null) return style.fill;
+  if (newTile !== canvasTile) return tilePattern(ctx, style, newTile, draw);
+  const key = `${style.fill}|${style.ink}|${style.pattern}`;
+  const cached = pagePatterns.get(key);
+  if (cached) return cached;
+  const made = tilePattern(ctx, style, newTile, draw);
+  if (typeof made === 'string') return made;
+  if (pagePatterns.size >= MAX_PAGE_PATTERNS) pagePatterns.clear();
+  pagePatterns.set(key, made);
+  return made;
+}
+
+/** Draws the tile and makes its pattern on `ctx`. */
+function tilePattern(
+  ctx: CanvasRenderingContext2D,
+  style: CellStyle,
+  newTile: TileMaker,
+  draw: (t: CanvasRenderingContext2D, size: number) => void,
+): CanvasPattern | string {
   const size = 8;
   const made = newTile(size);
   if (!made) return style.fill;

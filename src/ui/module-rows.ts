@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useDeferredValue, useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { ModuleInfo } from '../core/types';
 import { moduleLabel } from '../store/selectors';
@@ -13,9 +13,13 @@ export function useModuleRows(): { modules: ModuleInfo[]; labels: string[]; laye
   );
 }
 
-/** The evaluations and the run's policy, for the grids. */
+/**
+ * The evaluations and the run's policy, for the grids: a deferred copy, so React redraws the
+ * grids in the background after a commit rather than in the commit's own task (the main thread
+ * stays free while a small model evaluates many times a second).
+ */
 export function useGridData() {
-  return useLabStore(
+  const live = useLabStore(
     useShallow((s) => ({
       evaluations: s.evaluations,
       policy: s.runConfig.policy,
@@ -25,4 +29,5 @@ export function useGridData() {
       fc: s.runConfig.fc,
     })),
   );
+  return useDeferredValue(live);
 }
