@@ -45,8 +45,19 @@ const HEIGHT = 300;
  * the line alone reads as well.
  */
 const MAX_DOTTED = 30;
-/** The dot of a validation line with `n` points: a dot while they are few, none past that. */
-const valDot = (n: number, r: number) => (n <= MAX_DOTTED ? { r } : false);
+/** The dot of a validation line with `n` points: `dot` while they are few, none past that. */
+const valDot = (n: number, dot: { r: number }) => (n <= MAX_DOTTED ? dot : false);
+/*
+ * Props given to recharts as objects are made once: recharts copies its children's props into
+ * its own store in effects, and a new object (the same values) at every redraw is a dispatch and
+ * a recomputation of what depends on it, while training, several times a second.
+ */
+const LIVE_DOT = { r: 2.5 };
+const OVERLAY_DOT = { r: 2 };
+const MARGIN = chartMargin(8);
+const X_DOMAIN: [string, string] = ['dataMin', 'dataMax'];
+const AUTO_DOMAIN: [string, string] = ['auto', 'auto'];
+const UNIT_DOMAIN: [number, number] = [0, 1];
 /**
  * Points per line for a chart `width` px wide: about one per pixel of the plot (the two y axes
  * and margins take ≈ 140 px), so a min–max bucket spans two pixels and every spike still shows;
@@ -210,9 +221,16 @@ export function LossChart() {
   }, [metrics, validation, smoothed, x, logLoss, width]);
   // Change marks sit at their step; on the FLOP axis at the FLOPs spent by then.
   const markX = useMemo(() => {
-    if (x === 'step') return marks.map((m) => ({ ...m, at: m.step as number | undefined }));
+    const tag = (label: string) => ({
+      value: label,
+      position: 'insideTopLeft' as const,
+      fontSize: 11,
+      fill: CHANGE_COLOUR,
+    });
+    if (x === 'step')
+      return marks.map((m) => ({ ...m, at: m.step as number | undefined, tag: tag(m.label) }));
     const at = new Map(rows.map((r) => [r.step, r.flops]));
-    return marks.map((m) => ({ ...m, at: at.get(m.step) }));
+    return marks.map((m) => ({ ...m, at: at.get(m.step), tag: tag(m.label) }));
   }, [marks, rows, x]);
   const valPoints = useMemo(() => rows.filter((r) => r.val !== undefined).length, [rows]);
   const isAccuracy = metric.name === 'accuracy';
@@ -320,22 +338,32 @@ export function LossChart() {
     },
   ];
 
+  const tooltipLabel = useCallback(
+    (v: unknown) => `${xName} ${typeof v === 'number' ? formatX(v) : String(v)}`,
+    [xName, formatX],
+  );
+  const tooltipValue = useCallback(
+    (v: unknown, name: unknown): [string, string] => [
+      typeof v === 'number'
+        ? String(name).endsWith('val')
+          ? formatMetric(v)
+          : formatValue(v)
+        : String(v),
+      names[String(name)] ?? String(name),
+    ],
+    [formatMetric, names],
+  );
+  const legendName = useCallback((name: string) => names[name] ?? name, [names]);
   // The chart as one element, remade only when what it draws changes: React skips an element it
   // has already rendered, so the urgent render (the deferred data still the old) costs nothing.
   const plot = useMemo(
     () => (
-      <ComposedChart
-        width={width}
-        height={HEIGHT}
-        data={rows}
-        margin={chartMargin(8)}
-        {...CHART_A11Y}
-      >
+      <ComposedChart width={width} height={HEIGHT} data={rows} margin={MARGIN} {...CHART_A11Y}>
         <CartesianGrid stroke={palette.chartGrid} />
         <XAxis
           dataKey={x}
           type="number"
-          domain={['dataMin', 'dataMax']}
+          domain={X_DOMAIN}
           tick={xTick}
           allowDecimals={x === 'flops'}
           {...unmeasuredTicks(width)}
@@ -343,7 +371,7 @@ export function LossChart() {
         <YAxis
           yAxisId="loss"
           scale={logLoss ? 'log' : 'auto'}
-          domain={['auto', 'auto']}
+          domain={AUTO_DOMAIN}
           allowDataOverflow={logLoss}
           tick={valueTick}
           width={56}
@@ -353,7 +381,7 @@ export function LossChart() {
           yAxisId="val"
           orientation="right"
           scale={isAccuracy ? 'linear' : 'log'}
-          domain={isAccuracy ? [0, 1] : ['auto', 'auto']}
+          domain={isAccuracy ? UNIT_DOMAIN : AUTO_DOMAIN}
           allowDataOverflow
           tick={isAccuracy ? accuracyTick : valueTick}
           width={64}
@@ -362,17 +390,10 @@ export function LossChart() {
         <Tooltip
           {...TOOLTIP_STYLE}
           isAnimationActive={false}
-          labelFormatter={(v) => `${xName} ${typeof v === 'number' ? formatX(v) : String(v)}`}
-          formatter={(v, name) => [
-            typeof v === 'number'
-              ? String(name).endsWith('val')
-                ? formatMetric(v)
-                : formatValue(v)
-              : String(v),
-            names[String(name)] ?? String(name),
-          ]}
+          labelFormatter={tooltipLabel}
+          formatter={tooltipValue}
         />
-        <Legend formatter={(name: string) => names[name] ?? name} />
+        <Legend formatter={legendName} />
         <Line
           yAxisId="loss"
           dataKey="raw"
@@ -397,7 +418,7 @@ export function LossChart() {
           dataKey="val"
           stroke={palette.valLine}
           strokeWidth={2}
-          dot={valDot(valPoints, 2.5)}
+          dot={valDot(valPoints, LIVE_DOT)}
           isAnimationActive={false}
           connectNulls
         />
@@ -427,7 +448,7 @@ export function LossChart() {
               stroke={o.colour}
               strokeWidth={2}
               strokeDasharray="5 3"
-              dot={valDot(o.val.length, 2)}
+              dot={valDot(o.val.length, OVERLAY_DOT)}
               isAnimationActive={false}
               connectNulls
               className={`overlay-line overlay-${o.key}`}
@@ -445,12 +466,7 @@ export function LossChart() {
               strokeDasharray="4 3"
               strokeWidth={1.5}
               ifOverflow="extendDomain"
-              label={{
-                value: m.label,
-                position: 'insideTopLeft',
-                fontSize: 11,
-                fill: CHANGE_COLOUR,
-              }}
+              label={m.tag}
             />
           ),
         )}
@@ -467,10 +483,9 @@ export function LossChart() {
       overlays,
       markX,
       valPoints,
-      names,
-      xName,
-      formatX,
-      formatMetric,
+      tooltipLabel,
+      tooltipValue,
+      legendName,
     ],
   );
 
@@ -567,7 +582,15 @@ export function LossChart() {
             : undefined
         }
       >
-        {!hasChart ? <p className="grid-empty">No training step yet: press Play or Step.</p> : plot}
+        {!hasChart && (
+          <p className="grid-empty chart-empty">No training step yet: press Play or Step.</p>
+        )}
+        {/* Mounted before the first step, hidden: recharts' first mount is its costliest render
+            (hundreds of milliseconds on a slow machine), better paid with the page than when
+            training starts. */}
+        <div className={hasChart ? undefined : 'chart-idle'} aria-hidden={!hasChart}>
+          {plot}
+        </div>
       </div>
     </section>
   );
