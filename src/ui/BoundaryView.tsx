@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import type { ModelView } from '../core/families/types';
-import { boundaryPixels, CLASS_COLOURS, CLASS_SHAPES, toCanvas } from './boundary';
+import type { BoundaryPoints as Points } from './boundary';
+import { boundaryPixels, CLASS_COLOURS, CLASS_SHAPES, samePoints, toCanvas } from './boundary';
 import { setupCanvas } from './grid-draw';
 
 type Boundary = Extract<ModelView, { kind: 'boundary' }>;
@@ -41,23 +42,6 @@ function marker(
   ctx.lineWidth = 1.6;
   ctx.stroke();
 }
-
-/** The points a view draws (they stay the same while the regions change). */
-type Points = Pick<Boundary, 'train' | 'test' | 'extent'>;
-
-const samePoints = (a: Points, b: Points) =>
-  a.extent === b.extent &&
-  (
-    [
-      [a.train, b.train],
-      [a.test, b.test],
-    ] as const
-  ).every(
-    ([p, q]) =>
-      p.y.length === q.y.length &&
-      p.x.every((v, i) => v === q.x[i]) &&
-      p.y.every((v, i) => v === q.y[i]),
-  );
 
 /** The training (filled) and test (hollow) markers on a transparent canvas of `px` pixels. */
 function markerLayer(points: Points, px: number): HTMLCanvasElement {

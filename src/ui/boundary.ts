@@ -49,3 +49,26 @@ export function boundaryPixels(
 export function toCanvas(x: number, y: number, extent: number, size: number): [number, number] {
   return [((x + extent) / (2 * extent)) * size, ((extent - y) / (2 * extent)) * size];
 }
+
+/** The points a boundary view draws: they stay the same while its regions change. */
+export interface BoundaryPoints {
+  train: { x: ArrayLike<number>; y: ArrayLike<number> };
+  test: { x: ArrayLike<number>; y: ArrayLike<number> };
+  extent: number;
+}
+
+/** Whether two views draw the same points (so the markers drawn for one serve the other). */
+export function samePoints(a: BoundaryPoints, b: BoundaryPoints): boolean {
+  const same = (p: ArrayLike<number>, q: ArrayLike<number>) => {
+    if (p.length !== q.length) return false;
+    for (let i = 0; i < p.length; i++) if (!Object.is(p[i], q[i])) return false;
+    return true;
+  };
+  return (
+    a.extent === b.extent &&
+    same(a.train.x, b.train.x) &&
+    same(a.train.y, b.train.y) &&
+    same(a.test.x, b.test.x) &&
+    same(a.test.y, b.test.y)
+  );
+}
