@@ -34,3 +34,31 @@ test('forcing backend=wasm works', async ({ lab }) => {
   await expect(lab.backendBadge).toContainText(/wasm/i);
   await expect(lab.errorPanel).toBeHidden();
 });
+
+test('the loss chart keys its lines and shows its tooltip while the pointer is over it', async ({
+  lab,
+  page,
+}) => {
+  await lab.open('preset=mlp-circles&backend=wasm&stopAt=30&autoplay=1');
+  await lab.waitForReady();
+  await lab.waitForStep(30);
+  await lab.waitForPaused();
+  // The key is an HTML list under the plot, one item per line.
+  await expect(lab.lossChart.locator('.chart-legend li')).toHaveText([
+    'train loss (raw)',
+    'train loss (smoothed 0.9)',
+    'validation accuracy',
+  ]);
+  // No tooltip is mounted (nor recomputed at each redraw) until the pointer comes over the plot.
+  const tooltip = lab.lossChart.locator('.recharts-tooltip-wrapper');
+  await expect(tooltip).toHaveCount(0);
+  const plot = lab.lossChart.locator('.recharts-wrapper > svg.recharts-surface');
+  await plot.scrollIntoViewIfNeeded();
+  const box = (await plot.boundingBox())!;
+  for (const f of [0.4, 0.5, 0.6])
+    await page.mouse.move(box.x + box.width * f, box.y + box.height / 2, { steps: 4 });
+  await expect(tooltip).toContainText(/step \d+/);
+  await expect(tooltip).toContainText('train loss (smoothed 0.9)');
+  await page.mouse.move(0, 0);
+  await expect(tooltip).toHaveCount(0);
+});

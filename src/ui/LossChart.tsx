@@ -1,14 +1,5 @@
-import { useCallback, useDeferredValue, useId, useMemo } from 'react';
-import {
-  CartesianGrid,
-  ComposedChart,
-  Legend,
-  Line,
-  ReferenceLine,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { useCallback, useDeferredValue, useId, useMemo, useState } from 'react';
+import { CartesianGrid, ComposedChart, Line, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import { getPolicy } from '../core/policies/registry';
 import { metricsCsv } from '../export/csv';
@@ -261,6 +252,9 @@ export function LossChart() {
   const otherMetric = overlays.filter((o) => o.otherMetric).map((o) => o.name);
   const hasChart = rows.length > 0 || overlays.some((o) => o.loss.length + o.val.length > 0);
 
+  // Recharts' tooltip only while the pointer is over the chart: mounted, it subscribes to the
+  // chart's store and recomputes what it would show at every redraw, shown or not.
+  const [pointing, setPointing] = useState(false);
   const legendItems = (): LegendItem[] => [
     { label: names.raw ?? '', colour: palette.lossRaw, opacity: 0.45 },
     { label: names.ema ?? '', colour: palette.lossEma },
@@ -353,7 +347,6 @@ export function LossChart() {
     ],
     [formatMetric, names],
   );
-  const legendName = useCallback((name: string) => names[name] ?? name, [names]);
   // The chart as one element, remade only when what it draws changes: React skips an element it
   // has already rendered, so the urgent render (the deferred data still the old) costs nothing.
   const plot = useMemo(
@@ -387,13 +380,14 @@ export function LossChart() {
           width={64}
           interval={0}
         />
-        <Tooltip
-          {...TOOLTIP_STYLE}
-          isAnimationActive={false}
-          labelFormatter={tooltipLabel}
-          formatter={tooltipValue}
-        />
-        <Legend formatter={legendName} />
+        {pointing && (
+          <Tooltip
+            {...TOOLTIP_STYLE}
+            isAnimationActive={false}
+            labelFormatter={tooltipLabel}
+            formatter={tooltipValue}
+          />
+        )}
         <Line
           yAxisId="loss"
           dataKey="raw"
@@ -485,7 +479,7 @@ export function LossChart() {
       valPoints,
       tooltipLabel,
       tooltipValue,
-      legendName,
+      pointing,
     ],
   );
 
@@ -575,6 +569,8 @@ export function LossChart() {
         ref={ref}
         className="chart-box"
         style={{ height: HEIGHT }}
+        onPointerEnter={() => setPointing(true)}
+        onPointerLeave={() => setPointing(false)}
         role={hasChart ? 'img' : undefined}
         aria-label={
           hasChart
@@ -592,6 +588,29 @@ export function LossChart() {
           {plot}
         </div>
       </div>
+      {hasChart && (
+        // The key in HTML rather than recharts' Legend, which measures itself and dispatches
+        // into the chart's store at every redraw; the same items as the exports' legend.
+        <ul className="chart-legend" aria-label="Lines of the loss chart">
+          {legendItems().map((item) => (
+            <li key={item.label}>
+              <svg width="20" height="10" aria-hidden="true">
+                <line
+                  x1="0"
+                  y1="5"
+                  x2="20"
+                  y2="5"
+                  stroke={item.colour}
+                  strokeOpacity={item.opacity ?? 1}
+                  strokeWidth="2.5"
+                  strokeDasharray={item.dash}
+                />
+              </svg>
+              {item.label}
+            </li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 }
