@@ -12,7 +12,8 @@ import { EXPLAIN_ID } from './terms';
 
 /** "How MAT decides": the rules in words and formulas, with the numbers of the latest evaluation. */
 export function ExplainPanel() {
-  const s = useLabFields('runConfig', 'live', 'step', 'modules', 'evaluations', 'probeOutputs');
+  // Not the step counter: it changes every step, and nothing here reads it.
+  const s = useLabFields('runConfig', 'live', 'modules', 'evaluations', 'probeOutputs');
   const cfg = s.runConfig;
   const words = moduleWords(cfg.model, cfg.modules, cfg.fc);
   // The run's params with α and β as in force in the trainer.
