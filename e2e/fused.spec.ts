@@ -16,6 +16,12 @@ test('fused kernels run on WebGPU by default, fused=0 runs the composed ops, sam
     await lab.play.click();
     await lab.waitForStep(8);
     await lab.pause.click();
+    await lab.waitForPaused();
+    // The losses come with the metrics pushes (≤ 5 a second), after the step counter: the
+    // 8th can still be on its way when the counter says 8.
+    await expect
+      .poll(async () => (await lab.lab.losses()).loss.length, { message: '8 losses' })
+      .toBeGreaterThanOrEqual(8);
     const status = await lab.assertWebGPU();
     const { loss } = await lab.lab.losses();
     return { status, loss: loss.slice(0, 8) };
