@@ -25,6 +25,8 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
+      // Hooks that take an effect and its deps: their deps are checked as useEffect's.
+      'react-hooks/exhaustive-deps': ['warn', { additionalHooks: '^useDrawAfterCommit$' }],
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },

@@ -65,8 +65,18 @@ const dispatching = (ks: readonly { name: string }[]) =>
 
 /** Kernels whose name starts with `Mat` (the lab's own fused programs), by name and count. */
 function labKernels(ks: readonly { name: string }[]): Record<string, number> {
+  return byName(ks.filter((k) => k.name.startsWith('Mat')));
+}
+
+/** Every kernel but Reshape and Identity by name and count, most frequent first. */
+function kernelsByName(ks: readonly { name: string }[]): Record<string, number> {
+  const counts = byName(ks.filter((k) => k.name !== 'Reshape' && k.name !== 'Identity'));
+  return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1]));
+}
+
+function byName(ks: readonly { name: string }[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const k of ks) if (k.name.startsWith('Mat')) out[k.name] = (out[k.name] ?? 0) + 1;
+  for (const k of ks) out[k.name] = (out[k.name] ?? 0) + 1;
   return out;
 }
 
@@ -102,6 +112,7 @@ async function profiled(fn: () => Promise<void>) {
     dispatching: dispatching(info.kernels),
     dispatches,
     labKernels: labKernels(info.kernels),
+    byName: kernelsByName(info.kernels),
   };
 }
 

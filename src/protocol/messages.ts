@@ -14,9 +14,9 @@ import type { RunCheckpoint } from '../core/checkpoint';
 /**
  * 2: `MetricsBatch.split` (FLOPs by part); 3: `busy` messages, `ready.evaluationFlops`;
  * 4: `init.resume` and `init.autosaveEvery`, `checkpoint` messages; 5: `init.fork`,
- * `export.checkpoints`, `checkpoints` messages (scrub and fork).
+ * `export.checkpoints`, `checkpoints` messages (scrub and fork); 6: `status.pauseReceivedAt`.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** How an `init` starts its run, besides the experiment. */
 export interface InitOptions {
@@ -156,7 +156,13 @@ export type FromWorker =
   | { type: 'decisions'; step: number; updating: Uint8Array; reasons: DecisionReason[] }
   /** A live-parameter change the session applied (from a slider or replayed from the URL). */
   | { type: 'event'; event: LoggedEvent }
-  | { type: 'status'; running: boolean; step: number }
+  /**
+   * Whether the run trains and its completed steps. The status that answers a `pause` (posted
+   * once the loop has stopped, so its `step` is where training stopped) also carries
+   * `pauseReceivedAt`: the steps completed when the worker received that `pause`. The loop
+   * finishes the step in progress and takes no other, so `step - pauseReceivedAt` is 0 or 1.
+   */
+  | { type: 'status'; running: boolean; step: number; pauseReceivedAt?: number }
   /**
    * A step (with its evaluation, or the first step's shader compilation) still running after
    * `BUSY_AFTER_MS`, posted about twice a second until it ends; the next `status` or `metrics`

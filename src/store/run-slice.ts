@@ -71,6 +71,12 @@ export interface RunState {
   /** A step running for more than a second (the trainer's `busy`), until the next status. */
   busy: BusyInfo | null;
   /**
+   * The trainer's answer to the last Pause (null again once it trains): the steps completed when
+   * the worker received the pause and those completed where training stopped (the `status`
+   * with `pauseReceivedAt`). What the end-to-end tests check Pause against.
+   */
+  lastPause: { received: number; stopped: number } | null;
+  /**
    * Steps of the evaluations a fork can start from (issue 11): the worker's checkpoint ring for
    * the live run (`checkpoints` messages), the file's `checkpoints` for an imported run.
    */
@@ -100,6 +106,7 @@ export function initialRunState(config: ExperimentConfig): RunState {
     modelView: null,
     loading: null,
     busy: null,
+    lastPause: null,
     checkpointSteps: [],
     fileCheckpoints: null,
   };
@@ -127,7 +134,17 @@ export function reduceRun(s: RunState, msg: FromWorker): Partial<RunState> | nul
       };
     case 'status':
       // The trainer posts a status only between steps: a long step has ended.
-      return { running: msg.running, step: Math.max(s.step, msg.step), busy: null };
+      return {
+        running: msg.running,
+        step: Math.max(s.step, msg.step),
+        busy: null,
+        lastPause:
+          msg.pauseReceivedAt !== undefined
+            ? { received: msg.pauseReceivedAt, stopped: msg.step }
+            : msg.running
+              ? null
+              : s.lastPause,
+      };
     case 'busy':
       return { busy: { ...msg.busy } };
     case 'metrics': {

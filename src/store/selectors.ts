@@ -89,6 +89,8 @@ export interface HookStatus {
   running: boolean;
   model: string;
   policy: string;
+  /** The trainer's answer to the last Pause (`RunState.lastPause`); null since Play. */
+  lastPause: { received: number; stopped: number } | null;
 }
 
 export interface HookModule {
@@ -124,6 +126,7 @@ export function hookStatus(s: LabState): HookStatus {
     running: s.running,
     model: s.runConfig.model,
     policy: s.runConfig.policy,
+    lastPause: s.lastPause ? { ...s.lastPause } : null,
   };
 }
 

@@ -286,6 +286,26 @@ describe('controls', () => {
     }
   });
 
+  it('keeps the trainer’s answer to a Pause until it trains again', () => {
+    const t = boot();
+    t.emit(readyMsg(t.inits[0]!));
+    t.emit({ type: 'status', running: true, step: 9 });
+    flushMessages();
+    expect(hookStatus(get()).lastPause).toBeNull();
+    // The loop's own status as it stops, then the answer to the pause.
+    t.emit({ type: 'status', running: false, step: 12 });
+    t.emit({ type: 'status', running: false, step: 12, pauseReceivedAt: 11 });
+    flushMessages();
+    expect(hookStatus(get())).toMatchObject({ step: 12, lastPause: { received: 11, stopped: 12 } });
+    // A status without the field (a step request's end) keeps it; Play clears it.
+    t.emit({ type: 'status', running: false, step: 12 });
+    flushMessages();
+    expect(get().lastPause).toEqual({ received: 11, stopped: 12 });
+    t.emit({ type: 'status', running: true, step: 13 });
+    flushMessages();
+    expect(get().lastPause).toBeNull();
+  });
+
   it('puts manual overrides into the link, and a clear too', () => {
     const t = boot('?model=mlp');
     t.emit(readyMsg(t.inits[0]!));

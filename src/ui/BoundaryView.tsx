@@ -1,8 +1,9 @@
-import { useEffect, useRef } from 'react';
+import { useRef } from 'react';
 import type { ModelView } from '../core/families/types';
 import type { BoundaryPoints as Points } from './boundary';
 import { boundaryPixels, CLASS_COLOURS, CLASS_SHAPES, samePoints, toCanvas } from './boundary';
 import { setupCanvas } from './grid-draw';
+import { useDrawAfterCommit } from './use-draw-after-commit';
 
 type Boundary = Extract<ModelView, { kind: 'boundary' }>;
 const SIZE = 320;
@@ -71,44 +72,41 @@ function markerLayer(points: Points, px: number): HTMLCanvasElement {
 export function BoundaryView({ view }: { view: Boundary }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const markers = useRef<{ points: Points; layer: HTMLCanvasElement } | null>(null);
-  useEffect(() => {
-    const t = setTimeout(() => {
-      const canvas = ref.current;
-      if (!canvas) return;
-      const ctx = setupCanvas(canvas, SIZE, SIZE);
-      if (!ctx) return;
-      const { resolution: r, classes } = view;
-      const tile = document.createElement('canvas');
-      tile.width = tile.height = r;
-      const tileCtx = tile.getContext('2d');
-      if (tileCtx) {
-        tileCtx.putImageData(
-          new ImageData(
-            boundaryPixels(view.probs, r, classes) as Uint8ClampedArray<ArrayBuffer>,
-            r,
-            r,
-          ),
-          0,
-          0,
-        );
-        ctx.imageSmoothingEnabled = true;
-        ctx.drawImage(tile, 0, 0, SIZE, SIZE);
-      }
-      const px = canvas.width;
-      const kept = markers.current;
-      const layer =
-        kept && kept.layer.width === px && samePoints(kept.points, view)
-          ? kept.layer
-          : markerLayer(view, px);
-      markers.current = {
-        points: { train: view.train, test: view.test, extent: view.extent },
-        layer,
-      };
-      ctx.drawImage(layer, 0, 0, SIZE, SIZE);
-      ctx.strokeStyle = '#9aa3af';
-      ctx.strokeRect(0.5, 0.5, SIZE - 1, SIZE - 1);
-    }, 0);
-    return () => clearTimeout(t);
+  useDrawAfterCommit(() => {
+    const canvas = ref.current;
+    if (!canvas) return;
+    const ctx = setupCanvas(canvas, SIZE, SIZE);
+    if (!ctx) return;
+    const { resolution: r, classes } = view;
+    const tile = document.createElement('canvas');
+    tile.width = tile.height = r;
+    const tileCtx = tile.getContext('2d');
+    if (tileCtx) {
+      tileCtx.putImageData(
+        new ImageData(
+          boundaryPixels(view.probs, r, classes) as Uint8ClampedArray<ArrayBuffer>,
+          r,
+          r,
+        ),
+        0,
+        0,
+      );
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(tile, 0, 0, SIZE, SIZE);
+    }
+    const px = canvas.width;
+    const kept = markers.current;
+    const layer =
+      kept && kept.layer.width === px && samePoints(kept.points, view)
+        ? kept.layer
+        : markerLayer(view, px);
+    markers.current = {
+      points: { train: view.train, test: view.test, extent: view.extent },
+      layer,
+    };
+    ctx.drawImage(layer, 0, 0, SIZE, SIZE);
+    ctx.strokeStyle = '#9aa3af';
+    ctx.strokeRect(0.5, 0.5, SIZE - 1, SIZE - 1);
   }, [view]);
   return (
     <figure className="boundary">

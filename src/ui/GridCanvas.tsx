@@ -13,6 +13,7 @@ import { axisHeight, setupCanvas } from './grid-draw';
 import type { CellDrawer, GridPicture } from './grid-picture';
 import { drawGrid } from './grid-picture';
 import { usePalette } from './theme';
+import { useDrawAfterCommit } from './use-draw-after-commit';
 import { useElementWidth } from './use-element-width';
 
 const NO_MARKS: readonly number[] = [];
@@ -101,18 +102,18 @@ export function GridCanvas({
   );
   const axis = axisHeight(ink.fontPx);
 
+  const picture: GridPicture = useMemo(
+    () => ({ layout, drawCells, labels, layers, evaluations, ink, marks }),
+    [layout, drawCells, labels, layers, evaluations, ink, marks],
+  );
   useEffect(() => {
-    const picture: GridPicture = { layout, drawCells, labels, layers, evaluations, ink, marks };
     if (pictureRef) pictureRef.current = picture;
-    // Drawn in a task of its own, not in the commit's: the charts commit together, and their
-    // work in one task was what kept the main thread busy past 50 ms while training.
-    const t = setTimeout(() => {
-      const canvas = canvasRef.current;
-      const ctx = canvas && setupCanvas(canvas, layout.width, layout.height + axis);
-      if (ctx) drawGrid(ctx, picture);
-    }, 0);
-    return () => clearTimeout(t);
-  }, [layout, drawCells, labels, layers, evaluations, ink, axis, marks, pictureRef]);
+  }, [picture, pictureRef]);
+  useDrawAfterCommit(() => {
+    const canvas = canvasRef.current;
+    const ctx = canvas && setupCanvas(canvas, picture.layout.width, picture.layout.height + axis);
+    if (ctx) drawGrid(ctx, picture);
+  }, [picture, axis]);
 
   const locate = (e: ReactMouseEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();

@@ -68,6 +68,17 @@ interface Overlay {
   otherMetric: boolean;
 }
 
+/** What an overlaid run's two lines (its loss and its validation metric) have in common. */
+const overlayLine = (o: Overlay) =>
+  ({
+    dataKey: 'v',
+    stroke: o.colour,
+    strokeWidth: 2,
+    isAnimationActive: false,
+    connectNulls: true,
+    className: `overlay-line overlay-${o.key}`,
+  }) as const;
+
 /** The overlay key of the second run (Live A/B); run ids are `run-<seq>`, the live one `live`. */
 const COMPARE_OVERLAY = 'compare';
 
@@ -193,14 +204,15 @@ export function LossChart() {
   const [ref, width] = useElementWidth<HTMLDivElement>();
   const palette = usePalette();
   const marks = useChangeMarks();
-  const overlays = useOverlays(smoothing, logLoss, x, chartPoints(width));
+  const points = chartPoints(width);
+  const overlays = useOverlays(smoothing, logLoss, x, points);
   const ids = { slider: useId(), x: useId() };
   const smoothed = useMemo(
     () => smoothTensorBoard(metrics.loss.subarray(0, metrics.length), smoothing),
     [metrics, smoothing],
   );
   const rows = useMemo(() => {
-    const all = lossRows(metrics, validation, chartPoints(width), smoothed);
+    const all = lossRows(metrics, validation, points, smoothed);
     const keep = (r: LossRow): LossRow => {
       if (!logLoss) return r;
       const out = { ...r };
@@ -209,7 +221,7 @@ export function LossChart() {
       return out;
     };
     return (x === 'flops' ? all.filter((r) => r.flops !== undefined) : all).map(keep);
-  }, [metrics, validation, smoothed, x, logLoss, width]);
+  }, [metrics, validation, smoothed, x, logLoss, points]);
   // Change marks sit at their step; on the FLOP axis at the FLOPs spent by then.
   const markX = useMemo(() => {
     const tag = (label: string) => ({
@@ -423,13 +435,8 @@ export function LossChart() {
               name={`${o.key}:loss`}
               data={o.loss}
               yAxisId="loss"
-              dataKey="v"
-              stroke={o.colour}
-              strokeWidth={2}
               dot={false}
-              isAnimationActive={false}
-              connectNulls
-              className={`overlay-line overlay-${o.key}`}
+              {...overlayLine(o)}
             />
           ),
           o.val.length > 0 && (
@@ -438,14 +445,9 @@ export function LossChart() {
               name={`${o.key}:val`}
               data={o.val}
               yAxisId="val"
-              dataKey="v"
-              stroke={o.colour}
-              strokeWidth={2}
               strokeDasharray="5 3"
               dot={valDot(o.val.length, OVERLAY_DOT)}
-              isAnimationActive={false}
-              connectNulls
-              className={`overlay-line overlay-${o.key}`}
+              {...overlayLine(o)}
             />
           ),
         ])}

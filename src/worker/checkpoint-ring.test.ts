@@ -75,16 +75,40 @@ describe('device checkpoints on WASM (the per-evaluation overhead, measured)', (
     const before = tf.memory().numTensors;
     const device: number[] = [];
     const readback: number[] = [];
+    // Readbacks counted at the engine: a tensor's data()/dataSync() (array(), print(), …) goes
+    // through these two; kernels reading their inputs on a CPU backend call the backend itself.
+    const backend = tf.engine();
+    const reads = { device: 0, readback: 0 };
+    let phase: keyof typeof reads = 'device';
+    const { read, readSync } = backend;
+    backend.read = function (...args) {
+      reads[phase]++;
+      return read.apply(this, args);
+    };
+    backend.readSync = function (...args) {
+      reads[phase]++;
+      return readSync.apply(this, args);
+    };
     const reps = 10;
-    for (let i = 0; i < reps; i++) {
-      let t0 = performance.now();
-      const c = session.deviceCheckpoint();
-      device.push(performance.now() - t0);
-      t0 = performance.now();
-      await session.checkpoint();
-      readback.push(performance.now() - t0);
-      c.dispose();
+    try {
+      for (let i = 0; i < reps; i++) {
+        phase = 'device';
+        let t0 = performance.now();
+        const c = session.deviceCheckpoint();
+        device.push(performance.now() - t0);
+        phase = 'readback';
+        t0 = performance.now();
+        await session.checkpoint();
+        readback.push(performance.now() - t0);
+        c.dispose();
+      }
+    } finally {
+      backend.read = read;
+      backend.readSync = readSync;
     }
+    // The point of the ring: no value leaves the device (checkpoint() reads every weight).
+    expect(reads.device).toBe(0);
+    expect(reads.readback).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(before);
     const c = session.deviceCheckpoint();
     const want = await session.checkpoint();
@@ -99,8 +123,7 @@ describe('device checkpoints on WASM (the per-evaluation overhead, measured)', (
       `device checkpoint (${DEFAULT_CONFIG.model}, ${params} parameters, ${(c.bytes / 1024).toFixed(0)} KiB on the device): ` +
         `median ${median(device).toFixed(3)} ms; a readback checkpoint() ${median(readback).toFixed(3)} ms`,
     );
-    // The point of the ring: cheaper than reading back (measured ≈ 10× on WASM; asserted loosely,
-    // timing on a shared machine).
-    expect(median(device)).toBeLessThan(median(readback));
+    // Its cost is printed, not asserted: a timing on a shared machine (two runs here on WASM,
+    // 2 cores: 0.8 ms vs 2.5 ms for the readback, then 4.6 vs 2.2 ms under load).
   });
 });

@@ -104,9 +104,42 @@ describe('worker protocol handler', () => {
     await h.handle({ type: 'pause' });
     const at = h.of('status').at(-1)!;
     expect(at.running).toBe(false);
+    // The answer says where the pause was received: the loop took at most the step in progress.
+    expect(at.pauseReceivedAt).toBeDefined();
+    expect(at.step - at.pauseReceivedAt!).toBeGreaterThanOrEqual(0);
+    expect(at.step - at.pauseReceivedAt!).toBeLessThanOrEqual(1);
+    expect(h.of('status').filter((s) => s.pauseReceivedAt !== undefined)).toHaveLength(1);
     const n = h.msgs.length;
     await new Promise((r) => setTimeout(r, 100));
     expect(h.msgs.length).toBe(n);
+  });
+
+  it('reads a pause queued after a step before it starts the next one', async () => {
+    // The pause is queued as a task the moment a step's status is posted, as a message from the
+    // page arriving then would be: a loop that took several steps per task (without yielding to
+    // messages between them) would receive it late.
+    const msgs: FromWorker[] = [];
+    let handle: ReturnType<typeof createHandler> | null = null;
+    let paused: Promise<void> | null = null;
+    let at = -1;
+    handle = createHandler((m) => {
+      msgs.push(m);
+      // (Statuses come at most every 8 ms: the first one from step 2 on.)
+      if (m.type === 'status' && m.running && m.step >= 2 && !paused) {
+        at = m.step;
+        paused = new Promise((r) => setTimeout(() => void handle!({ type: 'pause' }).then(r), 0));
+      }
+    }, nodeDeps);
+    await handle({ type: 'init', version: PROTOCOL_VERSION, config: tiny });
+    await handle({ type: 'play' });
+    const t0 = Date.now();
+    while (!paused) {
+      if (Date.now() - t0 > 60_000) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await paused;
+    const answer = msgs.filter((m) => m.type === 'status').at(-1)!;
+    expect(answer).toMatchObject({ running: false, step: at, pauseReceivedAt: at });
   });
 
   it('stops by itself at stopAt', async () => {

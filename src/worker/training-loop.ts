@@ -281,12 +281,17 @@ export class TrainingLoop {
     this.kick();
   }
 
-  /** Stops after the step in progress; resolves once the loop has ended. */
+  /**
+   * Stops after the step in progress; resolves once the loop has ended. The status it posts then
+   * says at which step the pause was received (`pauseReceivedAt`), so where the loop stopped can
+   * be checked against it.
+   */
   async pause(): Promise<void> {
+    const received = this.session?.step ?? 0;
     this.running = false;
     this.stepsToRun = 0;
     if (this.looping) await this.looping;
-    this.status();
+    this.status(received);
   }
 
   /** A slider move: queued for the next evaluation while training, applied at once when paused. */
@@ -354,9 +359,16 @@ export class TrainingLoop {
     this.session = null;
   }
 
-  private status(): void {
+  /** Posts the step counter; `pauseReceivedAt` only in the answer to a `pause`. */
+  private status(pauseReceivedAt?: number): void {
     this.lastStatus = now();
-    this.post({ type: 'status', running: this.running, step: this.session?.step ?? 0 });
+    const step = this.session?.step ?? 0;
+    this.post({
+      type: 'status',
+      running: this.running,
+      step,
+      ...(pauseReceivedAt === undefined ? {} : { pauseReceivedAt }),
+    });
   }
 
   /** Keeps the backend unless the config asks for another one or the device was lost. */
@@ -441,7 +453,8 @@ export class TrainingLoop {
           this.stepsToRun = 0;
         }
         // The step counter follows every step (metrics come in batches ≤ 5/s), so what the page
-        // shows when Pause is pressed is where the run is: it stops after the step in progress.
+        // shows when Pause is pressed is where the run is, give or take the messages in flight;
+        // the pause itself stops the run after the step in progress (the yield below).
         // (Only while playing: a run of `step`s, or one that just paused, ends with a status.)
         if (this.running && now() - this.lastStatus >= STATUS_INTERVAL_MS) this.status();
         if (this.metrics.due()) await this.flush(run);

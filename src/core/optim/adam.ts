@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { sliceCopies } from '../fused/slice-copies';
+import { concatCopies, sliceCopies } from '../fused/copies';
 import { adamStep } from '../fused/adam';
 
 export interface AdamConfig {
@@ -83,13 +83,7 @@ export class FusedAdam {
     }
     const slots = vars.map((v) => this.slot(v.name));
     this.state = tf.keep(
-      tf.tidy(() =>
-        tf.concat([
-          ...vars.map((v) => v.reshape([-1])),
-          ...slots.map((s) => s.m),
-          ...slots.map((s) => s.v),
-        ]),
-      ),
+      tf.tidy(() => concatCopies([...vars, ...slots.map((s) => s.m), ...slots.map((s) => s.v)])),
     ) as tf.Tensor1D;
     this.flatSize = this.state.size / 3;
     this.weightIds = vars.map((v) => v.dataId);
@@ -339,19 +333,12 @@ export class FusedAdam {
     coeffs.set(epsScaled, vars.length);
     this.refreshWeights();
     const state = tf.tidy(() =>
-      adamStep(
-        this.state!,
-        tf.concat(grads.map((x) => x.reshape([-1]))) as tf.Tensor1D,
-        tf.tensor1d(coeffs),
-        this.segment!,
-        beta1,
-        beta2,
-      ),
+      adamStep(this.state!, concatCopies(grads), tf.tensor1d(coeffs), this.segment!, beta1, beta2),
     );
     this.state!.dispose();
     this.state = tf.keep(state);
     // The new weights are the state's first P values, a piece per variable (buffer copies on
-    // WebGPU, slices elsewhere: core/fused/slice-copies.ts).
+    // WebGPU, slices elsewhere: core/fused/copies.ts).
     const parts = sliceCopies(
       state,
       vars.map((v) => v.size),

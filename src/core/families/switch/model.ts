@@ -8,6 +8,7 @@ import type { ModuleSelection } from '../transformer/selection';
 import { HEADS_ONLY } from '../transformer/selection';
 import type { LabModel } from '../model';
 import { splitIndices } from '../model';
+import { appendOnes, stackCopies } from '../../fused/copies';
 
 /** Sizes of the tiny Switch Transformer: a tiny BERT whose FFNs are E routed experts. */
 export interface SwitchSize extends BertSize {
@@ -431,9 +432,11 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
       aux = aux === null ? lb : (aux.add(lb) as tf.Scalar);
 
       // Experts on their slots, [E, G·C, ·] in group order.
-      const xe = tf
-        .concat([routedGather(x, route.source, route.slot, route.kept), tf.ones([E * GC, 1])], 1)
-        .reshape([E, GC, -1]) as tf.Tensor3D;
+      const xe = appendOnes(routedGather(x, route.source, route.slot, route.kept)).reshape([
+        E,
+        GC,
+        -1,
+      ]) as tf.Tensor3D;
       opts.capture?.slotIn?.push(tf.keep(xe));
       const groups = expertGroups[l]!;
       const parts =
@@ -445,16 +448,13 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
               0,
             );
       const outs = groups.map((group, j) => {
-        const g = group.experts.length;
-        const w1 =
-          group.cached?.w1 ?? (tf.stack(group.experts.map((e) => L.w1[e]!)) as tf.Tensor3D);
-        const w2 =
-          group.cached?.w2 ?? (tf.stack(group.experts.map((e) => L.w2[e]!)) as tf.Tensor3D);
+        const w1 = group.cached?.w1 ?? stackCopies<tf.Tensor3D>(group.experts.map((e) => L.w1[e]!));
+        const w2 = group.cached?.w2 ?? stackCopies<tf.Tensor3D>(group.experts.map((e) => L.w2[e]!));
         let a: tf.Tensor3D;
         if (opts.taps) a = tf.relu(tf.matMul(parts[j]!, w1).add(opts.taps.h[l]!)) as tf.Tensor3D;
         else a = tf.fused.matMul({ a: parts[j]!, b: w1, activation: 'relu' }) as tf.Tensor3D;
         if (opts.capture) opts.capture.hidden.push(tf.keep(a));
-        const aAug = tf.concat([a, tf.ones([g, GC, 1])], 2);
+        const aAug = appendOnes(a);
         let out = tf.matMul(aAug, w2);
         if (opts.taps) out = out.add(opts.taps.out[l]!);
         return out;

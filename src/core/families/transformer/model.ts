@@ -6,6 +6,7 @@ import { splitIndices } from '../model';
 import { VariableFactory } from '../variables';
 import { attention } from '../../fused/attention';
 import { biasAct } from '../../fused/bias-act';
+import { appendOnes, concatCols, concatRows } from '../../fused/copies';
 import { addLayerNorm, normalise } from '../../fused/layer-norm';
 import { fusedActive } from '../../fused/program';
 import type { ModuleSelection } from './selection';
@@ -245,24 +246,16 @@ function attentionSublayer(
   opts: { taps?: Taps; capture?: Pick<Captured, 'xAug' | 'ctx'> },
 ): tf.Tensor2D {
   const { N, T, dh } = dims;
-  const xAug = tf.concat([x, tf.ones([N * T, 1])], 1) as tf.Tensor2D;
+  const xAug = appendOnes(x);
   if (opts.capture) opts.capture.xAug.push(tf.keep(xAug));
   let y: tf.Tensor2D | null = null;
   const ctxParts: tf.Tensor2D[] = [];
   for (const group of groups) {
     const g = group.heads.length;
     const wqkv: tf.Tensor2D =
-      group.cached?.qkv ??
-      tf.concat(
-        group.heads.map((h) => L.qkv[h]! as tf.Tensor2D),
-        1,
-      );
+      group.cached?.qkv ?? concatCols(group.heads.map((h) => L.qkv[h]! as tf.Tensor2D));
     const wo: tf.Tensor2D =
-      group.cached?.o ??
-      tf.concat(
-        group.heads.map((h) => L.o[h]! as tf.Tensor2D),
-        0,
-      );
+      group.cached?.o ?? concatRows(group.heads.map((h) => L.o[h]! as tf.Tensor2D));
     let qkv = tf.matMul(xAug, wqkv) as tf.Tensor2D;
     if (opts.taps) qkv = qkv.add(opts.taps.qkv[l]!);
     const ctx = attention(qkv, { N, T, g, dh });
