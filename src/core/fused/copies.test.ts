@@ -78,36 +78,27 @@ const ALL = [0, 1, 2, 3];
 describe('concatCopies, concatRows, concatCols, appendOnes: fused on webgpu vs composed on cpu', () => {
   // Every value is moved, never computed: the webgpu results and gradients must be the cpu's
   // bit for bit.
-  it('concatRows: values and every gradient identical', async () => {
-    const fn = (...xs: tf.Tensor[]) => concatRows(xs as tf.Tensor2D[]);
-    const gpu = await valueAndGrads('webgpu', fn, ROWS, ALL);
-    const cpu = await valueAndGrads('cpu', fn, ROWS, ALL);
-    await tf.setBackend('webgpu');
-    expect(gpu.value).toEqual(cpu.value);
-    gpu.grads.forEach((g, i) => expect(g).toEqual(cpu.grads[i]));
-    // And the values are tf.concat's along the rows (not just the same wrong layout twice).
-    const ref = tf.concat(
-      ROWS.map((r) => tf.tensor(r.values, r.shape)),
-      0,
-    );
-    expect(gpu.value).toEqual(await ref.data());
-    ref.dispose();
-  });
-
-  it('concatCols: values and every gradient identical, and tf.concat along the columns', async () => {
-    const fn = (...xs: tf.Tensor[]) => concatCols(xs as tf.Tensor2D[]);
-    const gpu = await valueAndGrads('webgpu', fn, COLS, ALL);
-    const cpu = await valueAndGrads('cpu', fn, COLS, ALL);
-    await tf.setBackend('webgpu');
-    expect(gpu.value).toEqual(cpu.value);
-    gpu.grads.forEach((g, i) => expect(g).toEqual(cpu.grads[i]));
-    const ref = tf.concat(
-      COLS.map((r) => tf.tensor(r.values, r.shape)),
-      1,
-    );
-    expect(gpu.value).toEqual(await ref.data());
-    ref.dispose();
-  });
+  it.each([
+    { name: 'concatRows', join: concatRows, parts: ROWS, axis: 0 },
+    { name: 'concatCols', join: concatCols, parts: COLS, axis: 1 },
+  ])(
+    '$name: values and every gradient identical, and tf.concat along axis $axis',
+    async ({ join, parts, axis }) => {
+      const fn = (...xs: tf.Tensor[]) => join(xs as tf.Tensor2D[]);
+      const gpu = await valueAndGrads('webgpu', fn, parts, ALL);
+      const cpu = await valueAndGrads('cpu', fn, parts, ALL);
+      await tf.setBackend('webgpu');
+      expect(gpu.value).toEqual(cpu.value);
+      gpu.grads.forEach((g, i) => expect(g).toEqual(cpu.grads[i]));
+      // And the values are tf.concat's (not just the same wrong layout on both sides).
+      const ref = tf.concat(
+        parts.map((r) => tf.tensor(r.values, r.shape)),
+        axis,
+      );
+      expect(gpu.value).toEqual(await ref.data());
+      ref.dispose();
+    },
+  );
 
   it('appendOnes: values and the gradient identical, and the ones column is there', async () => {
     const x = drawn(30, [512, 64]);
