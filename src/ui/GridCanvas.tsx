@@ -13,6 +13,7 @@ import { axisHeight, setupCanvas } from './grid-draw';
 import type { CellDrawer, GridPicture } from './grid-picture';
 import { drawGrid } from './grid-picture';
 import { usePalette } from './theme';
+import { useTopLayer } from './top-layer';
 import { useDrawAfterCommit } from './use-draw-after-commit';
 import { useElementWidth } from './use-element-width';
 
@@ -156,6 +157,25 @@ export function GridCanvas({
     width: Math.max(1, Math.round(layout.cellW)) + 4,
     height: layout.rowH + 4,
   };
+  // The tips are shown in the top layer (top-layer.ts), so the card does not clip them: placed in
+  // window coordinates from the grid's box, where they were in it (beside the pointer or the
+  // cursor, no further right than 260 px from the grid's right edge), and kept inside the window.
+  const cursorTip = showCursor && !hover && !!cursorCell;
+  const hoverTipRef = useRef<HTMLDivElement>(null);
+  const cursorTipRef = useRef<HTMLDivElement>(null);
+  useTopLayer(hoverTipRef, !!(hover && cell), () => {
+    const r = wrapRef.current?.getBoundingClientRect();
+    if (!r || !hover) return null;
+    const x = r.left + Math.min(hover.x + 14, Math.max(0, layout.width - 260));
+    return { x, y: r.top + hover.y + 14, flipY: r.top + hover.y - 14 };
+  });
+  useTopLayer(cursorTipRef, cursorTip, () => {
+    const r = wrapRef.current?.getBoundingClientRect();
+    if (!r) return null;
+    const x =
+      r.left + Math.min(cursorBox.left + cursorBox.width + 8, Math.max(0, layout.width - 260));
+    return { x, y: r.top + cursorBox.top + cursorBox.height + 4, flipY: r.top + cursorBox.top - 4 };
+  });
   // The scrubbed evaluation's column: the first whose (last) evaluation is at or after it.
   const scrubIndex = scrubStep === null ? -1 : evaluations.findIndex((e) => e.step === scrubStep);
   const scrubColumn = scrubIndex < 0 ? -1 : layout.columns.findIndex((i) => i >= scrubIndex);
@@ -218,14 +238,7 @@ export function GridCanvas({
         </p>
       )}
       {hover && cell && (
-        <div
-          className="tooltip"
-          role="tooltip"
-          style={{
-            left: Math.min(hover.x + 14, Math.max(0, layout.width - 260)),
-            top: hover.y + 14,
-          }}
-        >
+        <div ref={hoverTipRef} className="tooltip" role="tooltip" popover="manual">
           {tooltip({
             row: hover.row,
             evaluation: cell,
@@ -236,20 +249,11 @@ export function GridCanvas({
       )}
       {/* The cursor's cell, shown beside it and read out (polite) as the cursor moves. */}
       <div
-        className={showCursor && !hover && cursorCell ? 'tooltip' : 'visually-hidden'}
+        ref={cursorTipRef}
+        className={cursorTip ? 'tooltip' : 'visually-hidden'}
         role="status"
         data-testid="grid.cursor-text"
-        style={
-          showCursor && !hover && cursorCell
-            ? {
-                left: Math.min(
-                  cursorBox.left + cursorBox.width + 8,
-                  Math.max(0, layout.width - 260),
-                ),
-                top: cursorBox.top + cursorBox.height + 4,
-              }
-            : undefined
-        }
+        popover="manual"
       >
         {showCursor && cursorCell && cursorIndex !== undefined
           ? tooltip({
