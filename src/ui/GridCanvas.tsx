@@ -13,11 +13,32 @@ import { axisHeight, setupCanvas } from './grid-draw';
 import type { CellDrawer, GridPicture } from './grid-picture';
 import { drawGrid } from './grid-picture';
 import { usePalette } from './theme';
+import type { Anchor } from './top-layer';
 import { useTopLayer } from './top-layer';
 import { useDrawAfterCommit } from './use-draw-after-commit';
 import { useElementWidth } from './use-element-width';
 
 const NO_MARKS: readonly number[] = [];
+
+/**
+ * The widest a grid tip is drawn, CSS px: `.tooltip`'s `max-width` in styles.css. A tip starts no
+ * further right than this from the grid's right edge, so that even the widest one ends within the
+ * grid (as when the tips were drawn inside it) instead of running past the card.
+ */
+const TIP_MAX_WIDTH = 260;
+
+/**
+ * A grid tip's anchor in window coordinates (see useTopLayer), from the grid's box `r` and its
+ * layout `width`, for a tip at (`x`, `y`) in the grid beside what it points at, whose top is at
+ * `flipY`: `x` no further right than TIP_MAX_WIDTH from the grid's right edge.
+ */
+function tipAnchor(r: DOMRect, width: number, x: number, y: number, flipY: number): Anchor {
+  return {
+    x: r.left + Math.min(x, Math.max(0, width - TIP_MAX_WIDTH)),
+    y: r.top + y,
+    flipY: r.top + flipY,
+  };
+}
 
 export interface GridCell {
   row: number;
@@ -158,24 +179,32 @@ export function GridCanvas({
     height: layout.rowH + 4,
   };
   // The tips are shown in the top layer (top-layer.ts), so the card does not clip them: placed in
-  // window coordinates from the grid's box, where they were in it (beside the pointer or the
-  // cursor, no further right than 260 px from the grid's right edge), and kept inside the window.
+  // window coordinates from the grid's box, where they were in it (tipAnchor), and kept inside the
+  // window. Placed again when the pointer or the cursor moves, not on every render.
   const cursorTip = showCursor && !hover && !!cursorCell;
   const hoverTipRef = useRef<HTMLDivElement>(null);
   const cursorTipRef = useRef<HTMLDivElement>(null);
-  useTopLayer(hoverTipRef, !!(hover && cell), () => {
-    const r = wrapRef.current?.getBoundingClientRect();
-    if (!r || !hover) return null;
-    const x = r.left + Math.min(hover.x + 14, Math.max(0, layout.width - 260));
-    return { x, y: r.top + hover.y + 14, flipY: r.top + hover.y - 14 };
-  });
-  useTopLayer(cursorTipRef, cursorTip, () => {
-    const r = wrapRef.current?.getBoundingClientRect();
-    if (!r) return null;
-    const x =
-      r.left + Math.min(cursorBox.left + cursorBox.width + 8, Math.max(0, layout.width - 260));
-    return { x, y: r.top + cursorBox.top + cursorBox.height + 4, flipY: r.top + cursorBox.top - 4 };
-  });
+  useTopLayer(
+    hoverTipRef,
+    !!(hover && cell),
+    () => {
+      const r = wrapRef.current?.getBoundingClientRect();
+      if (!r || !hover) return null;
+      return tipAnchor(r, layout.width, hover.x + 14, hover.y + 14, hover.y - 14);
+    },
+    [hover?.x, hover?.y, layout.width],
+  );
+  useTopLayer(
+    cursorTipRef,
+    cursorTip,
+    () => {
+      const r = wrapRef.current?.getBoundingClientRect();
+      if (!r) return null;
+      const { left, top, width, height } = cursorBox;
+      return tipAnchor(r, layout.width, left + width + 8, top + height + 4, top - 4);
+    },
+    [cursorBox.left, cursorBox.top, cursorBox.width, cursorBox.height, layout.width],
+  );
   // The scrubbed evaluation's column: the first whose (last) evaluation is at or after it.
   const scrubIndex = scrubStep === null ? -1 : evaluations.findIndex((e) => e.step === scrubStep);
   const scrubColumn = scrubIndex < 0 ? -1 : layout.columns.findIndex((i) => i >= scrubIndex);

@@ -18,10 +18,16 @@ export function Term({ term, children }: { term: TermName; children: ReactNode }
   const { name, text } = TERMS[term];
   const termRef = useRef<HTMLSpanElement>(null);
   const tipRef = useRef<HTMLSpanElement>(null);
-  useTopLayer(tipRef, open, () => {
-    const r = termRef.current?.getBoundingClientRect();
-    return r ? { x: r.left, y: r.bottom + 6, flipY: r.top, gap: 6 } : null;
-  });
+  // Its anchor depends on nothing but the term's box (layout): no inputs.
+  useTopLayer(
+    tipRef,
+    open,
+    () => {
+      const r = termRef.current?.getBoundingClientRect();
+      return r ? { x: r.left, y: r.bottom + 6, flipY: r.top, gap: 6 } : null;
+    },
+    [],
+  );
   return (
     <span
       ref={termRef}

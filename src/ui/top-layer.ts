@@ -38,16 +38,23 @@ export function placeInWindow(
 /**
  * Shows `tip` in the browser's top layer (Popover API, `popover="manual"`) while `open`, placed
  * at what `anchor` returns in window coordinates (through `--tip-left` / `--tip-top`, so a
- * stylesheet may place it otherwise, e.g. on a phone), and kept there as the page or a panel
- * scrolls or the window resizes. In the top layer no card's paint containment
- * (`content-visibility`) nor overflow clips it. `anchor` returns `x`, `y` for the tip's top left
- * corner and `flipY`, the top of what it points at (the tip goes `gap` above it when there is no
- * room below). Placed after every render while open: its text, and so its size, may change.
+ * stylesheet may place it otherwise, e.g. on a phone). In the top layer no card's paint
+ * containment (`content-visibility`) nor overflow clips it. `anchor` returns `x`, `y` for the
+ * tip's top left corner and `flipY`, the top of what it points at (the tip goes `gap` above it
+ * when there is no room below).
+ *
+ * Placing reads layout (the anchor's box and the tip's size), so it is done only when something
+ * it depends on may have changed: when the tip opens, when the page or a panel scrolls or the
+ * window resizes, when the tip's own size changes (its text changed), and when one of `inputs`
+ * changes (compared with `Object.is`): the values, other than the page's layout, that `anchor`
+ * computes its point from, e.g. the pointer's position in the element. A render that changes none
+ * of these (a grid redrawn while its tooltip is open) does not place it again.
  */
 export function useTopLayer(
   tip: RefObject<HTMLElement | null>,
   open: boolean,
   anchor: () => Anchor | null,
+  inputs: readonly unknown[],
 ): void {
   const latest = useRef(anchor);
   useLayoutEffect(() => {
@@ -62,19 +69,39 @@ export function useTopLayer(
     const move = () => placeTip(el, latest.current());
     window.addEventListener('scroll', move, { capture: true, passive: true });
     window.addEventListener('resize', move);
+    // Its size, which placing reads, changes with its text; moving it does not change it.
+    const resized = typeof ResizeObserver === 'function' ? new ResizeObserver(move) : null;
+    resized?.observe(el, { box: 'border-box' });
     return () => {
       window.removeEventListener('scroll', move, { capture: true });
       window.removeEventListener('resize', move);
+      resized?.disconnect();
       // A tip removed from the page has left the top layer already.
       if (popover && el.isConnected && el.matches(':popover-open')) el.hidePopover();
     };
   }, [tip, open]);
+  // The inputs it was last placed for; null while closed, so opening places it.
+  const placedFor = useRef<readonly unknown[] | null>(null);
   useLayoutEffect(() => {
-    if (open && tip.current) placeTip(tip.current, anchor());
+    const el = tip.current;
+    if (!open || !el) {
+      placedFor.current = null;
+      return;
+    }
+    const last = placedFor.current;
+    if (last && sameInputs(last, inputs)) return;
+    placedFor.current = inputs;
+    placeTip(el, anchor());
   });
 }
 
-interface Anchor {
+/** Whether two lists of anchor inputs hold the same values (`Object.is`, in order). */
+function sameInputs(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
+
+/** Where a tip goes, in window coordinates: see `useTopLayer`. */
+export interface Anchor {
   x: number;
   y: number;
   flipY?: number;

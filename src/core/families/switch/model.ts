@@ -301,8 +301,9 @@ export class TinySwitch extends MlmTransformer<FeedForward> implements LabModel 
       if (on.length > 0) groups.push({ experts: on, cached: null });
       if (off.length > 0) {
         const cached = tf.tidy(() => ({
-          w1: tf.keep(tf.stack(off.map((e) => L.w1[e]!)) as tf.Tensor3D),
-          w2: tf.keep(tf.stack(off.map((e) => L.w2[e]!)) as tf.Tensor3D),
+          // Stacked as the updated group's are each step: on WebGPU by buffer copies.
+          w1: tf.keep(stackCopies<tf.Tensor3D>(off.map((e) => L.w1[e]!))),
+          w2: tf.keep(stackCopies<tf.Tensor3D>(off.map((e) => L.w2[e]!))),
         }));
         groups.push({ experts: off, cached });
       }

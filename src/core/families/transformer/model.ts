@@ -51,19 +51,11 @@ export function headGroups(
     const groups: HeadGroup[] = [];
     if (on.length > 0) groups.push({ heads: on, cached: null });
     if (off.length > 0) {
+      // Joined as the updated group's are each step (`attentionSublayer`): q|k|v side by side,
+      // output rows stacked; on WebGPU by buffer copies (and one Transpose for the columns).
       const cached = tf.tidy(() => ({
-        qkv: tf.keep(
-          tf.concat(
-            off.map((h) => L.qkv[h]! as tf.Tensor2D),
-            1,
-          ),
-        ),
-        o: tf.keep(
-          tf.concat(
-            off.map((h) => L.o[h]! as tf.Tensor2D),
-            0,
-          ),
-        ),
+        qkv: tf.keep(concatCols(off.map((h) => L.qkv[h]! as tf.Tensor2D))),
+        o: tf.keep(concatRows(off.map((h) => L.o[h]! as tf.Tensor2D))),
       }));
       groups.push({ heads: off, cached });
     }
