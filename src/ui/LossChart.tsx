@@ -28,6 +28,7 @@ import { smoothTensorBoard, SMOOTHING_MAX, SMOOTHING_MIN } from './smoothing';
 import { ExportButtons } from './ExportButtons';
 import { downloadBlob, downloadText, exportFileName } from './download';
 import { chartSvgFile, svgToPng } from './chart-svg';
+import { staticLine } from './chart-line';
 
 const HEIGHT = 300;
 /**
@@ -75,6 +76,7 @@ const overlayLine = (o: Overlay) =>
     stroke: o.colour,
     strokeWidth: 2,
     isAnimationActive: false,
+    shape: staticLine,
     connectNulls: true,
     className: `overlay-line overlay-${o.key}`,
   }) as const;
@@ -235,7 +237,10 @@ export function LossChart() {
     const at = new Map(rows.map((r) => [r.step, r.flops]));
     return marks.map((m) => ({ ...m, at: at.get(m.step), tag: tag(m.label) }));
   }, [marks, rows, x]);
-  const valPoints = useMemo(() => rows.filter((r) => r.val !== undefined).length, [rows]);
+  // The validation line draws from its own rows: the chart's rows have one per pixel, most
+  // without a validation value, and recharts maps every row of a line's data at each redraw
+  // (its dots, when shown, are an element per row, drawn or not).
+  const valRows = useMemo(() => rows.filter((r) => r.val !== undefined), [rows]);
   const isAccuracy = metric.name === 'accuracy';
   const formatMetric = useCallback(
     (v: number) => (isAccuracy ? formatPercent(v) : formatValue(v)),
@@ -408,6 +413,7 @@ export function LossChart() {
           strokeWidth={1}
           dot={false}
           isAnimationActive={false}
+          shape={staticLine}
           connectNulls
         />
         <Line
@@ -417,16 +423,18 @@ export function LossChart() {
           strokeWidth={2.5}
           dot={false}
           isAnimationActive={false}
+          shape={staticLine}
           connectNulls
         />
         <Line
           yAxisId="val"
+          data={valRows}
           dataKey="val"
           stroke={palette.valLine}
           strokeWidth={2}
-          dot={valDot(valPoints, LIVE_DOT)}
+          dot={valDot(valRows.length, LIVE_DOT)}
           isAnimationActive={false}
-          connectNulls
+          shape={staticLine}
         />
         {overlays.flatMap((o) => [
           o.loss.length > 0 && (
@@ -478,7 +486,7 @@ export function LossChart() {
       palette,
       overlays,
       markX,
-      valPoints,
+      valRows,
       tooltipLabel,
       tooltipValue,
       pointing,

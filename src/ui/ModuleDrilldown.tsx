@@ -8,6 +8,7 @@ import { evaluationIndex, shownScrubStep } from '../store/scrub-slice';
 import { formatValue } from '../report/format';
 import type { DecisionReason } from '../core/types';
 import { CHART_A11Y, chartMargin, kernelValueAxis, stepAxis, valueTooltip } from './chart-props';
+import { staticLine } from './chart-line';
 import { usePalette } from './theme';
 import { useElementWidth } from './use-element-width';
 import { Term } from './Term';
@@ -212,6 +213,7 @@ function TrajectoryChart({ width, data }: { width: number; data: { step: number;
             strokeWidth={2}
             dot={false}
             isAnimationActive={false}
+            shape={staticLine}
           />
         </LineChart>
       </div>

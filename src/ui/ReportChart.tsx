@@ -4,6 +4,7 @@ import { formatFlops, formatPercent } from '../report/format';
 import type { ChartSeries } from './report-view';
 import { metricDomain } from './report-view';
 import { CHART_A11Y } from './chart-props';
+import { staticLine } from './chart-line';
 import { usePalette } from './theme';
 import { useElementWidth } from './use-element-width';
 
@@ -77,6 +78,7 @@ export function ReportChart({
             strokeWidth={2.5}
             dot={s.policy === 'lab' ? { r: 2.5 } : false}
             isAnimationActive={false}
+            shape={staticLine}
           />
         ))}
       </LineChart>
