@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opDispatches, setupDawn, valueAndGrads } from '../../node/fused-testing';
 import { createRng } from '../rng';
-import { appendOnes, concatCols, concatCopies, concatRows, sliceCopies } from './copies';
+import {
+  appendOnes,
+  concatCols,
+  concatCopies,
+  concatRows,
+  sliceCopies,
+  stackCopies,
+} from './copies';
 import { countDispatches, setFused } from './program';
 
 beforeAll(setupDawn, 60_000);
@@ -123,6 +130,28 @@ describe('concatCopies, concatRows, concatCols, appendOnes: fused on webgpu vs c
     await tf.setBackend('webgpu');
     gpu.grads.forEach((g, i) => expect(g).toEqual(cpu.grads[i]));
     expect(() => concatCopies([])).toThrow(RangeError);
+  });
+
+  it('stackCopies: values and every gradient identical, and tf.stack', async () => {
+    // A Switch layer's experts' weights: 3 matrices of one shape.
+    const parts = [drawn(50, [9, 6]), drawn(51, [9, 6]), drawn(52, [9, 6])];
+    const fn = (...xs: tf.Tensor[]) => stackCopies(xs);
+    const gpu = await valueAndGrads('webgpu', fn, parts, [0, 1, 2]);
+    const cpu = await valueAndGrads('cpu', fn, parts, [0, 1, 2]);
+    await tf.setBackend('webgpu');
+    expect(gpu.value).toEqual(cpu.value);
+    gpu.grads.forEach((g, i) => expect(g).toEqual(cpu.grads[i]));
+    const ref = tf.stack(parts.map((r) => tf.tensor(r.values, r.shape)));
+    expect(ref.shape).toEqual([3, 9, 6]);
+    expect(gpu.value).toEqual(await ref.data());
+    ref.dispose();
+    const stacked = stackCopies([tf.zeros([9, 6]), tf.ones([9, 6])]);
+    expect(stacked.shape).toEqual([2, 9, 6]);
+    tf.dispose(stacked);
+    expect(() => tf.tidy(() => stackCopies([tf.zeros([2, 3]), tf.zeros([3, 2])]))).toThrow(
+      RangeError,
+    );
+    expect(() => stackCopies([])).toThrow(RangeError);
   });
 });
 
