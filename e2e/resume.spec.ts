@@ -116,6 +116,9 @@ test('a lost WebGPU device leaves the run saved; it resumes on a new device and 
   expect((await lab.lab.saves()).offer).toMatchObject({ reason: 'device-lost', step: S });
 
   await banner.getByTestId('resume.button').click();
+  // The new run has started (it clears the offer and the lost run's backend in one update) before
+  // its backend is waited for: until then the status still names the lost device's backend.
+  await expect(banner).toBeHidden();
   await lab.waitForReady();
   await lab.assertWebGPU();
   const after = await traceTo(lab, S + 2 * K);
