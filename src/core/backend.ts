@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice } from './config';
+import { guardWebGPUMatMul } from './webgpu-matmul';
 
 /** What the trainer actually runs on; shown on the backend badge, never silently different. */
 export interface BackendInfo {
@@ -90,6 +91,8 @@ async function initWebGPU(env: BackendEnv): Promise<{ adapter: string; isFallbac
   // We never destroy the device ourselves, so any loss (driver reset, GPU process crash, a
   // destroy by the browser) ends the run.
   void device.lost.then((lost) => env.onDeviceLost?.(lost.message || `reason: ${lost.reason}`));
+  // TF.js 4.22's split-K matmul gets A·Bᵀ wrong (webgpu-matmul.ts): route around it first.
+  guardWebGPUMatMul();
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, a.info), 10);
   if (!(await tf.setBackend('webgpu')) || tf.getBackend() !== 'webgpu') {

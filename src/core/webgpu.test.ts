@@ -129,6 +129,59 @@ describe('WebGPU backend (Dawn, SwiftShader)', () => {
     g.lam.forEach((l, i) => expect(Math.abs(l - c.lam[i]!)).toBeLessThanOrEqual(1e-4 * c.lam[i]!));
   });
 
+  // TF.js 4.22's split-K matmul reads a transposed B as if it were not (webgpu-matmul.ts). The
+  // shapes are the lab's: the embeddings' decoder Gram δ·δᵀ over a 2000-token vocabulary and a
+  // wide VGG's fully connected group Gram. Without the guard the error was 2.4e2 and more.
+  it.each([
+    [40, 2000],
+    [16, 3136],
+  ])(
+    'A·Bᵀ with an inner dimension of 2000+ is right (%i × %i, TF.js split-K path)',
+    async (m, k) => {
+      const a = tf.randomNormal([m, k], 0, 1, 'float32', 11);
+      const b = tf.randomNormal([m, k], 0, 1, 'float32', 12);
+      const bias = tf.randomNormal([m], 0, 1, 'float32', 13);
+      const [ad, bd, biasd] = await Promise.all([a.data(), b.data(), bias.data()]);
+      const plain = tf.matMul(a, b, false, true);
+      const fused = tf.fused.matMul({ a, b, transposeB: true, bias });
+      const [pd, fd] = await Promise.all([plain.data(), fused.data()]);
+      // Float64 reference; any summation order of k float32 products errs by at most
+      // γ_k·Σ|a_i·b_i| (γ_k = k·u/(1 − k·u), u = 2⁻²⁴), plus the rounding of the bias add.
+      const u = 2 ** -24;
+      const gamma = (k * u) / (1 - k * u);
+      let worst = 0;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < m; j++) {
+          let exact = 0;
+          let abs = 0;
+          for (let t = 0; t < k; t++) {
+            const p = ad[i * k + t]! * bd[j * k + t]!;
+            exact += p;
+            abs += Math.abs(p);
+          }
+          const bound = gamma * abs;
+          const withBias = exact + biasd[j]!;
+          worst = Math.max(
+            worst,
+            Math.abs(pd[i * m + j]! - exact) / bound,
+            Math.abs(fd[i * m + j]! - withBias) / (bound + u * (Math.abs(withBias) + abs)),
+          );
+        }
+      }
+      expect(worst).toBeLessThanOrEqual(1);
+      tf.dispose([a, b, bias, plain, fused]);
+    },
+  );
+
+  it("the embeddings' λmax at a 2000-token vocabulary matches the cpu backend", async () => {
+    // 16 probe sequences with a masked token each: the decoder Gram is [16, 16] over V = 2000,
+    // the shape that took TF.js's split-K path (λmax was 33 % low on bert-austen before).
+    const cfg = { ...tinyConfig, modules: 'heads,embed' as const, vocab: 2000, probe: 16 };
+    const { g, c } = await onBoth(cfg);
+    expect(g.lam.length).toBe(c.lam.length);
+    g.lam.forEach((l, i) => expect(Math.abs(l - c.lam[i]!) / c.lam[i]!).toBeLessThan(1e-4));
+  });
+
   // Last: it destroys the device.
   it('reports a lost device as a fatal, clearly worded error and stops training', async () => {
     const msgs: FromWorker[] = [];
