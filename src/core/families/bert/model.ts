@@ -5,6 +5,7 @@ import type { LabModel } from '../model';
 import type { Captured, ForwardInput, Taps, TransformerSize } from '../transformer/model';
 import { INIT_STD, MlmTransformer, dense, disposeHeadGroups } from '../transformer/model';
 import { fusedActive } from '../../fused/program';
+import { linear } from '../../fused/matmul';
 import type { ModuleSelection } from '../transformer/selection';
 import { HEADS_ONLY } from '../transformer/selection';
 
@@ -148,7 +149,7 @@ export class TinyBert extends MlmTransformer<FeedForward> implements LabModel {
       if (fusedActive()) {
         // matmul + one bias-and-ReLU kernel; W2's bias goes into the add & norm's kernel.
         const hidden = dense(x, L.w1 as tf.Tensor2D, L.b1, 'relu');
-        return { out: tf.matMul(hidden, L.w2 as tf.Tensor2D), bias: L.b2 };
+        return { out: linear(hidden, L.w2 as tf.Tensor2D), bias: L.b2 };
       }
       const hidden = tf.fused.matMul({
         a: x,

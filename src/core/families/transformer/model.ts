@@ -7,6 +7,7 @@ import { VariableFactory } from '../variables';
 import { attention } from '../../fused/attention';
 import { biasAct } from '../../fused/bias-act';
 import { appendOnes, concatCols, concatRows } from '../../fused/copies';
+import { linear, matMulNT } from '../../fused/matmul';
 import { addLayerNorm, normalise } from '../../fused/layer-norm';
 import { fusedActive } from '../../fused/program';
 import type { ModuleSelection } from './selection';
@@ -160,7 +161,7 @@ export function dense(
   bias: tf.Tensor,
   activation: 'relu' | 'linear',
 ): tf.Tensor2D {
-  if (fusedActive()) return biasAct(tf.matMul(a, w), bias, activation);
+  if (fusedActive()) return biasAct(linear(a, w), bias, activation);
   return tf.fused.matMul({ a, b: w, bias, activation }) as tf.Tensor2D;
 }
 
@@ -210,7 +211,7 @@ function mlmHead(
   const t = dense(gatherRows(x, positions), v.mlmW as tf.Tensor2D, v.mlmB, 'relu');
   const tn = layerNorm(t, v.mlmLnG, v.mlmLnB);
   opts.capture?.tn?.push(tf.keep(tn));
-  const logits = tf.matMul(tn, v.tokEmb as tf.Tensor2D, false, true).add(v.decB) as tf.Tensor2D;
+  const logits = matMulNT(tn, v.tokEmb as tf.Tensor2D).add(v.decB) as tf.Tensor2D;
   return opts.tap ? (logits.add(opts.tap) as tf.Tensor2D) : logits;
 }
 
@@ -248,11 +249,11 @@ function attentionSublayer(
       group.cached?.qkv ?? concatCols(group.heads.map((h) => L.qkv[h]! as tf.Tensor2D));
     const wo: tf.Tensor2D =
       group.cached?.o ?? concatRows(group.heads.map((h) => L.o[h]! as tf.Tensor2D));
-    let qkv = tf.matMul(xAug, wqkv) as tf.Tensor2D;
+    let qkv = linear(xAug, wqkv);
     if (opts.taps) qkv = qkv.add(opts.taps.qkv[l]!);
     const ctx = attention(qkv, { N, T, g, dh });
     if (opts.capture) ctxParts.push(ctx);
-    const yg = tf.matMul(ctx, wo) as tf.Tensor2D;
+    const yg = linear(ctx, wo);
     y = y === null ? yg : (y.add(yg) as tf.Tensor2D);
   }
   if (opts.capture) {

@@ -1,0 +1,154 @@
+/**
+ * The lab's A·Bᵀ (`matMulNT`) and `linear` on the real WebGPU backend (Dawn on SwiftShader)
+ * against the composed ops on cpu: values and both gradients at the lab's shapes and at edges
+ * that are not multiples of the 4 × 4 tile, that the lab's kernel is what ran, and its dispatches.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { opDispatches, relError, setupDawn, valueAndGrads } from '../../node/fused-testing';
+import { createRng } from '../rng';
+import { LINEAR, MATMUL_NT, linear, matMulNT } from './matmul';
+import { setFused } from './program';
+
+beforeAll(setupDawn, 60_000);
+afterEach(() => setFused('auto'));
+
+const U = 2 ** -24;
+
+function draw(n: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+/**
+ * Elementwise, the largest |C − C*| / (γ_K·Σ_k |a_ik·b_jk|) of C against the float64 product C*
+ * of the same float32 inputs: any order of summing K float32 products stays within γ_K =
+ * K·u / (1 − K·u) of Σ|terms| (u = 2⁻²⁴), so the result must be ≤ 1.
+ */
+function ntBoundRatio(c: ArrayLike<number>, a: Float32Array, b: Float32Array, K: number): number {
+  const M = a.length / K;
+  const N = b.length / K;
+  const gamma = (K * U) / (1 - K * U);
+  let worst = 0;
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let exact = 0;
+      let abs = 0;
+      for (let k = 0; k < K; k++) {
+        const p = a[i * K + k]! * b[j * K + k]!;
+        exact += p;
+        abs += Math.abs(p);
+      }
+      worst = Math.max(worst, Math.abs(c[i * N + j]! - exact) / (gamma * abs));
+    }
+  }
+  return worst;
+}
+
+/**
+ * [M, K]·[N, K]ᵀ: the tied decoder's logits (80 masked positions, d = 64, V = 2000), the input
+ * gradients of q|k|v (K = 3·64, N = 65 with the bias row), of the FFN and of the output
+ * projection, and small edges (M, N not multiples of 4, K = 4).
+ */
+const NT_CASES = [
+  { M: 80, K: 64, N: 2000 },
+  { M: 512, K: 192, N: 65 },
+  { M: 512, K: 128, N: 64 },
+  { M: 512, K: 64, N: 64 },
+  { M: 13, K: 8, N: 7 },
+  { M: 1, K: 4, N: 1 },
+  { M: 6, K: 4, N: 5 },
+];
+
+describe('matMulNT fused on webgpu vs the float64 product and cpu', () => {
+  it.each(NT_CASES)('values and gradients: [$M, $K]·[$N, $K]ᵀ', async ({ M, K, N }) => {
+    const a = draw(M * K, 1);
+    const b = draw(N * K, 2);
+    const inputs = [
+      { values: a, shape: [M, K] },
+      { values: b, shape: [N, K] },
+    ];
+    const fn = (x: tf.Tensor, y: tf.Tensor) => matMulNT(x as tf.Tensor2D, y as tf.Tensor2D);
+    const gpu = await valueAndGrads('webgpu', fn, inputs, [0, 1]);
+    const cpu = await valueAndGrads('cpu', fn, inputs, [0, 1]);
+    await tf.setBackend('webgpu');
+    const ratio = ntBoundRatio(gpu.value, a, b, K);
+    const errors = {
+      a: relError(gpu.grads[0]!, cpu.grads[0]!),
+      b: relError(gpu.grads[1]!, cpu.grads[1]!),
+    };
+    console.log(`[${M}, ${K}]·[${N}, ${K}]ᵀ`, ratio.toFixed(4), JSON.stringify(errors));
+    expect(ratio).toBeLessThanOrEqual(1);
+    // The gradients are TF.js's own matmuls (dy·B over N terms, dyᵀ·A over M), summed in
+    // another order than cpu's: 4·n·2⁻²⁴ relative, the convention of every fused test.
+    expect(errors.a).toBeLessThan(4 * N * U);
+    expect(errors.b).toBeLessThan(4 * M * U);
+  });
+
+  it('falls back to tf.matMul when K is not a multiple of 4, and off WebGPU', async () => {
+    await tf.setBackend('webgpu');
+    const a = tf.tensor2d(draw(5 * 6, 3), [5, 6]);
+    const b = tf.tensor2d(draw(3 * 6, 4), [3, 6]);
+    const p = await tf.profile(() => matMulNT(a, b));
+    expect(p.kernelNames).not.toContain(MATMUL_NT);
+    expect(p.kernelNames).toContain('BatchMatMul');
+    const c = tf.tensor2d(draw(5 * 8, 5), [5, 8]);
+    const d = tf.tensor2d(draw(3 * 8, 6), [3, 8]);
+    expect((await tf.profile(() => matMulNT(c, d))).kernelNames).toContain(MATMUL_NT);
+    setFused('off');
+    expect((await tf.profile(() => matMulNT(c, d))).kernelNames).not.toContain(MATMUL_NT);
+    expect(() => matMulNT(a, d)).toThrow(/differ in columns/);
+    tf.dispose([a, b, c, d]);
+  });
+});
+
+/** x [R, c]·W [c, n]: q|k|v with the bias row, the output projection, the FFN's two maps. */
+const LINEAR_CASES = [
+  { R: 512, c: 65, n: 192 },
+  { R: 512, c: 64, n: 64 },
+  { R: 512, c: 64, n: 128 },
+  { R: 512, c: 128, n: 64 },
+  { R: 80, c: 64, n: 64 },
+];
+
+describe('linear fused on webgpu vs composed on cpu', () => {
+  it.each(LINEAR_CASES)('values and gradients: [$R, $c]·[$c, $n]', async ({ R, c, n }) => {
+    const inputs = [
+      { values: draw(R * c, 7), shape: [R, c] },
+      { values: draw(c * n, 8), shape: [c, n] },
+    ];
+    const fn = (x: tf.Tensor, w: tf.Tensor) => linear(x as tf.Tensor2D, w as tf.Tensor2D);
+    const gpu = await valueAndGrads('webgpu', fn, inputs, [0, 1]);
+    const cpu = await valueAndGrads('cpu', fn, inputs, [0, 1]);
+    await tf.setBackend('webgpu');
+    const errors = {
+      value: relError(gpu.value, cpu.value),
+      x: relError(gpu.grads[0]!, cpu.grads[0]!),
+      w: relError(gpu.grads[1]!, cpu.grads[1]!),
+    };
+    console.log(`[${R}, ${c}]·[${c}, ${n}]`, JSON.stringify(errors));
+    // Sums of c (value), n (x's gradient: the lab's A·Bᵀ) and R (W's) products.
+    expect(errors.value).toBeLessThan(4 * c * U);
+    expect(errors.x).toBeLessThan(4 * n * U);
+    expect(errors.w).toBeLessThan(4 * R * U);
+  });
+
+  it('runs as MatLinear with the lab A·Bᵀ for dx: 1 dispatch forward, 3 with both gradients', async () => {
+    await tf.setBackend('webgpu');
+    const values = [
+      { values: draw(512 * 64, 9), shape: [512, 64] },
+      { values: draw(64 * 128, 10), shape: [64, 128] },
+    ];
+    const fn = (x: tf.Tensor, w: tf.Tensor) => linear(x as tf.Tensor2D, w as tf.Tensor2D);
+    const x = tf.tensor2d(values[0]!.values, [512, 64]);
+    const w = tf.tensor2d(values[1]!.values, [64, 128]);
+    const names = (await tf.profile(() => tf.grads(fn)([x, w]))).kernelNames;
+    expect(names).toContain(LINEAR);
+    expect(names).toContain(MATMUL_NT);
+    tf.dispose([x, w]);
+    expect(await opDispatches(fn, values, null, [512, 128])).toBe(1);
+    expect(await opDispatches(fn, values, [0, 1], [512, 128])).toBe(3);
+    // Only dx when W is a constant (a frozen head group's cached weights): the forward and one.
+    expect(await opDispatches(fn, values, [0], [512, 128])).toBe(2);
+  });
+});
