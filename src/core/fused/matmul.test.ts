@@ -1,5 +1,5 @@
 /**
- * The lab's A·Bᵀ (`matMulNT`) and `linear` on the real WebGPU backend (Dawn on SwiftShader)
+ * The lab's A·Bᵀ (`matMulNT`), Aᵀ·B (`matMulTN`) and `linear` on the real WebGPU backend (Dawn on SwiftShader)
  * against the composed ops on cpu: values and both gradients at the lab's shapes and at edges
  * that are not multiples of the 4 × 4 tile, that the lab's kernel is what ran, and its dispatches.
  */
@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opDispatches, relError, setupDawn, valueAndGrads } from '../../node/fused-testing';
 import { createRng } from '../rng';
-import { LINEAR, MATMUL_NT, linear, matMulNT } from './matmul';
+import { LINEAR, MATMUL_NT, MATMUL_TN, linear, matMulNT, matMulTN } from './matmul';
 import { setFused } from './program';
 
 beforeAll(setupDawn, 60_000);
@@ -102,6 +102,80 @@ describe('matMulNT fused on webgpu vs the float64 product and cpu', () => {
   });
 });
 
+/**
+ * Elementwise bound ratio of C = Aᵀ·B (a [R, M], b [R, N]) against the float64 product, as
+ * `ntBoundRatio`: γ_R·Σ_r |a_rm·b_rn| bounds any summation order of R float32 products.
+ */
+function tnBoundRatio(c: ArrayLike<number>, a: Float32Array, b: Float32Array, R: number): number {
+  const M = a.length / R;
+  const N = b.length / R;
+  const gamma = (R * U) / (1 - R * U);
+  let worst = 0;
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let exact = 0;
+      let abs = 0;
+      for (let r = 0; r < R; r++) {
+        const p = a[r * M + i]! * b[r * N + j]!;
+        exact += p;
+        abs += Math.abs(p);
+      }
+      worst = Math.max(worst, Math.abs(c[i * N + j]! - exact) / (gamma * abs));
+    }
+  }
+  return worst;
+}
+
+/**
+ * [R, M]ᵀ·[R, N]: the weight gradients xᵀ·dy of q|k|v (M = 65 with the ones column), the FFN and
+ * the output projection (few tiles: R split over 8 lanes), the tied decoder's [V, d] (many
+ * tiles: one thread a tile), and small edges.
+ */
+const TN_CASES = [
+  { R: 512, M: 65, N: 192 },
+  { R: 512, M: 64, N: 128 },
+  { R: 512, M: 128, N: 64 },
+  { R: 80, M: 2000, N: 64 },
+  { R: 7, M: 5, N: 9 },
+  { R: 1, M: 1, N: 1 },
+];
+
+describe('matMulTN fused on webgpu vs the float64 product and cpu', () => {
+  it.each(TN_CASES)('values and gradients: [$R, $M]ᵀ·[$R, $N]', async ({ R, M, N }) => {
+    const a = draw(R * M, 11);
+    const b = draw(R * N, 12);
+    const inputs = [
+      { values: a, shape: [R, M] },
+      { values: b, shape: [R, N] },
+    ];
+    const fn = (x: tf.Tensor, y: tf.Tensor) => matMulTN(x as tf.Tensor2D, y as tf.Tensor2D);
+    const gpu = await valueAndGrads('webgpu', fn, inputs, [0, 1]);
+    const cpu = await valueAndGrads('cpu', fn, inputs, [0, 1]);
+    await tf.setBackend('webgpu');
+    const ratio = tnBoundRatio(gpu.value, a, b, R);
+    const errors = {
+      a: relError(gpu.grads[0]!, cpu.grads[0]!),
+      b: relError(gpu.grads[1]!, cpu.grads[1]!),
+    };
+    console.log(`[${R}, ${M}]ᵀ·[${R}, ${N}]`, ratio.toFixed(4), JSON.stringify(errors));
+    expect(ratio).toBeLessThanOrEqual(1);
+    // dA = B·dCᵀ (the lab's A·Bᵀ, N terms), dB = A·dC (TF.js's, M terms).
+    expect(errors.a).toBeLessThan(4 * N * U);
+    expect(errors.b).toBeLessThan(4 * M * U);
+  });
+
+  it('runs the lab kernel on WebGPU, tf.matMul with the switch off', async () => {
+    await tf.setBackend('webgpu');
+    const a = tf.tensor2d(draw(6 * 5, 13), [6, 5]);
+    const b = tf.tensor2d(draw(6 * 3, 14), [6, 3]);
+    expect((await tf.profile(() => matMulTN(a, b))).kernelNames).toContain(MATMUL_TN);
+    setFused('off');
+    expect((await tf.profile(() => matMulTN(a, b))).kernelNames).not.toContain(MATMUL_TN);
+    expect(() => matMulTN(a, tf.zeros([5, 3]) as tf.Tensor2D)).toThrow(/differ in rows/);
+    tf.dispose([a, b]);
+  });
+});
+
 /** x [R, c]·W [c, n]: q|k|v with the bias row, the output projection, the FFN's two maps. */
 const LINEAR_CASES = [
   { R: 512, c: 65, n: 192 },
@@ -133,7 +207,7 @@ describe('linear fused on webgpu vs composed on cpu', () => {
     expect(errors.w).toBeLessThan(4 * R * U);
   });
 
-  it('runs as MatLinear with the lab A·Bᵀ for dx: 1 dispatch forward, 3 with both gradients', async () => {
+  it('runs as MatLinear with the lab A·Bᵀ for dx and Aᵀ·B for dW: 1 dispatch forward, 3 with both', async () => {
     await tf.setBackend('webgpu');
     const values = [
       { values: draw(512 * 64, 9), shape: [512, 64] },
@@ -145,6 +219,7 @@ describe('linear fused on webgpu vs composed on cpu', () => {
     const names = (await tf.profile(() => tf.grads(fn)([x, w]))).kernelNames;
     expect(names).toContain(LINEAR);
     expect(names).toContain(MATMUL_NT);
+    expect(names).toContain(MATMUL_TN);
     tf.dispose([x, w]);
     expect(await opDispatches(fn, values, null, [512, 128])).toBe(1);
     expect(await opDispatches(fn, values, [0, 1], [512, 128])).toBe(3);

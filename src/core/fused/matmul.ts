@@ -24,6 +24,7 @@ import {
 
 export const MATMUL_NT = 'MatMatMulNT';
 export const LINEAR = 'MatLinear';
+export const MATMUL_TN = 'MatMatMulTN';
 
 /** Threads a workgroup of the A·Bᵀ program (each a 4 × 4 tile of the output). */
 const NT_THREADS = 64;
@@ -38,6 +39,18 @@ export function matMulNT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
     return runFused<tf.Tensor2D>(MATMUL_NT, { a, b });
   }
   return tf.matMul(a, b, false, true);
+}
+
+/** Aᵀ·B for a [R, M] and b [R, N]: [M, N] (a weight's gradient xᵀ·dy). */
+export function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (a.shape[0] !== b.shape[0]) {
+    throw new RangeError(`matMulTN: a [${a.shape}] and b [${b.shape}] differ in rows`);
+  }
+  if (fusedActive() && a.dtype === 'float32' && b.dtype === 'float32') {
+    ensureRegistered();
+    return runFused<tf.Tensor2D>(MATMUL_TN, { a, b });
+  }
+  return tf.matMul(a, b, true, false);
 }
 
 /** x·w for x [R, c] and w [c, n]: [R, n]; on WebGPU its dx is `matMulNT(dy, w)`. */
@@ -110,6 +123,91 @@ function ntProgram(M: number, N: number): WebGPUProgram {
   };
 }
 
+/** Threads a workgroup of the Aᵀ·B program. */
+const TN_THREADS = 64;
+/** Lanes that split R for each tile of Aᵀ·B when C has few tiles (below `TN_SPLIT_BELOW`). */
+const TN_LANES = 8;
+const TN_SPLIT_BELOW = 2048;
+
+/** The lanes per tile for an [M, N] output: R is split only when C alone gives few threads. */
+function tnLanes(M: number, N: number): number {
+  return Math.ceil(M / 4) * Math.ceil(N / 4) < TN_SPLIT_BELOW ? TN_LANES : 1;
+}
+
+/**
+ * C = Aᵀ·B, [M, N] from a [R, M] and b [R, N]: a 4 × 4 tile of C per `lanes` threads, lane ℓ
+ * summing the outer products of rows ℓ, ℓ + lanes, … of A's 4 columns and B's 4 columns. With
+ * 8 lanes (a weight's gradient: few tiles, R = 512 rows) the partial tiles then go through
+ * workgroup memory and lane 0 adds them in order; with 1 (many tiles, as the decoder's [V, d])
+ * each thread owns its tile. Columns past the edge are read clamped (never written).
+ */
+function tnProgram(M: number, N: number): WebGPUProgram {
+  const lanes = tnLanes(M, N);
+  const tiles = Math.ceil(M / 4) * Math.ceil(N / 4);
+  const write = (sum: string) => `
+          for (var i = 0; i < 4; i++) {
+            let m = m0 + i;
+            if (m < M) {
+              for (var j = 0; j < 4; j++) {
+                if (n0 + j < N) {
+                  setOutputAtIndex(m * N + n0 + j, ${sum}[i][j]);
+                }
+              }
+            }
+          }`;
+  return {
+    variableNames: ['A', 'B'],
+    outputShape: [M, N],
+    shaderKey: `matMatMulTN_${TN_THREADS}_${lanes}`,
+    dispatchLayout: { x: [0, 1] },
+    dispatch: workgroupGrid(Math.ceil((tiles * lanes) / TN_THREADS)),
+    workgroupSize: [TN_THREADS, 1, 1],
+    getUserCode: () => `
+      ${lanes > 1 ? `var<workgroup> part : array<array<vec4<f32>, 4>, ${TN_THREADS}>;` : ''}
+      fn main(index : i32) {
+        let M = uniforms.outShape.x;
+        let N = uniforms.outShape.y;
+        let R = uniforms.aShape.x;
+        let tilesN = (N + 3) / 4;
+        let lane = index % ${lanes};
+        let tile = index / ${lanes};
+        let live = tile < tilesN * ((M + 3) / 4);
+        let m0 = (tile / tilesN) * 4;
+        let n0 = (tile % tilesN) * 4;
+        let ca = min(vec4<i32>(m0, m0 + 1, m0 + 2, m0 + 3), vec4<i32>(M - 1));
+        let cb = min(vec4<i32>(n0, n0 + 1, n0 + 2, n0 + 3), vec4<i32>(N - 1));
+        var acc : array<vec4<f32>, 4>;
+        if (live) {
+          for (var r = lane; r < R; r += ${lanes}) {
+            let ra = r * M;
+            let rb = r * N;
+            let b = vec4<f32>(f32(B[rb + cb.x]), f32(B[rb + cb.y]), f32(B[rb + cb.z]), f32(B[rb + cb.w]));
+            for (var i = 0; i < 4; i++) {
+              acc[i] += f32(A[ra + ca[i]]) * b;
+            }
+          }
+        }
+        ${
+          lanes === 1
+            ? `if (live) {${write('acc')}
+        }`
+            : `let id = i32(localId.x);
+        part[id] = acc;
+        workgroupBarrier();
+        if (live && lane == 0) {
+          var sum = part[id];
+          for (var l = 1; l < ${lanes}; l++) {
+            let p = part[id + l];
+            for (var i = 0; i < 4; i++) {
+              sum[i] += p[i];
+            }
+          }${write('sum')}
+        }`
+        }
+      }`,
+  };
+}
+
 let registered = false;
 
 function ensureRegistered(): void {
@@ -128,7 +226,23 @@ function ensureRegistered(): void {
     gradFunc: (dy, saved) => {
       const [a, b] = saved as [tf.Tensor2D, tf.Tensor2D];
       const d = dy as tf.Tensor2D;
-      return { a: () => tf.matMul(d, b), b: () => tf.matMul(d, a, true, false) };
+      return { a: () => tf.matMul(d, b), b: () => matMulTN(d, a) };
+    },
+  });
+  registerWebGPUKernel(MATMUL_TN, ({ inputs, backend }) => {
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const [, M] = a.shape as [number, number];
+    const [, N] = b.shape as [number, number];
+    return runProgram(backend, tnProgram(M, N), [a, b]);
+  });
+  // C = Aᵀ·B: dA = B·dCᵀ, dB = A·dC.
+  registerFusedGradient({
+    kernelName: MATMUL_TN,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const d = dy as tf.Tensor2D;
+      return { a: () => matMulNT(b, d), b: () => tf.matMul(a, d) };
     },
   });
   // TF.js's own matmul kernel, under this name (through the split-K guard, webgpu-matmul.ts).
@@ -149,7 +263,7 @@ function ensureRegistered(): void {
     gradFunc: (dy, saved) => {
       const [x, w] = saved as [tf.Tensor2D, tf.Tensor2D];
       const d = dy as tf.Tensor2D;
-      return { x: () => matMulNT(d, w), w: () => tf.matMul(x, d, true, false) };
+      return { x: () => matMulNT(d, w), w: () => matMulTN(x, d) };
     },
   });
 }
