@@ -26,20 +26,27 @@ const here = dirname(fileURLToPath(import.meta.url));
  * A·Bᵀ = each linear map's input gradient dy·Wᵀ and the decoder's logits tn·Eᵀ; Aᵀ·B = each
  * weight gradient xᵀ·dy and the decoder's dE.
  */
-const NT: [string, number, number, number][] = [
-  ['q|k|v dx: [512, 192]·[65, 192]ᵀ', 512, 192, 65],
-  ['FFN-in dx: [512, 128]·[64, 128]ᵀ', 512, 128, 64],
-  ['out-proj dx: [512, 64]·[64, 64]ᵀ', 512, 64, 64],
-  ['MLM dense dx: [80, 64]·[64, 64]ᵀ', 80, 64, 64],
-  ['decoder logits: [80, 64]·[2000, 64]ᵀ', 80, 64, 2000],
+type Row = [name: string, aShape: [number, number], bShape: [number, number]];
+const NT: Row[] = [
+  ['q|k|v dx: [512, 192]·[65, 192]ᵀ', [512, 192], [65, 192]],
+  ['FFN-in dx: [512, 128]·[64, 128]ᵀ', [512, 128], [64, 128]],
+  ['out-proj dx: [512, 64]·[64, 64]ᵀ', [512, 64], [64, 64]],
+  ['MLM dense dx: [80, 64]·[64, 64]ᵀ', [80, 64], [64, 64]],
+  ['decoder logits: [80, 64]·[2000, 64]ᵀ', [80, 64], [2000, 64]],
 ];
-const TN: [string, number, number, number][] = [
-  ['q|k|v dW: [512, 65]ᵀ·[512, 192]', 512, 65, 192],
-  ['FFN-in dW: [512, 64]ᵀ·[512, 128]', 512, 64, 128],
-  ['FFN-out dW: [512, 128]ᵀ·[512, 64]', 512, 128, 64],
-  ['out-proj dW: [512, 64]ᵀ·[512, 64]', 512, 64, 64],
-  ['decoder dE: [80, 2000]ᵀ·[80, 64]', 80, 2000, 64],
+const TN: Row[] = [
+  ['q|k|v dW: [512, 65]ᵀ·[512, 192]', [512, 65], [512, 192]],
+  ['FFN-in dW: [512, 64]ᵀ·[512, 128]', [512, 64], [512, 128]],
+  ['FFN-out dW: [512, 128]ᵀ·[512, 64]', [512, 128], [512, 64]],
+  ['out-proj dW: [512, 64]ᵀ·[512, 64]', [512, 64], [512, 64]],
+  ['decoder dE: [80, 2000]ᵀ·[80, 64]', [80, 2000], [80, 64]],
 ];
+
+/** Each kind of product: its shapes, TF.js's transpose flags and the lab's op. */
+const PRODUCTS = {
+  aTimesBTransposed: { rows: NT, transposes: [false, true], lab: matMulNT },
+  aTransposedTimesB: { rows: TN, transposes: [true, false], lab: matMulTN },
+} as const;
 
 /** ms per call of `f`: three warm-up calls, then `reps` back to back and one read; median of 3. */
 async function msPer(f: () => tf.Tensor): Promise<number> {
@@ -60,23 +67,28 @@ async function msPer(f: () => tf.Tensor): Promise<number> {
   return median(rounds);
 }
 
+/**
+ * The lab's product `lab` and `tf.matMul` with the same transposes on random factors of the
+ * given shapes: checked equal, then timed.
+ */
 async function compare(
   name: string,
-  a: tf.Tensor2D,
-  b: tf.Tensor2D,
-  lab: () => tf.Tensor,
-  tfjs: () => tf.Tensor,
+  [aShape, bShape]: [[number, number], [number, number]],
+  [transposeA, transposeB]: readonly [boolean, boolean],
+  lab: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D,
 ) {
+  const a = tf.randomNormal(aShape, 0, 1, 'float32', 1) as tf.Tensor2D;
+  const b = tf.randomNormal(bShape, 0, 1, 'float32', 2) as tf.Tensor2D;
+  const tfjs = () => tf.matMul(a, b, transposeA, transposeB);
   const check = tf.tidy(() => {
-    const x = lab();
     const y = tfjs();
-    return [tf.max(tf.abs(x.sub(y))), tf.max(tf.abs(y))];
+    return [tf.max(tf.abs(lab(a, b).sub(y))), tf.max(tf.abs(y))];
   });
   const [diff = NaN, scale = NaN] = await Promise.all(check.map(async (t) => (await t.data())[0]!));
   tf.dispose(check);
   if (!(diff <= 1e-3 * scale)) throw new Error(`${name}: lab and TF.js differ by ${diff}`);
   const tfjsMs = await msPer(tfjs);
-  const labMs = await msPer(lab);
+  const labMs = await msPer(() => lab(a, b));
   tf.dispose([a, b]);
   const row = { name, tfjsMs, labMs, speedup: tfjsMs / labMs };
   console.log(
@@ -88,41 +100,19 @@ async function compare(
 async function main(): Promise<void> {
   const { description } = await setupNodeBackend('webgpu', { gles });
   console.log(`${description}; ${reps} products back to back, median of 3 rounds`);
-  const nt = [];
-  for (const [name, M, K, N] of NT) {
-    const a = tf.randomNormal([M, K], 0, 1, 'float32', 1) as tf.Tensor2D;
-    const b = tf.randomNormal([N, K], 0, 1, 'float32', 2) as tf.Tensor2D;
-    nt.push(
-      await compare(
-        name,
-        a,
-        b,
-        () => matMulNT(a, b),
-        () => tf.matMul(a, b, false, true),
-      ),
-    );
-  }
-  const tn = [];
-  for (const [name, R, M, N] of TN) {
-    const a = tf.randomNormal([R, M], 0, 1, 'float32', 3) as tf.Tensor2D;
-    const b = tf.randomNormal([R, N], 0, 1, 'float32', 4) as tf.Tensor2D;
-    tn.push(
-      await compare(
-        name,
-        a,
-        b,
-        () => matMulTN(a, b),
-        () => tf.matMul(a, b, true, false),
-      ),
-    );
+  const results: Record<string, unknown[]> = {};
+  for (const [kind, { rows, transposes, lab }] of Object.entries(PRODUCTS)) {
+    const done: unknown[] = (results[kind] = []);
+    for (const [name, aShape, bShape] of rows) {
+      done.push(await compare(name, [aShape, bShape], transposes, lab));
+    }
   }
   const out = {
     date: new Date().toISOString(),
     backend: description,
     command: `npm run bench:matmul --${gles ? ' --gles' : ''} --reps ${reps}`,
     reps,
-    aTimesBTransposed: nt,
-    aTransposedTimesB: tn,
+    ...results,
   };
   const file = join(here, 'results', `matmul-webgpu${gles ? '-gles' : ''}.json`);
   mkdirSync(dirname(file), { recursive: true });

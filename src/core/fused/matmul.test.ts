@@ -21,13 +21,17 @@ function draw(n: number, seed: number): Float32Array {
 }
 
 /**
- * Elementwise, the largest |C − C*| / (γ_K·Σ_k |a_ik·b_jk|) of C against the float64 product C*
- * of the same float32 inputs: any order of summing K float32 products stays within γ_K =
- * K·u / (1 − K·u) of Σ|terms| (u = 2⁻²⁴), so the result must be ≤ 1.
+ * Elementwise, the largest |C − C*| / (γ_K·Σ_k |a(i, k)·b(j, k)|) of C [M, N] against the float64
+ * product C*[i, j] = Σ_k a(i, k)·b(j, k) of the same float32 inputs: any order of summing K
+ * float32 products stays within γ_K = K·u / (1 − K·u) of Σ|terms| (u = 2⁻²⁴), so the result
+ * must be ≤ 1. `a` and `b` read the factors in whatever layout (A·Bᵀ: rows; Aᵀ·B: columns).
  */
-function ntBoundRatio(c: ArrayLike<number>, a: Float32Array, b: Float32Array, K: number): number {
-  const M = a.length / K;
-  const N = b.length / K;
+function boundRatio(
+  c: ArrayLike<number>,
+  [M, N, K]: [number, number, number],
+  a: (i: number, k: number) => number,
+  b: (j: number, k: number) => number,
+): number {
   const gamma = (K * U) / (1 - K * U);
   let worst = 0;
   for (let i = 0; i < M; i++) {
@@ -35,7 +39,7 @@ function ntBoundRatio(c: ArrayLike<number>, a: Float32Array, b: Float32Array, K:
       let exact = 0;
       let abs = 0;
       for (let k = 0; k < K; k++) {
-        const p = a[i * K + k]! * b[j * K + k]!;
+        const p = a(i, k) * b(j, k);
         exact += p;
         abs += Math.abs(p);
       }
@@ -72,7 +76,12 @@ describe('matMulNT fused on webgpu vs the float64 product and cpu', () => {
     const gpu = await valueAndGrads('webgpu', fn, inputs, [0, 1]);
     const cpu = await valueAndGrads('cpu', fn, inputs, [0, 1]);
     await tf.setBackend('webgpu');
-    const ratio = ntBoundRatio(gpu.value, a, b, K);
+    const ratio = boundRatio(
+      gpu.value,
+      [M, N, K],
+      (i, k) => a[i * K + k]!,
+      (j, k) => b[j * K + k]!,
+    );
     const errors = {
       a: relError(gpu.grads[0]!, cpu.grads[0]!),
       b: relError(gpu.grads[1]!, cpu.grads[1]!),
@@ -103,30 +112,6 @@ describe('matMulNT fused on webgpu vs the float64 product and cpu', () => {
 });
 
 /**
- * Elementwise bound ratio of C = Aᵀ·B (a [R, M], b [R, N]) against the float64 product, as
- * `ntBoundRatio`: γ_R·Σ_r |a_rm·b_rn| bounds any summation order of R float32 products.
- */
-function tnBoundRatio(c: ArrayLike<number>, a: Float32Array, b: Float32Array, R: number): number {
-  const M = a.length / R;
-  const N = b.length / R;
-  const gamma = (R * U) / (1 - R * U);
-  let worst = 0;
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let exact = 0;
-      let abs = 0;
-      for (let r = 0; r < R; r++) {
-        const p = a[r * M + i]! * b[r * N + j]!;
-        exact += p;
-        abs += Math.abs(p);
-      }
-      worst = Math.max(worst, Math.abs(c[i * N + j]! - exact) / (gamma * abs));
-    }
-  }
-  return worst;
-}
-
-/**
  * [R, M]ᵀ·[R, N]: the weight gradients xᵀ·dy of q|k|v (M = 65 with the ones column), the FFN and
  * the output projection (few tiles: R split over 8 lanes), the tied decoder's [V, d] (many
  * tiles: one thread a tile), and small edges.
@@ -152,7 +137,12 @@ describe('matMulTN fused on webgpu vs the float64 product and cpu', () => {
     const gpu = await valueAndGrads('webgpu', fn, inputs, [0, 1]);
     const cpu = await valueAndGrads('cpu', fn, inputs, [0, 1]);
     await tf.setBackend('webgpu');
-    const ratio = tnBoundRatio(gpu.value, a, b, R);
+    const ratio = boundRatio(
+      gpu.value,
+      [M, N, R],
+      (i, r) => a[r * M + i]!,
+      (j, r) => b[r * N + j]!,
+    );
     const errors = {
       a: relError(gpu.grads[0]!, cpu.grads[0]!),
       b: relError(gpu.grads[1]!, cpu.grads[1]!),
