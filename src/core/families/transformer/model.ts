@@ -201,6 +201,7 @@ export function embed(
  * decoder tied to the token embedding, [M, V] logits. Not one fused matmul with transposeB and
  * bias: TF.js 4.22's WASM _FusedMatMul indexes the bias wrongly when B is transposed (rows after
  * the first get wrong logits; see bert-wasm.test.ts). A separate bias add is right everywhere.
+ * The logits tn·Eᵀ are `matMulNT`: the lab's A·Bᵀ on WebGPU, `tf.matMul` elsewhere.
  */
 function mlmHead(
   v: MlmEnds,
