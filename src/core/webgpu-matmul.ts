@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** TF.js's gate for the split-K program: `innerShapeB >= 2000` (BatchMatMul_impl.ts). */
-export const SPLIT_K_MIN_INNER = 2000;
+const SPLIT_K_MIN_INNER = 2000;
 /** `MatMulProgramType.MatMulPackedProgram` (webgpu_util.ts); the backend does not export it. */
 const MATMUL_PACKED = 3;
 const FLAG = 'WEBGPU_MATMUL_PROGRAM_TYPE';
@@ -31,7 +31,7 @@ const batchOf = (t: tf.TensorInfo) => t.shape.slice(0, -2).reduce((p, d) => p * 
  * Whether a matmul of `a` and `b` with B transposed could take TF.js 4.22's split-K path: one
  * batch (the program's own assertion) and B's last dimension, the inner one, ≥ 2000.
  */
-export function couldSplitKTransposed(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
+function couldSplitKTransposed(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
   const inner = b.shape[b.shape.length - 1] ?? 0;
   return Math.max(batchOf(a), batchOf(b)) === 1 && inner >= SPLIT_K_MIN_INNER;
 }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setupDawn } from '../node/fused-testing';
+import { boundRatio, setupDawn } from '../node/fused-testing';
 import type { BackendInfo } from './backend';
 import { DEFAULT_CONFIG } from './config';
 import type { ExperimentConfig } from './config';
@@ -145,29 +145,12 @@ describe('WebGPU backend (Dawn, SwiftShader)', () => {
       const plain = tf.matMul(a, b, false, true);
       const fused = tf.fused.matMul({ a, b, transposeB: true, bias });
       const [pd, fd] = await Promise.all([plain.data(), fused.data()]);
-      // Float64 reference; any summation order of k float32 products errs by at most
-      // γ_k·Σ|a_i·b_i| (γ_k = k·u/(1 − k·u), u = 2⁻²⁴), plus the rounding of the bias add.
-      const u = 2 ** -24;
-      const gamma = (k * u) / (1 - k * u);
-      let worst = 0;
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < m; j++) {
-          let exact = 0;
-          let abs = 0;
-          for (let t = 0; t < k; t++) {
-            const p = ad[i * k + t]! * bd[j * k + t]!;
-            exact += p;
-            abs += Math.abs(p);
-          }
-          const bound = gamma * abs;
-          const withBias = exact + biasd[j]!;
-          worst = Math.max(
-            worst,
-            Math.abs(pd[i * m + j]! - exact) / bound,
-            Math.abs(fd[i * m + j]! - withBias) / (bound + u * (Math.abs(withBias) + abs)),
-          );
-        }
-      }
+      // Against the float64 product, within the float32 bound of any summation order.
+      const row = (x: ArrayLike<number>) => (i: number, t: number) => x[i * k + t]!;
+      const worst = Math.max(
+        boundRatio(pd, [m, m, k], row(ad), row(bd)),
+        boundRatio(fd, [m, m, k], row(ad), row(bd), (j) => biasd[j]!),
+      );
       expect(worst).toBeLessThanOrEqual(1);
       tf.dispose([a, b, bias, plain, fused]);
     },

@@ -104,3 +104,40 @@ export async function opDispatches(
   }
   return dispatches!;
 }
+
+/**
+ * Elementwise, the largest |C − C*| / bound of C [M, N] against the float64 product C*[i, j] =
+ * Σ_k a(i, k)·b(j, k) (+ bias(j)) of the same float32 inputs. Any order of summing K float32
+ * products stays within γ_K·Σ_k |a(i, k)·b(j, k)| (γ_K = K·u / (1 − K·u), u = 2⁻²⁴); a bias add
+ * rounds once more, u·(|C*| + Σ|terms|). So the result must be ≤ 1. `a` and `b` read the factors
+ * in whatever layout (A·Bᵀ: rows; Aᵀ·B: columns).
+ */
+export function boundRatio(
+  c: ArrayLike<number>,
+  [M, N, K]: [number, number, number],
+  a: (i: number, k: number) => number,
+  b: (j: number, k: number) => number,
+  bias?: (j: number) => number,
+): number {
+  const u = 2 ** -24;
+  const gamma = (K * u) / (1 - K * u);
+  let worst = 0;
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let exact = 0;
+      let abs = 0;
+      for (let k = 0; k < K; k++) {
+        const p = a(i, k) * b(j, k);
+        exact += p;
+        abs += Math.abs(p);
+      }
+      let bound = gamma * abs;
+      if (bias) {
+        exact += bias(j);
+        bound += u * (Math.abs(exact) + abs);
+      }
+      worst = Math.max(worst, Math.abs(c[i * N + j]! - exact) / bound);
+    }
+  }
+  return worst;
+}

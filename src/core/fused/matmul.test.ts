@@ -5,7 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { opDispatches, relError, setupDawn, valueAndGrads } from '../../node/fused-testing';
+import {
+  boundRatio,
+  opDispatches,
+  relError,
+  setupDawn,
+  valueAndGrads,
+} from '../../node/fused-testing';
 import { createRng } from '../rng';
 import { LINEAR, MATMUL_NT, MATMUL_TN, linear, matMulNT, matMulTN } from './matmul';
 import { setFused } from './program';
@@ -18,35 +24,6 @@ const U = 2 ** -24;
 function draw(n: number, seed: number): Float32Array {
   const rng = createRng(seed);
   return Float32Array.from({ length: n }, () => rng.normal());
-}
-
-/**
- * Elementwise, the largest |C − C*| / (γ_K·Σ_k |a(i, k)·b(j, k)|) of C [M, N] against the float64
- * product C*[i, j] = Σ_k a(i, k)·b(j, k) of the same float32 inputs: any order of summing K
- * float32 products stays within γ_K = K·u / (1 − K·u) of Σ|terms| (u = 2⁻²⁴), so the result
- * must be ≤ 1. `a` and `b` read the factors in whatever layout (A·Bᵀ: rows; Aᵀ·B: columns).
- */
-function boundRatio(
-  c: ArrayLike<number>,
-  [M, N, K]: [number, number, number],
-  a: (i: number, k: number) => number,
-  b: (j: number, k: number) => number,
-): number {
-  const gamma = (K * U) / (1 - K * U);
-  let worst = 0;
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let exact = 0;
-      let abs = 0;
-      for (let k = 0; k < K; k++) {
-        const p = a(i, k) * b(j, k);
-        exact += p;
-        abs += Math.abs(p);
-      }
-      worst = Math.max(worst, Math.abs(c[i * N + j]! - exact) / (gamma * abs));
-    }
-  }
-  return worst;
 }
 
 /**

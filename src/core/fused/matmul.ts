@@ -68,6 +68,24 @@ function ntFits(a: tf.Tensor2D, b: tf.Tensor2D): boolean {
 }
 
 /**
+ * WGSL that writes the 4 × 4 tile `tile` (array<vec4<f32>, 4>) at rows m0.., columns n0.. of the
+ * [M, N] output, the parts inside it only; both products end with it.
+ */
+function writeTile(tile: string): string {
+  return `
+        for (var i = 0; i < 4; i++) {
+          let m = m0 + i;
+          if (m < M) {
+            for (var j = 0; j < 4; j++) {
+              if (n0 + j < N) {
+                setOutputAtIndex(m * N + n0 + j, ${tile}[i][j]);
+              }
+            }
+          }
+        }`;
+}
+
+/**
  * One thread per 4 × 4 tile of C = A·Bᵀ: rows m0..m0+3 of A and n0..n0+3 of B, K/4 vec4 of each
  * row, 16 dot products a step. Rows past the edge are read clamped to the last row (the values
  * are never written), so the loop has no branch.
@@ -109,16 +127,7 @@ function ntProgram(M: number, N: number): WebGPUProgram {
             acc[i] += vec4<f32>(dot(a, b0), dot(a, b1), dot(a, b2), dot(a, b3));
           }
         }
-        for (var i = 0; i < 4; i++) {
-          let m = m0 + i;
-          if (m < M) {
-            for (var j = 0; j < 4; j++) {
-              if (n0 + j < N) {
-                setOutputAtIndex(m * N + n0 + j, acc[i][j]);
-              }
-            }
-          }
-        }
+        ${writeTile('acc')}
       }`,
   };
 }
@@ -144,17 +153,6 @@ function tnLanes(M: number, N: number): number {
 function tnProgram(M: number, N: number): WebGPUProgram {
   const lanes = tnLanes(M, N);
   const tiles = Math.ceil(M / 4) * Math.ceil(N / 4);
-  const write = (sum: string) => `
-          for (var i = 0; i < 4; i++) {
-            let m = m0 + i;
-            if (m < M) {
-              for (var j = 0; j < 4; j++) {
-                if (n0 + j < N) {
-                  setOutputAtIndex(m * N + n0 + j, ${sum}[i][j]);
-                }
-              }
-            }
-          }`;
   return {
     variableNames: ['A', 'B'],
     outputShape: [M, N],
@@ -189,7 +187,7 @@ function tnProgram(M: number, N: number): WebGPUProgram {
         }
         ${
           lanes === 1
-            ? `if (live) {${write('acc')}
+            ? `if (live) {${writeTile('acc')}
         }`
             : `let id = i32(localId.x);
         part[id] = acc;
@@ -201,7 +199,7 @@ function tnProgram(M: number, N: number): WebGPUProgram {
             for (var i = 0; i < 4; i++) {
               sum[i] += p[i];
             }
-          }${write('sum')}
+          }${writeTile('sum')}
         }`
         }
       }`,
